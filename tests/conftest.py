@@ -1,0 +1,104 @@
+"""Fixtures: a real Jupyter server with jupyter_ycollab, and helpers to talk to it.
+
+Per-test settings: ``@pytest.mark.ycollab(save_delay=5)`` overrides the YCollabApp defaults below.
+Unexpected ERROR log records fail the test; a test that provokes one on purpose lists a regular
+expression for it in the ``expected_errors`` fixture.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_server.serverapp import ServerApp
+
+from .fswatch import WriteCounter
+from .harness import Collab, Fetch
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+FAST_SETTINGS: dict[str, Any] = {
+    "save_delay": 0.1,
+    "max_save_delay": 1.0,
+    "cleanup_delay": 0.5,
+    "poll_interval": 0.2,
+    "keepalive_interval": 0.5,
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "ycollab(**settings): override YCollabApp settings for this test"
+    )
+
+
+@pytest.fixture
+async def jp_asyncio_loop() -> asyncio.AbstractEventLoop:
+    """Run the server on pytest-asyncio's loop, the one async tests and fixtures run on."""
+    return asyncio.get_running_loop()
+
+
+@pytest.fixture
+def ycollab_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    settings = dict(FAST_SETTINGS)
+    for marker in reversed(list(request.node.iter_markers("ycollab"))):
+        settings.update(marker.kwargs)
+    return settings
+
+
+@pytest.fixture
+def jp_server_config(ycollab_settings: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"jupyter_ycollab": True, "jupyter_server_fileid": True}
+        },
+        "YCollabApp": ycollab_settings,
+    }
+
+
+@pytest.fixture
+async def collab(
+    jp_serverapp: ServerApp,
+    jp_fetch: Fetch,
+    jp_root_dir: Path,
+    jp_http_port: int,
+    jp_base_url: str,
+) -> AsyncIterator[Collab]:
+    harness = Collab(jp_serverapp, jp_fetch, jp_root_dir, jp_http_port, jp_base_url)
+    yield harness
+    await harness.close_all()
+
+
+@pytest.fixture
+async def writes(jp_root_dir: Path) -> AsyncIterator[WriteCounter]:
+    """Counts the writes of each file directly in the served folder."""
+    counter = WriteCounter(jp_root_dir)
+    yield counter
+    counter.close()
+
+
+@pytest.fixture
+def expected_errors() -> list[str]:
+    """Regular expressions of ERROR log messages this test provokes on purpose."""
+    return [r"^\s*To access the server"]  # the server's CRITICAL-level startup banner
+
+
+@pytest.fixture(autouse=True)
+def fail_on_error_logs(
+    caplog: pytest.LogCaptureFixture, expected_errors: list[str]
+) -> Iterator[None]:
+    caplog.set_level(logging.DEBUG)
+    yield
+    records = caplog.get_records("setup") + caplog.get_records("call") + caplog.records
+    unexpected = [
+        f"{record.name}: {record.getMessage()}"
+        for record in records
+        if record.levelno >= logging.ERROR
+        and not any(re.search(pattern, record.getMessage()) for pattern in expected_errors)
+    ]
+    assert not unexpected, "unexpected ERROR log records:\n" + "\n".join(unexpected)

@@ -1,0 +1,165 @@
+"""Files, sessions and connections against the in-process test server (see conftest.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from jupyter_server.serverapp import ServerApp
+from jupyter_ydoc import YNotebook, YUnicode
+from pycrdt import Doc
+from tornado.httpclient import HTTPResponse
+
+from .client import CollabClient, DocT
+
+Fetch = Callable[..., Awaitable[HTTPResponse]]
+
+
+def make_notebook(sources: list[str], *, minor: int = 5) -> nbformat.NotebookNode:
+    """A notebook of code cells; nbformat 4.5 cells carry ids, 4.4 cells do not."""
+    nb = nbformat.v4.new_notebook()
+    nb.nbformat_minor = minor
+    for index, source in enumerate(sources):
+        cell = nbformat.v4.new_code_cell(source)
+        if minor >= 5:
+            cell["id"] = f"cell-{index}"
+        else:
+            del cell["id"]
+        nb.cells.append(cell)
+    return nb
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def cell_sources(notebook: dict[str, Any]) -> list[str]:
+    """Cell sources of a notebook dict (from nbformat or from YNotebook.get())."""
+    sources = []
+    for cell in notebook["cells"]:
+        source = cell["source"]
+        sources.append(source if isinstance(source, str) else "".join(source))
+    return sources
+
+
+class Collab:
+    """What a test needs to drive the collaboration server: files, sessions, clients."""
+
+    def __init__(
+        self, serverapp: ServerApp, fetch: Fetch, root: Path, port: int, base_url: str
+    ) -> None:
+        self.serverapp = serverapp
+        self.base_url = base_url.rstrip("/")
+        self.fetch = fetch
+        self.root = root
+        self.port = port
+        self.clients: list[CollabClient[Any]] = []
+
+    # -- server-side objects ------------------------------------------------------------------
+
+    @property
+    def token(self) -> str:
+        return str(self.serverapp.identity_provider.token)
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"token {self.token}"}
+
+    @property
+    def extension(self) -> Any:
+        return self.serverapp.web_app.settings["jupyter_ycollab"]
+
+    @property
+    def rooms(self) -> dict[str, Any]:
+        rooms: dict[str, Any] = self.extension.rooms
+        return rooms
+
+    @property
+    def compat(self) -> Any:
+        """The jupyter_server_ydoc compatibility object other extensions use."""
+        return self.serverapp.web_app.settings["jupyter_server_ydoc"]
+
+    async def server_notebook(self, path: str) -> dict[str, Any]:
+        """The live content of a notebook room, read through the compatibility object."""
+        doc = await self.compat.get_document(
+            path=path, content_type="notebook", file_format="json", copy=True
+        )
+        assert doc is not None, f"no open room for {path}"
+        content: dict[str, Any] = doc.get()
+        return content
+
+    async def server_text(self, path: str) -> str:
+        doc = await self.compat.get_document(
+            path=path, content_type="file", file_format="text", copy=True
+        )
+        assert doc is not None, f"no open room for {path}"
+        return str(doc.get())
+
+    # -- files --------------------------------------------------------------------------------
+
+    def write_notebook(self, name: str, sources: list[str], *, minor: int = 5) -> Path:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(make_notebook(sources, minor=minor), path)
+        return path
+
+    def write_bytes(self, name: str, data: bytes) -> Path:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return path
+
+    # -- sessions and rooms -------------------------------------------------------------------
+
+    async def put_session(
+        self, path: str, file_format: str = "json", file_type: str = "notebook", **kwargs: Any
+    ) -> dict[str, Any]:
+        body = json.dumps({"format": file_format, "type": file_type})
+        response = await self.fetch(
+            "api", "collaboration", "session", path, method="PUT", body=body, **kwargs
+        )
+        session: dict[str, Any] = json.loads(response.body)
+        return session
+
+    @staticmethod
+    def room_id(session: dict[str, Any]) -> str:
+        return f"{session['format']}:{session['type']}:{session['fileId']}"
+
+    def room_url(self, room_id: str, query: str = "") -> str:
+        """The websocket URL the front end builds: the room id unencoded, like y-websocket."""
+        url = f"ws://127.0.0.1:{self.port}{self.base_url}/api/collaboration/room/{room_id}"
+        return f"{url}?{query}" if query else url
+
+    def client(
+        self, document: DocT, url: str, headers: dict[str, str] | None = None
+    ) -> CollabClient[DocT]:
+        """A client that is closed when the test ends (headers default to the token)."""
+        client = CollabClient(document, url, self.auth_headers if headers is None else headers)
+        self.clients.append(client)
+        return client
+
+    def session_client(self, session: dict[str, Any], document: DocT) -> CollabClient[DocT]:
+        url = self.room_url(self.room_id(session), f"sessionId={session['sessionId']}")
+        return self.client(document, url)
+
+    async def open_notebook(self, path: str) -> CollabClient[YNotebook]:
+        """PUT a session for a notebook and return a synced client of its room."""
+        session = await self.put_session(path)
+        client = self.session_client(session, YNotebook(Doc()))
+        await client.sync()
+        return client
+
+    async def open_text(self, path: str) -> CollabClient[YUnicode]:
+        """PUT a session for a text file and return a synced client of its room."""
+        session = await self.put_session(path, "text", "file")
+        client = self.session_client(session, YUnicode(Doc()))
+        await client.sync()
+        return client
+
+    async def close_all(self) -> None:
+        for client in self.clients:
+            if client.connected:
+                await client.close()
