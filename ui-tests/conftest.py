@@ -1,0 +1,161 @@
+"""Fixtures: one ``jupyter lab`` for the session, one Chromium, a browser context per user."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, WebSocket, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+
+from documents import TestFolder
+from lab_server import JUPYTER_ENV, LabServer, jupyter_command
+from pages import LabPage
+
+HERE = Path(__file__).resolve().parent
+ARTIFACTS = HERE / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+READER_COOKIE = "ycollab-ui-role"  # see jupyter_server_test_config.py
+
+FAILED = pytest.StashKey[bool]()
+
+NewUser = Callable[..., LabPage]
+
+
+def pytest_report_header() -> list[str]:
+    return [f"jupyter: {' '.join(jupyter_command())} (set {JUPYTER_ENV} to change)"]
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Iterator[pytest.TestReport]:
+    """Remember whether setup or the test body raised, for the artifact-saving teardown."""
+    report: pytest.TestReport = yield
+    if report.when in ("setup", "call") and call.excinfo is not None:
+        item.stash[FAILED] = True
+    return report
+
+
+def test_slug(item: pytest.Item) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", item.name).strip("-")
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    server = LabServer(home=tmp_path_factory.mktemp("lab"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def folder(lab_server: LabServer, request: pytest.FixtureRequest) -> TestFolder:
+    """A fresh folder in the served root, named after the test."""
+    test_folder = TestFolder(lab_server.root, test_slug(request.node))
+    if test_folder.disk.exists():
+        shutil.rmtree(test_folder.disk)
+    test_folder.disk.mkdir(parents=True)
+    return test_folder
+
+
+@pytest.fixture
+def autosave_off(lab_server: LabServer) -> Iterator[None]:
+    """JupyterLab's "Autosave Documents" off for the pages opened after this fixture.
+
+    Each front end then announces ``autosave: false`` in its awareness, so the server saves only
+    on Ctrl-S (or never, leaving edits unsaved).
+    """
+    settings = lab_server.settings_dir / "@jupyterlab" / "docmanager-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    settings_file = settings / "plugin.jupyterlab-settings"
+    settings_file.write_text(json.dumps({"autosave": False}))
+    yield
+    settings_file.unlink()
+
+
+@pytest.fixture
+def new_user(
+    browser: Browser, lab_server: LabServer, request: pytest.FixtureRequest
+) -> Iterator[NewUser]:
+    """Make users: ``new_user("A")``, ``new_user("R", reader=True)``, each a browser context.
+
+    On failure, each user's screenshot and console log, and the server log written during the
+    test, go to ``ui-tests/artifacts/<test name>/``.
+    """
+    slug = test_slug(request.node)
+    log_offset = lab_server.log_size()
+    made: list[tuple[LabPage, list[str]]] = []
+
+    def make(label: str, *, reader: bool = False) -> LabPage:
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        if reader:
+            context.add_cookies(
+                [{"name": READER_COOKIE, "value": "reader", "url": lab_server.base_url}]
+            )
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        log: list[str] = []
+        record_events(page, log)
+        user = LabPage(page, base_url=lab_server.base_url, token=lab_server.token, label=label)
+        user.workspace = re.sub(r"[^a-z0-9-]+", "-", f"{slug}-{label}".lower())
+        made.append((user, log))
+        return user
+
+    yield make
+
+    if request.node.stash.get(FAILED, False):
+        save_artifacts(ARTIFACTS / slug, made, lab_server.log_since(log_offset))
+    for user, _ in made:
+        user.page.context.close()
+
+
+def record_events(page: Page, log: list[str]) -> None:
+    """Keep the console, page errors and websocket opens/closes in ``log``."""
+
+    def on_console(message: ConsoleMessage) -> None:
+        log.append(f"[{message.type}] {message.text}")
+
+    def on_websocket(socket: WebSocket) -> None:
+        url = socket.url.split("?", 1)[0]
+        log.append(f"[websocket open] {url}")
+        socket.on("close", lambda _: log.append(f"[websocket close] {url}"))
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: log.append(f"[pageerror] {error}"))
+    page.on("websocket", on_websocket)
+
+
+def save_artifacts(target: Path, users: list[tuple[LabPage, list[str]]], server_log: str) -> None:
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for user, log in users:
+        try:
+            user.page.screenshot(path=target / f"{user.label}.png", full_page=True, timeout=15_000)
+        except PlaywrightError as error:  # a crashed page must not hide the other artifacts
+            log.append(f"[artifacts] screenshot failed: {error}")
+        (target / f"{user.label}-console.log").write_text("\n".join(log) + "\n")
+    (target / "server.log").write_text(server_log)

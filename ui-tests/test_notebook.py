@@ -1,0 +1,27 @@
+"""Scenario 1: two users co-edit one notebook."""
+
+from __future__ import annotations
+
+from conftest import NewUser
+from documents import TestFolder
+
+
+def test_two_users_edit_one_notebook(folder: TestFolder, new_user: NewUser) -> None:
+    path = folder.write_notebook("shared.ipynb", ["first = 1", "second = 2"])
+    alice, bob = new_user("A"), new_user("B")
+    alice.open_notebook(path, workspace=alice.workspace)
+    bob.open_notebook(path, workspace=bob.workspace)
+    bob.expect_cells(["first = 1", "second = 2"])
+
+    alice.append_to_cell(0, "  # typed by A")
+    bob.expect_cells(["first = 1  # typed by A", "second = 2"])
+
+    bob.add_cell_below(1, "third = 3  # added by B")
+    expected = ["first = 1  # typed by A", "second = 2", "third = 3  # added by B"]
+    alice.expect_cells(expected)
+    bob.expect_cells(expected)
+
+    alice.expect_collaborator(bob.identity()["display_name"])
+    bob.expect_collaborator(alice.identity()["display_name"])
+
+    folder.expect_notebook("shared.ipynb", expected)
