@@ -1,0 +1,171 @@
+"""The server extension: options (traits), wiring, start and stop. Small on purpose."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Bool, Float, Int, TraitError, validate
+
+from .compat import YDocCompat
+from .events import Events
+from .files import FileIds, Files
+from .handlers import RoomHandler, SessionHandler
+from .manager import RoomManager
+from .room import Room
+from .settings import Settings
+
+_CONFLICTING_EXTENSION = "jupyter_server_ydoc"
+
+
+class YCollabApp(ExtensionApp):
+    """Real-time collaboration for JupyterLab: one room per document, saved to its file."""
+
+    name = "jupyter_ycollab"
+    description = __doc__
+
+    save_delay = Float(
+        1.0,
+        config=True,
+        help="Seconds without edits after which a changed document is saved to its file.",
+    )
+    max_save_delay = Float(
+        10.0,
+        config=True,
+        help="Longest time in seconds a change waits for its save while edits keep arriving.",
+    )
+    cleanup_delay = Float(
+        60.0,
+        config=True,
+        help="Seconds a room stays open after its last peer left (it is saved before it closes).",
+    )
+    poll_interval = Float(
+        1.0,
+        config=True,
+        help="Seconds between checks of open files for changes made outside the room.",
+    )
+    keepalive_interval = Float(
+        15.0,
+        config=True,
+        help="Seconds between the server's awareness renewals: every peer hears from the server "
+        "at least this often (the front end reconnects after 30 s of silence).",
+    )
+    max_message_size = Int(
+        512 * 1024 * 1024,
+        config=True,
+        help="Largest websocket frame accepted from a peer, in bytes; larger frames close the "
+        "connection with code 1009.",
+    )
+    max_peer_buffer = Int(
+        64 * 1024 * 1024,
+        config=True,
+        help="Bytes queued for a peer that is not reading before it is disconnected (code 1013).",
+    )
+    disable_rtc = Bool(
+        False, config=True, help="Tell the front end to open documents without collaboration."
+    )
+    server_side_execution = Bool(
+        False,
+        config=True,
+        help="Tell the front end that kernels' outputs are written into documents by the server.",
+    )
+
+    @validate("save_delay", "cleanup_delay", "poll_interval")
+    def _non_negative(self, proposal: dict[str, Any]) -> float:
+        if proposal["value"] < 0:
+            raise TraitError(f"{proposal['trait'].name} must be >= 0, not {proposal['value']}")
+        return float(proposal["value"])
+
+    @validate("max_save_delay", "keepalive_interval")
+    def _positive(self, proposal: dict[str, Any]) -> float:
+        if proposal["value"] <= 0:
+            raise TraitError(f"{proposal['trait'].name} must be > 0, not {proposal['value']}")
+        return float(proposal["value"])
+
+    @validate("max_message_size", "max_peer_buffer")
+    def _positive_size(self, proposal: dict[str, Any]) -> int:
+        if proposal["value"] < 1024:
+            raise TraitError(f"{proposal['trait'].name} must be at least 1024 bytes")
+        return int(proposal["value"])
+
+    manager: RoomManager
+
+    @property
+    def rooms(self) -> Mapping[str, Room]:
+        """The open rooms, by room id."""
+        return self.manager.rooms
+
+    def initialize_settings(self) -> None:
+        self._refuse_to_run_beside_jupyter_server_ydoc()
+        page_config = self.serverapp.web_app.settings.setdefault("page_config_data", {})
+        page_config.setdefault("disableRTC", self.disable_rtc)
+        page_config.setdefault("serverSideExecution", self.server_side_execution)
+        files = Files(
+            self.serverapp.contents_manager, _LazyFileIds(self.serverapp.web_app.settings)
+        )
+        events = Events(self.serverapp.event_logger, self.log)
+        self.manager = RoomManager(self._core_settings(), files, events)
+        self.settings["jupyter_server_ydoc"] = YDocCompat(self.manager)
+
+    def _core_settings(self) -> Settings:
+        return Settings(
+            save_delay=self.save_delay,
+            max_save_delay=max(self.max_save_delay, self.save_delay),
+            cleanup_delay=self.cleanup_delay,
+            poll_interval=self.poll_interval,
+            keepalive_interval=self.keepalive_interval,
+            max_message_size=self.max_message_size,
+            max_peer_buffer=self.max_peer_buffer,
+        )
+
+    def _refuse_to_run_beside_jupyter_server_ydoc(self) -> None:
+        enabled = self.serverapp.jpserver_extensions
+        if enabled.get(_CONFLICTING_EXTENSION):
+            self.log.critical(
+                "jupyter_ycollab and %s (jupyter-collaboration) are both enabled; they serve the "
+                "same routes. Disable one: `jupyter server extension disable %s` (or uninstall "
+                "jupyter-collaboration).",
+                _CONFLICTING_EXTENSION,
+                _CONFLICTING_EXTENSION,
+            )
+            sys.exit(1)
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(
+            [
+                (r"/api/collaboration/session/(.*)", SessionHandler),
+                (r"/api/collaboration/room/(.*)", RoomHandler),
+            ]
+        )
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        self.manager.start()
+
+    async def stop_extension(self) -> None:
+        await self.manager.stop()
+
+
+class _LazyFileIds:
+    """jupyter_server_fileid's manager, looked up when first needed: extensions load
+    alphabetically, so it is not in the settings yet when we initialize."""
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self._settings = settings
+
+    @property
+    def _manager(self) -> FileIds:
+        manager: FileIds | None = self._settings.get("file_id_manager")
+        if manager is None:
+            raise RuntimeError("jupyter_server_fileid is not enabled; jupyter_ycollab needs it")
+        return manager
+
+    def get_path(self, id: str) -> str | None:
+        return self._manager.get_path(id)
+
+    def get_id(self, path: str) -> str | None:
+        return self._manager.get_id(path)
+
+    def index(self, path: str) -> str | None:
+        return self._manager.index(path)

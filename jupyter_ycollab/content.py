@@ -1,0 +1,95 @@
+"""File content <-> pycrdt documents, in the shared types JupyterLab's front end expects.
+
+Loading is deterministic: the same content always becomes the same CRDT items (a fixed client id,
+no random cell ids, no default metadata added), so state that a client built from the same file
+merges into a rebuilt room without duplicating anything. The base is built in its own ``Doc``
+and handed over as an update; the room's ``Doc`` keeps a random client id for later edits.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from jupyter_ydoc import YBlob, YFile, YNotebook, ydocs
+from jupyter_ydoc.ybasedoc import YBaseDoc
+from pycrdt import Array, Doc, Map, Text
+
+from .errors import BadRequest
+
+#: Client id of every load. Yjs client ids are random 32-bit numbers; one fixed id for loads
+#: makes equal content give equal items. Nothing but a load ever writes with it.
+LOAD_CLIENT_ID = 0x5EED
+_CELL_ID_NAMESPACE = uuid.UUID("8d7a3f4e-0c4b-4f55-9c63-2b8f4f1f6a10")
+FORMATS = ("json", "text", "base64")
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    """What a room holds: the contents-manager format and type, and the jupyter_ydoc class."""
+
+    file_format: str
+    file_type: str
+
+    @classmethod
+    def parse(cls, file_format: str, file_type: str) -> DocumentKind:
+        if file_format not in FORMATS or not file_type:
+            raise BadRequest(f"unsupported document format {file_format!r} / type {file_type!r}")
+        return cls(file_format, file_type)
+
+    @property
+    def ydoc_class(self) -> type[YBaseDoc]:
+        if self.file_format == "base64":
+            return YBlob
+        cls: type[YBaseDoc] = ydocs.get(self.file_type, YFile)
+        return cls
+
+    def wrap(self, doc: Doc) -> YBaseDoc:
+        """The jupyter_ydoc view of a ``Doc`` (cheap: it only looks up root types)."""
+        return self.ydoc_class(doc)
+
+
+def build_base(kind: DocumentKind, content: Any) -> bytes:
+    """The Yjs update holding ``content``, built deterministically in a throwaway ``Doc``."""
+    doc = Doc(client_id=LOAD_CLIENT_ID)
+    with doc.transaction():
+        if kind.ydoc_class is YNotebook:
+            _fill_notebook(doc, content)
+        elif kind.ydoc_class is YBlob:
+            doc.get("source", type=Map)["bytes"] = base64.b64decode(content or "")
+        elif issubclass(kind.ydoc_class, YFile):
+            doc.get("source", type=Text).insert(0, content or "")
+        else:
+            kind.wrap(doc).set(content)
+    return doc.get_update()
+
+
+def _fill_notebook(doc: Doc, notebook: dict[str, Any]) -> None:
+    meta = doc.get("meta", type=Map)
+    meta["nbformat"] = notebook.get("nbformat", 4)
+    meta["nbformat_minor"] = notebook.get("nbformat_minor", 5)
+    meta["metadata"] = Map(dict(notebook.get("metadata", {})))
+    cells = [_with_id(cell, index) for index, cell in enumerate(notebook.get("cells", []))]
+    builder = YNotebook(Doc())  # create_ycell only builds detached types; its Doc is unused
+    doc.get("cells", type=Array).extend([builder.create_ycell(cell) for cell in cells])
+
+
+def _with_id(cell: dict[str, Any], index: int) -> dict[str, Any]:
+    """Give a cell without an id (nbformat < 4.5) one derived from its position, not random."""
+    if "id" in cell:
+        return cell
+    return {**cell, "id": str(uuid.uuid5(_CELL_ID_NAMESPACE, str(index)))}
+
+
+def read_content(kind: DocumentKind, doc: Doc) -> Any:
+    """The document's content as the contents manager wants it in a save model."""
+    value = kind.wrap(doc).get()
+    if kind.file_format == "base64":
+        return base64.b64encode(value).decode("ascii")
+    return value
+
+
+def save_model(kind: DocumentKind, content: Any) -> dict[str, Any]:
+    return {"type": kind.file_type, "format": kind.file_format, "content": content}

@@ -1,0 +1,101 @@
+"""The jupyter_events schemas the collaboration front end listens to, and helpers to emit them.
+
+The schema ids and fields are the ones JupyterLab's collaboration UI knows (PROTOCOL.md section 6):
+it shows a dialog for WARNING session events.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+from jupyter_events import EventLogger
+
+SESSION = "https://schema.jupyter.org/jupyter_collaboration/session/v1"
+AWARENESS = "https://schema.jupyter.org/jupyter_collaboration/awareness/v1"
+FORK = "https://schema.jupyter.org/jupyter_collaboration/fork/v1"
+
+Level = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+Action = Literal["initialize", "load", "save", "overwrite", "clean"]
+
+
+def _schema(schema_id: str, title: str, properties: dict[str, Any], required: list[str]) -> dict:
+    return {
+        "$id": schema_id,
+        "version": "1",
+        "title": title,
+        "personal-data": True,
+        "description": f"{title}, emitted by jupyter_ycollab.",
+        "type": "object",
+        "required": required,
+        "properties": properties,
+    }
+
+
+_STRING = {"type": "string"}
+SCHEMAS = [
+    _schema(
+        SESSION,
+        "Collaborative document session",
+        {
+            "level": {"enum": ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]},
+            "room": _STRING,
+            "path": _STRING,
+            "action": {"enum": ["initialize", "load", "save", "overwrite", "clean"]},
+            "msg": _STRING,
+        },
+        ["level", "room", "path"],
+    ),
+    _schema(
+        AWARENESS,
+        "Collaborative room awareness",
+        {
+            "roomid": _STRING,
+            "username": _STRING,
+            "action": {"enum": ["join", "leave"]},
+            "msg": _STRING,
+        },
+        ["roomid"],
+    ),
+    _schema(
+        FORK,
+        "Collaborative document fork",
+        {
+            "fork_roomid": _STRING,
+            "fork_info": {"type": "object"},
+            "username": _STRING,
+            "action": {"enum": ["create", "delete"]},
+        },
+        ["fork_roomid", "action"],
+    ),
+]
+
+
+class Events:
+    """Emits our events on the server's event bus, and mirrors them to the log."""
+
+    def __init__(self, event_logger: EventLogger | None, log: logging.Logger) -> None:
+        self._bus = event_logger
+        self._log = log
+        if event_logger is not None:
+            for schema in SCHEMAS:
+                if schema["$id"] not in event_logger.schemas.schema_ids:
+                    event_logger.register_event_schema(schema)
+
+    def session(
+        self, level: Level, room: str, path: str, action: Action | None = None, msg: str = ""
+    ) -> None:
+        data: dict[str, Any] = {"level": level, "room": room, "path": path}
+        if action:
+            data["action"] = action
+        if msg:
+            data["msg"] = msg
+        self._log.log(logging.getLevelName(level), "%s %s: %s %s", room, path, action or "", msg)
+        self._emit(SESSION, data)
+
+    def awareness(self, room_id: str, username: str, action: Literal["join", "leave"]) -> None:
+        self._emit(AWARENESS, {"roomid": room_id, "username": username, "action": action})
+
+    def _emit(self, schema_id: str, data: dict[str, Any]) -> None:
+        if self._bus is not None:
+            self._bus.emit(schema_id=schema_id, data=data)

@@ -1,0 +1,89 @@
+"""The document's way to the file: file ids to paths, and the server's contents manager.
+
+Everything goes through the host's contents manager, so custom managers (S3, databases,
+jupytext) keep working; rooms are keyed by file id, so a rename through Jupyter keeps the room.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from jupyter_core.utils import ensure_async
+from tornado.web import HTTPError
+
+from .content import DocumentKind
+from .errors import LoadFailed, NotFound
+
+
+class FileIds(Protocol):
+    def get_path(self, id: str) -> str | None: ...
+    def get_id(self, path: str) -> str | None: ...
+    def index(self, path: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What we know of the file at one moment: enough to tell whether it changed."""
+
+    last_modified: Any
+    size: int | None
+    hash: str | None = None
+
+    def same_stat(self, other: FileState) -> bool:
+        return (self.last_modified, self.size) == (other.last_modified, other.size)
+
+
+class Files:
+    def __init__(self, contents_manager: Any, file_ids: FileIds) -> None:
+        self.contents = contents_manager
+        self.ids = file_ids
+
+    def path_of(self, file_id: str) -> str:
+        path = self.ids.get_path(file_id)
+        if path is None:
+            raise NotFound(f"no file with id {file_id}")
+        return path
+
+    async def read(self, path: str, kind: DocumentKind) -> tuple[Any, FileState]:
+        model = await self._get(path, kind, content=True)
+        return model["content"], _state_of(model)
+
+    async def stat(self, path: str, kind: DocumentKind) -> FileState:
+        return _state_of(await self._get(path, kind, content=False, require_hash=False))
+
+    async def write(self, path: str, kind: DocumentKind, content: Any) -> FileState:
+        model = {"type": _cm_type(kind), "format": kind.file_format, "content": content}
+        await ensure_async(self.contents.save(model, path))
+        return _state_of(await self._get(path, kind, content=False))
+
+    async def exists(self, path: str) -> bool:
+        return bool(await ensure_async(self.contents.file_exists(path)))
+
+    async def _get(
+        self, path: str, kind: DocumentKind, *, content: bool, require_hash: bool = True
+    ) -> dict[str, Any]:
+        try:
+            model: dict[str, Any] = await ensure_async(
+                self.contents.get(
+                    path,
+                    content=content,
+                    type=_cm_type(kind),
+                    format=kind.file_format if content and kind.file_type != "notebook" else None,
+                    require_hash=require_hash,
+                )
+            )
+        except HTTPError as error:
+            if error.status_code == 404:
+                raise NotFound(f"file {path!r} does not exist") from error
+            raise LoadFailed(f"cannot read {path!r}: {error.log_message}") from error
+        return model
+
+
+def _cm_type(kind: DocumentKind) -> str:
+    """Contents managers know notebooks and files; custom document types are stored as files."""
+    return "notebook" if kind.file_type == "notebook" else "file"
+
+
+def _state_of(model: dict[str, Any]) -> FileState:
+    return FileState(model.get("last_modified"), model.get("size"), model.get("hash"))

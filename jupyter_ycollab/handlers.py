@@ -1,0 +1,178 @@
+"""HTTP and websocket routes. Thin: authenticate, authorize, translate ids and bytes, map errors.
+
+Authentication and authorization happen before anything is allocated: an unauthenticated or
+unauthorized request creates no room, no file id and no task.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, cast
+
+from jupyter_core.utils import ensure_async
+from jupyter_server.auth.decorator import authorized, ws_authenticated
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
+from jupyter_server.base.websocket import WebSocketMixin
+from tornado import web
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
+
+from . import protocol
+from .content import DocumentKind
+from .errors import BadRequest, CollabError, NotFound, UnknownSession, UnsupportedFrame, outcome_of
+from .peer import Peer
+from .room import Room
+from .roomid import parse_room_id
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from .app import YCollabApp
+
+AUTH_RESOURCE = "contents"
+
+
+class _CollabHandler(JupyterHandler):
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def collab(self) -> YCollabApp:
+        return cast("YCollabApp", self.settings["jupyter_ycollab"])
+
+    async def may(self, action: str) -> bool:
+        user = self.current_user
+        allowed = await ensure_async(self.authorizer.is_authorized(self, user, action, "contents"))
+        return bool(allowed)
+
+
+class SessionHandler(_CollabHandler, APIHandler):
+    """``PUT /api/collaboration/session/{path}``: index the file, open its room, name it."""
+
+    @web.authenticated
+    @authorized("read")  # opening a document only needs read: read-only users join read-only
+    async def put(self, path: str) -> None:
+        try:
+            kind = _parse_session_body(self.request.body)
+            if not await self.collab.manager.files.exists(path):
+                raise NotFound(f"file {path!r} does not exist")
+            file_ids = self.collab.manager.files.ids
+            file_id = file_ids.get_id(path)
+            created = file_id is None
+            if created:
+                file_id = file_ids.index(path)
+            room = await self.collab.manager.open(f"{kind.file_format}:{kind.file_type}:{file_id}")
+        except CollabError as error:
+            raise web.HTTPError(outcome_of(error).http_status, str(error)) from error
+        self.set_status(201 if created else 200)
+        self.finish(
+            {
+                "format": kind.file_format,
+                "type": kind.file_type,
+                "fileId": file_id,
+                "sessionId": room.session_id,
+            }
+        )
+
+
+def _parse_session_body(body: bytes) -> DocumentKind:
+    try:
+        data = json.loads(body or b"null")
+    except ValueError as error:
+        raise BadRequest("the body is not JSON") from error
+    if not isinstance(data, dict):
+        raise BadRequest('expected a JSON object {"format": ..., "type": ...}')
+    file_format, file_type = data.get("format"), data.get("type")
+    if not isinstance(file_format, str) or not isinstance(file_type, str):
+        raise BadRequest('"format" and "type" must be strings')
+    return DocumentKind.parse(file_format, file_type)
+
+
+class RoomHandler(WebSocketMixin, WebSocketHandler, _CollabHandler):  # type: ignore[misc]
+    """``/api/collaboration/room/{room_id}``: one peer of one room."""
+
+    peer: Peer | None = None
+    room: Room | None = None
+    readonly = True
+
+    @property
+    def max_message_size(self) -> int:
+        return self.collab.manager.settings.max_message_size
+
+    @ws_authenticated
+    async def get(self, room_id: str) -> None:
+        if not await self.may("read"):
+            raise web.HTTPError(403)
+        self.readonly = not await self.may("write")
+        try:
+            parsed = parse_room_id(room_id)
+            if parsed is not None:
+                self.collab.manager.files.path_of(parsed.file_id)
+        except CollabError as error:
+            raise web.HTTPError(outcome_of(error).http_status, str(error)) from error
+        await super().get(room_id)
+
+    async def open(self, room_id: str) -> None:  # type: ignore[override]
+        super().open()
+        manager = self.collab.manager
+        try:
+            room = await manager.open(room_id)
+            self._check_session(room)
+        except CollabError as error:
+            self._close_with(error)
+            return
+        if self.ws_connection is None or manager.stopping:  # gone while the room was loading
+            return
+        self.room = room
+        self.peer = Peer(
+            self,
+            readonly=self.readonly,
+            username=self._username(),
+            max_buffer=manager.settings.max_peer_buffer,
+        )
+        manager.join(room, self.peer)
+        manager.events.awareness(room_id, self.peer.username, "join")
+
+    def _check_session(self, room: Room) -> None:
+        if room.document is None:
+            return
+        session_id = self.get_query_argument("sessionId", "")
+        if session_id != room.session_id:
+            raise UnknownSession(session_id)
+
+    def _username(self) -> str:
+        user: Any = self.current_user
+        return str(getattr(user, "username", "") or "")
+
+    def on_message(self, message: str | bytes) -> None:
+        peer, room = self.peer, self.room
+        if peer is None or room is None or peer.closed:
+            return  # closed connections are not handled any further
+        try:
+            if isinstance(message, str):
+                raise UnsupportedFrame("text frames are not part of the protocol")
+            room.receive(peer, protocol.decode(message))
+        except CollabError as error:
+            self._close_with(error)
+
+    def on_close(self) -> None:
+        peer, room = self.peer, self.room
+        if peer is None or room is None:
+            return
+        peer.closed = True
+        self.collab.manager.leave(room, peer)
+        self.collab.manager.events.awareness(room.room_id, peer.username, "leave")
+
+    def _close_with(self, error: CollabError) -> None:
+        self.log.info("Closing collaboration websocket %s: %s", self.request.path, error)
+        code = outcome_of(error).close_code
+        if self.peer is not None:
+            self.peer.close(code, error.close_reason())
+        else:
+            self.close(code, error.close_reason())
+
+    # -- peer.Connection -----------------------------------------------------------------------
+
+    def send_frame(self, frame: bytes) -> asyncio.Future[None] | None:
+        try:
+            return self.write_message(frame, binary=True)
+        except WebSocketClosedError:
+            return None

@@ -1,0 +1,54 @@
+"""When to save: debounce by ``delay`` of quiet, but never later than ``max_delay``. Pure.
+
+The clock is injected (plain floats), so the policy is table-tested without waiting.
+A save takes a *ticket* when it snapshots the document; changes that arrive while the save runs
+start a new burst, so an edit made during a save always schedules another one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class SavePolicy:
+    delay: float
+    max_delay: float
+    first_change: float | None = None
+    last_change: float | None = None
+    not_before: float = 0.0
+
+    @property
+    def pending(self) -> bool:
+        """True while there are changes no save has taken yet."""
+        return self.first_change is not None
+
+    def changed(self, now: float) -> None:
+        """Record a change of the document's content at ``now``."""
+        if self.first_change is None:
+            self.first_change = now
+        self.last_change = now
+
+    def due_at(self) -> float | None:
+        """When the next save should start, or None when nothing is pending."""
+        if self.first_change is None or self.last_change is None:
+            return None
+        debounced = min(self.last_change + self.delay, self.first_change + self.max_delay)
+        return max(debounced, self.not_before)
+
+    def take(self) -> float | None:
+        """A save snapshots the document now: forget the burst, return its start as the ticket."""
+        ticket = self.first_change
+        self.first_change = self.last_change = None
+        self.not_before = 0.0
+        return ticket
+
+    def give_back(self, ticket: float | None, retry_at: float) -> None:
+        """A save failed: its changes are pending again, retried not before ``retry_at``."""
+        if ticket is None:
+            return
+        if self.first_change is None or ticket < self.first_change:
+            self.first_change = ticket
+        if self.last_change is None:
+            self.last_change = ticket
+        self.not_before = retry_at
