@@ -98,6 +98,7 @@ class YCollabApp(ExtensionApp):
         return self.manager.rooms
 
     def initialize_settings(self) -> None:
+        assert self.serverapp is not None
         self._refuse_to_run_beside_jupyter_server_ydoc()
         page_config = self.serverapp.web_app.settings.setdefault("page_config_data", {})
         page_config.setdefault("disableRTC", self.disable_rtc)
@@ -121,6 +122,7 @@ class YCollabApp(ExtensionApp):
         )
 
     def _refuse_to_run_beside_jupyter_server_ydoc(self) -> None:
+        assert self.serverapp is not None
         enabled = self.serverapp.jpserver_extensions
         if enabled.get(_CONFLICTING_EXTENSION):
             self.log.critical(

@@ -8,6 +8,7 @@ our rooms, nothing more.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Doc
@@ -71,7 +72,7 @@ class YDocCompat:
                 return None
         if not copy:
             return parsed.kind.wrap(room.doc)
-        snapshot = Doc()
+        snapshot: Doc[Any] = Doc()
         snapshot.apply_update(room.doc.get_update())
         return parsed.kind.wrap(snapshot)
 

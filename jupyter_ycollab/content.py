@@ -46,14 +46,14 @@ class DocumentKind:
         cls: type[YBaseDoc] = ydocs.get(self.file_type, YFile)
         return cls
 
-    def wrap(self, doc: Doc) -> YBaseDoc:
+    def wrap(self, doc: Doc[Any]) -> YBaseDoc:
         """The jupyter_ydoc view of a ``Doc`` (cheap: it only looks up root types)."""
         return self.ydoc_class(doc)
 
 
 def build_base(kind: DocumentKind, content: Any) -> bytes:
     """The Yjs update holding ``content``, built deterministically in a throwaway ``Doc``."""
-    doc = Doc(client_id=LOAD_CLIENT_ID)
+    doc: Doc[Any] = Doc(client_id=LOAD_CLIENT_ID)
     with doc.transaction():
         if kind.ydoc_class is YNotebook:
             _fill_notebook(doc, content)
@@ -66,7 +66,7 @@ def build_base(kind: DocumentKind, content: Any) -> bytes:
     return doc.get_update()
 
 
-def _fill_notebook(doc: Doc, notebook: dict[str, Any]) -> None:
+def _fill_notebook(doc: Doc[Any], notebook: dict[str, Any]) -> None:
     meta = doc.get("meta", type=Map)
     meta["nbformat"] = notebook.get("nbformat", 4)
     meta["nbformat_minor"] = notebook.get("nbformat_minor", 5)
@@ -83,7 +83,7 @@ def _with_id(cell: dict[str, Any], index: int) -> dict[str, Any]:
     return {**cell, "id": str(uuid.uuid5(_CELL_ID_NAMESPACE, str(index)))}
 
 
-def read_content(kind: DocumentKind, doc: Doc) -> Any:
+def read_content(kind: DocumentKind, doc: Doc[Any]) -> Any:
     """The document's content as the contents manager wants it in a save model."""
     value = kind.wrap(doc).get()
     if kind.file_format == "base64":

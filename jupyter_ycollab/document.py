@@ -37,7 +37,7 @@ class Document:
         room_id: str,
         file_id: str,
         kind: DocumentKind,
-        doc: Doc,
+        doc: Doc[Any],
         *,
         files: Files,
         events: Events,
@@ -153,7 +153,7 @@ class Document:
 
     def _last_saved_content(self) -> Any:
         if self._saved_content is None:  # rendered lazily: most rooms are never saved
-            base_doc = Doc()
+            base_doc: Doc[Any] = Doc()
             base_doc.apply_update(self._base)
             self._saved_content = read_content(self.kind, base_doc)
             self._base = b""

@@ -88,5 +88,5 @@ def outcome_of(error: CollabError) -> Outcome:
     """Look an error up in the table, walking its class hierarchy."""
     for cls in type(error).__mro__:
         if cls in OUTCOMES:
-            return OUTCOMES[cls]  # type: ignore[index]
+            return OUTCOMES[cls]
     return Outcome(500, 4500)

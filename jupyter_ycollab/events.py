@@ -19,7 +19,9 @@ Level = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 Action = Literal["initialize", "load", "save", "overwrite", "clean"]
 
 
-def _schema(schema_id: str, title: str, properties: dict[str, Any], required: list[str]) -> dict:
+def _schema(
+    schema_id: str, title: str, properties: dict[str, Any], required: list[str]
+) -> dict[str, Any]:
     return {
         "$id": schema_id,
         "version": "1",

@@ -47,8 +47,9 @@ class _CollabHandler(JupyterHandler):
 class SessionHandler(_CollabHandler, APIHandler):
     """``PUT /api/collaboration/session/{path}``: index the file, open its room, name it."""
 
+    # Opening a document only needs read: read-only users join as read-only peers.
     @web.authenticated
-    @authorized("read")  # opening a document only needs read: read-only users join read-only
+    @authorized("read")  # type: ignore[untyped-decorator]
     async def put(self, path: str) -> None:
         try:
             kind = _parse_session_body(self.request.body)
@@ -86,7 +87,7 @@ def _parse_session_body(body: bytes) -> DocumentKind:
     return DocumentKind.parse(file_format, file_type)
 
 
-class RoomHandler(WebSocketMixin, WebSocketHandler, _CollabHandler):  # type: ignore[misc]
+class RoomHandler(WebSocketMixin, WebSocketHandler, _CollabHandler):
     """``/api/collaboration/room/{room_id}``: one peer of one room."""
 
     peer: Peer | None = None
@@ -110,7 +111,7 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, _CollabHandler):  # type: ig
             raise web.HTTPError(outcome_of(error).http_status, str(error)) from error
         await super().get(room_id)
 
-    async def open(self, room_id: str) -> None:  # type: ignore[override]
+    async def open(self, room_id: str) -> None:
         super().open()
         manager = self.collab.manager
         try:

@@ -58,7 +58,7 @@ class RoomManager:
     async def _create(self, room_id: str) -> Room:
         parsed = parse_room_id(room_id)
         assert parsed is not None, "the global awareness room always exists"
-        doc = Doc()
+        doc: Doc[Any] = Doc()
         document = Document(
             room_id,
             parsed.file_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pycrdt import Doc, TransactionEvent
 
@@ -31,7 +31,7 @@ class Room:
     def __init__(
         self,
         room_id: str,
-        doc: Doc | None = None,
+        doc: Doc[Any] | None = None,
         document: Document | None = None,
         session_id: str = "",
     ) -> None:
