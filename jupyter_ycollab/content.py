@@ -91,5 +91,6 @@ def read_content(kind: DocumentKind, doc: Doc[Any]) -> Any:
     return value
 
 
-def save_model(kind: DocumentKind, content: Any) -> dict[str, Any]:
-    return {"type": kind.file_type, "format": kind.file_format, "content": content}
+def replace_content(kind: DocumentKind, shared: YBaseDoc, content: Any) -> None:
+    """Make a live document hold ``content`` with small changes (cells kept by id, text diffed)."""
+    shared.set(base64.b64decode(content or "") if kind.file_format == "base64" else content)

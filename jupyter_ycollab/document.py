@@ -12,14 +12,15 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
 from pycrdt import Doc
 from tornado.web import HTTPError
 
-from .content import DocumentKind, build_base, read_content
-from .errors import CollabError
+from .content import DocumentKind, build_base, read_content, replace_content
+from .errors import CollabError, NotFound
 from .events import Events
 from .files import Files, FileState
 from .savepolicy import SavePolicy
@@ -81,7 +82,7 @@ class Document:
             self._ignore_changes = False
         self._write_state(path=self.path, hash=self._file.hash)
         self.shared.observe(self._on_change)
-        self._worker = asyncio.create_task(self._save_loop(), name=f"save {self.room_id}")
+        self._worker = asyncio.create_task(self._run(), name=f"document {self.room_id}")
         self._events.session("INFO", self.room_id, self.path, "load")
 
     def _write_state(self, **values: Any) -> None:
@@ -108,17 +109,23 @@ class Document:
         self._replies.append(reply)
         self._wake.set()
 
-    async def _save_loop(self) -> None:
+    async def _run(self) -> None:
+        """The document's one worker: saves when due, looks at the file every poll interval."""
         loop = asyncio.get_running_loop()
+        poll = self._settings.poll_interval
+        next_poll = loop.time() + poll if poll else math.inf
         while not self._closing:
+            now = loop.time()
             due = self._policy.due_at()
-            wait = None if due is None else due - loop.time()
-            if not self._replies and (wait is None or wait > 0):
+            if self._replies or (due is not None and due <= now):
+                await self.save()
+            elif next_poll <= now:
+                await self._look_at_file()
+                next_poll = loop.time() + poll
+            else:
                 self._wake.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
-                continue
-            await self.save()
+                    await asyncio.wait_for(self._wake.wait(), min(due or math.inf, next_poll) - now)
 
     async def save(self) -> str:
         """Write the document to its file if its content changed, one save at a time."""
@@ -165,6 +172,40 @@ class Document:
         self._policy.give_back(ticket, asyncio.get_running_loop().time() + delay)
         log.warning("Saving %s failed (retry in %.1f s): %s", self.path, delay, error)
         self._events.session("ERROR", self.room_id, self.path, "save", f"save failed: {error}")
+
+    # -- changes made outside the room -----------------------------------------------------------
+
+    async def _look_at_file(self) -> None:
+        """Stat the file; read and hash it only when its size or mtime moved."""
+        async with self._save_lock:
+            try:
+                self.path = self._files.path_of(self.file_id)
+                now = await self._files.stat(self.path, self.kind)
+                if self._file is not None and now.same_stat(self._file):
+                    return
+                content, now = await self._files.read(self.path, self.kind)
+            except NotFound:
+                return  # deleted or moved outside Jupyter: keep the room and its content
+            if self._file is not None and now.hash == self._file.hash:
+                self._file = now  # touched, not changed
+                return
+            self._file = now
+            self._take_outside_change(content, now)
+
+    def _take_outside_change(self, content: Any, now: FileState) -> None:
+        if self.dirty:
+            # Until the three-way merge lands, unsaved collaborative edits win; say so loudly.
+            msg = "the file changed on disk while the document has unsaved edits; they win"
+            self._events.session("WARNING", self.room_id, self.path, "overwrite", msg)
+            return
+        self._ignore_changes = True
+        try:
+            replace_content(self.kind, self.shared, content)
+        finally:
+            self._ignore_changes = False
+        self._saved_content = read_content(self.kind, self.doc)
+        self._write_state(hash=now.hash)
+        self._events.session("INFO", self.room_id, self.path, "overwrite", "reloaded from disk")
 
     # -- lifecycle -----------------------------------------------------------------------------
 
