@@ -142,9 +142,6 @@ class YCollabApp(ExtensionApp):
             ]
         )
 
-    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
-        self.manager.start()
-
     async def stop_extension(self) -> None:
         await self.manager.stop()
 

@@ -83,12 +83,28 @@ def _with_id(cell: dict[str, Any], index: int) -> dict[str, Any]:
     return {**cell, "id": str(uuid.uuid5(_CELL_ID_NAMESPACE, str(index)))}
 
 
-def read_content(kind: DocumentKind, doc: Doc[Any]) -> Any:
+def read_content(kind: DocumentKind, doc: Doc[Any], newline: str = "\n") -> Any:
     """The document's content as the contents manager wants it in a save model."""
     value = kind.wrap(doc).get()
     if kind.file_format == "base64":
         return base64.b64encode(value).decode("ascii")
+    if newline != "\n" and isinstance(value, str):
+        return value.replace("\n", newline)
     return value
+
+
+def split_newlines(kind: DocumentKind, content: Any) -> tuple[Any, str]:
+    """Text with CRLF line endings only, as LF text plus "\r\n"; anything else unchanged.
+
+    The editor counts a line break as one character: a CRLF in the shared text would shift every
+    position after it. Saving puts the file's own line endings back (see ``read_content``).
+    """
+    if kind.file_format != "text" or not isinstance(content, str) or "\r\n" not in content:
+        return content, "\n"
+    lf_only = content.replace("\r\n", "\n")
+    if "\r" in lf_only or lf_only.count("\n") != content.count("\r\n"):
+        return content, "\n"  # mixed line endings: keep every byte as it is
+    return lf_only, "\r\n"
 
 
 def replace_content(kind: DocumentKind, shared: YBaseDoc, content: Any) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from pycrdt import Doc
 from tornado.web import HTTPError
 
-from .content import DocumentKind, build_base, read_content, replace_content
+from .content import DocumentKind, build_base, read_content, replace_content, split_newlines
 from .errors import CollabError, NotFound
 from .events import Events
 from .files import Files, FileState
@@ -58,6 +58,7 @@ class Document:
         self._file: FileState | None = None  # the file as we last loaded or saved it
         self._saved_content: Any = None  # its content as the document renders it
         self._base = b""
+        self._newline = "\n"  # the file's line ending, put back when saving
         self._replies: list[SaveReply] = []
         self._wake = asyncio.Event()
         self._closing = False
@@ -73,6 +74,7 @@ class Document:
         """Fill the room's ``Doc`` from the file, then start saving."""
         self.path = self._files.path_of(self.file_id)
         content, self._file = await self._files.read(self.path, self.kind)
+        content, self._newline = split_newlines(self.kind, content)
         self._base = build_base(self.kind, content)
         self.session_id = hashlib.sha256(self._base).hexdigest()[:32]
         self._ignore_changes = True
@@ -147,7 +149,7 @@ class Document:
         return status
 
     async def _write(self) -> str:
-        content = read_content(self.kind, self.doc)
+        content = read_content(self.kind, self.doc, self._newline)
         if content == self._last_saved_content():
             self._write_state(dirty=False)
             return "skipped"
@@ -162,7 +164,7 @@ class Document:
         if self._saved_content is None:  # rendered lazily: most rooms are never saved
             base_doc: Doc[Any] = Doc()
             base_doc.apply_update(self._base)
-            self._saved_content = read_content(self.kind, base_doc)
+            self._saved_content = read_content(self.kind, base_doc, self._newline)
             self._base = b""
         return self._saved_content
 
@@ -198,12 +200,13 @@ class Document:
             msg = "the file changed on disk while the document has unsaved edits; they win"
             self._events.session("WARNING", self.room_id, self.path, "overwrite", msg)
             return
+        content, self._newline = split_newlines(self.kind, content)
         self._ignore_changes = True
         try:
             replace_content(self.kind, self.shared, content)
         finally:
             self._ignore_changes = False
-        self._saved_content = read_content(self.kind, self.doc)
+        self._saved_content = read_content(self.kind, self.doc, self._newline)
         self._write_state(hash=now.hash)
         self._events.session("INFO", self.room_id, self.path, "overwrite", "reloaded from disk")
 

@@ -18,7 +18,7 @@ from .events import Events
 from .files import Files
 from .peer import Peer
 from .room import Room
-from .roomid import GLOBAL_AWARENESS, parse_room_id
+from .roomid import parse_room_id
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,15 +31,12 @@ class RoomManager:
         self.settings = settings
         self.files = files
         self.events = events
-        self.rooms: dict[str, Room] = {GLOBAL_AWARENESS: Room(GLOBAL_AWARENESS)}
+        self.rooms: dict[str, Room] = {}
         self._opening: dict[str, asyncio.Task[Room]] = {}
         self._evictions: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._keepalive: asyncio.Task[None] | None = None
         self.stopping = False
-
-    def start(self) -> None:
-        self._keepalive = asyncio.create_task(self._keep_peers_alive(), name="ycollab keepalive")
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -57,7 +54,9 @@ class RoomManager:
 
     async def _create(self, room_id: str) -> Room:
         parsed = parse_room_id(room_id)
-        assert parsed is not None, "the global awareness room always exists"
+        if parsed is None:  # the global awareness room: a relay, no document
+            room = self.rooms[room_id] = Room(room_id)
+            return room
         doc: Doc[Any] = Doc()
         document = Document(
             room_id,
@@ -86,6 +85,8 @@ class RoomManager:
     # -- peers ---------------------------------------------------------------------------------
 
     def join(self, room: Room, peer: Peer) -> None:
+        if self._keepalive is None:  # started with the first peer: it needs the running loop
+            self._keepalive = asyncio.create_task(self._keep_peers_alive(), name="keepalive")
         timer = self._evictions.pop(room.room_id, None)
         if timer is not None:
             timer.cancel()
@@ -93,7 +94,12 @@ class RoomManager:
 
     def leave(self, room: Room, peer: Peer) -> None:
         room.leave(peer)
-        if not room.peers:
+        if room.peers:
+            return
+        if room.document is None:  # nothing to save: a relay room goes with its last peer
+            self.rooms.pop(room.room_id, None)
+            room.close()
+        else:
             self._schedule_eviction(room)
 
     # -- eviction ------------------------------------------------------------------------------

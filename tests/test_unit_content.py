@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pycrdt import Doc
 
-from jupyter_ycollab.content import DocumentKind, build_base, read_content
+from jupyter_ycollab.content import DocumentKind, build_base, read_content, split_newlines
 from jupyter_ycollab.errors import BadRequest
 
 NOTEBOOK_44: dict[str, Any] = {
@@ -75,3 +75,20 @@ def test_two_loads_merge_without_duplicates() -> None:
 def test_unknown_formats_are_bad_requests(file_format: str, file_type: str) -> None:
     with pytest.raises(BadRequest):
         DocumentKind.parse(file_format, file_type)
+
+
+@pytest.mark.parametrize(
+    ("text", "shared", "newline"),
+    [
+        ("a\r\nb\r\n", "a\nb\n", "\r\n"),  # CRLF only: the editor sees LF, the file keeps CRLF
+        ("a\nb\n", "a\nb\n", "\n"),
+        ("a\nb\r\n", "a\nb\r\n", "\n"),  # mixed: every byte kept as it is
+        ("a\rb\r\n", "a\rb\r\n", "\n"),
+        ("no newline", "no newline", "\n"),
+    ],
+)
+def test_crlf_files_are_shared_as_lf_and_saved_as_crlf(
+    text: str, shared: str, newline: str
+) -> None:
+    assert split_newlines(TEXT, text) == (shared, newline)
+    assert read_content(TEXT, _load(TEXT, shared), newline) == text
