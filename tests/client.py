@@ -48,10 +48,11 @@ def var_string(text: str) -> bytes:
 
 
 def encode_awareness_update(entries: list[tuple[int, int, dict[str, Any] | None]]) -> bytes:
-    """An awareness update: varUint(n), then n x varUint(id) varUint(clock) varString(JSON)."""
+    """varUint(n), then n x varUint(id) varUint(clock) varString(JSON, raw UTF-8 like a browser)."""
     out = write_var_uint(len(entries))
     for client_id, clock, state in entries:
-        out += write_var_uint(client_id) + write_var_uint(clock) + var_string(json.dumps(state))
+        text = json.dumps(state, ensure_ascii=False)
+        out += write_var_uint(client_id) + write_var_uint(clock) + var_string(text)
     return out
 
 
@@ -132,6 +133,7 @@ class CollabClient(Generic[DocT]):
         self._awareness_clock = -1
         self._local_awareness: dict[str, Any] | None = None
         self._send_errors: list[BaseException] = []
+        self.protocol_errors: list[str] = []
         self._subscription = document.ydoc.observe(self._on_local_transaction)
 
     # -- connection --------------------------------------------------------------------------
@@ -205,8 +207,12 @@ class CollabClient(Generic[DocT]):
                 self.close_reason = ws.close_reason
                 return
             if isinstance(message, str):
-                raise AssertionError(f"the server sent a text frame: {message!r}")
-            self._handle(message)
+                self.protocol_errors.append(f"the server sent a text frame: {message!r}")
+                continue
+            try:
+                self._handle(message)
+            except Exception as error:  # recorded: wait_for() fails with it, the reader goes on
+                self.protocol_errors.append(f"cannot handle {message[:64]!r}: {error!r}")
 
     def dispose(self) -> None:
         """Stop observing the document (the client can no longer send)."""
@@ -319,11 +325,14 @@ class CollabClient(Generic[DocT]):
     async def wait_for(
         self, predicate: Callable[[], bool], timeout: float = 5.0, message: str = "condition"
     ) -> None:
-        """Poll ``predicate`` with a deadline; a send error on this socket fails it at once."""
+        """Poll ``predicate`` with a deadline; a send error or a malformed message from the
+        server fails it at once."""
 
         def check() -> bool:
             if self._send_errors:
                 raise AssertionError(f"sending failed: {self._send_errors[0]!r}")
+            if self.protocol_errors:
+                raise AssertionError(f"bad message from the server: {self.protocol_errors[0]}")
             return predicate()
 
         await wait_until(check, timeout, message)

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from jupyter_server.serverapp import ServerApp
 
-from .fswatch import WriteCounter
 from .harness import Collab, Fetch
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
@@ -72,14 +71,6 @@ async def collab(
     harness = Collab(jp_serverapp, jp_fetch, jp_root_dir, jp_http_port, jp_base_url)
     yield harness
     await harness.close_all()
-
-
-@pytest.fixture
-async def writes(jp_root_dir: Path) -> AsyncIterator[WriteCounter]:
-    """Counts the writes of each file directly in the served folder."""
-    counter = WriteCounter(jp_root_dir)
-    yield counter
-    counter.close()
 
 
 @pytest.fixture

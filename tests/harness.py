@@ -10,10 +10,11 @@ from typing import Any
 import nbformat
 from jupyter_server.serverapp import ServerApp
 from jupyter_ydoc import YNotebook, YUnicode
-from pycrdt import Doc
+from pycrdt import Doc, Text
 from tornado.httpclient import HTTPResponse
 
 from .client import CollabClient, DocT
+from .fswatch import WriteCounter
 
 Fetch = Callable[..., Awaitable[HTTPResponse]]
 
@@ -32,12 +33,20 @@ def make_notebook(sources: list[str], *, minor: int = 5) -> nbformat.NotebookNod
     return nb
 
 
+def append(text: Text, suffix: str) -> None:
+    """Type at the end of a shared text (``ycell["source"] += s`` would replace the Text)."""
+    text.insert(len(text), suffix)
+
+
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
 
 
-def cell_sources(notebook: dict[str, Any]) -> list[str]:
-    """Cell sources of a notebook dict (from nbformat or from YNotebook.get())."""
+def cell_sources(notebook: YNotebook | dict[str, Any]) -> list[str]:
+    """Cell sources of a YNotebook, cell by cell as stored (YNotebook.get() would hide exact
+    duplicates, the very thing tests look for), or of a notebook dict from nbformat."""
+    if isinstance(notebook, YNotebook):
+        return [str(cell["source"]) for cell in notebook.ycells]
     sources = []
     for cell in notebook["cells"]:
         source = cell["source"]
@@ -57,6 +66,7 @@ class Collab:
         self.root = root
         self.port = port
         self.clients: list[CollabClient[Any]] = []
+        self.counters: list[WriteCounter] = []
 
     # -- server-side objects ------------------------------------------------------------------
 
@@ -78,18 +88,22 @@ class Collab:
         return rooms
 
     @property
+    def document_rooms(self) -> list[str]:
+        """Ids of the open document rooms (not the global awareness room)."""
+        return [room_id for room_id in self.rooms if room_id.count(":") >= 2]
+
+    @property
     def compat(self) -> Any:
         """The jupyter_server_ydoc compatibility object other extensions use."""
         return self.serverapp.web_app.settings["jupyter_server_ydoc"]
 
-    async def server_notebook(self, path: str) -> dict[str, Any]:
-        """The live content of a notebook room, read through the compatibility object."""
+    async def server_notebook(self, path: str) -> YNotebook:
+        """A copy of the live document of a notebook room, from the compatibility object."""
         doc = await self.compat.get_document(
             path=path, content_type="notebook", file_format="json", copy=True
         )
-        assert doc is not None, f"no open room for {path}"
-        content: dict[str, Any] = doc.get()
-        return content
+        assert isinstance(doc, YNotebook), f"no open notebook room for {path}: {doc!r}"
+        return doc
 
     async def server_text(self, path: str) -> str:
         doc = await self.compat.get_document(
@@ -99,6 +113,12 @@ class Collab:
         return str(doc.get())
 
     # -- files --------------------------------------------------------------------------------
+
+    def watch_writes(self) -> WriteCounter:
+        """Count writes to files of the root folder from now on (create the files first)."""
+        counter = WriteCounter(self.root)
+        self.counters.append(counter)
+        return counter
 
     def write_notebook(self, name: str, sources: list[str], *, minor: int = 5) -> Path:
         path = self.root / name
@@ -163,3 +183,5 @@ class Collab:
         for client in self.clients:
             if client.connected:
                 await client.close()
+        for counter in self.counters:
+            counter.close()

@@ -1,0 +1,84 @@
+"""What other extensions and the front end read from the server: the jupyter_server_ydoc object
+under ``web_app.settings["jupyter_server_ydoc"]`` and the page config."""
+
+from __future__ import annotations
+
+import pytest
+from jupyter_server.serverapp import ServerApp
+from pycrdt import Text
+
+from .client import wait_until
+from .harness import Collab, append, cell_sources
+
+pytestmark = pytest.mark.ycollab(save_delay=60.0, max_save_delay=120.0)
+
+
+async def test_get_document_by_path_returns_live_content_with_unsaved_edits(
+    collab: Collab,
+) -> None:
+    collab.write_notebook("nb.ipynb", ["a = 1"])
+    client = await collab.open_notebook("nb.ipynb")
+    append(client.document.ycells[0]["source"], "2")
+
+    async def live() -> bool:
+        return cell_sources(await collab.server_notebook("nb.ipynb")) == ["a = 12"]
+
+    await wait_until(live, 5, "the unsaved edit in get_document")
+
+
+async def test_get_document_of_a_text_file_returns_live_content(collab: Collab) -> None:
+    collab.write_bytes("t.txt", b"abc")
+    client = await collab.open_text("t.txt")
+    client.ydoc.get("source", type=Text).insert(0, ">")
+
+    async def live() -> bool:
+        return await collab.server_text("t.txt") == ">abc"
+
+    await wait_until(live, 5, "the unsaved edit in get_document")
+
+
+async def test_get_document_by_room_id_returns_live_content(collab: Collab) -> None:
+    collab.write_notebook("nb.ipynb", ["a = 1"])
+    client = await collab.open_notebook("nb.ipynb")
+    (room_id,) = collab.document_rooms
+    append(client.document.ycells[0]["source"], "2")
+
+    async def live() -> bool:
+        doc = await collab.compat.get_document(room_id=room_id, copy=True)
+        return doc is not None and cell_sources(doc) == ["a = 12"]
+
+    await wait_until(live, 5, "the unsaved edit in get_document(room_id=...)")
+
+
+async def test_get_document_without_copy_lets_server_code_edit_the_room(collab: Collab) -> None:
+    collab.write_notebook("nb.ipynb", ["a = 1"])
+    client = await collab.open_notebook("nb.ipynb")
+    doc = await collab.compat.get_document(
+        path="nb.ipynb", content_type="notebook", file_format="json", copy=False
+    )
+    append(doc.ycells[0]["source"], "# from an agent")
+    await client.wait_for(
+        lambda: cell_sources(client.document) == ["a = 1# from an agent"], 5, "the edit"
+    )
+
+
+async def test_get_document_of_a_file_with_no_open_room_is_none(collab: Collab) -> None:
+    collab.write_notebook("closed.ipynb", ["a = 1"])
+    doc = await collab.compat.get_document(
+        path="closed.ipynb", content_type="notebook", file_format="json", copy=True
+    )
+    assert doc is None
+
+
+async def test_compat_object_lists_open_rooms(collab: Collab) -> None:
+    collab.write_notebook("nb.ipynb", ["a = 1"])
+    await collab.open_notebook("nb.ipynb")
+    (room_id,) = collab.document_rooms
+    assert room_id in collab.compat.ywebsocket_server.rooms
+
+
+def test_page_config_tells_the_front_end_about_rtc(jp_serverapp: ServerApp) -> None:
+    page_config = jp_serverapp.web_app.settings["page_config_data"]
+    assert isinstance(page_config["disableRTC"], bool)
+    assert isinstance(page_config["serverSideExecution"], bool)
+    assert page_config["disableRTC"] is False

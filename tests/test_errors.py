@@ -1,0 +1,133 @@
+"""Refusals: missing files, bad requests, missing credentials, unknown rooms, garbage frames."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from jupyter_ydoc import YNotebook
+from pycrdt import Doc
+from tornado.httpclient import HTTPClientError
+
+from .client import CollabClient, wait_until
+from .harness import Collab, append, cell_sources
+
+
+async def refusal(client: CollabClient[Any]) -> tuple[str, int | None]:
+    """How a connection attempt was refused: ("http", status) or ("close", close code)."""
+    try:
+        await client.connect()
+    except HTTPClientError as error:
+        return "http", error.code
+    await client.wait_closed(5)
+    assert not client.synced, "a refused client must never receive a SyncStep2"
+    return "close", client.close_code
+
+
+async def test_session_for_a_missing_file_is_404(collab: Collab) -> None:
+    with pytest.raises(HTTPClientError) as error:
+        await collab.put_session("missing.ipynb")
+    assert error.value.code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "[]",
+        "{}",
+        '{"format": "json"}',
+        '{"type": "notebook"}',
+        '{"format": 1, "type": "notebook"}',
+        '{"format": "json", "type": ["notebook"]}',
+        '{"format": "xml", "type": "notebook"}',
+    ],
+)
+async def test_session_with_a_bad_body_is_400(collab: Collab, body: str) -> None:
+    collab.write_notebook("nb.ipynb", ["x"])
+    with pytest.raises(HTTPClientError) as error:
+        await collab.fetch("api", "collaboration", "session", "nb.ipynb", method="PUT", body=body)
+    assert error.value.code == 400
+
+
+async def test_session_without_a_token_is_403(collab: Collab) -> None:
+    collab.write_notebook("nb.ipynb", ["x"])
+    with pytest.raises(HTTPClientError) as error:
+        await collab.put_session("nb.ipynb", headers={"Authorization": ""})
+    assert error.value.code == 403
+
+
+async def test_room_without_a_token_is_403_and_allocates_nothing(collab: Collab) -> None:
+    collab.write_notebook("nb.ipynb", ["x"])
+    session = await collab.put_session("nb.ipynb")
+    room_id = collab.room_id(session)
+    await wait_until(lambda: room_id not in collab.rooms, 5, "the unjoined room to be freed")
+    url = collab.room_url(room_id, f"sessionId={session['sessionId']}")
+    client = collab.client(YNotebook(Doc()), url, headers={})
+    assert await refusal(client) == ("http", 403)
+    assert room_id not in collab.rooms
+
+
+async def test_room_whose_file_was_deleted_closes_with_4404(collab: Collab) -> None:
+    path = collab.write_notebook("gone.ipynb", ["x"])
+    session = await collab.put_session("gone.ipynb")
+    path.unlink()
+    room_id = collab.room_id(session)  # the PUT may load it: wait until it is freed
+    await wait_until(lambda: room_id not in collab.rooms, 5, "the unjoined room to be freed")
+    client = collab.session_client(session, YNotebook(Doc()))
+    assert await refusal(client) == ("close", 4404)
+
+
+async def test_room_with_an_unknown_file_id_is_refused_as_not_found(collab: Collab) -> None:
+    client = collab.client(YNotebook(Doc()), collab.room_url(f"json:notebook:{uuid.uuid4()}"))
+    assert await refusal(client) in (("http", 404), ("close", 4404))
+    assert collab.document_rooms == []
+
+
+@pytest.mark.parametrize("room_id", ["no-such-fork-room", "%20", "JupyterLab:otherAwareness"])
+async def test_unknown_room_id_is_refused_and_allocates_nothing(
+    collab: Collab, room_id: str
+) -> None:
+    before = set(collab.rooms)
+    client = collab.client(YNotebook(Doc()), collab.room_url(room_id))
+    kind, code = await refusal(client)
+    assert (kind == "http" and code is not None and 400 <= code < 500) or (
+        kind == "close" and code is not None and code >= 4000
+    ), (kind, code)
+    assert set(collab.rooms) == before
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pytest.param("hello", id="text-frame"),
+        pytest.param(json.dumps({"type": "save"}), id="json-text-frame"),
+        pytest.param(b"", id="empty"),
+        pytest.param(b"\x7f", id="unknown-type"),
+        pytest.param(b"\x00", id="sync-without-subtype"),
+        pytest.param(b"\x00\x09\x01\x00", id="unknown-sync-subtype"),
+        pytest.param(b"\x00\x02\xff\xff\xff\xff\x0f", id="length-beyond-frame"),
+        pytest.param(b"\x00\x02\x03\xff\xfe\xfd", id="invalid-update"),
+        pytest.param(b"\x01\x05\x01\x01", id="truncated-awareness"),
+        pytest.param(b"\x01\x06\x01\x01\x00\x02{x", id="awareness-bad-json"),
+    ],
+)
+async def test_a_garbage_frame_closes_only_its_own_connection(
+    collab: Collab, frame: bytes | str
+) -> None:
+    collab.write_notebook("nb.ipynb", ["x = 1"])
+    bad = await collab.open_notebook("nb.ipynb")
+    alice = await collab.open_notebook("nb.ipynb")
+    bob = await collab.open_notebook("nb.ipynb")
+
+    bad.send(frame)
+    await bad.wait_closed(5)
+    assert bad.close_code is not None and bad.close_code != 1000, bad.close_code
+
+    append(alice.document.ycells[0]["source"], "0")
+    await bob.wait_for(lambda: cell_sources(bob.document) == ["x = 10"], 5, "the edit")
+    assert alice.connected and bob.connected
+    assert not alice.protocol_errors and not bob.protocol_errors
+    assert cell_sources(await collab.server_notebook("nb.ipynb")) == ["x = 10"]

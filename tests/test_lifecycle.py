@@ -1,0 +1,109 @@
+"""Room lifecycle: eviction, flushes on eviction and on stop, reconnects after eviction."""
+
+from __future__ import annotations
+
+import pytest
+from jupyter_server.serverapp import ServerApp
+from pycrdt import Text
+
+from .client import wait_until
+from .harness import Collab, append, cell_sources, read_notebook
+
+SLOW_SAVES = {"save_delay": 60.0, "max_save_delay": 120.0}
+
+
+async def test_an_empty_room_is_evicted_after_cleanup_delay(collab: Collab) -> None:
+    collab.write_notebook("nb.ipynb", ["x"])
+    client = await collab.open_notebook("nb.ipynb")
+    (room_id,) = collab.document_rooms
+    assert room_id.startswith("json:notebook:")
+    await client.close()
+    await wait_until(lambda: room_id not in collab.rooms, 5, "eviction")
+
+
+@pytest.mark.ycollab(cleanup_delay=60.0)
+async def test_a_room_with_a_peer_is_not_evicted(collab: Collab) -> None:
+    collab.write_notebook("nb.ipynb", ["x"])
+    alice = await collab.open_notebook("nb.ipynb")
+    bob = await collab.open_notebook("nb.ipynb")
+    (room_id,) = collab.document_rooms
+    await bob.close()
+    append(alice.document.ycells[0]["source"], "y")
+    reader = await collab.open_notebook("nb.ipynb")
+    assert cell_sources(reader.document) == ["xy"]
+    assert collab.document_rooms == [room_id]
+
+
+@pytest.mark.ycollab(**SLOW_SAVES)
+async def test_a_dirty_room_is_saved_before_it_is_evicted(collab: Collab) -> None:
+    path = collab.write_notebook("nb.ipynb", ["a = 1"])
+    client = await collab.open_notebook("nb.ipynb")
+    (room_id,) = collab.document_rooms
+    append(client.document.ycells[0]["source"], "23")
+    await wait_until(lambda: server_sources(collab, "nb.ipynb", ["a = 123"]), 5, "the edit")
+    assert cell_sources(read_notebook(path)) == ["a = 1"], "saved early: save_delay ignored"
+
+    await client.close()
+    await wait_until(lambda: room_id not in collab.rooms, 5, "eviction")
+    assert cell_sources(read_notebook(path)) == ["a = 123"]
+
+
+@pytest.mark.ycollab(**SLOW_SAVES)
+async def test_stopping_the_server_saves_dirty_rooms(
+    collab: Collab, jp_serverapp: ServerApp
+) -> None:
+    notebook = collab.write_notebook("nb.ipynb", ["a = 1"])
+    text = collab.write_bytes("t.txt", b"abc")
+    nb_client = await collab.open_notebook("nb.ipynb")
+    text_client = await collab.open_text("t.txt")
+    append(nb_client.document.ycells[0]["source"], "!")
+    text_client.ydoc.get("source", type=Text).insert(3, "def")
+
+    async def server_has_both_edits() -> bool:
+        return await server_sources(collab, "nb.ipynb", ["a = 1!"]) and (
+            await collab.server_text("t.txt") == "abcdef"
+        )
+
+    await wait_until(server_has_both_edits, 5, "both edits on the server")
+    assert text.read_bytes() == b"abc", "saved early: save_delay ignored"
+
+    await jp_serverapp._cleanup()
+    assert cell_sources(read_notebook(notebook)) == ["a = 1!"]
+    assert text.read_bytes() == b"abcdef"
+
+
+async def test_a_client_reconnecting_to_a_reopened_room_duplicates_nothing(
+    collab: Collab,
+) -> None:
+    path = collab.write_notebook("nb.ipynb", ["a = 1", "b = 2"])
+    client = await collab.open_notebook("nb.ipynb")
+    (room_id,) = collab.document_rooms
+    await client.close()
+    await wait_until(lambda: room_id not in collab.rooms, 5, "eviction")
+
+    append(client.document.ycells[1]["source"], "0")  # an offline edit, merged on reconnect
+    await client.reconnect()
+
+    assert client.close_code is None, (client.close_code, client.close_reason)
+    assert cell_sources(client.document) == ["a = 1", "b = 20"]
+    await wait_until(lambda: server_sources(collab, "nb.ipynb", ["a = 1", "b = 20"]), 5, "merge")
+    await wait_until(
+        lambda: cell_sources(read_notebook(path)) == ["a = 1", "b = 20"], 10, "the save"
+    )
+
+
+async def test_a_text_client_reconnecting_to_a_reopened_room_duplicates_nothing(
+    collab: Collab,
+) -> None:
+    collab.write_bytes("t.txt", b"one\ntwo\n")
+    client = await collab.open_text("t.txt")
+    (room_id,) = collab.document_rooms
+    await client.close()
+    await wait_until(lambda: room_id not in collab.rooms, 5, "eviction")
+    await client.reconnect()
+    assert client.document.get() == "one\ntwo\n"
+    assert await collab.server_text("t.txt") == "one\ntwo\n"
+
+
+async def server_sources(collab: Collab, path: str, expected: list[str]) -> bool:
+    return cell_sources(await collab.server_notebook(path)) == expected

@@ -1,0 +1,161 @@
+"""Whole-process behaviour of `jupyter server` with the extension: shutdown, startup refusal,
+deterministic loading across processes."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_ydoc import YNotebook
+from pycrdt import Doc
+
+from .client import CollabClient
+from .harness import append, cell_sources, make_notebook, read_notebook
+from .process import JupyterProcess
+
+ROOMS = 200
+EDIT = "  # edited"
+
+
+@pytest.fixture
+def processes() -> Iterator[list[JupyterProcess]]:
+    started: list[JupyterProcess] = []
+    yield started
+    for process in started:
+        process.kill()
+
+
+def write_notebooks(root: Path, count: int) -> list[Path]:
+    root.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index in range(count):
+        path = root / f"nb_{index:03}.ipynb"
+        nbformat.write(make_notebook([f"x = {index}"]), path)
+        paths.append(path)
+    return paths
+
+
+async def open_and_edit(server: JupyterProcess, path: Path) -> list[CollabClient[YNotebook]]:
+    """One writer makes an unsaved edit; an observer proves the server applied it."""
+    session = await server.put_session(path.name, "json", "notebook")
+    writer = CollabClient(YNotebook(Doc()), server.room_url(session), server.headers)
+    await writer.sync()
+    append(writer.document.ycells[0]["source"], EDIT)
+    observer = CollabClient(YNotebook(Doc()), server.room_url(session), server.headers)
+    await observer.sync()
+    await observer.wait_for(
+        lambda: cell_sources(observer.document)[0].endswith(EDIT), 10, "the edit"
+    )
+    return [writer, observer]
+
+
+async def test_sigterm_saves_200_dirty_rooms_and_exits_quickly(
+    tmp_path: Path, processes: list[JupyterProcess]
+) -> None:
+    paths = write_notebooks(tmp_path / "root", ROOMS)
+    server = JupyterProcess(
+        tmp_path / "home",
+        tmp_path / "root",
+        ycollab={"save_delay": 600.0, "max_save_delay": 1200.0, "cleanup_delay": 600.0},
+    )
+    processes.append(server)
+    server.start()
+    await server.wait_ready()
+
+    limit = asyncio.Semaphore(20)
+
+    async def one_room(path: Path) -> list[CollabClient[YNotebook]]:
+        async with limit:
+            return await open_and_edit(server, path)
+
+    clients = await asyncio.gather(*(one_room(path) for path in paths))
+    unsaved = [p for p in paths if cell_sources(read_notebook(p))[0].endswith(EDIT)]
+    assert not unsaved, f"{len(unsaved)} files saved before SIGTERM: save_delay ignored"
+
+    elapsed = await server.terminate(timeout=30)
+
+    assert elapsed < 10, f"SIGTERM took {elapsed:.1f} s to stop the server"
+    lost = [p.name for p in paths if not cell_sources(read_notebook(p))[0].endswith(EDIT)]
+    assert not lost, f"{len(lost)} of {ROOMS} edits lost at shutdown, e.g. {lost[:5]}"
+    for pair in clients:
+        for client in pair:
+            await client.wait_closed(10)
+
+
+async def test_refuses_to_start_alongside_jupyter_server_ydoc(
+    tmp_path: Path, processes: list[JupyterProcess]
+) -> None:
+    # A stand-in for jupyter_server_ydoc, so both extensions really are installed and enabled.
+    stub = tmp_path / "stub" / "jupyter_server_ydoc"
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text(
+        "def _jupyter_server_extension_points():\n"
+        "    return [{'module': 'jupyter_server_ydoc'}]\n\n"
+        "def _load_jupyter_server_extension(serverapp):\n"
+        "    serverapp.web_app.settings.setdefault('jupyter_server_ydoc_stub', True)\n"
+    )
+    (tmp_path / "root").mkdir()
+    server = JupyterProcess(
+        tmp_path / "home",
+        tmp_path / "root",
+        extensions={"jupyter_server_ydoc": True},
+        pythonpath=[tmp_path / "stub"],
+    )
+    processes.append(server)
+    server.start()
+
+    code = await server.wait_exit(30)
+
+    log = server.log()
+    assert code != 0, f"server exited with 0:\n{log}"
+    both = [
+        line
+        for line in log.splitlines()
+        if "jupyter_server_ydoc" in line and "jupyter_ycollab" in line
+    ]
+    assert both, f"no message names both extensions:\n{log}"
+
+
+async def load_once(
+    tmp_path: Path, name: str, processes: list[JupyterProcess], fileids: Path | None
+) -> tuple[bytes, Path]:
+    """Start a server with a fresh home, sync a client to nb.ipynb, stop; return its update."""
+    home = tmp_path / name
+    if fileids is not None:  # same file id, but none of the first server's other state
+        (home / "data").mkdir(parents=True)
+        shutil.copy(fileids, home / "data" / fileids.name)
+    server = JupyterProcess(home, tmp_path / "root", ycollab={"save_delay": 600.0})
+    processes.append(server)
+    server.start()
+    await server.wait_ready()
+    session = await server.put_session("nb.ipynb", "json", "notebook")
+    client = CollabClient(YNotebook(Doc()), server.room_url(session), server.headers)
+    await client.sync()
+    update = client.ydoc.get_update()
+    await client.close()
+    await server.terminate(timeout=30)
+    return update, home / "data" / "file_id_manager.db"
+
+
+async def test_two_processes_load_the_same_file_into_identical_crdt_items(
+    tmp_path: Path, processes: list[JupyterProcess]
+) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    path = root / "nb.ipynb"
+    nbformat.write(make_notebook(["import os", "print(os.getcwd())", "# title"]), path)
+    data = path.read_bytes()
+
+    first, fileids = await load_once(tmp_path, "home1", processes, None)
+    assert fileids.exists(), "jupyter_server_fileid's database is not where expected"
+    second, _ = await load_once(tmp_path, "home2", processes, fileids)
+
+    merged = YNotebook(Doc())
+    merged.ydoc.apply_update(first)
+    merged.ydoc.apply_update(second)
+    assert cell_sources(merged) == ["import os", "print(os.getcwd())", "# title"]
+    assert path.read_bytes() == data

@@ -1,0 +1,79 @@
+"""Saving: RAW save requests, the state map the front end watches, and the autosave policy."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from pycrdt import Text
+
+from .client import wait_until
+from .harness import Collab, append, cell_sources, read_notebook
+
+
+async def contents_hash(collab: Collab, path: str) -> str:
+    model = await collab.serverapp.contents_manager.get(path, content=False, require_hash=True)
+    return str(model["hash"])
+
+
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120)
+async def test_raw_save_request_saves_and_replies_success(collab: Collab) -> None:
+    path = collab.write_notebook("nb.ipynb", ["a = 1"])
+    writes = collab.watch_writes()
+    client = await collab.open_notebook("nb.ipynb")
+    append(client.document.ycells[0]["source"], "2")
+    client.document.dirty = True  # the front end marks its document dirty on local edits
+
+    reply = await client.save(42)
+
+    assert reply == {"type": "save", "responseTo": 42, "status": "success"}
+    assert cell_sources(read_notebook(path)) == ["a = 12"]
+    assert writes.count("nb.ipynb") == 1
+
+
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120)
+async def test_a_save_publishes_the_new_hash_and_clears_dirty(collab: Collab) -> None:
+    collab.write_notebook("nb.ipynb", ["a = 1"])
+    client = await collab.open_notebook("nb.ipynb")
+    state = client.document.ystate
+    hash_before = state.get("hash")
+    append(client.document.ycells[0]["source"], "2")
+    client.document.dirty = True
+
+    await client.save(1)
+
+    await client.wait_for(lambda: state.get("hash") not in (None, hash_before), 5, "a new hash")
+    await client.wait_for(lambda: state.get("dirty") is False, 5, "dirty == false")
+    assert state["hash"] == await contents_hash(collab, "nb.ipynb")
+    assert state.get("path") == "nb.ipynb"
+
+
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120)
+async def test_raw_save_of_a_text_file_replies_to_each_request_id(collab: Collab) -> None:
+    path = collab.write_bytes("a.txt", b"abc\n")
+    client = await collab.open_text("a.txt")
+    client.ydoc.get("source", type=Text).insert(0, ">")
+    first = await client.save(7)
+    second = await client.save(300)  # a save id beyond one varUint byte
+    assert first["status"] == "success"
+    assert second["responseTo"] == 300
+    assert second["status"] in ("success", "skipped")
+    assert path.read_bytes() == b">abc\n"
+
+
+@pytest.mark.ycollab(save_delay=0.3, max_save_delay=1.0)
+async def test_continuous_edits_are_saved_within_max_save_delay(collab: Collab) -> None:
+    path = collab.write_notebook("busy.ipynb", [""])
+    writes = collab.watch_writes()
+    client = await collab.open_notebook("busy.ipynb")
+    source = client.document.ycells[0]["source"]
+    started = time.monotonic()
+
+    def type_and_check() -> bool:
+        source.insert(len(str(source)), "x")  # one keystroke per poll, faster than save_delay
+        return writes.count("busy.ipynb") > 0
+
+    await wait_until(type_and_check, 5, "a save while edits keep arriving", interval=0.05)
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.5, f"first save after {elapsed:.2f} s of continuous edits"
+    assert cell_sources(read_notebook(path))[0].startswith("x")
