@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Hashable
+from typing import Any
 
+from .errors import InvalidUpdate
 from .protocol import AwarenessEntry, decode_awareness_update, encode_awareness_update
 
 _NULL = "null"
@@ -19,6 +21,7 @@ class AwarenessStates:
     def __init__(self) -> None:
         self._entries: dict[int, AwarenessEntry] = {}
         self._owners: dict[int, Hashable] = {}
+        self._autosave: dict[int, bool] = {}  # each client's wish, when it states one
         self.server_client_id = random.getrandbits(32)
         self._entries[self.server_client_id] = AwarenessEntry(self.server_client_id, 0, "{}")
 
@@ -26,10 +29,16 @@ class AwarenessStates:
         """Record an update from ``owner``; return the entries that were newer than ours."""
         accepted = []
         for entry in decode_awareness_update(payload):
+            state = _parse_state(entry.state)
             if entry.client_id == self.server_client_id or not self._is_newer(entry):
                 continue
             self._entries[entry.client_id] = entry
             self._owners[entry.client_id] = owner
+            wish = state.get("autosave") if isinstance(state, dict) else None
+            if isinstance(wish, bool):
+                self._autosave[entry.client_id] = wish
+            else:
+                self._autosave.pop(entry.client_id, None)
             accepted.append(entry)
         return accepted
 
@@ -45,6 +54,7 @@ class AwarenessStates:
         removals = []
         for client_id in gone:
             del self._owners[client_id]
+            self._autosave.pop(client_id, None)
             entry = self._entries.pop(client_id)
             if entry.state != _NULL:
                 removals.append(AwarenessEntry(client_id, entry.clock + 1, _NULL))
@@ -64,16 +74,13 @@ class AwarenessStates:
 
     def autosave(self) -> bool:
         """Autosave when a peer with a state asks for it, or when no peer refuses it."""
-        wishes = [_autosave_wish(entry.state) for entry in self._entries.values()]
+        wishes = self._autosave.values()
         return True in wishes or False not in wishes
 
 
-def _autosave_wish(state: str) -> bool | None:
-    if '"autosave"' not in state:
-        return None
+def _parse_state(state: str) -> Any:
+    """The state's JSON value; a state that is not JSON would break every other client."""
     try:
-        value = json.loads(state)
-    except ValueError:
-        return None
-    wish = value.get("autosave") if isinstance(value, dict) else None
-    return wish if isinstance(wish, bool) else None
+        return json.loads(state)
+    except ValueError as error:
+        raise InvalidUpdate("awareness state is not JSON") from error

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 SaveReply = Callable[[str], None]
 _MAX_RETRY_DELAY = 60.0
+_AUTOSAVE_RECHECK = 1.0
 
 
 class Document:
@@ -67,6 +68,8 @@ class Document:
         self._ignore_changes = False
         self._save_lock = asyncio.Lock()
         self._saving = False
+        #: Whether the peers want autosave (set by the room from their awareness states).
+        self.wants_autosave: Callable[[], bool] = lambda: True
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -119,6 +122,10 @@ class Document:
         while not self._closing:
             now = loop.time()
             due = self._policy.due_at()
+            if due is not None and not self.wants_autosave():
+                due = max(
+                    due, now + _AUTOSAVE_RECHECK
+                )  # peers turned autosave off: look again later
             if self._replies or (due is not None and due <= now):
                 await self.save()
             elif next_poll <= now:

@@ -151,6 +151,8 @@ class RoomManager:
 
     async def stop(self) -> None:
         """Close every connection, then save every room that has unsaved changes."""
+        if self.stopping:
+            return
         self.stopping = True
         if self._keepalive is not None:
             self._keepalive.cancel()

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pycrdt import Doc, TransactionEvent
+from pycrdt import Doc, Subscription, TransactionEvent
 
 from . import protocol
 from .awareness import AwarenessStates
@@ -40,9 +40,11 @@ class Room:
         self.document = document
         self.session_id = session_id
         self.awareness = AwarenessStates()
+        if document is not None:
+            document.wants_autosave = self.awareness.autosave
         self.peers: dict[Peer, None] = {}  # insertion-ordered set
         self._author: Peer | None = None
-        self._subscription = self.doc.observe(self._on_update)
+        self._subscription: Subscription | None = self.doc.observe(self._on_update)
 
     # -- peers ---------------------------------------------------------------------------------
 
@@ -131,7 +133,9 @@ class Room:
 
     def close(self) -> None:
         """Stop observing the document; the room is no longer usable."""
-        self.doc.unobserve(self._subscription)
+        if self._subscription is not None:
+            self.doc.unobserve(self._subscription)
+            self._subscription = None
 
     def __repr__(self) -> str:
         return f"<Room {self.room_id} peers={len(self.peers)}>"
