@@ -1,0 +1,1 @@
+"""Benchmarks: jupyter_ycollab against jupyter-collaboration (see benchmarks/README.md)."""
