@@ -133,7 +133,7 @@ async def _one_workload(
             await probe.open(timeout=600)
             replies, stalls, failed = await _explicit(bench)
             # Quiet long enough to see a save triggered by the previous save's own state change.
-            bench.quiet = context.settings.save_delay + 0.3 + 1.5 * max(replies)
+            bench.quiet = context.settings.save_delay + 0.3 + max(replies)
             autosaves = await _autosave(bench)
             writes_in_burst, holds = await _burst(bench)
         finally:
