@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jupyter_core.paths import jupyter_data_dir
 
 
 @dataclass(frozen=True)
@@ -14,3 +17,6 @@ class Settings:
     keepalive_interval: float = 15.0
     max_message_size: int = 512 * 1024 * 1024
     max_peer_buffer: int = 64 * 1024 * 1024
+    log_dir: Path = field(default_factory=lambda: Path(jupyter_data_dir()) / "ycollab" / "logs")
+    log_commit_delay: float = 0.1
+    log_max_bytes: int = 16 * 1024 * 1024

@@ -1,0 +1,136 @@
+"""The update log on real files: group commit, torn tails, damage, versions, compaction."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pycrdt import Doc, Text
+
+from jupyter_ycollab.history import History, merged_update
+from jupyter_ycollab.settings import Settings
+from jupyter_ycollab.updatelog import (
+    CHECKPOINT,
+    HEADER,
+    UPDATE,
+    UpdateLog,
+    encode_record,
+    header_record,
+    parse_log,
+    read_log,
+    saved_record,
+    write_fresh,
+)
+
+
+def _text_doc(text: str = "") -> Doc[Any]:
+    doc: Doc[Any] = Doc()
+    doc.get("source", type=Text).insert(0, text)
+    return doc
+
+
+def _fresh_log(path: Path, lineage: str = "L1") -> bytes:
+    base = _text_doc("hello").get_update()
+    write_fresh(path, [header_record(lineage, "room"), encode_record(CHECKPOINT, base)])
+    return base
+
+
+def test_a_fresh_log_reads_back(tmp_path: Path) -> None:
+    path = tmp_path / "a.ylog"
+    base = _fresh_log(path)
+    contents = read_log(path)
+    assert contents is not None
+    assert (contents.lineage, contents.checkpoint, contents.updates) == ("L1", base, [])
+
+
+def test_a_missing_log_is_none(tmp_path: Path) -> None:
+    assert read_log(tmp_path / "none.ylog") is None
+
+
+def test_a_torn_last_record_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "a.ylog"
+    _fresh_log(path)
+    whole = encode_record(UPDATE, b"\x01\x02\x03")
+    with open(path, "ab") as file:
+        file.write(whole + whole[:-2])  # the crash cut the second record short
+    contents = read_log(path)
+    assert contents is not None and contents.updates == [b"\x01\x02\x03"]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda data: data[:20] + b"\xff" + data[21:], id="flipped-byte-mid-log"),
+        pytest.param(lambda data: b"garbage" + data, id="no-header"),
+    ],
+)
+def test_a_damaged_log_is_moved_aside_not_trusted(tmp_path: Path, damage: Any) -> None:
+    path = tmp_path / "a.ylog"
+    _fresh_log(path)
+    with open(path, "ab") as file:
+        file.write(encode_record(UPDATE, b"\x00\x00"))
+    path.write_bytes(damage(path.read_bytes()))
+    assert read_log(path) is None
+    assert not path.exists()
+    assert len(list(tmp_path.glob("a.ylog.unreadable-*"))) == 1
+
+
+def test_an_unknown_version_is_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "a.ylog"
+    header = encode_record(HEADER, json.dumps({"version": 99, "lineage": "x"}).encode())
+    write_fresh(path, [header, encode_record(CHECKPOINT, b"\x00\x00")])
+    assert read_log(path) is None
+    assert list(tmp_path.glob("a.ylog.unreadable-*"))
+
+
+def test_saved_records_say_how_much_of_the_log_the_file_holds(tmp_path: Path) -> None:
+    path = tmp_path / "a.ylog"
+    _fresh_log(path)
+    with open(path, "ab") as file:
+        file.write(
+            encode_record(UPDATE, b"u1") + saved_record("h1", 1) + encode_record(UPDATE, b"u2")
+        )
+    contents = parse_log(path.read_bytes())
+    assert (contents.saved_hash, contents.saved_seq) == ("h1", 1)
+    assert contents.base_updates() == [contents.checkpoint, b"u1"]
+
+
+async def test_appends_reach_the_disk_within_the_commit_delay(tmp_path: Path) -> None:
+    path = tmp_path / "a.ylog"
+    _fresh_log(path)
+    log = UpdateLog(path, commit_delay=0.05, size=path.stat().st_size)
+    for index in range(100):
+        log.append_update(bytes([index]))
+    assert read_log(path).updates == []  # type: ignore[union-attr]  # buffered, not yet written
+    deadline = asyncio.get_running_loop().time() + 5
+    while (contents := read_log(path)) is not None and len(contents.updates) < 100:
+        assert asyncio.get_running_loop().time() < deadline, "group commit never happened"
+        await asyncio.sleep(0.01)
+    assert contents is not None and contents.updates == [bytes([i]) for i in range(100)]
+    await log.close()
+
+
+async def test_history_stays_bounded_and_keeps_its_lineage(tmp_path: Path) -> None:
+    settings = Settings(log_dir=tmp_path, log_commit_delay=0.01, log_max_bytes=64 * 1024)
+    doc = _text_doc("start")
+    history = History("text:file:abc", settings)
+    history.begin(doc.get_update(), "hash0")
+    await history.open(doc)
+    lineage = history.lineage
+    text = doc.get("source", type=Text)
+    for index in range(100_000):
+        text.insert(len(text), f"{index % 10}")
+        if index % 1000 == 0:
+            await asyncio.sleep(0)  # let the loop run, as between peers' messages
+    await history._log.flush()  # type: ignore[union-attr]
+    compacted = len(doc.get_update()) + 1024  # base + one update holding everything, + headers
+    assert history.path.stat().st_size < max(64 * 1024, 2 * compacted)
+    recovered = read_log(history.path)
+    assert recovered is not None and recovered.lineage == lineage
+    rebuilt: Doc[Any] = Doc()
+    rebuilt.apply_update(merged_update([recovered.checkpoint, *recovered.updates]))
+    assert str(rebuilt.get("source", type=Text)) == str(text)
+    await history.close()
