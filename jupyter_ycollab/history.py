@@ -110,7 +110,7 @@ class History:
         return (self._generation, self._log.seq if self._log is not None else 0)
 
     def saved(self, snapshot: bytes, mark: tuple[int, int], file_hash: str | None) -> None:
-        """The file now holds ``snapshot``, the full state taken (with ``mark``) as the save began."""
+        """The file now holds ``snapshot``: the full state taken, with ``mark``, as saving began."""
         self.base_update, self.base_hash = snapshot, file_hash
         if self._log is None:
             return
