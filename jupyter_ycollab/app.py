@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Float, Int, TraitError, validate
+from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
 from .compat import YDocCompat
 from .events import Events
@@ -63,6 +64,24 @@ class YCollabApp(ExtensionApp):
         config=True,
         help="Bytes queued for a peer that is not reading before it is disconnected (code 1013).",
     )
+    log_dir = Unicode(
+        "",
+        config=True,
+        help="Folder of the update logs that keep edits not yet in their files safe across "
+        "crashes (default: <jupyter data dir>/ycollab/logs). Keep it outside the served folder.",
+    )
+    log_commit_delay = Float(
+        0.1,
+        config=True,
+        help="Longest time in seconds an applied edit waits before it is written durably to the "
+        "update log (edits are written together, one fsync per batch).",
+    )
+    log_max_bytes = Int(
+        16 * 1024 * 1024,
+        config=True,
+        help="Size in bytes past which a document's update log is compacted (or twice its "
+        "compacted size, when that is larger).",
+    )
     disable_rtc = Bool(
         False, config=True, help="Tell the front end to open documents without collaboration."
     )
@@ -78,13 +97,13 @@ class YCollabApp(ExtensionApp):
             raise TraitError(f"{proposal['trait'].name} must be >= 0, not {proposal['value']}")
         return float(proposal["value"])
 
-    @validate("max_save_delay", "keepalive_interval")
+    @validate("max_save_delay", "keepalive_interval", "log_commit_delay")
     def _positive(self, proposal: dict[str, Any]) -> float:
         if proposal["value"] <= 0:
             raise TraitError(f"{proposal['trait'].name} must be > 0, not {proposal['value']}")
         return float(proposal["value"])
 
-    @validate("max_message_size", "max_peer_buffer")
+    @validate("max_message_size", "max_peer_buffer", "log_max_bytes")
     def _positive_size(self, proposal: dict[str, Any]) -> int:
         if proposal["value"] < 1024:
             raise TraitError(f"{proposal['trait'].name} must be at least 1024 bytes")
@@ -119,6 +138,9 @@ class YCollabApp(ExtensionApp):
             keepalive_interval=self.keepalive_interval,
             max_message_size=self.max_message_size,
             max_peer_buffer=self.max_peer_buffer,
+            log_dir=Path(self.log_dir) if self.log_dir else Settings().log_dir,
+            log_commit_delay=self.log_commit_delay,
+            log_max_bytes=self.log_max_bytes,
         )
 
     def _refuse_to_run_beside_jupyter_server_ydoc(self) -> None:
