@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, WebSocket, sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from documents import TestFolder
@@ -107,7 +107,7 @@ def new_user(
     """
     slug = test_slug(request.node)
     log_offset = lab_server.log_size()
-    made: list[tuple[LabPage, list[str]]] = []
+    made: list[LabPage] = []
 
     def make(label: str, *, reader: bool = False) -> LabPage:
         context = browser.new_context(viewport={"width": 1400, "height": 900})
@@ -117,45 +117,27 @@ def new_user(
             )
         page = context.new_page()
         page.set_default_timeout(30_000)
-        log: list[str] = []
-        record_events(page, log)
         user = LabPage(page, base_url=lab_server.base_url, token=lab_server.token, label=label)
         user.workspace = re.sub(r"[^a-z0-9-]+", "-", f"{slug}-{label}".lower())
-        made.append((user, log))
+        made.append(user)
         return user
 
     yield make
 
     if request.node.stash.get(FAILED, False):
         save_artifacts(ARTIFACTS / slug, made, lab_server.log_since(log_offset))
-    for user, _ in made:
+    for user in made:
         user.page.context.close()
 
 
-def record_events(page: Page, log: list[str]) -> None:
-    """Keep the console, page errors and websocket opens/closes in ``log``."""
-
-    def on_console(message: ConsoleMessage) -> None:
-        log.append(f"[{message.type}] {message.text}")
-
-    def on_websocket(socket: WebSocket) -> None:
-        url = socket.url.split("?", 1)[0]
-        log.append(f"[websocket open] {url}")
-        socket.on("close", lambda _: log.append(f"[websocket close] {url}"))
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: log.append(f"[pageerror] {error}"))
-    page.on("websocket", on_websocket)
-
-
-def save_artifacts(target: Path, users: list[tuple[LabPage, list[str]]], server_log: str) -> None:
+def save_artifacts(target: Path, users: list[LabPage], server_log: str) -> None:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    for user, log in users:
+    for user in users:
         try:
             user.page.screenshot(path=target / f"{user.label}.png", full_page=True, timeout=15_000)
         except PlaywrightError as error:  # a crashed page must not hide the other artifacts
-            log.append(f"[artifacts] screenshot failed: {error}")
-        (target / f"{user.label}-console.log").write_text("\n".join(log) + "\n")
+            user.note(f"[artifacts] screenshot failed: {error}")
+        (target / f"{user.label}-console.log").write_text("\n".join(user.log) + "\n")
     (target / "server.log").write_text(server_log)

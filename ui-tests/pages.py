@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import ConsoleMessage, Locator, Page, Response, WebSocket, expect
 
 from waiting import wait_for_value, wait_until
 
@@ -18,6 +18,21 @@ SYNC_TIMEOUT = 30.0
 NOTEBOOK_EDITORS = ".jp-NotebookPanel .jp-Notebook .jp-Cell .jp-InputArea-editor .cm-content"
 FILE_EDITOR = ".jp-FileEditor .cm-content"
 DIRTY = re.compile(r"(^|\s)jp-mod-dirty(\s|$)")
+ROOM_SOCKET = "/api/collaboration/room/"
+SESSION_API = "/api/collaboration/session/"
+GLOBAL_AWARENESS = "JupyterLab:globalAwareness"
+
+
+class SocketRecord:
+    """One websocket the page opened; ``closed`` turns true when it closes."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.closed = False
+
+    @property
+    def is_document_room(self) -> bool:
+        return ROOM_SOCKET in self.url and GLOBAL_AWARENESS not in self.url
 
 
 class LabPage:
@@ -30,6 +45,36 @@ class LabPage:
         self.label = label
         self.workspace = ""
         self.path = ""
+        self.log: list[str] = []  # console, page errors, websockets, dialogs: saved on failure
+        self.sockets: list[SocketRecord] = []
+        self.refused_sessions: list[str] = []  # collaboration session requests that failed
+        page.on("console", self._on_console)
+        page.on("response", self._on_response)
+        page.on("pageerror", lambda error: self.note(f"[pageerror] {error}"))
+        page.on("websocket", self._on_websocket)
+
+    def note(self, line: str) -> None:
+        self.log.append(line)
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        self.note(f"[{message.type}] {message.text}")
+
+    def _on_response(self, response: Response) -> None:
+        if SESSION_API in response.url and response.status >= 400:
+            refusal = f"{response.request.method} {response.url} -> {response.status}"
+            self.refused_sessions.append(refusal)
+            self.note(f"[refused] {refusal}")
+
+    def _on_websocket(self, socket: WebSocket) -> None:
+        record = SocketRecord(socket.url.split("?", 1)[0])
+        self.sockets.append(record)
+        self.note(f"[websocket open] {record.url}")
+
+        def on_close(_: WebSocket) -> None:
+            record.closed = True
+            self.note(f"[websocket close] {record.url}")
+
+        socket.on("close", on_close)
 
     # -- opening ---------------------------------------------------------------------------
     def goto(self, path: str, *, workspace: str) -> None:
@@ -44,10 +89,18 @@ class LabPage:
 
     def wait_notebook_ready(self) -> None:
         """Wait for the cells, then answer the kernel dialog: the tests run without kernels."""
-        expect(self.page.locator(NOTEBOOK_EDITORS).first).to_be_visible(
-            timeout=LOAD_TIMEOUT * 1000
-        )
+        self.wait_loaded(self.page.locator(NOTEBOOK_EDITORS).first)
         self.choose_no_kernel()
+
+    def wait_loaded(self, editor: Locator) -> None:
+        """Wait until ``editor`` shows; fail at once if the server refuses the document session."""
+
+        def loaded() -> bool:
+            if self.refused_sessions:
+                raise AssertionError(f"{self.label}: the server refused {self.refused_sessions}")
+            return editor.is_visible()
+
+        self.wait_until(loaded, what=f"{self.label} to load {self.path}", timeout=LOAD_TIMEOUT)
 
     def choose_no_kernel(self) -> None:
         dialog = self.page.locator(".jp-Dialog", has_text="Select Kernel")
@@ -56,7 +109,7 @@ class LabPage:
 
     def open_text(self, path: str, *, workspace: str) -> None:
         self.goto(path, workspace=workspace)
-        expect(self.page.locator(FILE_EDITOR)).to_be_visible(timeout=LOAD_TIMEOUT * 1000)
+        self.wait_loaded(self.page.locator(FILE_EDITOR))
 
     def identity(self) -> dict[str, Any]:
         """This user as the server sees it (``GET /api/me``)."""
@@ -147,6 +200,43 @@ class LabPage:
     def dialog_texts(self) -> list[str]:
         texts: list[str] = self.dialogs().all_inner_texts()
         return texts
+
+    def recover_after_restart(self, sockets_before: int, *, timeout: float = LOAD_TIMEOUT) -> None:
+        """After a server restart: wait until the page has a new document-room connection.
+
+        Answers the dialogs a user would answer meanwhile: JupyterLab's "Server Connection Error"
+        (dismissed), the collaboration's session dialog (its "Reload" is clicked: the page reloads),
+        and the kernel dialog after a reload ("No Kernel"). Every dialog is noted in the log; any
+        other dialog fails the test.
+        """
+
+        def reconnected() -> bool:
+            if self.answer_dialogs():
+                return False
+            fresh = [s for s in self.sockets[sockets_before:] if s.is_document_room]
+            return any(not s.closed for s in fresh) and self.cell_editors().count() > 0
+
+        self.wait_until(reconnected, what=f"{self.label} to reconnect", timeout=timeout)
+
+    def answer_dialogs(self) -> bool:
+        """Answer the first visible dialog, if any; return whether there was one."""
+        dialogs = self.dialogs()
+        if dialogs.count() == 0:
+            return False
+        dialog = dialogs.first
+        text = " ".join(dialog.inner_text().split())
+        self.note(f"[dialog] {text}")
+        buttons = dialog.locator(".jp-Dialog-footer button")
+        if "Select Kernel" in text:
+            dialog.get_by_role("button", name="No Kernel").click()
+        elif "Server Connection Error" in text:
+            buttons.last.click()
+        elif buttons.filter(has_text="Reload").count() > 0:
+            buttons.filter(has_text="Reload").click()
+            self.page.wait_for_load_state()
+        else:
+            raise AssertionError(f"{self.label}: unexpected dialog: {text}")
+        return True
 
     # -- collaborators -----------------------------------------------------------------------
     def show_collaborators(self) -> Locator:

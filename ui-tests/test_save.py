@@ -1,0 +1,48 @@
+"""Scenario 3: Ctrl-S saves, without an error dialog, and clears the dirty mark for everyone.
+
+Autosave is off in both front ends, so only Ctrl-S can save and the dirty marks stay until then.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import NewUser
+from documents import TestFolder
+from pages import LabPage
+
+
+def expect_no_dialog(*users: LabPage) -> None:
+    for user in users:
+        assert user.dialog_texts() == [], f"{user.label} shows a dialog"
+
+
+@pytest.mark.usefixtures("autosave_off")
+def test_ctrl_s_saves_notebook_for_both(folder: TestFolder, new_user: NewUser) -> None:
+    path = folder.write_notebook("saved.ipynb", ["value = 1"])
+    alice, bob = new_user("A"), new_user("B")
+    alice.open_notebook(path, workspace=alice.workspace)
+    bob.open_notebook(path, workspace=bob.workspace)
+
+    alice.append_to_cell(0, "  # A")
+    bob.expect_cells(["value = 1  # A"])
+    alice.expect_dirty(True)
+    bob.expect_dirty(True)
+    assert folder.notebook_sources("saved.ipynb") == ["value = 1"], "saved before Ctrl-S"
+
+    alice.save()
+    folder.expect_notebook("saved.ipynb", ["value = 1  # A"])
+    alice.expect_dirty(False)
+    bob.expect_dirty(False)
+    expect_no_dialog(alice, bob)
+
+    bob.append_to_cell(0, " and B")
+    alice.expect_cells(["value = 1  # A and B"])
+    bob.expect_dirty(True)
+    alice.expect_dirty(True)
+
+    bob.save()
+    folder.expect_notebook("saved.ipynb", ["value = 1  # A and B"])
+    bob.expect_dirty(False)
+    alice.expect_dirty(False)
+    expect_no_dialog(alice, bob)
