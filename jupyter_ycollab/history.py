@@ -55,6 +55,7 @@ class History:
         self.path = log_path(settings.log_dir, room_id)
         self._settings = settings
         self.lineage = ""
+        self.file_path = ""  # kept current by the document, for the command line tools
         self.base_update = b""  # full state of the document when the file was last loaded/saved
         self.base_hash: str | None = None
         self._log: UpdateLog | None = None
@@ -90,7 +91,7 @@ class History:
     def _compact_records(self, doc: Doc[Any]) -> list[bytes]:
         tail = doc.get_update(get_state(self.base_update))
         return [
-            header_record(self.lineage, self.room_id),
+            header_record(self.lineage, self.room_id, self.file_path),
             encode_record(CHECKPOINT, self.base_update),
             saved_record(self.base_hash, 0),
             encode_record(UPDATE, tail),

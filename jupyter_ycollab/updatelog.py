@@ -45,6 +45,8 @@ class LogContents:
 
     lineage: str
     checkpoint: bytes
+    room_id: str = ""
+    path: str = ""
     updates: list[bytes] = field(default_factory=list)
     saved_hash: str | None = None
     saved_seq: int = 0
@@ -64,8 +66,10 @@ def _json_record(kind: int, value: dict[str, Any]) -> bytes:
     return encode_record(kind, json.dumps(value).encode())
 
 
-def header_record(lineage: str, room_id: str) -> bytes:
-    return _json_record(HEADER, {"version": VERSION, "lineage": lineage, "room": room_id})
+def header_record(lineage: str, room_id: str, path: str = "") -> bytes:
+    """The first record: what the log is, whose history, and the file's path when written."""
+    header = {"version": VERSION, "lineage": lineage, "room": room_id, "path": path}
+    return _json_record(HEADER, header)
 
 
 def saved_record(file_hash: str | None, seq: int) -> bytes:
@@ -97,7 +101,13 @@ def parse_log(data: bytes) -> LogContents:
     header = json.loads(first[1])
     if header.get("version") != VERSION:
         raise UnreadableLog(f"unknown log version {header.get('version')!r}")
-    contents = LogContents(lineage=str(header["lineage"]), checkpoint=b"", valid_length=first[2])
+    contents = LogContents(
+        lineage=str(header["lineage"]),
+        checkpoint=b"",
+        room_id=str(header.get("room", "")),
+        path=str(header.get("path", "")),
+        valid_length=first[2],
+    )
     for kind, payload, end in records:
         _apply_record(contents, kind, payload)
         contents.valid_length = end
