@@ -170,7 +170,13 @@ class CollabClient(Generic[DocT]):
         """Connect (if needed) and wait for the first SyncStep2."""
         if self._ws is None:
             await self.connect()
-        await self.wait_for(lambda: self.synced, timeout, "SyncStep2 from the server")
+        await self.wait_for(
+            lambda: self.synced or not self.connected, timeout, "SyncStep2 from the server"
+        )
+        if not self.synced:
+            raise AssertionError(
+                f"closed before SyncStep2: code {self.close_code}, reason {self.close_reason!r}"
+            )
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         """A clean goodbye: a close frame, then wait for the server's closing handshake."""

@@ -42,6 +42,15 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
 
 
+def sources_on_disk(path: Path) -> list[str] | None:
+    """Cell sources of the notebook file, or None while it is being rewritten (a save truncates
+    then writes the file in place, so a reader can see it empty or half written)."""
+    try:
+        return cell_sources(read_notebook(path))
+    except Exception:
+        return None
+
+
 def cell_sources(notebook: YNotebook | dict[str, Any]) -> list[str]:
     """Cell sources of a YNotebook, cell by cell as stored (YNotebook.get() would hide exact
     duplicates, the very thing tests look for), or of a notebook dict from nbformat."""

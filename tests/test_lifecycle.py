@@ -7,7 +7,7 @@ from jupyter_server.serverapp import ServerApp
 from pycrdt import Text
 
 from .client import wait_until
-from .harness import Collab, append, cell_sources, read_notebook
+from .harness import Collab, append, cell_sources, read_notebook, sources_on_disk
 
 SLOW_SAVES = {"save_delay": 60.0, "max_save_delay": 120.0}
 
@@ -21,17 +21,22 @@ async def test_an_empty_room_is_evicted_after_cleanup_delay(collab: Collab) -> N
     await wait_until(lambda: room_id not in collab.rooms, 5, "eviction")
 
 
-@pytest.mark.ycollab(cleanup_delay=60.0)
-async def test_a_room_with_a_peer_is_not_evicted(collab: Collab) -> None:
+@pytest.mark.ycollab(cleanup_delay=0.5, keepalive_interval=0.5)
+async def test_a_room_with_a_peer_outlives_cleanup_delay(collab: Collab) -> None:
     collab.write_notebook("nb.ipynb", ["x"])
     alice = await collab.open_notebook("nb.ipynb")
     bob = await collab.open_notebook("nb.ipynb")
     (room_id,) = collab.document_rooms
+    room = collab.rooms[room_id]
     await bob.close()
+    seen = len(alice.received.frames)
+    # Three keepalives take longer than cleanup_delay: the deadline without a sleep.
+    await alice.wait_for(lambda: len(alice.received.frames) >= seen + 3, 5, "keepalives")
+
+    assert collab.rooms.get(room_id) is room
     append(alice.document.ycells[0]["source"], "y")
     reader = await collab.open_notebook("nb.ipynb")
-    assert cell_sources(reader.document) == ["xy"]
-    assert collab.document_rooms == [room_id]
+    await reader.wait_for(lambda: cell_sources(reader.document) == ["xy"], 5, "the edit")
 
 
 @pytest.mark.ycollab(**SLOW_SAVES)
@@ -87,9 +92,26 @@ async def test_a_client_reconnecting_to_a_reopened_room_duplicates_nothing(
     assert client.close_code is None, (client.close_code, client.close_reason)
     assert cell_sources(client.document) == ["a = 1", "b = 20"]
     await wait_until(lambda: server_sources(collab, "nb.ipynb", ["a = 1", "b = 20"]), 5, "merge")
-    await wait_until(
-        lambda: cell_sources(read_notebook(path)) == ["a = 1", "b = 20"], 10, "the save"
-    )
+    await wait_until(lambda: sources_on_disk(path) == ["a = 1", "b = 20"], 10, "the save")
+
+
+async def test_a_client_whose_edits_were_saved_reconnects_to_the_reopened_room(
+    collab: Collab,
+) -> None:
+    path = collab.write_notebook("nb.ipynb", ["a = 1", "b = 2"])
+    client = await collab.open_notebook("nb.ipynb")
+    (room_id,) = collab.document_rooms
+    append(client.document.ycells[0]["source"], "0")
+    await wait_until(lambda: sources_on_disk(path) == ["a = 10", "b = 2"], 10, "the save")
+    await client.close()
+    await wait_until(lambda: room_id not in collab.rooms, 5, "eviction")
+
+    # Same document, same URL and sessionId: what the front end does after a network outage.
+    await client.reconnect()
+
+    assert client.close_code is None, (client.close_code, client.close_reason)
+    assert cell_sources(client.document) == ["a = 10", "b = 2"]
+    assert cell_sources(await collab.server_notebook("nb.ipynb")) == ["a = 10", "b = 2"]
 
 
 async def test_a_text_client_reconnecting_to_a_reopened_room_duplicates_nothing(

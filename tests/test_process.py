@@ -14,7 +14,7 @@ from jupyter_ydoc import YNotebook
 from pycrdt import Doc
 
 from .client import CollabClient
-from .harness import append, cell_sources, make_notebook, read_notebook
+from .harness import append, cell_sources, make_notebook, read_notebook, sources_on_disk
 from .process import JupyterProcess
 
 ROOMS = 200
@@ -159,3 +159,45 @@ async def test_two_processes_load_the_same_file_into_identical_crdt_items(
     merged.ydoc.apply_update(second)
     assert cell_sources(merged) == ["import os", "print(os.getcwd())", "# title"]
     assert path.read_bytes() == data
+
+
+async def test_a_client_reconnecting_after_a_restart_keeps_its_session_and_duplicates_nothing(
+    tmp_path: Path, processes: list[JupyterProcess]
+) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    path = root / "nb.ipynb"
+    nbformat.write(make_notebook(["a = 1", "b = 2"]), path)
+    settings = {"save_delay": 0.1, "max_save_delay": 1.0}
+
+    first = JupyterProcess(tmp_path / "home", root, ycollab=settings)
+    processes.append(first)
+    first.start()
+    await first.wait_ready()
+    session = await first.put_session("nb.ipynb", "json", "notebook")
+    client = CollabClient(YNotebook(Doc()), first.room_url(session), first.headers)
+    await client.sync()
+    append(client.document.ycells[0]["source"], "0")
+    await client.wait_for(lambda: sources_on_disk(path) == ["a = 10", "b = 2"], 10, "the save")
+    await first.terminate(timeout=30)
+    await client.wait_closed(10)
+
+    second = JupyterProcess(tmp_path / "home", root, ycollab=settings)  # same state dirs
+    processes.append(second)
+    second.start()
+    await second.wait_ready()
+    again = await second.put_session("nb.ipynb", "json", "notebook")
+    assert again["sessionId"] == session["sessionId"], "the lineage did not survive a restart"
+    # The front end reuses its old URL and its document, with a change made while offline.
+    append(client.document.ycells[1]["source"], "0")
+    client.url = second.room_url(session)
+    await client.reconnect()
+
+    assert client.close_code is None, (client.close_code, client.close_reason)
+    assert cell_sources(client.document) == ["a = 10", "b = 20"]
+    await client.wait_for(lambda: sources_on_disk(path) == ["a = 10", "b = 20"], 10, "the save")
+    fresh = CollabClient(YNotebook(Doc()), second.room_url(session), second.headers)
+    await fresh.sync()
+    assert cell_sources(fresh.document) == ["a = 10", "b = 20"]
+    await fresh.close()
+    await client.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +9,7 @@ from jupyter_ydoc import YUnicode
 from pycrdt import Doc, Text
 
 from .client import CollabClient, wait_until
-from .harness import Collab, append, cell_sources, read_notebook
+from .harness import Collab, append, cell_sources, sources_on_disk
 
 pytestmark = pytest.mark.ycollab(save_delay=0.5, max_save_delay=5.0, cleanup_delay=0.5)
 
@@ -18,13 +17,6 @@ pytestmark = pytest.mark.ycollab(save_delay=0.5, max_save_delay=5.0, cleanup_del
 def source_text(client: CollabClient[Any]) -> Text:
     """The shared text of a YUnicode document."""
     return client.ydoc.get("source", type=Text)
-
-
-def notebook_sources_on_disk(path: Path) -> list[str] | None:
-    try:
-        return cell_sources(read_notebook(path))
-    except Exception:  # a file being replaced can be momentarily unreadable
-        return None
 
 
 async def wait_evicted(collab: Collab, room_id: str, timeout: float = 5.0) -> None:
@@ -63,7 +55,7 @@ async def test_notebook_burst_of_edits_is_written_to_disk_once(collab: Collab) -
     bob.document.ycells[1]["source"].insert(0, "# ")
 
     expected = ["a = 1xyz", "# b = 2"]
-    await wait_until(lambda: notebook_sources_on_disk(path) == expected, 10, "the saved edits")
+    await wait_until(lambda: sources_on_disk(path) == expected, 10, "the saved edits")
     await alice.close()
     await bob.close()
     await wait_evicted(collab, room_id)

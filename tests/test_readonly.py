@@ -1,0 +1,61 @@
+"""Read-only peers: they open documents, receive everything and share awareness, but never edit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from jupyter_server.auth import Authorizer
+from jupyter_ydoc import YNotebook
+from pycrdt import Doc
+
+from .harness import Collab, append, cell_sources
+
+READ_ONLY = {"X-Test-Read-Only": "1"}
+
+
+class HeaderAuthorizer(Authorizer):
+    """Denies every write to requests that carry the X-Test-Read-Only header."""
+
+    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        read_only = handler.request.headers.get("X-Test-Read-Only") == "1"
+        return not (read_only and action == "write")
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
+    jp_server_config["ServerApp"]["authorizer_class"] = HeaderAuthorizer
+    return jp_server_config
+
+
+async def test_a_read_only_user_can_open_a_session(collab: Collab) -> None:
+    collab.write_notebook("nb.ipynb", ["x"])
+    session = await collab.put_session("nb.ipynb", headers=dict(READ_ONLY))
+    assert session["fileId"]
+
+
+async def test_a_read_only_peer_receives_edits_and_shares_awareness_but_cannot_edit(
+    collab: Collab,
+) -> None:
+    collab.write_notebook("nb.ipynb", ["x = 1"])
+    session = await collab.put_session("nb.ipynb")
+    writer = await collab.open_notebook("nb.ipynb")
+    url = collab.room_url(collab.room_id(session), f"sessionId={session['sessionId']}")
+    reader = collab.client(YNotebook(Doc()), url, {**collab.auth_headers, **READ_ONLY})
+    await reader.sync()
+    assert cell_sources(reader.document) == ["x = 1"]
+
+    append(writer.document.ycells[0]["source"], "0")
+    await reader.wait_for(lambda: cell_sources(reader.document) == ["x = 10"], 5, "the edit")
+
+    append(reader.document.ycells[0]["source"], "# vandal")
+    reader.set_awareness({"user": {"name": "reader"}})
+    # The server handles a peer's frames in order: once the awareness sent after the edit has
+    # arrived, the edit was refused or relayed already. Refusing must not disconnect the peer:
+    # a read-only front end answers the server's step1 with a step2 and would never stay.
+    await writer.wait_for(
+        lambda: reader.client_id in writer.awareness_states, 5, "the reader's awareness"
+    )
+    assert reader.connected
+    assert cell_sources(writer.document) == ["x = 10"]
+    assert cell_sources(await collab.server_notebook("nb.ipynb")) == ["x = 10"]

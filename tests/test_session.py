@@ -1,0 +1,90 @@
+"""Connection-time checks: the session lineage, the origin check, the frame size limit."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from jupyter_ydoc import YNotebook
+from pycrdt import Doc, create_update_message
+from tornado.httpclient import HTTPClientError
+
+from .harness import Collab, cell_sources
+
+
+async def test_a_session_put_twice_names_the_same_lineage(collab: Collab) -> None:
+    collab.write_notebook("nb.ipynb", ["x"])
+    first = await collab.put_session("nb.ipynb")
+    second = await collab.put_session("nb.ipynb")
+    assert first["sessionId"] == second["sessionId"]
+    assert first["fileId"] == second["fileId"]
+
+
+async def test_an_unknown_session_is_closed_with_1003_before_its_state_merges(
+    collab: Collab,
+) -> None:
+    collab.write_notebook("nb.ipynb", ["x = 1"])
+    session = await collab.put_session("nb.ipynb")
+    watcher = await collab.open_notebook("nb.ipynb")
+    stale = YNotebook(Doc())
+    stale.append_cell({"cell_type": "code", "source": "stale", "metadata": {}, "outputs": []})
+    url = collab.room_url(collab.room_id(session), "sessionId=not-this-lineage")
+    client = collab.client(stale, url)
+
+    await client.connect()
+    await client.wait_closed(5)
+
+    assert client.close_code == 1003
+    assert client.close_reason is not None
+    reason = json.loads(client.close_reason)
+    assert reason["reason"] == "unknown_session"
+    assert reason["reloadable"] is True
+    assert not client.synced
+    assert cell_sources(await collab.server_notebook("nb.ipynb")) == ["x = 1"]
+    assert cell_sources(watcher.document) == ["x = 1"]
+
+
+async def login_cookie(collab: Collab) -> str:
+    """The Cookie header of a browser session (token-authenticated requests skip the origin
+    check by design; a cross-site attack would ride on the cookie)."""
+    response = await collab.fetch("api", "status")
+    cookies = [header.split(";", 1)[0] for header in response.headers.get_list("Set-Cookie")]
+    assert cookies, "the server set no login cookie"
+    return "; ".join(cookies)
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [("http://evil.example.com", False), ("http://127.0.0.1:{port}", True)],
+)
+async def test_a_cookie_authenticated_websocket_from_another_origin_is_refused(
+    collab: Collab, origin: str, allowed: bool
+) -> None:
+    collab.write_notebook("nb.ipynb", ["x"])
+    session = await collab.put_session("nb.ipynb")
+    url = collab.room_url(collab.room_id(session), f"sessionId={session['sessionId']}")
+    headers = {"Cookie": await login_cookie(collab), "Origin": origin.format(port=collab.port)}
+    client = collab.client(YNotebook(Doc()), url, headers)
+    if allowed:
+        await client.sync()
+        assert cell_sources(client.document) == ["x"]
+    else:
+        with pytest.raises(HTTPClientError) as error:
+            await client.connect()
+        assert error.value.code == 403
+
+
+@pytest.mark.ycollab(max_message_size=4096)
+async def test_a_frame_above_max_message_size_closes_with_1009(collab: Collab) -> None:
+    collab.write_notebook("nb.ipynb", ["x"])
+    big = await collab.open_notebook("nb.ipynb")
+    other = await collab.open_notebook("nb.ipynb")
+    padding = YNotebook(Doc())
+    padding.append_cell({"cell_type": "raw", "source": "y" * 10_000, "metadata": {}})
+
+    big.send(create_update_message(padding.ydoc.get_update()))
+    await big.wait_closed(5)
+
+    assert big.close_code == 1009
+    assert other.connected
+    assert cell_sources(await collab.server_notebook("nb.ipynb")) == ["x"]
