@@ -67,7 +67,11 @@ async def collab(
     jp_root_dir: Path,
     jp_http_port: int,
     jp_base_url: str,
+    error_logs: ErrorLogCollector,
 ) -> AsyncIterator[Collab]:
+    for apps in jp_serverapp.extension_manager.extension_apps.values():
+        for app in apps:
+            error_logs.watch(app.log)
     harness = Collab(jp_serverapp, jp_fetch, jp_root_dir, jp_http_port, jp_base_url)
     yield harness
     await harness.close_all()
@@ -79,17 +83,38 @@ def expected_errors() -> list[str]:
     return [r"^\s*To access the server"]  # the server's CRITICAL-level startup banner
 
 
+class ErrorLogCollector(logging.Handler):
+    """Collects ERROR (and worse) records from the root logger and from loggers it is told to
+    watch: an extension app's logger does not propagate to the root, so it is watched apart."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+        self.loggers: list[logging.Logger] = [logging.getLogger()]
+        self.loggers[0].addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def watch(self, logger: logging.Logger) -> None:
+        if logger not in self.loggers and not logger.propagate:
+            logger.addHandler(self)
+            self.loggers.append(logger)
+
+    def detach(self) -> None:
+        for logger in self.loggers:
+            logger.removeHandler(self)
+
+
 @pytest.fixture(autouse=True)
-def fail_on_error_logs(
-    caplog: pytest.LogCaptureFixture, expected_errors: list[str]
-) -> Iterator[None]:
-    caplog.set_level(logging.DEBUG)
-    yield
-    records = caplog.get_records("setup") + caplog.get_records("call") + caplog.records
+def error_logs(expected_errors: list[str]) -> Iterator[ErrorLogCollector]:
+    """Fails the test on an ERROR log record it did not list in ``expected_errors``."""
+    collector = ErrorLogCollector()
+    yield collector
+    collector.detach()
     unexpected = [
         f"{record.name}: {record.getMessage()}"
-        for record in records
-        if record.levelno >= logging.ERROR
-        and not any(re.search(pattern, record.getMessage()) for pattern in expected_errors)
+        for record in collector.records
+        if not any(re.search(pattern, record.getMessage()) for pattern in expected_errors)
     ]
     assert not unexpected, "unexpected ERROR log records:\n" + "\n".join(unexpected)

@@ -143,9 +143,11 @@ async def test_an_update_sent_before_the_room_is_loaded_is_applied_once_it_is(
 ) -> None:
     path = collab.write_bytes("early.txt", b"hello\n")
     session = await collab.put_session("early.txt", "text", "file")
+    room_id = collab.room_id(session)
+    await wait_evicted(collab, room_id)  # the PUT loaded it: let it go, so connecting loads it
     client = collab.session_client(session, YUnicode(Doc()))
     await client.connect()
-    source_text(client).insert(0, "EARLY ")  # sent at once, likely before the room is loaded
+    source_text(client).insert(0, "EARLY ")  # sent at once, while the room is loading
 
     await client.sync()
     await client.wait_for(lambda: client.document.get() in ("EARLY hello\n", "hello\nEARLY "))
