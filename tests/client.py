@@ -139,7 +139,7 @@ class CollabClient(Generic[DocT]):
     # -- connection --------------------------------------------------------------------------
 
     @property
-    def ydoc(self) -> Doc:
+    def ydoc(self) -> Doc[Any]:
         return self.document.ydoc
 
     @property

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.ycollab(save_delay=0.5, max_save_delay=5.0, cleanup_del
 
 def source_text(client: CollabClient[Any]) -> Text:
     """The shared text of a YUnicode document."""
-    return client.ydoc.get("source", type=Text)
+    text: Text = client.ydoc.get("source", type=Text)
+    return text
 
 
 async def wait_evicted(collab: Collab, room_id: str, timeout: float = 5.0) -> None:
