@@ -16,7 +16,7 @@ SAVE_TIMEOUT = 30.0
 
 def notebook_json(sources: list[str]) -> dict[str, Any]:
     """A minimal nbformat 4.5 notebook of code cells, without kernel metadata."""
-    cells = [
+    cells: list[dict[str, Any]] = [
         {
             "cell_type": "code",
             "execution_count": None,
@@ -72,9 +72,10 @@ class TestFolder:
         return ["".join(cell["source"]) for cell in notebook["cells"]]
 
     def expect_notebook(self, file_name: str, expected: list[str]) -> None:
+        wanted: list[str] | None = expected
         wait_for_value(
             lambda: self.notebook_sources(file_name),
-            expected,
+            wanted,
             timeout=SAVE_TIMEOUT,
             what=f"{file_name} on disk to hold the expected cells",
         )

@@ -50,7 +50,7 @@ c.LabApp.news_url = None
 c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
 
 
-class RoleIdentityProvider(PasswordIdentityProvider):  # type: ignore[misc]
+class RoleIdentityProvider(PasswordIdentityProvider):
     """Token/cookie authentication as usual; the reader cookie marks a read-only identity."""
 
     async def get_user(self, handler: RequestHandler) -> User | None:
@@ -68,10 +68,12 @@ class RoleIdentityProvider(PasswordIdentityProvider):  # type: ignore[misc]
         )
 
 
-class ReadersCannotWrite(Authorizer):  # type: ignore[misc]
+class ReadersCannotWrite(Authorizer):
     """Allow everything, except writing contents for read-only identities."""
 
-    def is_authorized(self, handler: RequestHandler, user: User, action: str, resource: str) -> bool:
+    def is_authorized(
+        self, handler: RequestHandler, user: User, action: str, resource: str
+    ) -> bool:
         return not (
             user.username.startswith(READER_PREFIX) and resource == "contents" and action == "write"
         )

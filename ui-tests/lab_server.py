@@ -113,12 +113,14 @@ class LabServer:
             )
         try:
             wait_until(self._ready, timeout=START_TIMEOUT, what="jupyter lab to answer")
-            status = self._http_status("/api/collaboration/room/probe")
-            if status == 404:
-                raise RuntimeError("the server has no collaboration routes: is the extension on?")
-        except BaseException:
+            # A plain GET on a known room (no websocket upgrade) is refused, but not with 404.
+            if self._http_status("/api/collaboration/room/JupyterLab:globalAwareness") == 404:
+                raise RuntimeError("no collaboration routes: is the extension enabled?")
+        except BaseException as error:
             self.stop()
-            raise RuntimeError(f"jupyter lab did not start; see {self.log_path}") from None
+            raise RuntimeError(
+                f"jupyter lab did not start ({error}); end of {self.log_path}:\n{self.log_tail()}"
+            ) from None
 
     def write_user_settings(self) -> None:
         """No "Would you like to get notified about official Jupyter news?" toast over the UI."""
@@ -147,6 +149,9 @@ class LabServer:
 
     def log_size(self) -> int:
         return self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log_since(0).splitlines()[-lines:])
 
     def log_since(self, offset: int) -> str:
         with self.log_path.open("rb") as log:
@@ -177,4 +182,3 @@ class LabServer:
     def _port_free(self) -> bool:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             return sock.connect_ex(("127.0.0.1", self.port)) != 0
-

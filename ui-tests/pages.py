@@ -23,12 +23,20 @@ SESSION_API = "/api/collaboration/session/"
 GLOBAL_AWARENESS = "JupyterLab:globalAwareness"
 
 
+SYNC_STEP2 = b"\x00\x01"  # message type SYNC, sub-type step 2: the server answered our step 1
+
+
 class SocketRecord:
-    """One websocket the page opened; ``closed`` turns true when it closes."""
+    """One websocket the page opened: whether it is synced (got a SYNC step 2) and closed."""
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.synced = False
         self.closed = False
+
+    @property
+    def is_live(self) -> bool:
+        return self.synced and not self.closed
 
     @property
     def is_document_room(self) -> bool:
@@ -48,6 +56,7 @@ class LabPage:
         self.log: list[str] = []  # console, page errors, websockets, dialogs: saved on failure
         self.sockets: list[SocketRecord] = []
         self.refused_sessions: list[str] = []  # collaboration session requests that failed
+        self.kernel_dialog_due = False  # a notebook (re)loaded, its kernel dialog not answered
         page.on("console", self._on_console)
         page.on("response", self._on_response)
         page.on("pageerror", lambda error: self.note(f"[pageerror] {error}"))
@@ -70,10 +79,15 @@ class LabPage:
         self.sockets.append(record)
         self.note(f"[websocket open] {record.url}")
 
+        def on_frame(payload: str | bytes) -> None:
+            if isinstance(payload, bytes) and payload.startswith(SYNC_STEP2):
+                record.synced = True
+
         def on_close(_: WebSocket) -> None:
             record.closed = True
             self.note(f"[websocket close] {record.url}")
 
+        socket.on("framereceived", on_frame)
         socket.on("close", on_close)
 
     # -- opening ---------------------------------------------------------------------------
@@ -106,6 +120,7 @@ class LabPage:
         dialog = self.page.locator(".jp-Dialog", has_text="Select Kernel")
         dialog.get_by_role("button", name="No Kernel").click(timeout=LOAD_TIMEOUT * 1000)
         expect(dialog).to_have_count(0, timeout=SYNC_TIMEOUT * 1000)
+        self.kernel_dialog_due = False
 
     def open_text(self, path: str, *, workspace: str) -> None:
         self.goto(path, workspace=workspace)
@@ -197,12 +212,16 @@ class LabPage:
     def dialogs(self) -> Locator:
         return self.page.locator(".jp-Dialog")
 
+    def dialog_notes(self) -> list[str]:
+        """The dialogs this page answered (see ``answer_dialogs``)."""
+        return [line for line in self.log if line.startswith("[dialog]")]
+
     def dialog_texts(self) -> list[str]:
         texts: list[str] = self.dialogs().all_inner_texts()
         return texts
 
     def recover_after_restart(self, sockets_before: int, *, timeout: float = LOAD_TIMEOUT) -> None:
-        """After a server restart: wait until the page has a new document-room connection.
+        """After a server restart: wait until the page has a new, synced document connection.
 
         Answers the dialogs a user would answer meanwhile: JupyterLab's "Server Connection Error"
         (dismissed), the collaboration's session dialog (its "Reload" is clicked: the page reloads),
@@ -214,9 +233,11 @@ class LabPage:
             if self.answer_dialogs():
                 return False
             fresh = [s for s in self.sockets[sockets_before:] if s.is_document_room]
-            return any(not s.closed for s in fresh) and self.cell_editors().count() > 0
+            return any(s.is_live for s in fresh) and self.cell_editors().count() > 0
 
         self.wait_until(reconnected, what=f"{self.label} to reconnect", timeout=timeout)
+        if self.kernel_dialog_due:
+            self.choose_no_kernel()  # a reloaded notebook asks again
 
     def answer_dialogs(self) -> bool:
         """Answer the first visible dialog, if any; return whether there was one."""
@@ -229,11 +250,13 @@ class LabPage:
         buttons = dialog.locator(".jp-Dialog-footer button")
         if "Select Kernel" in text:
             dialog.get_by_role("button", name="No Kernel").click()
+            self.kernel_dialog_due = False
         elif "Server Connection Error" in text:
             buttons.last.click()
         elif buttons.filter(has_text="Reload").count() > 0:
-            buttons.filter(has_text="Reload").click()
-            self.page.wait_for_load_state()
+            with self.page.expect_navigation(timeout=LOAD_TIMEOUT * 1000):
+                buttons.filter(has_text="Reload").click()
+            self.kernel_dialog_due = True
         else:
             raise AssertionError(f"{self.label}: unexpected dialog: {text}")
         return True
