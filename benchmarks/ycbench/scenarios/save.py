@@ -29,7 +29,7 @@ from ..workloads import Workload
 from . import Context
 
 GROUP = "save"
-SAVE_TIMEOUT = 300.0
+SAVE_TIMEOUT = 120.0
 
 
 @dataclass
