@@ -1,28 +1,29 @@
-"""One file <-> one room ``Doc``: load it, save it (debounced, one save at a time), watch it.
+"""One file <-> one room ``Doc``: load it (or recover it), save it, merge outside changes in.
 
-The save worker is the only writer of the file. It snapshots the document's content, skips the
-write when the content equals what the file last held, and marks ``state.dirty = false`` and the
-new ``state.hash`` after every real save (that is how the front end learns a save happened).
-Edits that arrive while a save runs start a new burst and so schedule the next save.
+One worker task per document is the only writer of its file: it saves when the save policy says
+so (skipping writes that would not change the content, then marking ``state.dirty = false`` and
+the new ``state.hash``, which is how the front end learns a save happened), and looks at the file
+every ``poll_interval`` for changes made outside the room, which it merges three ways.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pycrdt import Doc
 from tornado.web import HTTPError
 
-from .content import DocumentKind, build_base, read_content, replace_content, split_newlines
+from .content import DocumentKind, build_base, read_content, split_newlines
 from .errors import CollabError, NotFound
 from .events import Events
 from .files import Files, FileState
+from .history import History
+from .merge import three_way_merge
 from .savepolicy import SavePolicy
 from .settings import Settings
 
@@ -51,44 +52,66 @@ class Document:
         self.doc = doc
         self.shared = kind.wrap(doc)  # the jupyter_ydoc view; it holds our observer
         self.path = ""
-        self.session_id = ""
+        self.history = History(room_id, settings)
         self._files = files
         self._events = events
         self._settings = settings
         self._policy = SavePolicy(settings.save_delay, settings.max_save_delay)
         self._file: FileState | None = None  # the file as we last loaded or saved it
-        self._saved_content: Any = None  # its content as the document renders it
-        self._base = b""
+        self._saved_content: Any = None  # its content, rendered from the base when first needed
         self._newline = "\n"  # the file's line ending, put back when saving
         self._replies: list[SaveReply] = []
         self._wake = asyncio.Event()
         self._closing = False
         self._failures = 0
         self._worker: asyncio.Task[None] | None = None
-        self._ignore_changes = False
+        self._quiet = False
+        self._gone = False  # the file disappeared while the room was open
         self._save_lock = asyncio.Lock()
         self._saving = False
         #: Whether the peers want autosave (set by the room from their awareness states).
         self.wants_autosave: Callable[[], bool] = lambda: True
 
+    @property
+    def session_id(self) -> str:
+        return self.history.lineage
+
     # -- loading -------------------------------------------------------------------------------
 
     async def load(self) -> None:
-        """Fill the room's ``Doc`` from the file, then start saving."""
+        """Fill the room's ``Doc``: from the update log when there is one, else from the file."""
         self.path = self._files.path_of(self.file_id)
-        content, self._file = await self._files.read(self.path, self.kind)
-        content, self._newline = split_newlines(self.kind, content)
-        self._base = build_base(self.kind, content)
-        self.session_id = hashlib.sha256(self._base).hexdigest()[:32]
-        self._ignore_changes = True
-        try:
-            self.doc.apply_update(self._base)
-        finally:
-            self._ignore_changes = False
+        raw, self._file = await self._files.read(self.path, self.kind)
+        content, self._newline = split_newlines(self.kind, raw)
+        self.history.file_path = self.path
+        recovered = await self.history.recover()
+        if recovered is None:
+            self.history.begin(build_base(self.kind, content), self._file.hash)
+            with self._quietly():
+                self.doc.apply_update(self.history.base_update)
+        else:
+            with self._quietly():
+                for update in [recovered.checkpoint, *recovered.updates]:
+                    self.doc.apply_update(update)
+            self.history.resume(recovered)
+            if recovered.saved_hash != self._file.hash:
+                self._merge_outside_change(content)  # changed while the server was down
+        await self.history.open(self.doc)
         self._write_state(path=self.path, hash=self._file.hash)
         self.shared.observe(self._on_change)
+        if read_content(self.kind, self.doc, self._newline) != raw:
+            self._changed()  # unsaved edits recovered from the log: write them to the file
         self._worker = asyncio.create_task(self._run(), name=f"document {self.room_id}")
         self._events.session("INFO", self.room_id, self.path, "load")
+
+    @contextlib.contextmanager
+    def _quietly(self) -> Iterator[None]:
+        """Changes made here are not edits to save (loading, or taking the file's content)."""
+        self._quiet = True
+        try:
+            yield
+        finally:
+            self._quiet = False
 
     def _write_state(self, **values: Any) -> None:
         state = self.shared.ystate
@@ -98,11 +121,14 @@ class Document:
                     state[key] = value
 
     def _on_change(self, topic: str, _event: Any) -> None:
-        if topic != "state" and not self._ignore_changes:
-            self._policy.changed(asyncio.get_running_loop().time())
-            self._wake.set()
+        if topic != "state" and not self._quiet:
+            self._changed()
 
-    # -- saving --------------------------------------------------------------------------------
+    def _changed(self) -> None:
+        self._policy.changed(asyncio.get_running_loop().time())
+        self._wake.set()
+
+    # -- the worker ----------------------------------------------------------------------------
 
     @property
     def dirty(self) -> bool:
@@ -115,7 +141,7 @@ class Document:
         self._wake.set()
 
     async def _run(self) -> None:
-        """The document's one worker: saves when due, looks at the file every poll interval."""
+        """Save when due; look at the file every poll interval; sleep otherwise."""
         loop = asyncio.get_running_loop()
         poll = self._settings.poll_interval
         next_poll = loop.time() + poll if poll else math.inf
@@ -123,9 +149,7 @@ class Document:
             now = loop.time()
             due = self._policy.due_at()
             if due is not None and not self.wants_autosave():
-                due = max(
-                    due, now + _AUTOSAVE_RECHECK
-                )  # peers turned autosave off: look again later
+                due = max(due, now + _AUTOSAVE_RECHECK)  # autosave is off: only look again
             if self._replies or (due is not None and due <= now):
                 await self.save()
             elif next_poll <= now:
@@ -135,6 +159,8 @@ class Document:
                 self._wake.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), min(due or math.inf, next_poll) - now)
+
+    # -- saving --------------------------------------------------------------------------------
 
     async def save(self) -> str:
         """Write the document to its file if its content changed, one save at a time."""
@@ -156,13 +182,18 @@ class Document:
         return status
 
     async def _write(self) -> str:
+        snapshot, mark = self.doc.get_update(), self.history.mark()
         content = read_content(self.kind, self.doc, self._newline)
         if content == self._last_saved_content():
             self._write_state(dirty=False)
             return "skipped"
         self.path = self._files.path_of(self.file_id)
+        if self._gone and not await self._files.exists(self.path):
+            raise NotFound(f"{self.path} was deleted: not recreating it")
         self._file = await self._files.write(self.path, self.kind, content)
         self._saved_content = content
+        self.history.file_path = self.path
+        self.history.saved(snapshot, mark, self._file.hash)
         self._write_state(path=self.path, dirty=False, hash=self._file.hash)
         self._events.session("INFO", self.room_id, self.path, "save")
         return "success"
@@ -170,9 +201,8 @@ class Document:
     def _last_saved_content(self) -> Any:
         if self._saved_content is None:  # rendered lazily: most rooms are never saved
             base_doc: Doc[Any] = Doc()
-            base_doc.apply_update(self._base)
+            base_doc.apply_update(self.history.base_update)
             self._saved_content = read_content(self.kind, base_doc, self._newline)
-            self._base = b""
         return self._saved_content
 
     def _failed(self, ticket: float | None, error: Exception) -> None:
@@ -182,7 +212,7 @@ class Document:
         log.warning("Saving %s failed (retry in %.1f s): %s", self.path, delay, error)
         self._events.session("ERROR", self.room_id, self.path, "save", f"save failed: {error}")
 
-    # -- changes made outside the room -----------------------------------------------------------
+    # -- changes made outside the room ---------------------------------------------------------
 
     async def _look_at_file(self) -> None:
         """Stat the file; read and hash it only when its size or mtime moved."""
@@ -192,38 +222,49 @@ class Document:
                 now = await self._files.stat(self.path, self.kind)
                 if self._file is not None and now.same_stat(self._file):
                     return
-                content, now = await self._files.read(self.path, self.kind)
+                raw, now = await self._files.read(self.path, self.kind)
             except NotFound:
-                return  # deleted or moved outside Jupyter: keep the room and its content
-            if self._file is not None and now.hash == self._file.hash:
-                self._file = now  # touched, not changed
+                self._file_gone()
                 return
-            self._file = now
-            self._take_outside_change(content, now)
+            self._gone = False
+            changed = self._file is None or now.hash != self._file.hash
+            self._file = now  # a touch only moves the stat
+            if changed:
+                content, self._newline = split_newlines(self.kind, raw)
+                self._merge_outside_change(content)
+                self._saved_content = raw
+                self._write_state(hash=now.hash)
 
-    def _take_outside_change(self, content: Any, now: FileState) -> None:
-        if self.dirty:
-            # Until the three-way merge lands, unsaved collaborative edits win; say so loudly.
-            msg = "the file changed on disk while the document has unsaved edits; they win"
+    def _file_gone(self) -> None:
+        """Deleted (or moved outside Jupyter): keep the content, say so once, never recreate it."""
+        if not self._gone:
+            self._gone = True
+            msg = "the file was deleted or moved outside Jupyter; the room keeps its content"
+            self._events.session("WARNING", self.room_id, self.path, msg=msg)
+
+    def _merge_outside_change(self, theirs: Any) -> None:
+        """Apply what changed in the file since the base; keep the live edits too."""
+        assert self._file is not None
+        merge = three_way_merge(self.kind, self.history.base_update, self.doc, theirs)
+        with self._quietly():
+            self.doc.apply_update(merge.update)
+        self.history.rebase(merge.base_update, self._file.hash)
+        self._events.session(
+            "INFO", self.room_id, self.path, "overwrite", "merged the file's changes"
+        )
+        for place in merge.conflicts:
+            msg = f"both the file and the room changed {place}: both versions kept"
             self._events.session("WARNING", self.room_id, self.path, "overwrite", msg)
-            return
-        content, self._newline = split_newlines(self.kind, content)
-        self._ignore_changes = True
-        try:
-            replace_content(self.kind, self.shared, content)
-        finally:
-            self._ignore_changes = False
-        self._saved_content = read_content(self.kind, self.doc, self._newline)
-        self._write_state(hash=now.hash)
-        self._events.session("INFO", self.room_id, self.path, "overwrite", "reloaded from disk")
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def close(self) -> None:
-        """Stop the worker after any save in progress, then flush what is still unsaved."""
+        """Stop the worker after any save in progress, flush what is unsaved, close the log."""
         self._closing = True
         self._wake.set()
         if self._worker is not None:
             await self._worker
         if self._policy.pending or self._replies:
             await self.save()
+        # A deleted file's log goes with its room, unless it still holds unsaved edits.
+        await self.history.close(discard=self._gone and not self.dirty)

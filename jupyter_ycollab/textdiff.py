@@ -130,6 +130,16 @@ def _edits_clash(a: Edit, b: Edit) -> bool:
     return bool(a[2] and b[2]) or a[0] < low < a[1] or b[0] < low < b[1]
 
 
+def their_own_edits(base: str, ours: str, theirs: str) -> list[Edit]:
+    """Their edits minus those ours made too: a change made on both sides is applied once.
+
+    (The CRDT would otherwise keep both copies of the same insertion, e.g. when the file was
+    restored from the room's own log.)
+    """
+    ours_made = set(diff(base, ours))
+    return [edit for edit in diff(base, theirs) if edit not in ours_made]
+
+
 def merge_strings(base: str, ours: str, theirs: str) -> str:
     """Three-way merge of plain strings, by the same CRDT rules as a live merge.
 
@@ -139,10 +149,10 @@ def merge_strings(base: str, ours: str, theirs: str) -> str:
     start.get("t", type=Text).insert(0, base)
     base_update = start.get_update()
     sides: list[Doc[Any]] = []
-    for client_id, new in ((2, ours), (3, theirs)):
+    for client_id, edits in ((2, diff(base, ours)), (3, their_own_edits(base, ours, theirs))):
         side: Doc[Any] = Doc(client_id=client_id)
         side.apply_update(base_update)
-        apply(side.get("t", type=Text), base, diff(base, new))
+        apply(side.get("t", type=Text), base, edits)
         sides.append(side)
     sides[0].apply_update(sides[1].get_update(sides[0].get_state()))
     return str(sides[0].get("t", type=Text))
@@ -155,7 +165,7 @@ def merge_into(text: Text, held: str, base: str, ours: str, theirs: str) -> bool
     the CRDT merges them with ours. A text that holds ours without the base's items (a cell our
     side re-created) gets the merge computed by ``merge_strings``, written as small edits.
     """
-    their_edits = diff(base, theirs)
+    their_edits = their_own_edits(base, ours, theirs)
     if not their_edits:
         return False
     if held == base:

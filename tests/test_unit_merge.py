@@ -73,9 +73,9 @@ def _sources(live: Doc[Any]) -> list[tuple[str, str]]:
 
 
 def _apply_both(base: str, *edits: Edit) -> str:
-    """The text with independent edits (base offsets) all applied."""
+    """The text with independent edits (base offsets) all applied; an edit made twice, once."""
     out, cursor = [], 0
-    for start, end, inserted in sorted(edits, key=lambda edit: (edit[0], edit[1])):
+    for start, end, inserted in sorted(set(edits), key=lambda edit: (edit[0], edit[1])):
         out.append(base[cursor:start] + inserted)
         cursor = max(cursor, end)
     return "".join(out) + base[cursor:]
@@ -282,6 +282,8 @@ def _text_edit(draw: st.DrawFn, base: str) -> Edit:
 
 def _clash(a: Edit, b: Edit) -> bool:
     """The spans the merge must report (written independently of ``textdiff.clash``)."""
+    if a == b:
+        return False  # the same change on both sides is no conflict: it is applied once
     if a[1] > b[0] and b[1] > a[0]:
         return True  # overlapping ranges
     points = [(a, b), (b, a)]
@@ -394,3 +396,12 @@ def test_diff_applied_to_a_text_gives_the_new_string(old: str, new: str) -> None
     text.insert(0, old)
     textdiff.apply(text, old, textdiff.diff(old, new))
     assert str(text) == new
+
+
+def test_a_file_that_already_holds_our_edits_changes_nothing() -> None:
+    """E.g. restored from the room's own log: the same insertion is not made twice."""
+    base_update, live = _live(TEXT, "one\ntwo\n")
+    _edit(live.get("source", type=Text), (0, 0, "unsaved "))
+    result = _merge(TEXT, base_update, live, "unsaved one\ntwo\nthree\n")
+    assert str(live.get("source", type=Text)) == "unsaved one\ntwo\nthree\n"
+    assert result.conflicts == []
