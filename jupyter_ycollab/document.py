@@ -170,6 +170,10 @@ class Document:
             self._saving = True
             try:
                 status = await self._write()
+            except NotFound:
+                status = "failed"  # deleted: keep the edits, wait for the file to come back
+                self._file_gone()
+                self._policy.give_back(ticket, retry_at=math.inf)
             except (CollabError, HTTPError, OSError, ValueError, RuntimeError) as error:
                 status = "failed"
                 self._failed(ticket, error)
@@ -226,7 +230,9 @@ class Document:
             except NotFound:
                 self._file_gone()
                 return
-            self._gone = False
+            if self._gone:  # back (restored, or recreated by someone): save to it again
+                self._gone = False
+                self._policy.retry_now()
             changed = self._file is None or now.hash != self._file.hash
             self._file = now  # a touch only moves the stat
             if changed:

@@ -43,6 +43,10 @@ class SavePolicy:
         self.not_before = 0.0
         return ticket
 
+    def retry_now(self) -> None:
+        """Whatever held the next attempt back is gone: the debounce alone decides again."""
+        self.not_before = 0.0
+
     def give_back(self, ticket: float | None, retry_at: float) -> None:
         """A save failed: its changes are pending again, retried not before ``retry_at``."""
         if ticket is None:

@@ -54,3 +54,12 @@ def test_give_back_keeps_the_earliest_change() -> None:
     policy.give_back(ticket, retry_at=2.5)
     assert policy.first_change == 0.0
     assert policy.due_at() == 3.0  # max(min(2+1, 0+4), 2.5)
+
+
+def test_retry_now_lifts_a_back_off() -> None:
+    policy = SavePolicy(delay=1.0, max_delay=10.0)
+    policy.changed(0.0)
+    policy.give_back(policy.take(), retry_at=float("inf"))
+    assert policy.due_at() == float("inf")
+    policy.retry_now()
+    assert policy.due_at() == 1.0
