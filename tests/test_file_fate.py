@@ -1,0 +1,142 @@
+"""What happens to an open document when its file cannot be written, moves, or vanishes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_server.serverapp import ServerApp
+from jupyter_ydoc import YNotebook
+from tornado import web
+
+from .client import wait_until
+from .harness import Collab, append, cell_sources, sources_on_disk
+from .servers import SessionEvents, assert_stays, listen_to_session_events
+
+QUICK = {"save_delay": 0.1, "max_save_delay": 0.5, "poll_interval": 0.2}
+SAVE_FAILURES = [r"^\s*To access the server", r"(?i)sav\w* .*fail|fail\w* .*sav"]
+
+
+@pytest.fixture
+def session_events(jp_serverapp: ServerApp) -> SessionEvents:
+    return listen_to_session_events(jp_serverapp)
+
+
+class FailingSaves:
+    """Makes the server's contents manager refuse every save while ``failing`` is set, like a
+    full disk or a storage backend that is down (as root, chmod would not stop the writes)."""
+
+    def __init__(self, contents_manager: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.failing = True
+        self.refused = 0
+        self.saved = 0
+        self._save = contents_manager.save
+        monkeypatch.setattr(contents_manager, "save", self.save)
+
+    def save(self, model: dict[str, Any], path: str) -> Any:
+        if self.failing:
+            self.refused += 1
+            raise web.HTTPError(500, "the disk is full")
+        self.saved += 1
+        return self._save(model, path)
+
+
+@pytest.mark.parametrize("expected_errors", [SAVE_FAILURES])
+@pytest.mark.ycollab(**QUICK)
+async def test_failing_saves_lose_nothing_keep_the_document_dirty_and_succeed_later(
+    collab: Collab,
+    jp_serverapp: ServerApp,
+    session_events: SessionEvents,
+    monkeypatch: pytest.MonkeyPatch,
+    expected_errors: list[str],
+) -> None:
+    path = collab.write_notebook("nb.ipynb", ["a = 1"])
+    data = path.read_bytes()
+    client = await collab.open_notebook("nb.ipynb")
+    saves = FailingSaves(jp_serverapp.contents_manager, monkeypatch)
+    with client.ydoc.transaction():  # a local edit, as the front end makes it
+        append(client.document.ycells[0]["source"], "0")
+        client.document.ystate["dirty"] = True
+
+    await wait_until(lambda: saves.refused >= 2, 10, "the save to be retried")
+    errors = session_events.matching("ERROR", "save")
+    assert errors, session_events.events
+    assert path.read_bytes() == data
+    assert client.document.ystate.get("dirty") is True
+    server_copy = await collab.server_notebook("nb.ipynb")
+    assert cell_sources(server_copy) == ["a = 10"]
+    assert server_copy.ystate.get("dirty") is True
+
+    saves.failing = False
+    await wait_until(lambda: sources_on_disk(path) == ["a = 10"], 15, "a save once writable")
+    await wait_until(lambda: client.document.ystate.get("dirty") is False, 5, "dirty = false")
+    assert client.document.ystate.get("hash"), "no new hash after the save"
+    assert cell_sources(client.document) == ["a = 10"]
+
+
+@pytest.mark.ycollab(**QUICK)
+async def test_a_file_renamed_through_jupyter_keeps_its_room_and_saves_go_to_the_new_path(
+    collab: Collab,
+) -> None:
+    old = collab.write_notebook("nb.ipynb", ["a = 1"])
+    client = await collab.open_notebook("nb.ipynb")
+    rooms = collab.document_rooms
+
+    body = json.dumps({"path": "renamed.ipynb"})
+    await collab.fetch("api", "contents", "nb.ipynb", method="PATCH", body=body)
+    append(client.document.ycells[0]["source"], "0")
+
+    new = collab.root / "renamed.ipynb"
+    await wait_until(lambda: sources_on_disk(new) == ["a = 10"], 10, "a save to the new path")
+    await wait_until(lambda: client.document.ystate.get("path") == "renamed.ipynb", 5, "path")
+    assert not old.exists(), "a save recreated the old path"
+    assert collab.document_rooms == rooms
+    assert client.connected
+    again = await collab.open_notebook("renamed.ipynb")
+    assert collab.document_rooms == rooms, "the new path opened a second room"
+    assert cell_sources(again.document) == ["a = 10"]
+
+
+async def delete_outside(collab: Collab, path: Path) -> None:
+    path.unlink()
+
+
+async def delete_through_jupyter(collab: Collab, path: Path) -> None:
+    await collab.fetch("api", "contents", path.name, method="DELETE")
+
+
+# A save of a deleted file fails on purpose (and says so), it does not recreate the file.
+NOT_RECREATED = [r"^\s*To access the server", r"was deleted: not recreating|no file with id"]
+
+
+async def room_cells(collab: Collab, room_id: str) -> list[str]:
+    """Cell sources of an open room, found by room id (a deleted file has no path any more)."""
+    doc = await collab.compat.get_document(room_id=room_id, copy=True)
+    assert isinstance(doc, YNotebook), f"room {room_id} is not open"
+    return cell_sources(doc)
+
+
+@pytest.mark.parametrize("expected_errors", [NOT_RECREATED])
+@pytest.mark.parametrize("delete", [delete_outside, delete_through_jupyter])
+@pytest.mark.ycollab(**QUICK)
+async def test_a_file_deleted_while_open_keeps_the_room_warns_and_is_not_recreated(
+    collab: Collab, session_events: SessionEvents, delete: Any, expected_errors: list[str]
+) -> None:
+    path = collab.write_notebook("nb.ipynb", ["a = 1"])
+    client = await collab.open_notebook("nb.ipynb")
+    watcher = await collab.open_notebook("nb.ipynb")
+    (room_id,) = collab.document_rooms
+
+    await delete(collab, path)
+    await wait_until(lambda: session_events.has("WARNING"), 5, "a WARNING session event")
+    append(client.document.ycells[0]["source"], "0")
+    await watcher.wait_for(lambda: cell_sources(watcher.document) == ["a = 10"], 5, "the edit")
+    await client.save(1)
+
+    await assert_stays(lambda: not path.exists(), 1.0, "a save recreated the deleted file")
+    assert client.connected and watcher.connected
+    assert await room_cells(collab, room_id) == ["a = 10"]
+    warning = session_events.matching("WARNING")[0]
+    assert warning.get("path") == "nb.ipynb", warning

@@ -1,0 +1,215 @@
+"""Files changed on disk while their documents are open: three-way merges that keep both sides'
+edits, conflicts that keep both texts and say so, and a `touch` that changes nothing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from jupyter_server.serverapp import ServerApp
+from jupyter_ydoc import YNotebook, YUnicode
+from pycrdt import Decoder, Text, YMessageType, YSyncMessageType
+
+from .client import CollabClient, wait_until
+from .harness import Collab, append, cell_sources, make_notebook, sources_on_disk
+from .servers import SessionEvents, assert_stays, listen_to_session_events
+
+POLL = 0.2
+EMPTY_UPDATE = b"\x00\x00"
+UNSAVED = {"save_delay": 60.0, "max_save_delay": 120.0, "poll_interval": POLL}
+
+
+@pytest.fixture
+def session_events(jp_serverapp: ServerApp) -> SessionEvents:
+    return listen_to_session_events(jp_serverapp)
+
+
+def rewrite_notebook(path: Path, sources: list[str], ids: list[str]) -> None:
+    """What an outside tool does: write the whole notebook anew (cell ids as given)."""
+    notebook = make_notebook(sources)
+    for cell, cell_id in zip(notebook.cells, ids, strict=True):
+        cell["id"] = cell_id
+    nbformat.write(notebook, path)
+
+
+def changes_since(client: CollabClient[Any], index: int) -> list[bytes]:
+    """The SYNC updates (not empty ones) the client received after its ``index``-th frame."""
+    changes = []
+    for frame in client.received.frames[index:]:
+        if frame[:2] == bytes([YMessageType.SYNC, YSyncMessageType.SYNC_UPDATE]):
+            update = Decoder(frame[2:]).read_message()
+            if update and update != EMPTY_UPDATE:
+                changes.append(update)
+    return changes
+
+
+def source_of(client: CollabClient[YUnicode]) -> Text:
+    return client.ydoc.get("source", type=Text)
+
+
+async def everyone_holds(
+    collab: Collab, path: str, clients: list[CollabClient[YNotebook]], expected: list[str]
+) -> None:
+    """The server's document and every client's hold ``expected`` (and nothing twice)."""
+
+    async def check() -> bool:
+        server = cell_sources(await collab.server_notebook(path))
+        return server == expected and all(cell_sources(c.document) == expected for c in clients)
+
+    try:
+        await wait_until(check, 5, f"everyone to hold {expected}")
+    except AssertionError:
+        server = cell_sources(await collab.server_notebook(path))
+        seen = {"server": server} | {
+            f"client {i}": cell_sources(c.document) for i, c in enumerate(clients)
+        }
+        raise AssertionError(f"expected {expected}, got {seen}") from None
+
+
+@pytest.mark.ycollab(**UNSAVED)
+async def test_a_notebook_rewritten_on_disk_while_two_clients_edit_keeps_all_four_changes(
+    collab: Collab, session_events: SessionEvents
+) -> None:
+    path = collab.write_notebook("nb.ipynb", ["a = 1", "b = 2", "d = 4"])
+    alice = await collab.open_notebook("nb.ipynb")
+    bob = await collab.open_notebook("nb.ipynb")
+    append(alice.document.ycells[0]["source"], "  # alice")
+    append(bob.document.ycells[1]["source"], "  # bob")
+    await everyone_holds(
+        collab, "nb.ipynb", [alice, bob], ["a = 1  # alice", "b = 2  # bob", "d = 4"]
+    )
+
+    # Outside: a new cell C after B, and a change in D; the file still has the base of A and B.
+    rewrite_notebook(
+        path, ["a = 1", "b = 2", "c = 3", "d = 40"], ["cell-0", "cell-1", "cell-c", "cell-2"]
+    )
+    append(alice.document.ycells[0]["source"], "!")  # the clients keep typing meanwhile
+    append(bob.document.ycells[1]["source"], "!")
+
+    merged = ["a = 1  # alice!", "b = 2  # bob!", "c = 3", "d = 40"]
+    await everyone_holds(collab, "nb.ipynb", [alice, bob], merged)
+    await wait_until(lambda: session_events.has("INFO", "overwrite"), 5, "an overwrite event")
+    assert (await alice.save(1))["status"] == "success"
+    assert sources_on_disk(path) == merged
+    assert [cell["id"] for cell in nbformat.read(path, as_version=4).cells] == [
+        "cell-0",
+        "cell-1",
+        "cell-c",
+        "cell-2",
+    ]
+
+
+@pytest.mark.ycollab(**UNSAVED)
+async def test_cells_removed_and_moved_on_disk_are_removed_and_moved_in_the_document(
+    collab: Collab,
+) -> None:
+    path = collab.write_notebook("nb.ipynb", ["a = 1", "b = 2", "c = 3", "d = 4"])
+    client = await collab.open_notebook("nb.ipynb")
+    append(client.document.ycells[0]["source"], "  # edited")
+    await everyone_holds(
+        collab, "nb.ipynb", [client], ["a = 1  # edited", "b = 2", "c = 3", "d = 4"]
+    )
+
+    rewrite_notebook(path, ["d = 4", "a = 1", "c = 3"], ["cell-3", "cell-0", "cell-2"])
+
+    await everyone_holds(collab, "nb.ipynb", [client], ["d = 4", "a = 1  # edited", "c = 3"])
+
+
+@pytest.mark.parametrize(
+    ("client_edit_at_start", "label"),
+    [(True, "clients at the start"), (False, "clients at the end")],
+)
+@pytest.mark.ycollab(**UNSAVED)
+async def test_a_text_file_changed_on_disk_keeps_the_clients_edits_at_the_other_end(
+    collab: Collab, client_edit_at_start: bool, label: str
+) -> None:
+    base = "one\ntwo\nthree\n"
+    path = collab.write_bytes("t.txt", base.encode())
+    alice = await collab.open_text("t.txt")
+    bob = await collab.open_text("t.txt")
+    if client_edit_at_start:
+        source_of(alice).insert(0, "alice ")
+        await wait_until(lambda: bob.document.get() == "alice " + base, 5, "alice's edit")
+        source_of(bob).insert(0, "bob\n")
+        ours = "bob\nalice " + base
+        theirs, merged = base + "four\n", "bob\nalice one\ntwo\nthree\nfour\n"
+    else:
+        append(source_of(alice), "alice\n")
+        ours = base + "alice\n"
+        theirs, merged = "zero\n" + base, "zero\none\ntwo\nthree\nalice\n"
+
+    async def everyone(expected: str) -> bool:
+        clients = [alice, bob]
+        return await collab.server_text("t.txt") == expected and all(
+            c.document.get() == expected for c in clients
+        )
+
+    await wait_until(lambda: everyone(ours), 5, f"the clients' edits ({label})")
+    path.write_text(theirs)
+    await wait_until(lambda: everyone(merged), 5, f"the merge ({label})")
+
+    assert (await alice.save(1))["status"] == "success"
+    assert path.read_text() == merged
+
+
+@pytest.mark.ycollab(**UNSAVED)
+async def test_the_same_line_changed_on_both_sides_keeps_both_and_warns_naming_the_cell(
+    collab: Collab, session_events: SessionEvents
+) -> None:
+    path = collab.write_notebook("nb.ipynb", ["x = 'base'", "y = 0"])
+    client = await collab.open_notebook("nb.ipynb")
+    source = client.document.ycells[0]["source"]
+    del source[5:9]
+    source.insert(5, "ours")
+    await everyone_holds(collab, "nb.ipynb", [client], ["x = 'ours'", "y = 0"])
+
+    rewrite_notebook(path, ["x = 'theirs'", "y = 0"], ["cell-0", "cell-1"])
+
+    def both_texts_kept() -> bool:
+        first = cell_sources(client.document)[0]
+        return "ours" in first and "theirs" in first
+
+    await wait_until(both_texts_kept, 5, "both sides' texts in cell-0")
+    await wait_until(lambda: session_events.has("WARNING"), 5, "a WARNING session event")
+    warnings = session_events.matching("WARNING")
+    assert any("cell-0" in event.get("msg", "") for event in warnings), warnings
+    assert cell_sources(client.document)[1] == "y = 0"
+    assert len(client.document.ycells) == 2
+    server = cell_sources(await collab.server_notebook("nb.ipynb"))
+    assert server == cell_sources(client.document)
+
+
+@pytest.mark.ycollab(save_delay=0.1, max_save_delay=0.5, poll_interval=POLL)
+async def test_touching_an_open_file_sends_nothing_and_saves_nothing(
+    collab: Collab, session_events: SessionEvents
+) -> None:
+    notebook = collab.write_notebook("nb.ipynb", ["a = 1"])
+    text = collab.write_bytes("t.txt", b"abc\n")
+    writes = collab.watch_writes()
+    clients = [await collab.open_notebook("nb.ipynb"), await collab.open_notebook("nb.ipynb")]
+    readers = [await collab.open_text("t.txt")]
+    everyone = [*clients, *readers]
+    frames_before = [len(client.received.frames) for client in everyone]
+    events_before = len(session_events.events)
+
+    for path in (notebook, text):
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+
+    def nothing_happened() -> bool:
+        return (
+            not any(
+                changes_since(client, index)
+                for client, index in zip(everyone, frames_before, strict=True)
+            )
+            and writes.count("nb.ipynb") == 0
+            and writes.count("t.txt") == 0
+            and len(session_events.events) == events_before
+        )
+
+    await assert_stays(nothing_happened, 3 * POLL + 0.2, "a touch sent an update or saved")
+    assert cell_sources(clients[0].document) == ["a = 1"]
+    assert readers[0].document.get() == "abc\n"

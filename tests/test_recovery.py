@@ -1,0 +1,479 @@
+"""Crash safety through a real `jupyter server` process: SIGKILL at random points while two
+clients type, restarts, history resets, files changed while the server was down, log size."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from jupyter_ydoc import YNotebook
+from pycrdt import Text
+
+from .client import CollabClient, wait_until
+from .harness import append, cell_sources, make_notebook, sources_on_disk
+from .process import JupyterProcess
+from .servers import ServerSeries, assert_stays, notebook_peer, successor, text_peer
+
+KILLS = 20
+COMMIT_DELAY = 0.1
+# An edit the other client saw relayed this long before the kill must survive it: the group
+# commit delay plus a margin for scheduling.
+DURABLE_AFTER = COMMIT_DELAY + 0.1
+TYPING_INTERVAL = 0.01
+TOKEN = re.compile(r"\b[ab]\d+\b")
+
+
+@pytest.fixture
+async def series_factory(tmp_path: Path) -> AsyncIterator[Callable[..., ServerSeries]]:
+    made: list[ServerSeries] = []
+
+    def make(**ycollab: Any) -> ServerSeries:
+        series = ServerSeries(tmp_path / "home", tmp_path / "root", ycollab)
+        made.append(series)
+        return series
+
+    yield make
+    for series in made:
+        series.kill_all()
+
+
+def tokens(text: str) -> list[str]:
+    return TOKEN.findall(text)
+
+
+@dataclass
+class Typist:
+    """One client typing numbered tokens at the end of its own cell."""
+
+    client: CollabClient[YNotebook]
+    cell: int
+    letter: str
+    written: list[str] = field(default_factory=list)
+
+    def type_one(self) -> None:
+        token = f"{self.letter}{len(self.written)}"
+        self.written.append(token)
+        append(self.client.document.ycells[self.cell]["source"], f" {token}")
+
+    def tokens_in(self, client: CollabClient[YNotebook]) -> list[str]:
+        """This typist's tokens as ``client``'s copy of the notebook holds them."""
+        return tokens(str(client.document.ycells[self.cell]["source"]))
+
+
+@dataclass
+class Witness:
+    """When each token first showed up at the OTHER client: by then the server had it."""
+
+    first_seen: dict[str, float] = field(default_factory=dict)
+
+    def look(self, typists: list[Typist]) -> None:
+        now = time.monotonic()
+        for typist in typists:
+            for reader in typists:
+                if reader is not typist:
+                    for token in typist.tokens_in(reader.client):
+                        self.first_seen.setdefault(token, now)
+
+    def seen_before(self, moment: float) -> set[str]:
+        return {token for token, seen in self.first_seen.items() if seen < moment}
+
+
+async def type_until_cancelled(typists: list[Typist], witness: Witness) -> None:
+    while True:
+        for typist in typists:
+            typist.type_one()
+        witness.look(typists)
+        await asyncio.sleep(TYPING_INTERVAL)  # the typing rate, not a wait for anything
+
+
+def duplicates(items: list[str]) -> list[str]:
+    return [item for item, count in Counter(items).items() if count > 1]
+
+
+def disk_tokens(path: Path) -> list[str] | None:
+    sources = sources_on_disk(path)
+    return None if sources is None else [t for source in sources for t in tokens(source)]
+
+
+@dataclass
+class CrashRun:
+    """Two typists on one notebook, a server series to kill under them, and what was seen."""
+
+    series: ServerSeries
+    session: dict[str, Any]
+    typists: list[Typist]
+    witness: Witness = field(default_factory=Witness)
+
+    @property
+    def path(self) -> Path:
+        return self.series.root / "nb.ipynb"
+
+    async def type_then_kill(self, relays: int, context: str) -> float:
+        """Type until ``relays`` more tokens reached the other client, then SIGKILL the server
+        in the middle of the typing; return the moment of the kill."""
+        goal = len(self.witness.first_seen) + relays
+        typing = asyncio.ensure_future(type_until_cancelled(self.typists, self.witness))
+        try:
+            await wait_until(lambda: len(self.witness.first_seen) >= goal, 10, f"relays {context}")
+            return await self.series.sigkill()
+        finally:
+            typing.cancel()
+            await asyncio.gather(typing, return_exceptions=True)
+
+    async def restart(self, context: str) -> JupyterProcess:
+        server = await self.series.start()
+        again = await server.put_session("nb.ipynb", "json", "notebook")
+        assert again["sessionId"] == self.session["sessionId"], f"lineage changed ({context})"
+        assert again["fileId"] == self.session["fileId"]
+        return server
+
+    async def check_file_holds(self, received: set[str], killed_at: float, context: str) -> None:
+        """The recovered room saves every received edit to the file, each once."""
+
+        def file_has_them() -> bool:
+            on_disk = disk_tokens(self.path)
+            return on_disk is not None and received <= set(on_disk)
+
+        try:
+            await wait_until(file_has_them, 10, "the recovered edits in the file")
+        except AssertionError:
+            lost = received - set(disk_tokens(self.path) or [])
+            ordered = sorted(lost, key=lambda token: self.witness.first_seen[token])
+            ages = [round(killed_at - self.witness.first_seen[t], 3) for t in ordered[:5]]
+            raise AssertionError(
+                f"{len(lost)} edits received before the kill are not in the file ({context}): "
+                f"{ordered[:10]}, seen {ages} s before the kill"
+            ) from None
+        on_disk = disk_tokens(self.path) or []
+        assert not duplicates(on_disk), f"duplicated in the file ({context}): {duplicates(on_disk)}"
+
+    async def reconnect(self, server: JupyterProcess, context: str) -> None:
+        """The clients come back with their documents and their old session id."""
+        for typist in self.typists:
+            old = typist.client
+            await wait_until(lambda old=old: not old.connected, 10, "the old socket to close")
+            typist.client = successor(old, server.room_url(self.session))
+            await typist.client.sync()
+            assert typist.client.close_code is None, (context, typist.client.close_reason)
+        await converged(self.typists, context)
+
+
+@pytest.mark.timeout(240)
+async def test_edits_received_before_a_sigkill_survive_it_and_reconnects_duplicate_nothing(
+    series_factory: Callable[..., ServerSeries],
+) -> None:
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    series = series_factory(
+        log_commit_delay=COMMIT_DELAY,
+        save_delay=0.2,
+        max_save_delay=0.6,
+        poll_interval=0.5,
+        cleanup_delay=30.0,
+    )
+    nbformat.write(make_notebook(["#A", "#B"]), series.root / "nb.ipynb")
+    server = await series.start()
+    session = await server.put_session("nb.ipynb", "json", "notebook")
+    clients = [notebook_peer(server, session), notebook_peer(server, session)]
+    for client in clients:
+        await client.sync()
+    run = CrashRun(series, session, [Typist(clients[0], 0, "a"), Typist(clients[1], 1, "b")])
+
+    for kill in range(KILLS):
+        context = f"seed {seed}, kill {kill + 1}"
+        killed_at = await run.type_then_kill(rng.randint(2, 80), context)
+        received = run.witness.seen_before(killed_at - DURABLE_AFTER)
+        server = await run.restart(context)
+        await run.check_file_holds(received, killed_at, context)
+        await run.reconnect(server, context)
+
+    for typist in run.typists:
+        await typist.client.close()
+    fresh = notebook_peer(server, session)
+    await fresh.sync()
+    assert len(fresh.document.ycells) == 2
+    for typist in run.typists:
+        assert typist.tokens_in(fresh) == typist.written
+    expected = cell_sources(fresh.document)
+    await wait_until(lambda: sources_on_disk(run.path) == expected, 10, "the final save")
+    await fresh.close()
+    await series.stop()
+
+
+async def converged(typists: list[Typist], context: str) -> None:
+    """Both clients hold every token exactly once, in the order typed, in two cells."""
+
+    def everyone_has_everything() -> bool:
+        return all(
+            typist.tokens_in(reader.client) == typist.written
+            for typist in typists
+            for reader in typists
+        )
+
+    try:
+        await wait_until(everyone_has_everything, 10, "the clients to converge")
+    except AssertionError:
+        report = {
+            f"{typist.letter} at {reader.letter}": (
+                len(typist.written),
+                len(typist.tokens_in(reader.client)),
+                duplicates(typist.tokens_in(reader.client))[:5],
+            )
+            for typist in typists
+            for reader in typists
+        }
+        raise AssertionError(f"no convergence ({context}): (typed, held, dups) {report}") from None
+    for reader in typists:
+        assert len(reader.client.document.ycells) == 2, f"cells duplicated ({context})"
+
+
+def log_file(series: ServerSeries, session: dict[str, Any]) -> Path:
+    """The log of a document room: its room id made a file name, in the default log dir."""
+    room_id = f"{session['format']}:{session['type']}:{session['fileId']}"
+    return series.log_dir / (re.sub(r"[^A-Za-z0-9_.-]", "_", room_id) + ".ylog")
+
+
+def holds(path: Path, needle: bytes) -> bool:
+    """Whether the file's bytes contain ``needle`` (Yjs updates carry inserted text verbatim)."""
+    return path.exists() and needle in path.read_bytes()
+
+
+async def test_a_client_of_a_reset_history_is_closed_with_1003_and_changes_nothing(
+    series_factory: Callable[..., ServerSeries],
+) -> None:
+    series = series_factory(save_delay=0.1, max_save_delay=0.5)
+    path = series.root / "nb.ipynb"
+    nbformat.write(make_notebook(["x = 1"]), path)
+    server = await series.start()
+    session = await server.put_session("nb.ipynb", "json", "notebook")
+    old = notebook_peer(server, session)
+    await old.sync()
+    append(old.document.ycells[0]["source"], "0")
+    await wait_until(lambda: sources_on_disk(path) == ["x = 10"], 10, "the save")
+    await series.stop()
+    await wait_until(lambda: not old.connected, 10, "the socket to close")
+    assert log_file(series, session).exists(), f"no log in {series.log_dir}"
+
+    # The history is reset: its log is gone and the file changed meanwhile.
+    shutil.rmtree(series.log_dir)
+    nbformat.write(make_notebook(["y = 2"]), path)
+    data = path.read_bytes()
+    append(old.document.ycells[0]["source"], "0")  # an edit made offline, in the old lineage
+    server = await series.start()
+    current = await server.put_session("nb.ipynb", "json", "notebook")
+    assert current["sessionId"] != session["sessionId"]
+    watcher = notebook_peer(server, current)
+    await watcher.sync()
+
+    stale = successor(old, server.room_url(session))
+    await stale.connect()
+    await wait_until(lambda: not stale.connected, 10, "the server to close the stale client")
+
+    assert stale.close_code == 1003, (stale.close_code, stale.close_reason)
+    reason = json.loads(stale.close_reason or "{}")
+    assert reason.get("reason") == "unknown_session", reason
+    assert reason.get("reloadable") is True, reason
+    assert "sessionId" in reason, reason
+    assert not stale.synced
+    await assert_stays(
+        lambda: cell_sources(watcher.document) == ["y = 2"] and path.read_bytes() == data,
+        1.0,
+        "the stale client's state reached the document or the file",
+    )
+    fresh = notebook_peer(server, current)
+    await fresh.sync()
+    assert cell_sources(fresh.document) == ["y = 2"]
+    await fresh.close()
+    await watcher.close()
+    await series.stop()
+
+
+async def test_a_history_rebuilt_from_an_unchanged_file_keeps_its_lineage(
+    series_factory: Callable[..., ServerSeries],
+) -> None:
+    series = series_factory(save_delay=0.1, max_save_delay=0.5)
+    nbformat.write(make_notebook(["x = 1"]), series.root / "nb.ipynb")
+    server = await series.start()
+    session = await server.put_session("nb.ipynb", "json", "notebook")
+    client = notebook_peer(server, session)
+    await client.sync()
+    await series.stop()
+    await wait_until(lambda: not client.connected, 10, "the socket to close")
+    shutil.rmtree(series.log_dir, ignore_errors=True)  # lost, but the file never changed
+
+    server = await series.start()
+    again = await server.put_session("nb.ipynb", "json", "notebook")
+    assert again["sessionId"] == session["sessionId"]
+    client = successor(client, server.room_url(session))
+    await client.sync()
+    assert client.close_code is None
+    assert cell_sources(client.document) == ["x = 1"]
+    await client.close()
+    await series.stop()
+
+
+async def test_unsaved_edits_and_a_change_made_while_the_server_was_down_are_both_kept(
+    series_factory: Callable[..., ServerSeries],
+) -> None:
+    series = series_factory(save_delay=60.0, max_save_delay=120.0, log_commit_delay=COMMIT_DELAY)
+    notebook = series.root / "nb.ipynb"
+    nbformat.write(make_notebook(["a = 1", "b = 2", "c = 3"]), notebook)
+    text = series.root / "t.txt"
+    text.write_text("first\nsecond\nthird\n")
+    server = await series.start()
+    nb_session = await server.put_session("nb.ipynb", "json", "notebook")
+    text_session = await server.put_session("t.txt", "text", "file")
+    nb_writer = notebook_peer(server, nb_session)
+    text_writer = text_peer(server, text_session)
+    await nb_writer.sync()
+    await text_writer.sync()
+    append(nb_writer.document.ycells[0]["source"], "  # ours")
+    text_writer.ydoc.get("source", type=Text).insert(0, "ours: ")
+    await wait_until(lambda: holds(log_file(series, nb_session), b"# ours"), 10, "nb log")
+    await wait_until(lambda: holds(log_file(series, text_session), b"ours: "), 10, "text log")
+    await series.sigkill()
+    assert sources_on_disk(notebook) == ["a = 1", "b = 2", "c = 3"], "saved: save_delay ignored"
+
+    on_disk = make_notebook(["a = 1", "b = 2", "c = 30", "d = 4"])
+    on_disk.cells[3]["id"] = "cell-new"
+    nbformat.write(on_disk, notebook)
+    text.write_text("first\nsecond\nthird\nfourth\n")
+    series.ycollab.update(save_delay=0.1, max_save_delay=0.5)
+    server = await series.start()
+    nb_again = await server.put_session("nb.ipynb", "json", "notebook")
+    text_again = await server.put_session("t.txt", "text", "file")
+    assert nb_again["sessionId"] == nb_session["sessionId"]
+    assert text_again["sessionId"] == text_session["sessionId"]
+
+    merged_cells = ["a = 1  # ours", "b = 2", "c = 30", "d = 4"]
+    merged_text = "ours: first\nsecond\nthird\nfourth\n"
+    nb_reader = notebook_peer(server, nb_session)
+    text_reader = text_peer(server, text_session)
+    await nb_reader.sync()
+    await text_reader.sync()
+    assert cell_sources(nb_reader.document) == merged_cells
+    assert text_reader.document.get() == merged_text
+    await wait_until(lambda: sources_on_disk(notebook) == merged_cells, 10, "the notebook save")
+    await wait_until(lambda: text.read_text() == merged_text, 10, "the text save")
+
+    nb_writer = successor(nb_writer, server.room_url(nb_session))
+    text_writer = successor(text_writer, server.room_url(text_session))
+    await nb_writer.sync()
+    await text_writer.sync()
+    assert cell_sources(nb_writer.document) == merged_cells
+    assert text_writer.document.get() == merged_text
+    await assert_stays(
+        lambda: (
+            cell_sources(nb_reader.document) == merged_cells
+            and text_reader.document.get() == merged_text
+        ),
+        0.5,
+        "the reconnecting writers duplicated their edits",
+    )
+    for client in (nb_writer, text_writer, nb_reader, text_reader):
+        await client.close()
+    await series.stop()
+
+
+LOG_MAX_BYTES = 512 * 1024
+UPDATES = 100_000
+
+
+class SizeSampler:
+    """The largest size a file had, sampled every few milliseconds in the background."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.largest = 0
+        self.samples = 0
+        self.shrinks = 0  # compactions seen: the size went down
+        self._last = 0
+        self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            self.sample()
+            await asyncio.sleep(0.005)
+
+    def sample(self) -> None:
+        try:
+            size = os.stat(self.path).st_size
+        except FileNotFoundError:
+            return
+        self.samples += 1
+        self.shrinks += size < self._last
+        self._last = size
+        self.largest = max(self.largest, size)
+
+    async def stop(self) -> None:
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        self.sample()
+
+
+@pytest.mark.timeout(120)
+async def test_the_log_stays_bounded_over_100000_updates_and_compaction_keeps_the_lineage(
+    series_factory: Callable[..., ServerSeries],
+) -> None:
+    series = series_factory(
+        log_max_bytes=LOG_MAX_BYTES, save_delay=60.0, max_save_delay=120.0, cleanup_delay=60.0
+    )
+    path = series.root / "t.txt"
+    path.write_text("start\n")
+    server = await series.start()
+    session = await server.put_session("t.txt", "text", "file")
+    client = text_peer(server, session)
+    await client.sync()
+    log = log_file(series, session)
+    await wait_until(log.exists, 10, "the log to be created")
+    sampler = SizeSampler(log)
+    source = client.ydoc.get("source", type=Text)
+
+    for index in range(UPDATES // 2):  # each insert and each delete: its own transaction
+        source.insert(len(source), "x")
+        del source[len(source) - 1]
+        if index % 250 == 0:
+            await asyncio.sleep(0)  # let the socket drain
+    source.insert(len(source), "done")
+    assert (await client.save(1, timeout=60))["status"] == "success"
+    assert path.read_text() == "start\ndone"
+    await wait_until(lambda: holds(log, b"done"), 10, "the last edit in the log")
+    await sampler.stop()
+
+    state = len(client.ydoc.get_update())
+    assert state < LOG_MAX_BYTES // 8, f"the document's state ({state} B) sets the bound"
+    assert sampler.samples > 100
+    assert sampler.shrinks >= 2, "the log was never compacted"
+
+    await series.sigkill()
+    server = await series.start()
+    again = await server.put_session("t.txt", "text", "file")
+    assert again["sessionId"] == session["sessionId"], "compaction changed the lineage"
+    client = successor(client, server.room_url(session))
+    await client.sync()
+    assert client.close_code is None
+    reader = text_peer(server, session)
+    await reader.sync()
+    assert reader.document.get() == "start\ndone"
+    assert client.document.get() == "start\ndone"
+    assert log.stat().st_size <= LOG_MAX_BYTES
+    await reader.close()
+    await client.close()
+    await series.stop()
+    over = sampler.largest - LOG_MAX_BYTES
+    assert over <= 0, (
+        f"the log reached {sampler.largest} B: {over} B over its bound of {LOG_MAX_BYTES} B "
+        f"(document state {state} B, {sampler.shrinks} compactions seen)"
+    )
