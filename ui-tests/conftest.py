@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from documents import TestFolder
-from lab_server import JUPYTER_ENV, LabServer, jupyter_command
+from lab_server import JUPYTER_ENV, REFERENCE, LabServer, jupyter_command
 from pages import LabPage
 
 HERE = Path(__file__).resolve().parent
@@ -34,6 +34,14 @@ READER_COOKIE = "ycollab-ui-role"  # see jupyter_server_test_config.py
 FAILED = pytest.StashKey[bool]()
 
 NewUser = Callable[..., LabPage]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "reference_bug(reason): jupyter-collaboration 5.0.4 fails this test (a bug ours fixes); "
+        "expected to fail when that server is under test",
+    )
 
 
 def pytest_report_header() -> list[str]:
@@ -69,6 +77,16 @@ def browser() -> Iterator[Browser]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def reference_bugs(request: pytest.FixtureRequest, lab_server: LabServer) -> None:
+    """Against the reference server, tests marked ``reference_bug`` are expected to fail."""
+    marker = request.node.get_closest_marker("reference_bug")
+    if marker is not None and lab_server.collaboration == REFERENCE:
+        reason = f"reference server bug: {marker.args[0] if marker.args else ''}"
+        # Not strict: some of these bugs are races that the reference occasionally wins.
+        request.applymarker(pytest.mark.xfail(reason=reason, raises=AssertionError))
 
 
 @pytest.fixture

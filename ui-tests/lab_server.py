@@ -21,6 +21,8 @@ HERE = Path(__file__).resolve().parent
 CONFIG_FILE = HERE / "jupyter_server_test_config.py"
 JUPYTER_ENV = "YCOLLAB_UI_JUPYTER"
 START_TIMEOUT = 90.0
+OURS = "jupyter_ycollab"
+REFERENCE = "jupyter_server_ydoc"
 STOP_TIMEOUT = 30.0
 
 
@@ -53,6 +55,7 @@ class LabServer:
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    collaboration: str = ""  # the collaboration extension serving: OURS or REFERENCE
 
     @property
     def root(self) -> Path:
@@ -100,6 +103,7 @@ class LabServer:
         self.root.mkdir(parents=True, exist_ok=True)
         self.write_user_settings()
         self.starts += 1
+        log_offset = self.log_size()
         with self.log_path.open("ab") as log:
             log.write(f"\n===== start #{self.starts}: {shlex.join(self.command())}\n".encode())
             log.flush()
@@ -116,6 +120,7 @@ class LabServer:
             # A plain GET on a known room (no websocket upgrade) is refused, but not with 404.
             if self._http_status("/api/collaboration/room/JupyterLab:globalAwareness") == 404:
                 raise RuntimeError("no collaboration routes: is the extension enabled?")
+            self.collaboration = self._loaded_collaboration(self.log_since(log_offset))
         except BaseException as error:
             self.stop()
             raise RuntimeError(
@@ -178,6 +183,15 @@ class LabServer:
             return self._http_status("/api/status") == 200
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
+
+    @staticmethod
+    def _loaded_collaboration(log: str) -> str:
+        loaded = [
+            name for name in (OURS, REFERENCE) if f"{name} | extension was successfully" in log
+        ]
+        if len(loaded) != 1:
+            raise RuntimeError(f"expected one collaboration extension to load, found {loaded}")
+        return loaded[0]
 
     def _port_free(self) -> bool:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -1,4 +1,4 @@
-"""Scenario 4: a change on disk merges with both users' unsaved edits (waits on another issue)."""
+"""Scenario 4: a change on disk merges with both users' unsaved edits."""
 
 from __future__ import annotations
 
@@ -7,16 +7,8 @@ import pytest
 from conftest import NewUser
 from documents import TestFolder
 
-# Shorter than the usual sync timeout: this test is expected to fail until the merge lands.
-MERGE_TIMEOUT = 20.0
 
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="out-of-band disk changes are not merged into live documents yet (three-way merge "
-    "issue; the reference lets the disk overwrite unsaved edits)",
-)
+@pytest.mark.reference_bug("the file on disk overwrites unsaved edits (PROTOCOL.md 7.5)")
 @pytest.mark.usefixtures("autosave_off")
 def test_disk_change_merges_with_unsaved_edits(folder: TestFolder, new_user: NewUser) -> None:
     path = folder.write_text("merge.txt", "alpha\nbravo\ncharlie\n")
@@ -34,5 +26,5 @@ def test_disk_change_merges_with_unsaved_edits(folder: TestFolder, new_user: New
 
     folder.write_text("merge.txt", "alpha\nbravo from disk\ncharlie\n")
     merged = "alpha by A\nbravo from disk\ncharlie by B\n"
-    alice.expect_text(merged, timeout=MERGE_TIMEOUT)
-    bob.expect_text(merged, timeout=MERGE_TIMEOUT)
+    alice.expect_text(merged)
+    bob.expect_text(merged)

@@ -9,10 +9,15 @@ configuration (``jupyter_server_test_config.py``) gives it an identity without `
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import NewUser
 from documents import TestFolder
 
 
+@pytest.mark.reference_bug(
+    "readers are refused the document (403) yet could edit (PROTOCOL.md 7.2)"
+)
 def test_read_only_user_sees_edits_but_cannot_change(folder: TestFolder, new_user: NewUser) -> None:
     path = folder.write_notebook("readonly.ipynb", ["shared = 1"])
     writer, reader = new_user("W"), new_user("R", reader=True)
