@@ -7,6 +7,7 @@ unauthorized request creates no room, no file id and no task.
 from __future__ import annotations
 
 import json
+import logging
 from typing import TYPE_CHECKING, Any, cast
 
 from jupyter_core.utils import ensure_async
@@ -163,7 +164,10 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, _CollabHandler):
         self.collab.manager.events.awareness(room.room_id, peer.username, "leave")
 
     def _close_with(self, error: CollabError) -> None:
-        self.log.info("Closing collaboration websocket %s: %s", self.request.path, error)
+        # A stale session is routine (a tab left open across a history reset) and clients may
+        # retry it often: keep it out of the default log.
+        level = logging.DEBUG if isinstance(error, UnknownSession) else logging.INFO
+        self.log.log(level, "Closing collaboration websocket %s: %s", self.request.path, error)
         code = outcome_of(error).close_code
         if self.peer is not None:
             self.peer.close(code, error.close_reason())
