@@ -9,6 +9,7 @@ and handed over as an update; the room's ``Doc`` keeps a random client id for la
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -71,9 +72,40 @@ def _fill_notebook(doc: Doc[Any], notebook: dict[str, Any]) -> None:
     meta["nbformat"] = notebook.get("nbformat", 4)
     meta["nbformat_minor"] = notebook.get("nbformat_minor", 5)
     meta["metadata"] = Map(dict(notebook.get("metadata", {})))
-    cells = [_with_id(cell, index) for index, cell in enumerate(notebook.get("cells", []))]
-    builder = YNotebook(Doc())  # create_ycell only builds detached types; its Doc is unused
-    doc.get("cells", type=Array).extend([builder.create_ycell(cell) for cell in cells])
+    cells = doc.get("cells", type=Array)
+    # Inserted last to first at the head: appending walks the whole list each time (quadratic).
+    for index, cell in reversed(list(enumerate(notebook.get("cells", [])))):
+        cells.insert(0, _ycell(_with_id(cell, index)))
+
+
+def _ycell(cell: dict[str, Any]) -> Map[Any]:
+    """A detached cell in jupyter_ydoc 2.0.0's schema (what ``@jupyter/ydoc`` reads).
+
+    Keys keep the file's order, so equal files give equal items; nothing is copied deeply (the
+    shared types copy plain values themselves).
+    """
+    fields = {key: value for key, value in cell.items() if key not in _SHARED_CELL_KEYS}
+    fields["source"] = Text(_joined(cell.get("source", "")))
+    fields["metadata"] = Map(dict(cell.get("metadata", {})))
+    if cell.get("cell_type") == "code":
+        fields["outputs"] = Array([_youtput(output) for output in cell.get("outputs", [])])
+        fields["execution_state"] = "idle"
+    elif not fields.get("attachments", True):
+        del fields["attachments"]
+    return Map(fields)
+
+
+_SHARED_CELL_KEYS = ("source", "metadata", "outputs")
+
+
+def _youtput(output: dict[str, Any]) -> Map[Any]:
+    if output.get("output_type") != "stream":
+        return Map(dict(output))
+    return Map({**output, "text": Text(_joined(output.get("text", "")))})
+
+
+def _joined(text: str | list[str]) -> str:
+    return text if isinstance(text, str) else "".join(text)
 
 
 def _with_id(cell: dict[str, Any], index: int) -> dict[str, Any]:
@@ -85,12 +117,35 @@ def _with_id(cell: dict[str, Any], index: int) -> dict[str, Any]:
 
 def read_content(kind: DocumentKind, doc: Doc[Any], newline: str = "\n") -> Any:
     """The document's content as the contents manager wants it in a save model."""
+    if kind.ydoc_class is YNotebook:
+        return read_notebook(doc)
     value = kind.wrap(doc).get()
     if kind.file_format == "base64":
         return base64.b64encode(value).decode("ascii")
     if newline != "\n" and isinstance(value, str):
         return value.replace("\n", newline)
     return value
+
+
+def read_notebook(doc: Doc[Any]) -> dict[str, Any]:
+    """The notebook as nbformat wants it, read through pycrdt's JSON export (Rust, ~10x faster
+    than ``to_py``), by the rules of jupyter_ydoc's ``YNotebook.get``: no ``execution_state``,
+    no cell ids before nbformat 4.5, no empty attachments."""
+    meta = json.loads(str(doc.get("meta", type=Map)))
+    cells = json.loads(str(doc.get("cells", type=Array)))
+    major, minor = int(meta.get("nbformat", 4)), int(meta.get("nbformat_minor", 5))
+    for cell in cells:
+        cell.pop("execution_state", None)
+        if (major, minor) < (4, 5):
+            cell.pop("id", None)
+        if cell.get("cell_type") in ("raw", "markdown") and not cell.get("attachments", True):
+            del cell["attachments"]
+    return {
+        "cells": cells,
+        "metadata": meta.get("metadata", {}),
+        "nbformat": major,
+        "nbformat_minor": minor,
+    }
 
 
 def split_newlines(kind: DocumentKind, content: Any) -> tuple[Any, str]:
