@@ -26,6 +26,7 @@ from .history import History
 from .merge import three_way_merge
 from .savepolicy import SavePolicy
 from .settings import Settings
+from .updatelog import LogContents
 
 log = logging.getLogger(__name__)
 
@@ -86,23 +87,33 @@ class Document:
         self.history.file_path = self.path
         recovered = await self.history.recover()
         if recovered is None:
-            self.history.begin(build_base(self.kind, content), self._file.hash)
+            base = await asyncio.to_thread(build_base, self.kind, content)
+            self.history.begin(base, self._file.hash)
             with self._quietly():
-                self.doc.apply_update(self.history.base_update)
+                self.doc.apply_update(base)
         else:
-            with self._quietly():
-                for update in [recovered.checkpoint, *recovered.updates]:
-                    self.doc.apply_update(update)
-            self.history.resume(recovered)
-            if recovered.saved_hash != self._file.hash:
-                self._merge_outside_change(content)  # changed while the server was down
+            await self._resume(recovered, content)
         await self.history.open(self.doc)
         self._write_state(path=self.path, hash=self._file.hash)
         self.shared.observe(self._on_change)
-        if read_content(self.kind, self.doc, self._newline) != raw:
-            self._changed()  # unsaved edits recovered from the log: write them to the file
         self._worker = asyncio.create_task(self._run(), name=f"document {self.room_id}")
         self._events.session("INFO", self.room_id, self.path, "load")
+
+    async def _resume(self, recovered: LogContents, content: Any) -> None:
+        """Rebuild the room from its log; merge the file in if it changed while we were down."""
+        assert self._file is not None
+        with self._quietly():
+            for update in [recovered.checkpoint, *recovered.updates]:
+                self.doc.apply_update(update)
+        self.history.resume(recovered)
+        if recovered.saved_hash != self._file.hash:
+            self._merge_outside_change(content)
+        ours, saved = await asyncio.to_thread(
+            self._render, self.doc.get_update(), self.history.base_update
+        )
+        self._saved_content = saved
+        if ours != saved:
+            self._changed()  # edits the file lacks: save them soon
 
     @contextlib.contextmanager
     def _quietly(self) -> Iterator[None]:
@@ -186,9 +197,13 @@ class Document:
         return status
 
     async def _write(self) -> str:
+        # The snapshot is taken on the loop (fast, in Rust); rendering it is done in a thread.
         snapshot, mark = self.doc.get_update(), self.history.mark()
-        content = read_content(self.kind, self.doc, self._newline)
-        if content == self._last_saved_content():
+        base = self.history.base_update if self._saved_content is None else None
+        content, saved = await asyncio.to_thread(self._render, snapshot, base)
+        if saved is not None:  # rendered lazily: most rooms are never saved
+            self._saved_content = saved
+        if content == self._saved_content:
             self._write_state(dirty=False)
             return "skipped"
         self.path = self._files.path_of(self.file_id)
@@ -202,12 +217,14 @@ class Document:
         self._events.session("INFO", self.room_id, self.path, "save")
         return "success"
 
-    def _last_saved_content(self) -> Any:
-        if self._saved_content is None:  # rendered lazily: most rooms are never saved
-            base_doc: Doc[Any] = Doc()
-            base_doc.apply_update(self.history.base_update)
-            self._saved_content = read_content(self.kind, base_doc, self._newline)
-        return self._saved_content
+    def _render(self, snapshot: bytes, base: bytes | None) -> tuple[Any, Any]:
+        """The file content of ``snapshot`` (and of ``base``, if given); runs in a thread."""
+        return self._render_one(snapshot), None if base is None else self._render_one(base)
+
+    def _render_one(self, update: bytes) -> Any:
+        doc: Doc[Any] = Doc()
+        doc.apply_update(update)
+        return read_content(self.kind, doc, self._newline)
 
     def _failed(self, ticket: float | None, error: Exception) -> None:
         self._failures += 1
@@ -238,7 +255,7 @@ class Document:
             if changed:
                 content, self._newline = split_newlines(self.kind, raw)
                 self._merge_outside_change(content)
-                self._saved_content = raw
+                self._saved_content = None  # the new base, rendered when the next save needs it
                 self._write_state(hash=now.hash)
 
     def _file_gone(self) -> None:
