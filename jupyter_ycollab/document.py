@@ -107,13 +107,25 @@ class Document:
                 self.doc.apply_update(update)
         self.history.resume(recovered)
         if recovered.saved_hash != self._file.hash:
-            self._merge_outside_change(content)
+            await self._take_file_after_crash(recovered, content)
         ours, saved = await asyncio.to_thread(
             self._render, self.doc.get_update(), self.history.base_update
         )
         self._saved_content = saved
         if ours != saved:
             self._changed()  # edits the file lacks: save them soon
+
+    async def _take_file_after_crash(self, recovered: LogContents, content: Any) -> None:
+        """The file is not what the log last recorded: our own interrupted save, or a change."""
+        assert self._file is not None
+        interrupted = self.history.interrupted_save(recovered)
+        if interrupted is not None:
+            file_base = await asyncio.to_thread(build_base, self.kind, content)
+            ours, theirs = await asyncio.to_thread(self._render, interrupted, file_base)
+            if ours == theirs:  # the save had written the file: nothing to merge
+                self.history.take_base(interrupted, self._file.hash)
+                return
+        self._merge_outside_change(content)
 
     @contextlib.contextmanager
     def _quietly(self) -> Iterator[None]:
@@ -209,6 +221,7 @@ class Document:
         self.path = self._files.path_of(self.file_id)
         if self._gone and not await self._files.exists(self.path):
             raise NotFound(f"{self.path} was deleted: not recreating it")
+        await self.history.saving(mark)
         self._file = await self._files.write(self.path, self.kind, content)
         self._saved_content = content
         self.history.file_path = self.path

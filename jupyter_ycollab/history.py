@@ -78,6 +78,16 @@ class History:
         self.base_update = merged_update(recovered.base_updates())
         self.base_hash = recovered.saved_hash
 
+    @staticmethod
+    def interrupted_save(recovered: LogContents) -> bytes | None:
+        """The state a save was writing when the server stopped before recording it, if any."""
+        updates = recovered.saving_updates()
+        return None if updates is None else merged_update(updates)
+
+    def take_base(self, base_update: bytes, file_hash: str | None) -> None:
+        """The file holds ``base_update`` (our own save, found after a crash)."""
+        self.base_update, self.base_hash = base_update, file_hash
+
     async def open(self, doc: Doc[Any]) -> None:
         """Start logging ``doc``: a compact log now, then every update it applies."""
         self._doc = doc
@@ -109,6 +119,12 @@ class History:
     def mark(self) -> tuple[int, int]:
         """Where the log stands: a save takes a mark with its snapshot, to record what it holds."""
         return (self._generation, self._log.seq if self._log is not None else 0)
+
+    async def saving(self, mark: tuple[int, int]) -> None:
+        """Record, durably, that a save of the state at ``mark`` is about to touch the file."""
+        if self._log is not None and mark[0] == self._generation:
+            self._log.mark_saving(mark[1])
+            await self._log.flush()
 
     def saved(self, snapshot: bytes, mark: tuple[int, int], file_hash: str | None) -> None:
         """The file now holds ``snapshot``: the full state taken, with ``mark``, as saving began."""

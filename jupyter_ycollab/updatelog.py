@@ -5,6 +5,9 @@ Layout: a sequence of records ``u32 length | u32 crc32 | u8 kind | payload`` (li
 - ``HEADER``: JSON ``{"version", "lineage", "room"}``, always first;
 - ``CHECKPOINT``: the full Yjs state of the document at the last load or save (the *base*);
 - ``UPDATE``: one Yjs update applied after the checkpoint;
+- ``SAVING``: JSON ``{"seq"}``: a save of the checkpoint plus the first ``seq`` updates is about
+  to be written (made durable before the file is touched, so a crash in the middle of a save can
+  tell our own half-recorded save from someone else's change);
 - ``SAVED``: JSON ``{"hash", "seq"}``: the file now holds the checkpoint plus the first ``seq``
   updates, and has this content hash.
 
@@ -31,7 +34,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 VERSION = 1
-HEADER, CHECKPOINT, UPDATE, SAVED = 1, 2, 3, 4
+HEADER, CHECKPOINT, UPDATE, SAVED, SAVING = 1, 2, 3, 4, 5
 _FRAME = struct.Struct("<IIB")
 
 
@@ -50,11 +53,18 @@ class LogContents:
     updates: list[bytes] = field(default_factory=list)
     saved_hash: str | None = None
     saved_seq: int = 0
+    saving_seq: int | None = None  # a save that started and has no SAVED record (yet)
     valid_length: int = 0  # bytes of whole records; anything after is a torn tail
 
     def base_updates(self) -> list[bytes]:
         """The updates that make up what the file held at the last save."""
         return [self.checkpoint, *self.updates[: self.saved_seq]]
+
+    def saving_updates(self) -> list[bytes] | None:
+        """The updates of a save that started but was not recorded as done, if any."""
+        if self.saving_seq is None:
+            return None
+        return [self.checkpoint, *self.updates[: self.saving_seq]]
 
 
 def encode_record(kind: int, payload: bytes) -> bytes:
@@ -119,12 +129,15 @@ def parse_log(data: bytes) -> LogContents:
 def _apply_record(contents: LogContents, kind: int, payload: bytes) -> None:
     if kind == CHECKPOINT:
         contents.checkpoint, contents.updates = payload, []
-        contents.saved_hash, contents.saved_seq = None, 0
+        contents.saved_hash, contents.saved_seq, contents.saving_seq = None, 0, None
     elif kind == UPDATE:
         contents.updates.append(payload)
     elif kind == SAVED:
         saved = json.loads(payload)
         contents.saved_hash, contents.saved_seq = saved["hash"], int(saved["seq"])
+        contents.saving_seq = None
+    elif kind == SAVING:
+        contents.saving_seq = int(json.loads(payload)["seq"])
     else:
         raise UnreadableLog(f"unknown record kind {kind}")
 
@@ -184,6 +197,9 @@ class UpdateLog:
 
     def mark_saved(self, file_hash: str | None, seq: int) -> None:
         self._enqueue(saved_record(file_hash, seq))
+
+    def mark_saving(self, seq: int) -> None:
+        self._enqueue(_json_record(SAVING, {"seq": seq}))
 
     def rewrite(self, records: list[bytes], seq: int) -> None:
         """Replace the whole log (compaction): ordered after everything appended so far."""

@@ -15,6 +15,7 @@ from jupyter_ycollab.settings import Settings
 from jupyter_ycollab.updatelog import (
     CHECKPOINT,
     HEADER,
+    SAVING,
     UPDATE,
     UpdateLog,
     encode_record,
@@ -134,3 +135,16 @@ async def test_history_stays_bounded_and_keeps_its_lineage(tmp_path: Path) -> No
     rebuilt.apply_update(merged_update([recovered.checkpoint, *recovered.updates]))
     assert str(rebuilt.get("source", type=Text)) == str(text)
     await history.close()
+
+
+def test_a_save_that_started_but_was_not_recorded_is_known(tmp_path: Path) -> None:
+    path = tmp_path / "a.ylog"
+    _fresh_log(path)
+    saving = encode_record(SAVING, b'{"seq": 1}')
+    with open(path, "ab") as file:
+        file.write(encode_record(UPDATE, b"u1") + saving + encode_record(UPDATE, b"u2"))
+    contents = parse_log(path.read_bytes())
+    assert contents.saving_updates() == [contents.checkpoint, b"u1"]
+    with open(path, "ab") as file:
+        file.write(saved_record("h", 1))
+    assert parse_log(path.read_bytes()).saving_updates() is None
