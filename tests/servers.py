@@ -6,6 +6,7 @@ that must NOT happen, session events captured in process, and the `jupyter ycoll
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import sys
 import time
@@ -17,7 +18,7 @@ from typing import Any
 from jupyter_ydoc import YNotebook, YUnicode
 from pycrdt import Doc
 
-from .client import CollabClient, DocT
+from .client import CollabClient, DocT, wait_until
 from .process import JupyterProcess
 
 SESSION_SCHEMA = "https://schema.jupyter.org/jupyter_collaboration/session/v1"
@@ -64,6 +65,7 @@ class ServerSeries:
     async def start(self) -> JupyterProcess:
         assert self.current is None, "a server of this series is still running"
         server = JupyterProcess(self.home, self.root, ycollab=self.ycollab)
+        server.log_path = self.home / f"server-{len(self.started)}.log"  # one per process
         self.started.append(server)
         server.start()
         await server.wait_ready()
@@ -91,6 +93,25 @@ class ServerSeries:
     def kill_all(self) -> None:
         for server in self.started:
             server.kill()
+
+
+def room_id(session: dict[str, Any]) -> str:
+    return f"{session['format']}:{session['type']}:{session['fileId']}"
+
+
+def log_name(session: dict[str, Any]) -> str:
+    """The log file of a document room: its id, characters outside [A-Za-z0-9_.-] made ``_``."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", room_id(session)) + ".ylog"
+
+
+def holds(path: Path, needle: bytes) -> bool:
+    """Whether the file's bytes contain ``needle`` (Yjs updates carry inserted text verbatim)."""
+    return path.exists() and needle in path.read_bytes()
+
+
+async def disconnected(client: CollabClient[Any], timeout: float = 10.0) -> None:
+    """Wait until the client noticed that its socket is gone (the server died)."""
+    await wait_until(lambda: not client.connected, timeout, "the socket to close")
 
 
 def successor(client: CollabClient[DocT], url: str) -> CollabClient[DocT]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,17 @@ from pycrdt import Text
 
 from .client import CollabClient, wait_until
 from .harness import append, cell_sources, make_notebook, read_notebook, sources_on_disk
-from .servers import ServerSeries, assert_stays, notebook_peer, run_tool, successor, text_peer
+from .servers import (
+    ServerSeries,
+    assert_stays,
+    disconnected,
+    log_name,
+    notebook_peer,
+    room_id,
+    run_tool,
+    successor,
+    text_peer,
+)
 
 UNSAVED = {"save_delay": 60.0, "max_save_delay": 120.0, "log_commit_delay": 0.1}
 
@@ -24,14 +33,6 @@ def series(tmp_path: Path) -> Iterator[ServerSeries]:
     made = ServerSeries(tmp_path / "home", tmp_path / "root", UNSAVED)
     yield made
     made.kill_all()
-
-
-def room_id(session: dict[str, Any]) -> str:
-    return f"{session['format']}:{session['type']}:{session['fileId']}"
-
-
-def log_name(session: dict[str, Any]) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", room_id(session)) + ".ylog"
 
 
 @dataclass
@@ -145,7 +146,7 @@ async def test_restore_writes_the_unsaved_edits_to_the_file_and_a_restart_keeps_
     reader = notebook_peer(server, again)
     await reader.sync()
     assert cell_sources(reader.document) == ["a = 1", "b = 2  # unsaved"]
-    await wait_until(lambda: not scene.clients[0].connected, 10, "the old socket to close")
+    await disconnected(scene.clients[0])
     writer = successor(scene.clients[0], server.room_url(scene.notebook))
     await writer.sync()
     assert writer.close_code is None

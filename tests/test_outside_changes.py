@@ -47,7 +47,8 @@ def changes_since(client: CollabClient[Any], index: int) -> list[bytes]:
 
 
 def source_of(client: CollabClient[YUnicode]) -> Text:
-    return client.ydoc.get("source", type=Text)
+    source: Text = client.ydoc.get("source", type=Text)
+    return source
 
 
 async def everyone_holds(
@@ -191,7 +192,7 @@ async def test_touching_an_open_file_sends_nothing_and_saves_nothing(
     writes = collab.watch_writes()
     clients = [await collab.open_notebook("nb.ipynb"), await collab.open_notebook("nb.ipynb")]
     readers = [await collab.open_text("t.txt")]
-    everyone = [*clients, *readers]
+    everyone: list[CollabClient[Any]] = [*clients, *readers]
     frames_before = [len(client.received.frames) for client in everyone]
     events_before = len(session_events.events)
 
