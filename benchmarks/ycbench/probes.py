@@ -21,14 +21,19 @@ class StallProbe:
     longest: float = 0.0
     _task: asyncio.Task[None] | None = field(default=None, init=False)
     _in_flight_since: float | None = field(default=None, init=False)
+    _running: bool = field(default=False, init=False)
 
     async def __aenter__(self) -> StallProbe:
         self.longest = 0.0
+        self._running = True
         self._task = asyncio.create_task(self._ping())
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         assert self._task is not None
+        # The flag as well as the cancel: Python 3.11's wait_for can swallow a cancellation that
+        # lands as the pong arrives, and the loop would then ping forever.
+        self._running = False
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
@@ -37,7 +42,7 @@ class StallProbe:
             self.longest = max(self.longest, time.perf_counter() - self._in_flight_since)
 
     async def _ping(self) -> None:
-        while True:
+        while self._running:
             self._in_flight_since = time.perf_counter()
             self.longest = max(self.longest, await self.client.ping())
             self._in_flight_since = None
