@@ -64,6 +64,32 @@ class YCollabApp(ExtensionApp):
         config=True,
         help="Bytes queued for a peer that is not reading before it is disconnected (code 1013).",
     )
+    max_awareness_state = Int(
+        64 * 1024,
+        config=True,
+        help="Largest awareness state (cursor, user, selection) one client may announce, in "
+        "bytes of JSON; a larger one, or more than 8 client ids on one connection, closes that "
+        "connection with code 1009.",
+    )
+    max_peers_per_room = Int(
+        200,
+        config=True,
+        help="Connections one room accepts; one more is refused (HTTP 503 before the upgrade, "
+        "close code 1013 after it) and the front end retries with back-off.",
+    )
+    max_rooms = Int(
+        1000,
+        config=True,
+        help="Document rooms open at once (rooms waiting cleanup_delay count); opening one more "
+        "is refused (session PUT 503, websocket 503 or close code 1013) and opens nothing.",
+    )
+    validate_updates = Bool(
+        True,
+        config=True,
+        help="Check every edit from a peer on a copy of the document before applying it, and "
+        "refuse (close code 1007) one that would break the document's schema. Costs about 10 us "
+        "per keystroke and a second copy of each open document in memory.",
+    )
     log_dir = Unicode(
         "",
         config=True,
@@ -97,13 +123,19 @@ class YCollabApp(ExtensionApp):
             raise TraitError(f"{proposal['trait'].name} must be >= 0, not {proposal['value']}")
         return float(proposal["value"])
 
+    @validate("max_peers_per_room", "max_rooms")
+    def _at_least_one(self, proposal: dict[str, Any]) -> int:
+        if proposal["value"] < 1:
+            raise TraitError(f"{proposal['trait'].name} must be >= 1, not {proposal['value']}")
+        return int(proposal["value"])
+
     @validate("max_save_delay", "keepalive_interval", "log_commit_delay")
     def _positive(self, proposal: dict[str, Any]) -> float:
         if proposal["value"] <= 0:
             raise TraitError(f"{proposal['trait'].name} must be > 0, not {proposal['value']}")
         return float(proposal["value"])
 
-    @validate("max_message_size", "max_peer_buffer", "log_max_bytes")
+    @validate("max_message_size", "max_peer_buffer", "log_max_bytes", "max_awareness_state")
     def _positive_size(self, proposal: dict[str, Any]) -> int:
         if proposal["value"] < 1024:
             raise TraitError(f"{proposal['trait'].name} must be at least 1024 bytes")
@@ -141,6 +173,10 @@ class YCollabApp(ExtensionApp):
             log_dir=Path(self.log_dir) if self.log_dir else Settings().log_dir,
             log_commit_delay=self.log_commit_delay,
             log_max_bytes=self.log_max_bytes,
+            max_awareness_state=self.max_awareness_state,
+            max_peers_per_room=self.max_peers_per_room,
+            max_rooms=self.max_rooms,
+            validate_updates=self.validate_updates,
         )
 
     def _refuse_to_run_beside_jupyter_server_ydoc(self) -> None:

@@ -2,6 +2,8 @@
 
 The server relays awareness frames untouched and keeps the latest state of every client id, so
 that a newcomer sees everyone and a departed peer's states can be removed for the others.
+Every state is relayed to and kept for every peer, so its size and the number of client ids one
+connection may announce are bounded: a peer over either limit is disconnected.
 """
 
 from __future__ import annotations
@@ -11,29 +13,39 @@ import random
 from collections.abc import Hashable
 from typing import Any
 
-from .errors import InvalidUpdate
+from .errors import AwarenessTooLarge, InvalidUpdate
 from .protocol import AwarenessEntry, decode_awareness_update, encode_awareness_update
 
 _NULL = "null"
+#: Client ids one connection may announce: a browser tab uses one per document.
+MAX_CLIENTS_PER_PEER = 8
 
 
 class AwarenessStates:
-    def __init__(self) -> None:
+    def __init__(self, max_state_bytes: int = 64 * 1024) -> None:
+        self.max_state_bytes = max_state_bytes
         self._entries: dict[int, AwarenessEntry] = {}
         self._owners: dict[int, Hashable] = {}
+        self._owned: dict[Hashable, set[int]] = {}  # the inverse of _owners
         self._autosave: dict[int, bool] = {}  # each client's wish, when it states one
         self.server_client_id = random.getrandbits(32)
         self._entries[self.server_client_id] = AwarenessEntry(self.server_client_id, 0, "{}")
 
     def apply(self, owner: Hashable, payload: bytes) -> list[AwarenessEntry]:
         """Record an update from ``owner``; return the entries that were newer than ours."""
+        entries = decode_awareness_update(payload)
+        self._check_limits(owner, entries)
+        states = [_parse_state(entry.state) for entry in entries]  # all valid, or none kept
         accepted = []
-        for entry in decode_awareness_update(payload):
-            state = _parse_state(entry.state)
+        for entry, state in zip(entries, states, strict=True):
             if entry.client_id == self.server_client_id or not self._is_newer(entry):
                 continue
             self._entries[entry.client_id] = entry
+            previous = self._owners.get(entry.client_id)
+            if previous is not None and previous != owner:
+                self._owned[previous].discard(entry.client_id)
             self._owners[entry.client_id] = owner
+            self._owned.setdefault(owner, set()).add(entry.client_id)
             wish = state.get("autosave") if isinstance(state, dict) else None
             if isinstance(wish, bool):
                 self._autosave[entry.client_id] = wish
@@ -41,6 +53,18 @@ class AwarenessStates:
                 self._autosave.pop(entry.client_id, None)
             accepted.append(entry)
         return accepted
+
+    def _check_limits(self, owner: Hashable, entries: list[AwarenessEntry]) -> None:
+        """Refuse the whole update before any of it is kept or relayed."""
+        for entry in entries:
+            if len(entry.state.encode()) > self.max_state_bytes:
+                raise AwarenessTooLarge(
+                    f"awareness state of {len(entry.state.encode())} bytes is over the limit "
+                    f"of {self.max_state_bytes}"
+                )
+        owned = self._owned.get(owner, set()).union(entry.client_id for entry in entries)
+        if len(owned) > MAX_CLIENTS_PER_PEER:
+            raise AwarenessTooLarge(f"more than {MAX_CLIENTS_PER_PEER} awareness client ids")
 
     def _is_newer(self, entry: AwarenessEntry) -> bool:
         current = self._entries.get(entry.client_id)
@@ -50,7 +74,7 @@ class AwarenessStates:
 
     def forget(self, owner: Hashable) -> bytes | None:
         """Mark every state ``owner`` announced as gone; return the removal update, if any."""
-        gone = [client_id for client_id, who in self._owners.items() if who == owner]
+        gone = sorted(self._owned.pop(owner, ()))
         removals = []
         for client_id in gone:
             del self._owners[client_id]

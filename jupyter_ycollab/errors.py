@@ -46,6 +46,19 @@ class InvalidUpdate(CollabError):
     """A well-framed sync message whose Yjs update pycrdt refuses to apply."""
 
 
+class AwarenessTooLarge(CollabError):
+    """A peer's awareness state is over ``max_awareness_state`` bytes, or it announces too many
+    client ids: every other peer would have to receive and keep it."""
+
+
+class RoomFull(CollabError):
+    """The room already has ``max_peers_per_room`` peers; the client may try again later."""
+
+
+class TooManyRooms(CollabError):
+    """Opening one more document room would pass ``max_rooms``; nothing was opened."""
+
+
 class UnknownSession(CollabError):
     """The client's session id names another lineage of the document: its state must not merge."""
 
@@ -68,7 +81,8 @@ class Outcome(NamedTuple):
 
 
 #: The one table. Close codes 4400/4404/4500 make the front end give up with a message;
-#: 1003 with a JSON reason shows a dialog; 1002/1007 are the websocket standard's codes.
+#: 1003 with a JSON reason shows a dialog; 1002/1007/1009 are the websocket standard's codes;
+#: 1013 ("try again later") makes the front end reconnect with back-off.
 OUTCOMES: dict[type[CollabError], Outcome] = {
     BadRequest: Outcome(400, 4400),
     Forbidden: Outcome(403, 1008),
@@ -77,6 +91,9 @@ OUTCOMES: dict[type[CollabError], Outcome] = {
     MalformedFrame: Outcome(400, 1002),
     UnsupportedFrame: Outcome(400, 1003),
     InvalidUpdate: Outcome(400, 1007),
+    AwarenessTooLarge: Outcome(413, 1009),
+    RoomFull: Outcome(503, 1013),
+    TooManyRooms: Outcome(503, 1013),
     UnknownSession: Outcome(409, 1003),
 }
 

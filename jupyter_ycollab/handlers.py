@@ -19,7 +19,15 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from . import protocol
 from .content import DocumentKind
-from .errors import BadRequest, CollabError, NotFound, UnknownSession, UnsupportedFrame, outcome_of
+from .errors import (
+    BadRequest,
+    CollabError,
+    NotFound,
+    RoomFull,
+    UnknownSession,
+    UnsupportedFrame,
+    outcome_of,
+)
 from .peer import Peer
 from .room import Room
 from .roomid import parse_room_id
@@ -108,6 +116,7 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, _CollabHandler):
             parsed = parse_room_id(room_id)
             if parsed is not None:
                 self.collab.manager.files.path_of(parsed.file_id)
+            self._check_capacity(room_id)
         except CollabError as error:
             raise web.HTTPError(outcome_of(error).http_status, str(error)) from error
         await super().get(room_id)
@@ -118,6 +127,7 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, _CollabHandler):
         try:
             room = await manager.open(room_id)
             self._check_session(room)
+            self._check_capacity(room_id)  # again: peers may have joined while it loaded
         except CollabError as error:
             self._close_with(error)
             return
@@ -132,6 +142,19 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, _CollabHandler):
         )
         manager.join(room, self.peer)
         manager.events.awareness(room_id, self.peer.username, "join")
+
+    def _check_capacity(self, room_id: str) -> None:
+        """Refuse a peer the room or the server has no place for, before it is allocated.
+
+        Checked before the upgrade (HTTP 503, cheap for the client) and again after it, where
+        the answer is close code 1013: the front end retries with back-off either way.
+        """
+        manager = self.collab.manager
+        room = manager.rooms.get(room_id)
+        if room is None:
+            manager.check_room_limit(room_id)
+        elif len(room.peers) >= manager.settings.max_peers_per_room:
+            raise RoomFull(f"room {room_id} has {len(room.peers)} peers (max_peers_per_room)")
 
     def _check_session(self, room: Room) -> None:
         if room.document is None:

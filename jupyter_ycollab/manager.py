@@ -14,6 +14,7 @@ from typing import Any
 from pycrdt import Doc
 
 from .document import Document
+from .errors import TooManyRooms
 from .events import Events
 from .files import Files
 from .peer import Peer
@@ -47,15 +48,25 @@ class RoomManager:
             return room
         task = self._opening.get(room_id)
         if task is None:
+            self.check_room_limit(room_id)
             task = asyncio.create_task(self._create(room_id), name=f"open {room_id}")
             self._opening[room_id] = task
             task.add_done_callback(lambda _: self._opening.pop(room_id, None))
         return await asyncio.shield(task)
 
+    def check_room_limit(self, room_id: str) -> None:
+        """Raise ``TooManyRooms`` if opening ``room_id`` would pass ``max_rooms`` document rooms
+        (open, loading or waiting for eviction); an open room or the relay room always passes."""
+        if room_id in self.rooms or room_id in self._opening or parse_room_id(room_id) is None:
+            return
+        count = len(self._opening) + sum(room.document is not None for room in self.rooms.values())
+        if count >= self.settings.max_rooms:
+            raise TooManyRooms(f"{count} document rooms are open (max_rooms)")
+
     async def _create(self, room_id: str) -> Room:
         parsed = parse_room_id(room_id)
         if parsed is None:  # the global awareness room: a relay, no document
-            room = self.rooms[room_id] = Room(room_id)
+            room = self.rooms[room_id] = Room(room_id, settings=self.settings)
             return room
         doc: Doc[Any] = Doc()
         document = Document(
@@ -68,7 +79,7 @@ class RoomManager:
             settings=self.settings,
         )
         await document.load()
-        room = Room(room_id, doc, document, session_id=document.session_id)
+        room = Room(room_id, doc, document, session_id=document.session_id, settings=self.settings)
         self.rooms[room_id] = room
         self._warn_if_open_twice(room)
         self._schedule_eviction(room)  # until a peer joins

@@ -178,6 +178,33 @@ def decode_awareness_update(payload: bytes) -> list[AwarenessEntry]:
     return entries
 
 
+def read_state_vector(data: bytes) -> dict[int, int]:
+    """A Yjs state vector: ``varUint(n)`` then n x ``varUint(client) varUint(clock)``."""
+    reader = _Reader(data)
+    state = {}
+    for _ in range(reader.var_uint()):
+        client = reader.var_uint()
+        state[client] = reader.var_uint()
+    reader.end()
+    return state
+
+
+def read_delete_set(update: bytes) -> list[tuple[int, int, int]] | None:
+    """The delete set of a v1 update without structs, as (client, clock, length) ranges;
+    None when the update still holds structs (this reader does not parse those)."""
+    reader = _Reader(update)
+    if reader.var_uint() != 0:
+        return None
+    ranges = []
+    for _ in range(reader.var_uint()):
+        client = reader.var_uint()
+        for _ in range(reader.var_uint()):
+            clock = reader.var_uint()
+            ranges.append((client, clock, reader.var_uint()))
+    reader.end()
+    return ranges
+
+
 def encode_awareness_update(entries: list[AwarenessEntry]) -> bytes:
     parts = [_var_uint(len(entries))]
     for entry in entries:

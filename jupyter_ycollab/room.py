@@ -16,8 +16,10 @@ from pycrdt import Doc, Subscription, TransactionEvent
 from . import protocol
 from .awareness import AwarenessStates
 from .errors import InvalidUpdate
+from .guard import UpdateGuard
 from .peer import Peer
 from .protocol import SyncStep
+from .settings import Settings
 
 if TYPE_CHECKING:
     from .document import Document
@@ -34,12 +36,17 @@ class Room:
         doc: Doc[Any] | None = None,
         document: Document | None = None,
         session_id: str = "",
+        settings: Settings | None = None,
     ) -> None:
+        settings = settings or Settings()
         self.room_id = room_id
         self.doc = doc if doc is not None else Doc()
         self.document = document
         self.session_id = session_id
-        self.awareness = AwarenessStates()
+        self.awareness = AwarenessStates(settings.max_awareness_state)
+        self._guard: UpdateGuard | None = None
+        if document is not None and settings.validate_updates:
+            self._guard = UpdateGuard(self.doc, document.kind)
         if document is not None:
             document.wants_autosave = self.awareness.autosave
         self.peers: dict[Peer, None] = {}  # insertion-ordered set
@@ -89,6 +96,8 @@ class Room:
     def _receive_sync(self, peer: Peer, message: protocol.Sync) -> None:
         if message.step == SyncStep.STEP1:
             peer.send(protocol.encode_sync(SyncStep.STEP2, self._update_since(message.payload)))
+        elif self.document is None:
+            return  # a relay room (global awareness) holds no document: nothing to apply
         elif peer.readonly:
             if not peer.refused_edit_logged:
                 peer.refused_edit_logged = True
@@ -103,11 +112,17 @@ class Room:
             raise InvalidUpdate(f"invalid state vector: {error}") from error
 
     def apply_update(self, update: bytes, author: Peer | None = None) -> None:
-        """Apply a Yjs update; the observer relays it to every peer but its author."""
+        """Apply a Yjs update; the observer relays it to every peer but its author.
+
+        A peer's update is checked first (guard.py): one that pycrdt rejects or that would break
+        the document raises ``InvalidUpdate`` and never touches the room's ``Doc``.
+        """
+        if author is not None and self._guard is not None:
+            self._guard.check(update)
         self._author = author
         try:
             self.doc.apply_update(update)
-        except ValueError as error:
+        except (ValueError, RuntimeError) as error:
             raise InvalidUpdate(f"invalid update: {error}") from error
         finally:
             self._author = None
@@ -129,6 +144,8 @@ class Room:
         update: bytes = event.update
         if update == b"\x00\x00":  # an empty transaction: nothing to tell anyone
             return
+        if self._guard is not None:
+            self._guard.follow(update)
         self.broadcast(protocol.encode_sync(SyncStep.UPDATE, update), exclude=self._author)
 
     def close(self) -> None:
@@ -136,6 +153,9 @@ class Room:
         if self._subscription is not None:
             self.doc.unobserve(self._subscription)
             self._subscription = None
+        if self._guard is not None:
+            self._guard.close()
+            self._guard = None
 
     def __repr__(self) -> str:
         return f"<Room {self.room_id} peers={len(self.peers)}>"

@@ -20,3 +20,7 @@ class Settings:
     log_dir: Path = field(default_factory=lambda: Path(jupyter_data_dir()) / "ycollab" / "logs")
     log_commit_delay: float = 0.1
     log_max_bytes: int = 16 * 1024 * 1024
+    max_awareness_state: int = 64 * 1024
+    max_peers_per_room: int = 200
+    max_rooms: int = 1000
+    validate_updates: bool = True

@@ -1,0 +1,152 @@
+"""Refuse a peer's update before the room applies it, when it would break the document.
+
+Why a copy: pycrdt cannot undo an update, and it can half-apply one it then rejects (it raises
+after integrating part of it), so an update is first applied to a *shadow*: a second ``Doc``
+that mirrors the room's. Observers on the shadow tell which cells (or metadata) the update
+changed; only those are checked (schema.py). An update that fails, leaves anything pending
+(it depends on changes the server does not have, which could land later, unchecked) or breaks
+the schema is refused: the room's ``Doc`` never sees it, and the shadow is rebuilt from the room.
+
+Why not a throwaway copy per update: building one costs about 4 ms for a 1,000-cell notebook,
+too much for every keystroke, and telling a keystroke from a structural change *before* applying
+needs the document (a string item can land in any array, a deletion can drop any map key). The
+shadow costs about 10 us per keystroke (measured on 1,000 cells: 12 us instead of 2 us to apply
+and observe) and a second copy of the document in memory; ``validate_updates`` turns it off.
+A text edit inside a cell's ``source`` is never checked: it cannot change the cell's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pycrdt import Array, Doc, Map, Subscription, Text, TextEvent, get_update
+
+from .content import DocumentKind
+from .errors import InvalidUpdate, MalformedFrame
+from .protocol import read_delete_set, read_state_vector
+from .schema import blob_problem, cell_problem, meta_problem, nbformat_minor
+
+
+class UpdateGuard:
+    def __init__(self, doc: Doc[Any], kind: DocumentKind) -> None:
+        self._doc = doc
+        self._kind = kind
+        self._checking = False
+        self._cells: set[int] = set()  # indices of the cells the update touched
+        self._all_cells = False
+        self._meta = False
+        self._blob = False
+        self._subscriptions: list[tuple[Array[Any] | Map[Any], Subscription]] = []
+        self._shadow: Doc[Any] = Doc()
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        """A fresh shadow: the room's content, with roots typed as the document class types them."""
+        self.close()
+        self._shadow = Doc()
+        if self._kind.file_type == "notebook":
+            cells = self._shadow.get("cells", type=Array)
+            meta = self._shadow.get("meta", type=Map)
+            self._subscriptions = [
+                (cells, cells.observe_deep(self._on_cells)),
+                (meta, meta.observe_deep(self._on_meta)),
+            ]
+        elif self._kind.file_format == "base64":
+            source = self._shadow.get("source", type=Map)
+            self._subscriptions = [(source, source.observe(self._on_blob))]
+        elif self._kind.file_format == "text":
+            self._shadow.get("source", type=Text)
+        self._shadow.apply_update(self._doc.get_update())
+
+    def check(self, update: bytes) -> None:
+        """Raise ``InvalidUpdate`` if ``update`` must not reach the room's ``Doc``."""
+        self._cells, self._all_cells, self._meta, self._blob = set(), False, False, False
+        self._checking = True
+        try:
+            self._shadow.apply_update(update)
+            problem = self._pending_problem(update) or self._touched_problem()
+        except (ValueError, RuntimeError) as error:
+            problem = f"pycrdt refuses the update: {error}"
+        finally:
+            self._checking = False
+        if problem is not None:
+            self._rebuild()
+            raise InvalidUpdate(problem)
+
+    def follow(self, update: bytes) -> None:
+        """Mirror an update the room applied (a no-op for the ones checked here first)."""
+        if not self._checking:
+            self._shadow.apply_update(update)
+
+    def close(self) -> None:
+        for shared, subscription in self._subscriptions:
+            shared.unobserve(subscription)
+        self._subscriptions = []
+
+    # -- what the update touched (observers run inside apply_update) ----------------------------
+
+    def _on_cells(self, events: list[Any]) -> None:
+        if not self._checking:
+            return
+        for event in events:
+            path = event.path
+            if not path:  # the cells array itself: check the inserted cells
+                self._cells.update(_inserted(event.delta))
+            elif not (isinstance(event, TextEvent) and len(path) == 2 and path[1] == "source"):
+                self._cells.add(path[0])
+
+    def _on_meta(self, events: list[Any]) -> None:
+        if not self._checking:
+            return
+        self._meta = True
+        for event in events:
+            if not event.path and {"nbformat", "nbformat_minor"} & set(event.keys):
+                self._all_cells = True  # the version decides which cell keys are valid
+
+    def _on_blob(self, _event: Any) -> None:
+        self._blob = self._blob or self._checking
+
+    # -- checks ----------------------------------------------------------------------------------
+
+    def _pending_problem(self, update: bytes) -> str | None:
+        """Whatever pycrdt keeps for later (missing dependencies) would land unchecked."""
+        state = read_state_vector(self._shadow.get_state())
+        try:
+            rest = read_delete_set(get_update(update, self._shadow.get_state()))
+        except MalformedFrame as error:
+            return f"cannot read the update's delete set: {error}"
+        if rest is None:
+            return "the update depends on changes the server does not have"
+        for client, clock, length in rest:
+            if clock + length > state.get(client, 0):
+                return "the update deletes changes the server does not have"
+        return None
+
+    def _touched_problem(self) -> str | None:
+        if self._blob:
+            return blob_problem(self._shadow.get("source", type=Map))
+        if not (self._cells or self._all_cells or self._meta):
+            return None
+        meta = self._shadow.get("meta", type=Map)
+        problem = meta_problem(meta) if self._meta else None
+        cells = self._shadow.get("cells", type=Array)
+        minor = nbformat_minor(meta)
+        indices = range(len(cells)) if self._all_cells else sorted(self._cells)
+        for index in indices:
+            if problem is None and index < len(cells):
+                problem = cell_problem(cells[index], minor)
+        return problem
+
+
+def _inserted(delta: list[dict[str, Any]]) -> list[int]:
+    """Indices of the elements an array event's delta inserted."""
+    indices: list[int] = []
+    position = 0
+    for change in delta:
+        if "retain" in change:
+            position += change["retain"]
+        elif "insert" in change:
+            count = len(change["insert"])
+            indices.extend(range(position, position + count))
+            position += count
+    return indices
