@@ -44,6 +44,8 @@ class Peer:
         self.username = username
         self.max_buffer = max_buffer
         self.closed = False
+        self.close_code: int | None = None  # the code this side closed with, if it did
+        self.peak_backlog = 0  # the most bytes ever queued and not yet flushed
         self.refused_edit_logged = False
         self._pending_bytes = 0
         self._pending_frames = 0
@@ -61,6 +63,7 @@ class Peer:
         size = len(frame)
         self._pending_bytes += size
         self._pending_frames += 1
+        self.peak_backlog = max(self.peak_backlog, self._pending_bytes)
         flushed.add_done_callback(lambda done: self._on_flushed(done, size))
 
     def _on_flushed(self, done: asyncio.Future[None], size: int) -> None:
@@ -72,6 +75,7 @@ class Peer:
     def close(self, code: int, reason: str = "") -> None:
         if not self.closed:
             self.closed = True
+            self.close_code = code
             self.connection.close(code, reason)
 
     def __repr__(self) -> str:
