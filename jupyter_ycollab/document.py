@@ -18,7 +18,7 @@ from typing import Any
 from pycrdt import Doc
 from tornado.web import HTTPError
 
-from .content import DocumentKind, build_base, read_content, split_newlines
+from .content import DocumentKind, build_base, digest_of, read_content, split_newlines
 from .errors import CollabError, NotFound
 from .events import Events
 from .files import Files, FileState
@@ -59,7 +59,7 @@ class Document:
         self._settings = settings
         self._policy = SavePolicy(settings.save_delay, settings.max_save_delay)
         self._file: FileState | None = None  # the file as we last loaded or saved it
-        self._saved_content: Any = None  # its content, rendered from the base when first needed
+        self._saved_digest: str | None = None  # of its content; from the base when first needed
         self._newline = "\n"  # the file's line ending, put back when saving
         self._replies: list[SaveReply] = []
         self._wake = asyncio.Event()
@@ -82,38 +82,54 @@ class Document:
     async def load(self) -> None:
         """Fill the room's ``Doc``: from the update log when there is one, else from the file."""
         self.path = self._files.path_of(self.file_id)
-        raw, self._file = await self._files.read(self.path, self.kind)
-        content, self._newline = split_newlines(self.kind, raw)
         self.history.file_path = self.path
         recovered = await self.history.recover()
         if recovered is None:
+            content = await self._read_file()
             base = await asyncio.to_thread(build_base, self.kind, content)
-            self.history.begin(base, self._file.hash)
+            self.history.begin(base, self._file_state().hash)
             with self._quietly():
                 self.doc.apply_update(base)
         else:
-            await self._resume(recovered, content)
+            await self._resume(recovered)
         await self.history.open(self.doc)
-        self._write_state(path=self.path, hash=self._file.hash)
+        self._write_state(path=self.path, hash=self._file_state().hash)
         self.shared.observe(self._on_change)
         self._worker = asyncio.create_task(self._run(), name=f"document {self.room_id}")
         self._events.session("INFO", self.room_id, self.path, "load")
 
-    async def _resume(self, recovered: LogContents, content: Any) -> None:
-        """Rebuild the room from its log; merge the file in if it changed while we were down."""
-        assert self._file is not None
+    async def _read_file(self) -> Any:
+        """The file's content (text with LF line endings), remembering its state."""
+        raw, self._file = await self._files.read(self.path, self.kind)
+        content, self._newline = split_newlines(self.kind, raw)
+        return content
+
+    def _file_state(self) -> FileState:
+        assert self._file is not None, "the file is read or stat-ed before this"
+        return self._file
+
+    async def _resume(self, recovered: LogContents) -> None:
+        """Rebuild the room from its log, merging the file in if it changed while we were down.
+
+        A notebook whose file still has the hash the log recorded is not even parsed: the log
+        holds everything (reopening after a restart costs a hash and a replay).
+        """
         with self._quietly():
             for update in [recovered.checkpoint, *recovered.updates]:
                 self.doc.apply_update(update)
         self.history.resume(recovered)
-        if recovered.saved_hash != self._file.hash:
+        content = None
+        if self.kind.file_type == "notebook":
+            self._file = await self._files.stat(self.path, self.kind, with_hash=True)
+        else:
+            content = await self._read_file()  # cheap for text, and it tells the line endings
+        if self._file_state().hash != recovered.saved_hash:
+            if content is None:
+                content = await self._read_file()
             await self._take_file_after_crash(recovered, content)
-        ours, saved = await asyncio.to_thread(
-            self._render, self.doc.get_update(), self.history.base_update
-        )
-        self._saved_content = saved
-        if ours != saved:
-            self._changed()  # edits the file lacks: save them soon
+            self._changed()  # a save compares with what the file holds, and skips if equal
+        elif len(recovered.updates) > recovered.saved_seq:
+            self._changed()  # edits logged after the last save: write them to the file
 
     async def _take_file_after_crash(self, recovered: LogContents, content: Any) -> None:
         """The file is not what the log last recorded: our own interrupted save, or a change."""
@@ -121,7 +137,9 @@ class Document:
         interrupted = self.history.interrupted_save(recovered)
         if interrupted is not None:
             file_base = await asyncio.to_thread(build_base, self.kind, content)
-            ours, theirs = await asyncio.to_thread(self._render, interrupted, file_base)
+            ours, theirs = await asyncio.to_thread(
+                lambda: [digest_of(self._content_of(update)) for update in (interrupted, file_base)]
+            )
             if ours == theirs:  # the save had written the file: nothing to merge
                 self.history.take_base(interrupted, self._file.hash)
                 return
@@ -211,11 +229,11 @@ class Document:
     async def _write(self) -> str:
         # The snapshot is taken on the loop (fast, in Rust); rendering it is done in a thread.
         snapshot, mark = self.doc.get_update(), self.history.mark()
-        base = self.history.base_update if self._saved_content is None else None
-        content, saved = await asyncio.to_thread(self._render, snapshot, base)
-        if saved is not None:  # rendered lazily: most rooms are never saved
-            self._saved_content = saved
-        if content == self._saved_content:
+        base = self.history.base_update if self._saved_digest is None else None
+        content, digest, base_digest = await asyncio.to_thread(self._render, snapshot, base)
+        if base_digest is not None:  # rendered lazily: most rooms are never saved
+            self._saved_digest = base_digest
+        if digest == self._saved_digest:
             self._write_state(dirty=False)
             return "skipped"
         self.path = self._files.path_of(self.file_id)
@@ -223,18 +241,20 @@ class Document:
             raise NotFound(f"{self.path} was deleted: not recreating it")
         await self.history.saving(mark)
         self._file = await self._files.write(self.path, self.kind, content)
-        self._saved_content = content
+        self._saved_digest = digest
         self.history.file_path = self.path
         self.history.saved(snapshot, mark, self._file.hash)
         self._write_state(path=self.path, dirty=False, hash=self._file.hash)
         self._events.session("INFO", self.room_id, self.path, "save")
         return "success"
 
-    def _render(self, snapshot: bytes, base: bytes | None) -> tuple[Any, Any]:
-        """The file content of ``snapshot`` (and of ``base``, if given); runs in a thread."""
-        return self._render_one(snapshot), None if base is None else self._render_one(base)
+    def _render(self, snapshot: bytes, base: bytes | None) -> tuple[Any, str, str | None]:
+        """``snapshot``'s file content and digest, and ``base``'s digest; runs in a thread."""
+        content = self._content_of(snapshot)
+        base_digest = None if base is None else digest_of(self._content_of(base))
+        return content, digest_of(content), base_digest
 
-    def _render_one(self, update: bytes) -> Any:
+    def _content_of(self, update: bytes) -> Any:
         doc: Doc[Any] = Doc()
         doc.apply_update(update)
         return read_content(self.kind, doc, self._newline)
@@ -268,7 +288,7 @@ class Document:
             if changed:
                 content, self._newline = split_newlines(self.kind, raw)
                 self._merge_outside_change(content)
-                self._saved_content = None  # the new base, rendered when the next save needs it
+                self._saved_digest = None  # the new base's, computed when the next save needs it
                 self._write_state(hash=now.hash)
 
     def _file_gone(self) -> None:

@@ -49,8 +49,9 @@ class Files:
         model = await self._get(path, kind, content=True)
         return model["content"], _state_of(model)
 
-    async def stat(self, path: str, kind: DocumentKind) -> FileState:
-        return _state_of(await self._get(path, kind, content=False, require_hash=False))
+    async def stat(self, path: str, kind: DocumentKind, *, with_hash: bool = False) -> FileState:
+        """The file's state without its content (hashing reads its bytes, not parsing them)."""
+        return _state_of(await self._get(path, kind, content=False, require_hash=with_hash))
 
     async def write(self, path: str, kind: DocumentKind, content: Any) -> FileState:
         model = {"type": _cm_type(kind), "format": kind.file_format, "content": content}

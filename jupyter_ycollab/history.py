@@ -111,9 +111,9 @@ class History:
         assert self._log is not None
         self._log.append_update(event.update)
         limit = max(self._settings.log_max_bytes, 2 * self._compacted_size)
-        if self._log.size > limit and not self._compaction_due:
+        if self._log.size > limit and not self._log.rewrite_requested:
             # Not inside the observer: the document is still committing its transaction.
-            self._compaction_due = True
+            self._log.rewrite_requested = True
             asyncio.get_running_loop().call_soon(self.compact)
 
     def mark(self) -> tuple[int, int]:
@@ -153,7 +153,6 @@ class History:
 
     def compact(self) -> None:
         """Rewrite the log as base + one update: bounded, same lineage, same CRDT history."""
-        self._compaction_due = False
         if self._log is not None and self._doc is not None:
             self._generation += 1
             records = self._compact_records(self._doc)

@@ -190,6 +190,9 @@ class UpdateLog:
         self._timer: asyncio.TimerHandle | None = None
         self._flushing: asyncio.Task[None] | None = None
         self._closed = False
+        #: Set when a rewrite will be queued on the next turn of the loop: flushing waits for it,
+        #: so the records that asked for it never grow the old file past its bound.
+        self.rewrite_requested = False
 
     def append_update(self, update: bytes) -> None:
         self.seq += 1
@@ -205,6 +208,7 @@ class UpdateLog:
         """Replace the whole log (compaction): ordered after everything appended so far."""
         self.seq = seq
         self.size = sum(map(len, records))
+        self.rewrite_requested = False
         self._pending.append(_Rewrite(records))
         self._schedule()
 
@@ -225,21 +229,23 @@ class UpdateLog:
     async def _flush(self) -> None:
         try:
             while self._pending:
+                while self.rewrite_requested:
+                    await asyncio.sleep(0)  # one turn of the loop: the rewrite is queued then
                 batch, self._pending = self._pending, []
                 await asyncio.to_thread(self._write, batch)
         finally:
             self._flushing = None
 
     def _write(self, batch: list[bytes | _Rewrite]) -> None:
-        chunk: list[bytes] = []
-        for item in batch:
-            if isinstance(item, _Rewrite):
-                self._append_durably(chunk)
-                chunk = []
-                write_fresh(self.path, item.records)
-            else:
-                chunk.append(item)
-        self._append_durably(chunk)
+        # A rewrite holds everything queued before it: those records need not touch the disk
+        # (and the old file never grows past the bound that asked for the rewrite).
+        rewrites = [index for index, item in enumerate(batch) if isinstance(item, _Rewrite)]
+        if rewrites:
+            last = batch[rewrites[-1]]
+            assert isinstance(last, _Rewrite)
+            write_fresh(self.path, last.records)
+            batch = batch[rewrites[-1] + 1 :]
+        self._append_durably([item for item in batch if isinstance(item, bytes)])
 
     def _append_durably(self, records: list[bytes]) -> None:
         if not records:

@@ -7,7 +7,13 @@ from typing import Any
 import pytest
 from pycrdt import Doc
 
-from jupyter_ycollab.content import DocumentKind, build_base, read_content, split_newlines
+from jupyter_ycollab.content import (
+    DocumentKind,
+    build_base,
+    digest_of,
+    read_content,
+    split_newlines,
+)
 from jupyter_ycollab.errors import BadRequest
 
 NOTEBOOK_44: dict[str, Any] = {
@@ -94,3 +100,11 @@ def test_crlf_files_are_shared_as_lf_and_saved_as_crlf(
 ) -> None:
     assert split_newlines(TEXT, text) == (shared, newline)
     assert read_content(TEXT, _load(TEXT, shared), newline) == text
+
+
+def test_digests_ignore_the_transient_trusted_flag() -> None:
+    trusted = {**NOTEBOOK_44, "cells": [dict(c) for c in NOTEBOOK_44["cells"]]}
+    trusted["cells"][0] = {**trusted["cells"][0], "metadata": {"trusted": True}}
+    assert digest_of(trusted) == digest_of(NOTEBOOK_44)
+    edited = {**NOTEBOOK_44, "cells": [{**NOTEBOOK_44["cells"][0], "source": "x"}]}
+    assert digest_of(edited) != digest_of(NOTEBOOK_44)
