@@ -6,6 +6,8 @@ jupytext) keep working; rooms are keyed by file id, so a rename through Jupyter 
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -26,18 +28,19 @@ class FileIds(Protocol):
 class FileState:
     """What we know of the file at one moment: enough to tell whether it changed."""
 
-    last_modified: Any
-    size: int | None
+    stamp: tuple[Any, ...]  # cheap to get (a stat): when it moves, read and hash
     hash: str | None = None
 
     def same_stat(self, other: FileState) -> bool:
-        return (self.last_modified, self.size) == (other.last_modified, other.size)
+        return self.stamp == other.stamp
 
 
 class Files:
     def __init__(self, contents_manager: Any, file_ids: FileIds) -> None:
         self.contents = contents_manager
         self.ids = file_ids
+        # Local files are stat-ed directly (a syscall, not a contents model per room per poll).
+        self._os_path: Callable[[str], str] | None = getattr(contents_manager, "_get_os_path", None)
 
     def path_of(self, file_id: str) -> str:
         path = self.ids.get_path(file_id)
@@ -46,17 +49,31 @@ class Files:
         return path
 
     async def read(self, path: str, kind: DocumentKind) -> tuple[Any, FileState]:
+        stamp = await self._stamp(path, kind)  # before reading: a change in between shows later
         model = await self._get(path, kind, content=True)
-        return model["content"], _state_of(model)
+        return model["content"], FileState(stamp, model.get("hash"))
 
     async def stat(self, path: str, kind: DocumentKind, *, with_hash: bool = False) -> FileState:
         """The file's state without its content (hashing reads its bytes, not parsing them)."""
-        return _state_of(await self._get(path, kind, content=False, require_hash=with_hash))
+        stamp = await self._stamp(path, kind)
+        if not with_hash:
+            return FileState(stamp)
+        return FileState(stamp, (await self._get(path, kind, content=False)).get("hash"))
 
     async def write(self, path: str, kind: DocumentKind, content: Any) -> FileState:
         model = {"type": _cm_type(kind), "format": kind.file_format, "content": content}
         await ensure_async(self.contents.save(model, path))
-        return _state_of(await self._get(path, kind, content=False))
+        return await self.stat(path, kind, with_hash=True)
+
+    async def _stamp(self, path: str, kind: DocumentKind) -> tuple[Any, ...]:
+        if self._os_path is not None:
+            try:
+                info = os.stat(self._os_path(path))
+            except (OSError, HTTPError) as error:
+                raise NotFound(f"file {path!r} does not exist") from error
+            return (info.st_mtime_ns, info.st_size, info.st_ino)
+        model = await self._get(path, kind, content=False, require_hash=False)
+        return (model.get("last_modified"), model.get("size"))
 
     async def exists(self, path: str) -> bool:
         return bool(await ensure_async(self.contents.file_exists(path)))
@@ -84,7 +101,3 @@ class Files:
 def _cm_type(kind: DocumentKind) -> str:
     """Contents managers know notebooks and files; custom document types are stored as files."""
     return "notebook" if kind.file_type == "notebook" else "file"
-
-
-def _state_of(model: dict[str, Any]) -> FileState:
-    return FileState(model.get("last_modified"), model.get("size"), model.get("hash"))
