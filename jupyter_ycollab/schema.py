@@ -18,10 +18,18 @@ from pycrdt import Array, Map, Text
 _NEWEST_MINOR = 5
 
 
+def _whole(value: object) -> int | None:
+    """``value`` as an int when it is a whole number: numbers written by the front end (or by
+    any Yjs client) are doubles, so 4 arrives as 4.0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if float(value).is_integer() else None
+
+
 def nbformat_minor(meta: Map[Any]) -> int:
     """The notebook's minor format version, or the newest one when it is not a number."""
-    minor = meta.get("nbformat_minor")
-    return minor if isinstance(minor, int) and 0 <= minor <= _NEWEST_MINOR else _NEWEST_MINOR
+    minor = _whole(meta.get("nbformat_minor", _NEWEST_MINOR))
+    return minor if minor is not None and 0 <= minor <= _NEWEST_MINOR else _NEWEST_MINOR
 
 
 def cell_problem(cell: object, minor: int) -> str | None:
@@ -47,10 +55,10 @@ def cell_problem(cell: object, minor: int) -> str | None:
 
 def meta_problem(meta: Map[Any]) -> str | None:
     """Why the notebook's ``meta`` map would break saving or the file, or None."""
-    if meta.get("nbformat", 4) != 4 or type(meta.get("nbformat", 4)) is not int:
+    if _whole(meta.get("nbformat", 4)) != 4:
         return "nbformat is not 4"
-    minor = meta.get("nbformat_minor", _NEWEST_MINOR)
-    if type(minor) is not int or not 0 <= minor <= _NEWEST_MINOR:
+    minor = _whole(meta.get("nbformat_minor", _NEWEST_MINOR))
+    if minor is None or not 0 <= minor <= _NEWEST_MINOR:
         return f"nbformat_minor is not an integer from 0 to {_NEWEST_MINOR}"
     metadata = meta.get("metadata")
     if metadata is None:

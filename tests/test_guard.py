@@ -167,3 +167,20 @@ async def test_without_validation_a_schema_breaking_update_is_applied(collab: Co
     mallory.document.ycells.append(_cell())
     await bob.wait_for(lambda: len(bob.document.ycells) == 3, 5, "the hostile cell")
     assert mallory.connected
+
+
+async def test_numbers_written_as_doubles_like_the_front_end_are_accepted(collab: Collab) -> None:
+    """Yjs clients in a browser write every number as a double: 4 arrives as 4.0."""
+    collab.write_notebook("nb.ipynb", ["x = 1"])
+    alice = await collab.open_notebook("nb.ipynb")
+    bob = await collab.open_notebook("nb.ipynb")
+    meta = _meta(alice.document)
+    with alice.ydoc.transaction():
+        meta["nbformat"] = 4.0
+        meta["nbformat_minor"] = 5.0
+        alice.document.ycells[0]["execution_count"] = 3.0
+    await bob.wait_for(
+        lambda: bob.document.ycells[0].get("execution_count") == 3, 5, "the edit relayed"
+    )
+    assert alice.connected and alice.close_code is None
+    await assert_room_unharmed(collab, alice, bob, ["x = 1"])
