@@ -13,6 +13,9 @@ from jupyter_server.serverapp import ServerApp
 from jupyter_ydoc import YNotebook, YUnicode
 from pycrdt import Decoder, Text, YMessageType, YSyncMessageType
 
+from jupyter_ycollab.cli import latest_content
+from jupyter_ycollab.updatelog import parse_log
+
 from .client import CollabClient, wait_until
 from .harness import Collab, append, cell_sources, make_notebook, sources_on_disk
 from .servers import SessionEvents, assert_stays, listen_to_session_events
@@ -214,3 +217,26 @@ async def test_touching_an_open_file_sends_nothing_and_saves_nothing(
     await assert_stays(nothing_happened, 3 * POLL + 0.2, "a touch sent an update or saved")
     assert cell_sources(clients[0].document) == ["a = 1"]
     assert readers[0].document.get() == "abc\n"
+
+
+@pytest.mark.ycollab(**UNSAVED)
+async def test_the_document_before_a_merge_stays_recoverable_from_the_log_kept_aside(
+    collab: Collab,
+) -> None:
+    path = collab.write_bytes("t.txt", b"one\ntwo\n")
+    alice = await collab.open_text("t.txt")
+    source_of(alice).insert(0, "unsaved ")
+
+    async def server_has_edit() -> bool:
+        return await collab.server_text("t.txt") == "unsaved one\ntwo\n"
+
+    await wait_until(server_has_edit, 5, "the server to hold the edit")
+    path.write_text("one\ntwo\nthree\n")
+
+    async def merged() -> bool:
+        return await collab.server_text("t.txt") == "unsaved one\ntwo\nthree\n"
+
+    await wait_until(merged, 5, "the merge")
+    log_dir = collab.extension.manager.settings.log_dir
+    (kept,) = list(log_dir.glob("*.before-*.ylog"))
+    assert latest_content(parse_log(kept.read_bytes())) == "unsaved one\ntwo\n"
