@@ -179,9 +179,19 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, _CollabHandler):
             self._close_with(error)
 
     def on_close(self) -> None:
+        self._leave_room()
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        """Close, and leave the room now: a peer that does not read (the reason we may be
+        closing) would not answer the closing handshake for a while."""
+        super().close(code, reason)
+        self._leave_room()
+
+    def _leave_room(self) -> None:
         peer, room = self.peer, self.room
         if peer is None or room is None:
             return
+        self.peer = self.room = None  # leave once, whichever of close and on_close comes first
         peer.closed = True
         self.collab.manager.leave(room, peer)
         self.collab.manager.events.awareness(room.room_id, peer.username, "leave")
