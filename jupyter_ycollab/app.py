@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
+from .api import Rooms
 from .compat import YDocCompat
 from .events import Events
 from .files import FileIds, Files
 from .handlers import RoomHandler, SessionHandler
 from .manager import RoomManager
-from .room import Room
 from .settings import Settings
 
 _CONFLICTING_EXTENSION = "jupyter_server_ydoc"
@@ -144,9 +143,9 @@ class YCollabApp(ExtensionApp):
     manager: RoomManager
 
     @property
-    def rooms(self) -> Mapping[str, Room]:
-        """The open rooms, by room id."""
-        return self.manager.rooms
+    def rooms(self) -> Rooms:
+        """The open rooms by room id, and server-side changes to them (see api.py)."""
+        return Rooms(self.manager)
 
     def initialize_settings(self) -> None:
         assert self.serverapp is not None
