@@ -188,8 +188,3 @@ def split_newlines(kind: DocumentKind, content: Any) -> tuple[Any, str]:
     if "\r" in lf_only or lf_only.count("\n") != content.count("\r\n"):
         return content, "\n"  # mixed line endings: keep every byte as it is
     return lf_only, "\r\n"
-
-
-def replace_content(kind: DocumentKind, shared: YBaseDoc, content: Any) -> None:
-    """Make a live document hold ``content`` with small changes (cells kept by id, text diffed)."""
-    shared.set(base64.b64decode(content or "") if kind.file_format == "base64" else content)

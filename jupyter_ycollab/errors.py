@@ -97,9 +97,6 @@ OUTCOMES: dict[type[CollabError], Outcome] = {
     UnknownSession: Outcome(409, 1003),
 }
 
-#: Close code tornado uses when a frame exceeds ``max_message_size``.
-MESSAGE_TOO_BIG = 1009
-
 
 def outcome_of(error: CollabError) -> Outcome:
     """Look an error up in the table, walking its class hierarchy."""

@@ -161,11 +161,6 @@ def encode_raw(data: dict[str, Any]) -> bytes:
     return bytes((MessageType.RAW,)) + _var_bytes(json.dumps(data).encode())
 
 
-def encode_save_request(save_id: int) -> bytes:
-    """The client's save request; servers never send it, tests and benchmarks do."""
-    return bytes((MessageType.RAW,)) + _var_bytes(b"save") + _var_uint(save_id)
-
-
 def decode_awareness_update(payload: bytes) -> list[AwarenessEntry]:
     reader = _Reader(payload)
     count = reader.var_uint()

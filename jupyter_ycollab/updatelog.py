@@ -54,7 +54,6 @@ class LogContents:
     saved_hash: str | None = None
     saved_seq: int = 0
     saving_seq: int | None = None  # a save that started and has no SAVED record (yet)
-    valid_length: int = 0  # bytes of whole records; anything after is a torn tail
 
     def base_updates(self) -> list[bytes]:
         """The updates that make up what the file held at the last save."""
@@ -86,8 +85,8 @@ def saved_record(file_hash: str | None, seq: int) -> bytes:
     return _json_record(SAVED, {"hash": file_hash, "seq": seq})
 
 
-def _records(data: bytes) -> Iterator[tuple[int, bytes, int]]:
-    """(kind, payload, end offset) of each whole record; stops at a torn tail."""
+def _records(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """(kind, payload) of each whole record; stops at a torn tail."""
     offset = 0
     while offset + _FRAME.size <= len(data):
         length, crc, kind = _FRAME.unpack_from(data, offset)
@@ -99,7 +98,7 @@ def _records(data: bytes) -> Iterator[tuple[int, bytes, int]]:
             if end == len(data):
                 return  # torn tail whose length field made it to disk
             raise UnreadableLog(f"damaged record at byte {offset}")
-        yield kind, payload, end
+        yield kind, payload
         offset = end
 
 
@@ -116,11 +115,9 @@ def parse_log(data: bytes) -> LogContents:
         checkpoint=b"",
         room_id=str(header.get("room", "")),
         path=str(header.get("path", "")),
-        valid_length=first[2],
     )
-    for kind, payload, end in records:
+    for kind, payload in records:
         _apply_record(contents, kind, payload)
-        contents.valid_length = end
     if not contents.checkpoint:
         raise UnreadableLog("no checkpoint")
     return contents
