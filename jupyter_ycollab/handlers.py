@@ -113,7 +113,8 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, _CollabHandler):
             raise web.HTTPError(403)
         self.readonly = not await self.may("write")
         try:
-            parsed = parse_room_id(room_id)
+            # Rooms the REST routes registered (forks, timelines) have no file behind their id.
+            parsed = None if room_id in self.collab.manager.rooms else parse_room_id(room_id)
             if parsed is not None:
                 self.collab.manager.files.path_of(parsed.file_id)
             self._check_capacity(room_id)
