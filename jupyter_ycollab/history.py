@@ -27,13 +27,16 @@ from .updatelog import (
     UpdateLog,
     encode_record,
     header_record,
+    parse_log,
     read_log,
     saved_record,
+    time_record,
     write_fresh,
 )
 
 log = logging.getLogger(__name__)
 
+_EMPTY_UPDATE = b"\x00\x00"
 _KEEP_BEFORE_MERGE = 3  # logs kept aside from before outside changes were merged in
 
 
@@ -56,8 +59,10 @@ class History:
         self._settings = settings
         self.lineage = ""
         self.file_path = ""  # kept current by the document, for the command line tools
-        self.base_update = b""  # full state of the document when the file was last loaded/saved
+        self._base_parts: list[bytes] = []  # updates making up the base, merged when first read
         self.base_hash: str | None = None
+        self.base_time = 0.0  # when the file got the base
+        self._reusable: LogContents | None = None  # the log read at load, while still true
         self._log: UpdateLog | None = None
         self._subscription: Subscription | None = None
         self._doc: Doc[Any] | None = None
@@ -68,15 +73,30 @@ class History:
         """What the log from an earlier run holds, if there is a trustworthy one."""
         return await asyncio.to_thread(read_log, self.path)
 
+    @property
+    def base_update(self) -> bytes:
+        """Full state of the document when the file was last loaded or saved."""
+        if len(self._base_parts) != 1:
+            self._base_parts = [merged_update(self._base_parts)]
+        return self._base_parts[0]
+
+    def _set_base(self, base_update: bytes, file_hash: str | None) -> None:
+        self._base_parts, self.base_hash, self.base_time = [base_update], file_hash, time.time()
+        self._reusable = None  # the log on disk no longer says what the base is
+
     def begin(self, base_update: bytes, file_hash: str | None) -> None:
         """A new history, from a document just built from its file."""
         self.lineage = hashlib.sha256(base_update).hexdigest()[:32]
-        self.base_update, self.base_hash = base_update, file_hash
+        self._set_base(base_update, file_hash)
 
     def resume(self, recovered: LogContents) -> None:
+        """Continue the history a log holds (the base is merged only if someone needs it)."""
         self.lineage = recovered.lineage
-        self.base_update = merged_update(recovered.base_updates())
+        self._base_parts = recovered.base_updates()
         self.base_hash = recovered.saved_hash
+        saved = recovered.saved_seq
+        self.base_time = recovered.times[saved - 1] if saved else recovered.checkpoint_time
+        self._reusable = recovered
 
     @staticmethod
     def interrupted_save(recovered: LogContents) -> bytes | None:
@@ -86,26 +106,43 @@ class History:
 
     def take_base(self, base_update: bytes, file_hash: str | None) -> None:
         """The file holds ``base_update`` (our own save, found after a crash)."""
-        self.base_update, self.base_hash = base_update, file_hash
+        self._set_base(base_update, file_hash)
 
     async def open(self, doc: Doc[Any]) -> None:
-        """Start logging ``doc``: a compact log now, then every update it applies."""
+        """Start logging ``doc``, then every update it applies.
+
+        A log resumed as it was is appended to (reopening stays cheap, and the timeline keeps
+        its steps); any other start writes a compact log first.
+        """
         self._doc = doc
-        records = self._compact_records(doc)
-        await asyncio.to_thread(write_fresh, self.path, records)
-        self._compacted_size = sum(map(len, records))
-        self._log = UpdateLog(self.path, self._settings.log_commit_delay, self._compacted_size)
-        self._log.seq = 1
+        reusable = self._reusable
+        if reusable is not None and reusable.valid_length <= self._settings.log_max_bytes:
+            await asyncio.to_thread(_truncate, self.path, reusable.valid_length)
+            self._compacted_size = len(reusable.checkpoint)
+            self._log = UpdateLog(self.path, self._settings.log_commit_delay, reusable.valid_length)
+            self._log.seq = len(reusable.updates)
+        else:
+            records, seq = self._compact_records(doc)
+            await asyncio.to_thread(write_fresh, self.path, records)
+            self._compacted_size = sum(map(len, records))
+            self._log = UpdateLog(self.path, self._settings.log_commit_delay, self._compacted_size)
+            self._log.seq = seq
+        self._reusable = None
         self._subscription = doc.observe(self._on_update)
 
-    def _compact_records(self, doc: Doc[Any]) -> list[bytes]:
-        tail = doc.get_update(get_state(self.base_update))
-        return [
+    def _compact_records(self, doc: Doc[Any]) -> tuple[list[bytes], int]:
+        """The records of a compact log (base, then one update holding everything since), and
+        how many updates they hold."""
+        records = [
             header_record(self.lineage, self.room_id, self.file_path),
+            time_record(self.base_time),
             encode_record(CHECKPOINT, self.base_update),
             saved_record(self.base_hash, 0),
-            encode_record(UPDATE, tail),
         ]
+        tail = doc.get_update(get_state(self.base_update))
+        if tail == _EMPTY_UPDATE:
+            return records, 0
+        return [*records, time_record(), encode_record(UPDATE, tail)], 1
 
     def _on_update(self, event: TransactionEvent) -> None:
         assert self._log is not None
@@ -128,7 +165,7 @@ class History:
 
     def saved(self, snapshot: bytes, mark: tuple[int, int], file_hash: str | None) -> None:
         """The file now holds ``snapshot``: the full state taken, with ``mark``, as saving began."""
-        self.base_update, self.base_hash = snapshot, file_hash
+        self._set_base(snapshot, file_hash)
         if self._log is None:
             return
         generation, seq = mark
@@ -139,7 +176,7 @@ class History:
 
     def rebase(self, base_update: bytes, file_hash: str | None) -> None:
         """The file changed outside and was merged in: keep the old log aside, start anew."""
-        self.base_update, self.base_hash = base_update, file_hash
+        self._set_base(base_update, file_hash)
         if self._log is not None and self.path.exists():
             aside = self.path.with_name(f"{self.path.stem}.before-{time.time_ns()}.ylog")
             os.replace(self.path, aside)
@@ -155,9 +192,15 @@ class History:
         """Rewrite the log as base + one update: bounded, same lineage, same CRDT history."""
         if self._log is not None and self._doc is not None:
             self._generation += 1
-            records = self._compact_records(self._doc)
+            records, seq = self._compact_records(self._doc)
             self._compacted_size = sum(map(len, records))
-            self._log.rewrite(records, seq=1)
+            self._log.rewrite(records, seq=seq)
+
+    async def read(self) -> LogContents:
+        """Everything the log holds now, including edits not yet committed (the timeline)."""
+        assert self._log is not None, "the history is open"
+        await self._log.flush()
+        return parse_log(await asyncio.to_thread(self.path.read_bytes))
 
     async def close(self, *, discard: bool = False) -> None:
         if self._subscription is not None and self._doc is not None:
@@ -167,3 +210,11 @@ class History:
             await self._log.close()
         if discard:
             self.path.unlink(missing_ok=True)
+
+
+def _truncate(path: Path, length: int) -> None:
+    """Cut a torn tail off the log, so that appends follow whole records."""
+    with open(path, "r+b") as file:
+        if os.fstat(file.fileno()).st_size > length:
+            file.truncate(length)
+            os.fsync(file.fileno())

@@ -9,7 +9,9 @@ Layout: a sequence of records ``u32 length | u32 crc32 | u8 kind | payload`` (li
   to be written (made durable before the file is touched, so a crash in the middle of a save can
   tell our own half-recorded save from someone else's change);
 - ``SAVED``: JSON ``{"hash", "seq"}``: the file now holds the checkpoint plus the first ``seq``
-  updates, and has this content hash.
+  updates, and has this content hash;
+- ``TIME``: a little-endian double, epoch seconds: the records after it were written then (one
+  per commit; the document timeline shows them).
 
 Appends are buffered and written with one ``write`` + ``fsync`` at most ``commit_delay`` after they
 were made (group commit), in a worker thread, off the path that relays updates to peers. A torn
@@ -34,8 +36,9 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 VERSION = 1
-HEADER, CHECKPOINT, UPDATE, SAVED, SAVING = 1, 2, 3, 4, 5
+HEADER, CHECKPOINT, UPDATE, SAVED, SAVING, TIME = 1, 2, 3, 4, 5, 6
 _FRAME = struct.Struct("<IIB")
+_TIME = struct.Struct("<d")
 
 
 class UnreadableLog(Exception):
@@ -51,6 +54,10 @@ class LogContents:
     room_id: str = ""
     path: str = ""
     updates: list[bytes] = field(default_factory=list)
+    checkpoint_time: float = 0.0
+    times: list[float] = field(default_factory=list)  # when each update was written
+    time: float = 0.0  # of the last TIME record read
+    valid_length: int = 0  # bytes of whole records: a torn tail after them is cut off on reuse
     saved_hash: str | None = None
     saved_seq: int = 0
     saving_seq: int | None = None  # a save that started and has no SAVED record (yet)
@@ -85,8 +92,12 @@ def saved_record(file_hash: str | None, seq: int) -> bytes:
     return _json_record(SAVED, {"hash": file_hash, "seq": seq})
 
 
-def _records(data: bytes) -> Iterator[tuple[int, bytes]]:
-    """(kind, payload) of each whole record; stops at a torn tail."""
+def time_record(when: float | None = None) -> bytes:
+    return encode_record(TIME, _TIME.pack(time.time() if when is None else when))
+
+
+def _records(data: bytes) -> Iterator[tuple[int, bytes, int]]:
+    """(kind, payload, end offset) of each whole record; stops at a torn tail."""
     offset = 0
     while offset + _FRAME.size <= len(data):
         length, crc, kind = _FRAME.unpack_from(data, offset)
@@ -98,7 +109,7 @@ def _records(data: bytes) -> Iterator[tuple[int, bytes]]:
             if end == len(data):
                 return  # torn tail whose length field made it to disk
             raise UnreadableLog(f"damaged record at byte {offset}")
-        yield kind, payload
+        yield kind, payload, end
         offset = end
 
 
@@ -116,8 +127,10 @@ def parse_log(data: bytes) -> LogContents:
         room_id=str(header.get("room", "")),
         path=str(header.get("path", "")),
     )
-    for kind, payload in records:
+    contents.valid_length = first[2]
+    for kind, payload, end in records:
         _apply_record(contents, kind, payload)
+        contents.valid_length = end
     if not contents.checkpoint:
         raise UnreadableLog("no checkpoint")
     return contents
@@ -125,10 +138,14 @@ def parse_log(data: bytes) -> LogContents:
 
 def _apply_record(contents: LogContents, kind: int, payload: bytes) -> None:
     if kind == CHECKPOINT:
-        contents.checkpoint, contents.updates = payload, []
+        contents.checkpoint, contents.updates, contents.times = payload, [], []
+        contents.checkpoint_time = contents.time
         contents.saved_hash, contents.saved_seq, contents.saving_seq = None, 0, None
     elif kind == UPDATE:
         contents.updates.append(payload)
+        contents.times.append(contents.time)
+    elif kind == TIME:
+        (contents.time,) = _TIME.unpack(payload)
     elif kind == SAVED:
         saved = json.loads(payload)
         contents.saved_hash, contents.saved_seq = saved["hash"], int(saved["seq"])
@@ -248,7 +265,7 @@ class UpdateLog:
         if not records:
             return
         with open(self.path, "ab") as file:
-            file.write(b"".join(records))
+            file.write(time_record() + b"".join(records))
             file.flush()
             os.fsync(file.fileno())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +149,54 @@ def test_a_save_that_started_but_was_not_recorded_is_known(tmp_path: Path) -> No
     with open(path, "ab") as file:
         file.write(saved_record("h", 1))
     assert parse_log(path.read_bytes()).saving_updates() is None
+
+
+async def test_each_commit_stamps_its_updates_with_the_time(tmp_path: Path) -> None:
+    path = tmp_path / "a.ylog"
+    _fresh_log(path)
+    log = UpdateLog(path, commit_delay=0.01, size=path.stat().st_size)
+    before = time.time()
+    log.append_update(b"u1")
+    await log.flush()
+    middle = time.time()
+    log.append_update(b"u2")
+    log.append_update(b"u3")
+    await log.close()
+    contents = parse_log(path.read_bytes())
+    assert contents.updates == [b"u1", b"u2", b"u3"]
+    first, second, third = contents.times
+    assert before <= first <= middle <= second == third <= time.time()
+
+
+async def test_a_resumed_log_is_appended_to_after_its_torn_tail_is_cut(tmp_path: Path) -> None:
+    settings = Settings(log_dir=tmp_path, log_commit_delay=0.01)
+    doc = _text_doc("start")
+    history = History("text:file:abc", settings)
+    history.begin(doc.get_update(), "hash0")
+    await history.open(doc)
+    text = doc.get("source", type=Text)
+    append_text(text, " one")
+    await history.close()
+    with open(history.path, "ab") as file:
+        file.write(encode_record(UPDATE, b"torn")[:-2])  # a crash in the middle of a write
+
+    recovered = read_log(history.path)
+    assert recovered is not None and len(recovered.updates) == 1
+    again = History("text:file:abc", settings)
+    again.resume(recovered)
+    resumed: Doc[Any] = Doc()
+    resumed.apply_update(merged_update([recovered.checkpoint, *recovered.updates]))
+    await again.open(resumed)
+    append_text(resumed.get("source", type=Text), " two")
+    await again.close()
+
+    contents = parse_log(history.path.read_bytes())
+    assert contents.checkpoint == recovered.checkpoint  # appended to, not rewritten
+    assert len(contents.updates) == 2 and contents.valid_length == history.path.stat().st_size
+    rebuilt: Doc[Any] = Doc()
+    rebuilt.apply_update(merged_update([contents.checkpoint, *contents.updates]))
+    assert str(rebuilt.get("source", type=Text)) == "start one two"
+
+
+def append_text(text: Text, suffix: str) -> None:
+    text.insert(len(text), suffix)
