@@ -13,6 +13,7 @@ from .api import Rooms
 from .compat import YDocCompat
 from .events import Events
 from .files import FileIds, Files
+from .forkhandlers import ForkHandler, TimelineHandler, UndoRedoHandler
 from .handlers import RoomHandler, SessionHandler
 from .manager import RoomManager
 from .settings import Settings
@@ -196,6 +197,9 @@ class YCollabApp(ExtensionApp):
             [
                 (r"/api/collaboration/session/(.*)", SessionHandler),
                 (r"/api/collaboration/room/(.*)", RoomHandler),
+                (r"/api/collaboration/fork/(.*)", ForkHandler),
+                (r"/api/collaboration/timeline/(.*)", TimelineHandler),
+                (r"/api/collaboration/undo_redo/(.*)", UndoRedoHandler),
             ]
         )
 

@@ -98,6 +98,12 @@ class Events:
     def awareness(self, room_id: str, username: str, action: Literal["join", "leave"]) -> None:
         self._emit(AWARENESS, {"roomid": room_id, "username": username, "action": action})
 
+    def fork(
+        self, fork_id: str, info: dict[str, Any], username: str, action: Literal["create", "delete"]
+    ) -> None:
+        data = {"fork_roomid": fork_id, "fork_info": info, "username": username, "action": action}
+        self._emit(FORK, data)
+
     def _emit(self, schema_id: str, data: dict[str, Any]) -> None:
         if self._bus is not None:
             self._bus.emit(schema_id=schema_id, data=data)

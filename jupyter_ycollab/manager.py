@@ -14,9 +14,10 @@ from typing import Any
 from pycrdt import Doc
 
 from .document import Document
-from .errors import TooManyRooms
+from .errors import NotFound, TooManyRooms
 from .events import Events
 from .files import Files
+from .forks import Fork, ForkInfo
 from .peer import Peer
 from .room import Room
 from .roomid import parse_room_id
@@ -33,6 +34,7 @@ class RoomManager:
         self.files = files
         self.events = events
         self.rooms: dict[str, Room] = {}
+        self.forks: dict[str, Fork] = {}  # their rooms are in ``rooms`` too
         self._opening: dict[str, asyncio.Task[Room]] = {}
         self._evictions: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -54,12 +56,15 @@ class RoomManager:
             task.add_done_callback(lambda _: self._opening.pop(room_id, None))
         return await asyncio.shield(task)
 
-    def check_room_limit(self, room_id: str) -> None:
-        """Raise ``TooManyRooms`` if opening ``room_id`` would pass ``max_rooms`` document rooms
-        (open, loading or waiting for eviction); an open room or the relay room always passes."""
-        if room_id in self.rooms or room_id in self._opening or parse_room_id(room_id) is None:
+    def check_room_limit(self, room_id: str | None = None) -> None:
+        """Raise ``TooManyRooms`` if opening ``room_id`` (or a fork, when None) would pass
+        ``max_rooms`` rooms holding a document (open, loading, waiting for eviction, forks);
+        an open room or the relay room always passes."""
+        if room_id is not None and (
+            room_id in self.rooms or room_id in self._opening or parse_room_id(room_id) is None
+        ):
             return
-        count = len(self._opening) + sum(room.document is not None for room in self.rooms.values())
+        count = len(self._opening) + sum(room.kind is not None for room in self.rooms.values())
         if count >= self.settings.max_rooms:
             raise TooManyRooms(f"{count} document rooms are open (max_rooms)")
 
@@ -105,18 +110,69 @@ class RoomManager:
 
     def leave(self, room: Room, peer: Peer) -> None:
         room.leave(peer)
-        if room.peers:
+        if room.peers or self.rooms.get(room.room_id) is not room:
             return
-        if room.document is None:  # nothing to save: a relay room goes with its last peer
+        fork = self.forks.get(room.room_id)
+        if fork is not None:
+            self._schedule_eviction(room)  # a timeline goes, a fork stays until deleted
+            self._schedule_eviction(fork.root)  # which its peers may have kept open
+        elif room.document is None:  # nothing to save: a relay room goes with its last peer
             self.rooms.pop(room.room_id, None)
             room.close()
         else:
             self._schedule_eviction(room)
 
+    # -- forks ---------------------------------------------------------------------------------
+
+    def fork(self, root_id: str, info: ForkInfo) -> Fork:
+        """A new fork of the open document room ``root_id``."""
+        self.check_room_limit()
+        fork = Fork.copy_of(self._open_document_room(root_id), info, self.settings)
+        self._add_fork(fork)
+        return fork
+
+    async def open_timeline(self, root_id: str) -> Fork:
+        """A new timeline of the open document room ``root_id``."""
+        self.check_room_limit()
+        fork = await Fork.timeline_of(self._open_document_room(root_id), self.settings)
+        self._add_fork(fork)
+        return fork
+
+    def _open_document_room(self, room_id: str) -> Room:
+        room = self.rooms.get(room_id)
+        if room is None or room.document is None:
+            raise NotFound("Root room not found")
+        return room
+
+    def _add_fork(self, fork: Fork) -> None:
+        """Serve ``fork``'s room; a timeline nobody joins goes after ``cleanup_delay``."""
+        self.rooms[fork.fork_id] = fork.room
+        self.forks[fork.fork_id] = fork
+        self._schedule_eviction(fork.room)
+
+    def remove_fork(self, fork_id: str) -> Fork | None:
+        fork = self.forks.pop(fork_id, None)
+        if fork is not None:
+            self.rooms.pop(fork_id, None)
+            timer = self._evictions.pop(fork_id, None)
+            if timer is not None:
+                timer.cancel()
+            fork.close()
+        return fork
+
+    def forks_of(self, root_id: str) -> list[Fork]:
+        return [fork for fork in self.forks.values() if fork.root.room_id == root_id]
+
+    def _in_use(self, room: Room) -> bool:
+        """Whether peers use the room, or one of its forks (which needs its root to merge)."""
+        return bool(room.peers) or any(fork.room.peers for fork in self.forks_of(room.room_id))
+
     # -- eviction ------------------------------------------------------------------------------
 
     def _schedule_eviction(self, room: Room) -> None:
-        if room.document is None or self.stopping or room.room_id in self._evictions:
+        fork = self.forks.get(room.room_id)
+        evictable = room.document is not None or (fork is not None and fork.timeline is not None)
+        if not evictable or self._in_use(room) or self.stopping or room.room_id in self._evictions:
             return
         loop = asyncio.get_running_loop()
         self._evictions[room.room_id] = loop.call_later(
@@ -125,16 +181,21 @@ class RoomManager:
 
     async def _evict(self, room: Room) -> None:
         self._evictions.pop(room.room_id, None)
+        if self._in_use(room) or self.rooms.get(room.room_id) is not room:
+            return
         document = room.document
-        if room.peers or document is None or self.rooms.get(room.room_id) is not room:
+        if document is None:  # an unused timeline
+            self.remove_fork(room.room_id)
             return
         if document.dirty:
             await document.save()
-        if room.peers:
+        if self._in_use(room):
             return
         if document.dirty:  # the save failed: keep the room, and its edits, for another try
             self._schedule_eviction(room)
             return
+        for fork in self.forks_of(room.room_id):
+            self.remove_fork(fork.fork_id)
         del self.rooms[room.room_id]
         room.close()
         await document.close()
@@ -155,8 +216,13 @@ class RoomManager:
     async def _keep_peers_alive(self) -> None:
         while True:
             await asyncio.sleep(self.settings.keepalive_interval)
-            for room in list(self.rooms.values()):
-                room.renew_awareness()
+            self._renew_awareness()
+
+    def _renew_awareness(self) -> None:
+        # Not inlined in the loop above: its variables would keep the last room alive while
+        # the task sleeps, after the room was freed.
+        for room in list(self.rooms.values()):
+            room.renew_awareness()
 
     # -- shutdown ------------------------------------------------------------------------------
 
@@ -176,6 +242,8 @@ class RoomManager:
         await asyncio.gather(*self._tasks, *self._opening.values(), return_exceptions=True)
         documents = [room.document for room in self.rooms.values() if room.document is not None]
         await asyncio.gather(*(document.close() for document in documents))
+        for fork_id in list(self.forks):
+            self.remove_fork(fork_id)
         for room in self.rooms.values():
             room.close()
         log.info("Saved and closed %d collaborative rooms", len(documents))

@@ -15,6 +15,7 @@ from pycrdt import Doc, Subscription, TransactionEvent
 
 from . import protocol
 from .awareness import AwarenessStates
+from .content import DocumentKind
 from .errors import InvalidUpdate
 from .guard import UpdateGuard
 from .peer import Peer
@@ -37,16 +38,24 @@ class Room:
         document: Document | None = None,
         session_id: str = "",
         settings: Settings | None = None,
+        *,
+        kind: DocumentKind | None = None,
+        editable: bool = True,
     ) -> None:
+        """A room with a ``document`` is backed by its file; one with only a ``kind`` holds a
+        document no file backs (a fork, a timeline); one with neither is an awareness relay.
+        Peers' edits are applied only if the room is ``editable`` (a timeline is not)."""
         settings = settings or Settings()
         self.room_id = room_id
         self.doc = doc if doc is not None else Doc()
         self.document = document
+        self.kind = document.kind if document is not None else kind
+        self.editable = editable and self.kind is not None
         self.session_id = session_id
         self.awareness = AwarenessStates(settings.max_awareness_state)
         self._guard: UpdateGuard | None = None
-        if document is not None and settings.validate_updates:
-            self._guard = UpdateGuard(self.doc, document.kind)
+        if self.editable and self.kind is not None and settings.validate_updates:
+            self._guard = UpdateGuard(self.doc, self.kind)
         if document is not None:
             document.wants_autosave = self.awareness.autosave
         self.peers: dict[Peer, None] = {}  # insertion-ordered set
@@ -96,8 +105,8 @@ class Room:
     def _receive_sync(self, peer: Peer, message: protocol.Sync) -> None:
         if message.step == SyncStep.STEP1:
             peer.send(protocol.encode_sync(SyncStep.STEP2, self._update_since(message.payload)))
-        elif self.document is None:
-            return  # a relay room (global awareness) holds no document: nothing to apply
+        elif not self.editable:
+            return  # a relay room or a timeline: nothing a peer sends is applied
         elif peer.readonly:
             if not peer.refused_edit_logged:
                 peer.refused_edit_logged = True

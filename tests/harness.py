@@ -11,7 +11,7 @@ import nbformat
 from jupyter_server.serverapp import ServerApp
 from jupyter_ydoc import YNotebook, YUnicode
 from pycrdt import Doc, Text
-from tornado.httpclient import HTTPResponse
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest, HTTPResponse
 
 from .client import CollabClient, DocT
 from .fswatch import WriteCounter
@@ -152,6 +152,26 @@ class Collab:
         )
         session: dict[str, Any] = json.loads(response.body)
         return session
+
+    async def request(
+        self,
+        method: str,
+        route: str,
+        query: str = "",
+        body: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        """``/api/collaboration/{route}?{query}`` with the URL written exactly as given (the
+        front end writes literal ``&&``): the status and the JSON body, also for errors."""
+        url = f"http://127.0.0.1:{self.port}{self.base_url}/api/collaboration/{route}"
+        request = HTTPRequest(
+            f"{url}?{query}" if query else url,
+            method=method,
+            body=body if body is not None or method not in ("PUT", "POST") else "",
+            headers={**self.auth_headers, **(headers or {})},
+        )
+        response = await AsyncHTTPClient().fetch(request, raise_error=False)
+        return response.code, json.loads(response.body or b"null")
 
     @staticmethod
     def room_id(session: dict[str, Any]) -> str:

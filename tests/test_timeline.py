@@ -1,0 +1,171 @@
+"""The document timeline (PROTOCOL.md section 2): versions from the update log, a read-only room
+stepping through them with undo and redo, restore as ordinary edits, and nothing leaked."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from jupyter_ydoc import YNotebook
+from pycrdt import Doc
+
+from jupyter_ycollab import timeline
+from jupyter_ycollab.updatelog import parse_log
+
+from .client import CollabClient, wait_until
+from .harness import Collab, append, cell_sources, sources_on_disk
+
+
+@pytest.fixture(autouse=True)
+def one_step_per_commit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every log commit is its own version, so a test need not wait seconds between edits."""
+    monkeypatch.setattr(timeline, "STEP_SECONDS", 0.0)
+
+
+def logged_updates(collab: Collab, room_id: str) -> int:
+    return len(parse_log(collab.rooms[room_id].document.history.path.read_bytes()).updates)
+
+
+async def type_versions(collab: Collab, client: CollabClient[YNotebook], texts: list[str]) -> None:
+    """Append each text to the first cell, each in its own log commit."""
+    (room_id,) = collab.document_rooms
+    for text in texts:
+        logged = logged_updates(collab, room_id)
+        append(client.document.ycells[0]["source"], text)
+        await wait_until(
+            lambda logged=logged: logged_updates(collab, room_id) > logged, 5, "the log commit"
+        )
+
+
+async def open_timeline(
+    collab: Collab, path: str, query: str = "format=json&&type=notebook"
+) -> Any:
+    status, body = await collab.request("GET", f"timeline/{path}", query)
+    assert status == 200, body
+    return body
+
+
+async def step(collab: Collab, room_id: str, query: str) -> tuple[int, Any]:
+    return await collab.request("PUT", f"undo_redo/{quote(room_id, safe='')}", query)
+
+
+async def watch(collab: Collab, opened: dict[str, Any]) -> CollabClient[YNotebook]:
+    """Connect to the timeline's room as the front end does (connectToForkDoc)."""
+    url = collab.room_url(opened["forkRoom"], f"sessionId={opened['sessionId']}")
+    client = collab.client(YNotebook(Doc()), url)
+    await client.sync()
+    return client
+
+
+@pytest.mark.ycollab(log_commit_delay=0.01)
+async def test_the_slider_steps_through_versions_and_restores_one(collab: Collab) -> None:
+    path = collab.write_notebook("nb.ipynb", ["a"])
+    alice = await collab.open_notebook("nb.ipynb")
+    (root_id,) = collab.document_rooms
+    await type_versions(collab, alice, ["1", "2", "3"])
+
+    opened = await open_timeline(collab, "nb.ipynb")
+
+    assert opened["roomId"] == root_id
+    assert opened["sessionId"] == collab.rooms[root_id].session_id
+    stamps = opened["timestamps"]
+    assert len(stamps) == 4 and stamps == sorted(stamps)  # as loaded, then three versions
+    viewer = await watch(collab, opened)
+    assert cell_sources(viewer.document) == ["a123"]
+
+    async def slide(query: str, answer: dict[str, Any], shown: str) -> None:
+        assert await step(collab, root_id, f"{query}&&forkRoom={opened['forkRoom']}") == (
+            200,
+            answer,
+        )
+        await viewer.wait_for(lambda: cell_sources(viewer.document) == [shown], 5, shown)
+
+    await slide("action=undo&&steps=2", {"status": "undone"}, "a1")
+    await slide("action=redo&&steps=1", {"status": "redone"}, "a12")
+    await slide("action=undo&&steps=9", {"status": "undone"}, "a")
+    await slide("action=undo&&steps=1", {"error": "No more undo operations available"}, "a")
+    await slide("action=redo&&steps=1", {"status": "redone"}, "a1")
+    assert cell_sources(alice.document) == ["a123"]  # the document itself did not move
+
+    restored = {"code": 200, "status": "Document restored successfully"}
+    await slide("action=restore&&steps=0", restored, "a1")
+
+    await alice.wait_for(lambda: cell_sources(alice.document) == ["a1"], 5, "the restore")
+    await wait_until(lambda: sources_on_disk(path) == ["a1"], 10, "the restore saved")
+    await viewer.wait_closed(5)
+    assert opened["forkRoom"] not in collab.rooms
+
+
+@pytest.mark.ycollab(log_commit_delay=0.01)
+async def test_a_timeline_is_read_only_for_its_peers(collab: Collab) -> None:
+    collab.write_notebook("nb.ipynb", ["a"])
+    alice = await collab.open_notebook("nb.ipynb")
+    await type_versions(collab, alice, ["1"])
+    opened = await open_timeline(collab, "nb.ipynb")
+    viewer = await watch(collab, opened)
+
+    append(viewer.document.ycells[0]["source"], "-typed in the timeline")
+    await type_versions(collab, alice, ["2"])  # something to wait for that did go through
+
+    fork_doc = YNotebook(collab.rooms[opened["forkRoom"]].doc)
+    assert cell_sources(fork_doc) == ["a1"]
+    assert cell_sources(alice.document) == ["a12"]
+
+
+@pytest.mark.ycollab(log_commit_delay=0.01)
+async def test_timeline_errors(collab: Collab) -> None:
+    collab.write_notebook("nb.ipynb", ["a"])
+    collab.write_notebook("closed.ipynb", ["b"])
+    alice = await collab.open_notebook("nb.ipynb")
+    (root_id,) = collab.document_rooms
+    await type_versions(collab, alice, ["1"])
+    opened = await open_timeline(collab, "nb.ipynb")
+    fork = opened["forkRoom"]
+    collab.extension.manager.files.ids.index("closed.ipynb")
+
+    not_open = await collab.request("GET", "timeline/closed.ipynb", "format=json&&type=notebook")
+    assert not_open == (404, {"code": 404, "error": "Root room not found"})
+    unknown = await collab.request("GET", "timeline/none.ipynb", "format=json&&type=notebook")
+    assert unknown[0] == 404
+    assert (await collab.request("GET", "timeline/nb.ipynb", "type=notebook"))[0] == 400
+    assert await step(collab, root_id, "action=undo&&steps=1&&forkRoom=nope") == (
+        404,
+        {"code": 404, "error": "Fork not found"},
+    )
+    assert (await step(collab, "json:notebook:other", f"action=undo&&forkRoom={fork}"))[0] == 404
+    assert (await step(collab, root_id, f"action=jump&&steps=1&&forkRoom={fork}"))[0] == 400
+    assert (await step(collab, root_id, f"action=undo&&steps=-1&&forkRoom={fork}"))[0] == 400
+    assert (await step(collab, root_id, f"action=undo&&steps=x&&forkRoom={fork}"))[0] == 400
+    assert (await step(collab, root_id, "action=undo&&steps=1"))[0] == 400
+    assert fork in collab.rooms  # refused requests freed nothing
+
+
+@pytest.mark.ycollab(log_commit_delay=0.01, cleanup_delay=0.05)
+async def test_opening_and_closing_the_timeline_100_times_leaks_nothing(collab: Collab) -> None:
+    collab.write_notebook("nb.ipynb", ["a"])
+    alice = await collab.open_notebook("nb.ipynb")
+    await type_versions(collab, alice, ["1", "2"])
+    manager = collab.extension.manager
+    rooms_before = dict(collab.rooms)
+    forks: list[weakref.ref[Any]] = []
+    docs: list[weakref.ref[Any]] = []
+
+    for _ in range(100):
+        opened = await open_timeline(collab, "nb.ipynb")
+        fork = manager.forks[opened["forkRoom"]]
+        forks.append(weakref.ref(fork))
+        docs.append(weakref.ref(fork.room.doc))
+        del fork
+        viewer = await watch(collab, opened)
+        await viewer.close()
+        collab.clients.remove(viewer)
+        viewer.dispose()
+
+    await wait_until(lambda: dict(collab.rooms) == rooms_before, 10, "the timelines to go")
+    assert not manager.forks
+    gc.collect()
+    assert [ref for ref in forks + docs if ref() is not None] == []
+    assert cell_sources(alice.document) == ["a12"]
