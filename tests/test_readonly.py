@@ -59,3 +59,28 @@ async def test_a_read_only_peer_receives_edits_and_shares_awareness_but_cannot_e
     assert reader.connected
     assert cell_sources(writer.document) == ["x = 10"]
     assert cell_sources(await collab.server_notebook("nb.ipynb")) == ["x = 10"]
+
+
+async def test_read_only_users_may_look_at_forks_but_not_make_delete_or_restore_them(
+    collab: Collab,
+) -> None:
+    collab.write_notebook("nb.ipynb", ["x = 1"])
+    await collab.open_notebook("nb.ipynb")
+    (root_id,) = collab.document_rooms
+    status, created = await collab.request("PUT", f"fork/{root_id}", body="{}")
+    assert status == 201
+    fork_id = created["fork_roomid"]
+
+    async def as_reader(method: str, route: str, query: str = "") -> int:
+        body = "{}" if method == "PUT" else None
+        status, _ = await collab.request(method, route, query, body, headers=dict(READ_ONLY))
+        return status
+
+    assert await as_reader("GET", f"fork/{root_id}") == 200
+    assert await as_reader("PUT", f"fork/{root_id}") == 403
+    assert await as_reader("DELETE", f"fork/{fork_id}", "merge=true") == 403
+    assert await as_reader("GET", "timeline/nb.ipynb", "format=json&&type=notebook") == 200
+    (timeline_id,) = set(collab.extension.manager.forks) - {fork_id}
+    restore = f"action=restore&&steps=0&&forkRoom={timeline_id}"
+    assert await as_reader("PUT", f"undo_redo/{root_id}", restore) == 403
+    assert set(collab.extension.manager.forks) == {fork_id, timeline_id}  # nothing went
