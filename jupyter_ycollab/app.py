@@ -108,6 +108,12 @@ class YCollabApp(ExtensionApp):
         help="Size in bytes past which a document's update log is compacted (or twice its "
         "compacted size, when that is larger).",
     )
+    timeline_step = Float(
+        1.0,
+        config=True,
+        help="Seconds of edits that make one version on the document timeline (the history "
+        "slider); 0 makes every logged commit a version.",
+    )
     disable_rtc = Bool(
         False, config=True, help="Tell the front end to open documents without collaboration."
     )
@@ -117,7 +123,7 @@ class YCollabApp(ExtensionApp):
         help="Tell the front end that kernels' outputs are written into documents by the server.",
     )
 
-    @validate("save_delay", "cleanup_delay", "poll_interval")
+    @validate("save_delay", "cleanup_delay", "poll_interval", "timeline_step")
     def _non_negative(self, proposal: dict[str, Any]) -> float:
         if proposal["value"] < 0:
             raise TraitError(f"{proposal['trait'].name} must be >= 0, not {proposal['value']}")
@@ -177,6 +183,7 @@ class YCollabApp(ExtensionApp):
             max_peers_per_room=self.max_peers_per_room,
             max_rooms=self.max_rooms,
             validate_updates=self.validate_updates,
+            timeline_step=self.timeline_step,
         )
 
     def _refuse_to_run_beside_jupyter_server_ydoc(self) -> None:

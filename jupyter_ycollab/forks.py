@@ -63,7 +63,8 @@ class Fork:
     async def timeline_of(cls, root: Room, settings: Settings) -> Fork:
         """A read-only fork holding the root's history, at its latest version."""
         assert root.document is not None and root.kind is not None, "a document room"
-        timeline = await Timeline.replay(root.kind, await root.document.history.read())
+        history = await root.document.history.read()
+        timeline = await Timeline.replay(root.kind, history, settings.timeline_step)
         room = _fork_room(root, timeline.doc, settings, editable=False)
         return cls(root, room, ForkInfo(root.room_id, title="timeline"), timeline)
 

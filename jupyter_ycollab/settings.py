@@ -24,3 +24,4 @@ class Settings:
     max_peers_per_room: int = 200
     max_rooms: int = 1000
     validate_updates: bool = True
+    timeline_step: float = 1.0

@@ -3,8 +3,8 @@
 The JupyterLab history slider asks for the timestamps of the document's versions, connects to a
 room holding a copy, and moves through the versions with undo and redo steps. Here the copy is
 built from the log: its checkpoint (the first version), then the logged updates, grouped into one
-step per ``STEP_SECONDS`` of editing so that typing a sentence is one step, not one per key. An
-undo manager over the document's content (not its ``state`` map) records each step.
+step per ``step`` seconds of editing so that typing a sentence is one step, not one per key. An
+undo manager over the document's content (every root but the ``state`` map) records each step.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from pycrdt import Doc, UndoManager
 from .content import DocumentKind
 from .updatelog import LogContents
 
-STEP_SECONDS = 1.0
 _UPDATES_PER_TURN = 500  # replaying a long log gives the event loop a turn this often
 
 
@@ -29,14 +28,17 @@ class Timeline:
         self._undo = undo
 
     @classmethod
-    async def replay(cls, kind: DocumentKind, contents: LogContents) -> Timeline:
+    async def replay(cls, kind: DocumentKind, contents: LogContents, step: float) -> Timeline:
         """Build the copy: the checkpoint, then one undo step per group of logged updates."""
         doc: Doc[Any] = Doc()
         doc.apply_update(contents.checkpoint)
-        undo = kind.wrap(doc).undo_manager  # scoped to the content, as jupyter_ydoc defines it
+        kind.wrap(doc)  # gives the roots their types
+        roots = doc.keys()
+        content = [doc[name] for name in roots if name != "state"]
+        undo = UndoManager(scopes=content, capture_timeout_millis=0)  # 0: never merge steps
         timestamps = [contents.checkpoint_time]
         applied = 0
-        for when, group in _steps(contents.updates, contents.times):
+        for when, group in _steps(contents.updates, contents.times, step):
             before = len(undo.undo_stack)
             with doc.transaction():  # one transaction: one undo step
                 for update in group:
@@ -61,13 +63,15 @@ class Timeline:
         self._undo.clear()
 
 
-def _steps(updates: list[bytes], times: list[float]) -> Iterator[tuple[float, list[bytes]]]:
-    """Consecutive updates in groups spanning at most ``STEP_SECONDS``, with the time of the
+def _steps(
+    updates: list[bytes], times: list[float], step: float
+) -> Iterator[tuple[float, list[bytes]]]:
+    """Consecutive updates in groups spanning at most ``step`` seconds, with the time of the
     group's last update."""
     group: list[bytes] = []
     start = last = 0.0
     for update, when in zip(updates, times, strict=True):
-        if group and when - start > STEP_SECONDS:
+        if group and when - start > step:
             yield last, group
             group = []
         if not group:

@@ -1,5 +1,7 @@
 """The document timeline (PROTOCOL.md section 2): versions from the update log, a read-only room
-stepping through them with undo and redo, restore as ordinary edits, and nothing leaked."""
+stepping through them with undo and redo, restore as ordinary edits, and nothing leaked.
+
+``timeline_step=0`` makes every log commit a version, so no test waits seconds between edits."""
 
 from __future__ import annotations
 
@@ -12,17 +14,10 @@ import pytest
 from jupyter_ydoc import YNotebook
 from pycrdt import Doc
 
-from jupyter_ycollab import timeline
 from jupyter_ycollab.updatelog import parse_log
 
 from .client import CollabClient, wait_until
 from .harness import Collab, append, cell_sources, sources_on_disk
-
-
-@pytest.fixture(autouse=True)
-def one_step_per_commit(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every log commit is its own version, so a test need not wait seconds between edits."""
-    monkeypatch.setattr(timeline, "STEP_SECONDS", 0.0)
 
 
 def logged_updates(collab: Collab, room_id: str) -> int:
@@ -60,7 +55,7 @@ async def watch(collab: Collab, opened: dict[str, Any]) -> CollabClient[YNoteboo
     return client
 
 
-@pytest.mark.ycollab(log_commit_delay=0.01)
+@pytest.mark.ycollab(timeline_step=0, log_commit_delay=0.01)
 async def test_the_slider_steps_through_versions_and_restores_one(collab: Collab) -> None:
     path = collab.write_notebook("nb.ipynb", ["a"])
     alice = await collab.open_notebook("nb.ipynb")
@@ -99,7 +94,7 @@ async def test_the_slider_steps_through_versions_and_restores_one(collab: Collab
     assert opened["forkRoom"] not in collab.rooms
 
 
-@pytest.mark.ycollab(log_commit_delay=0.01)
+@pytest.mark.ycollab(timeline_step=0, log_commit_delay=0.01)
 async def test_a_timeline_is_read_only_for_its_peers(collab: Collab) -> None:
     collab.write_notebook("nb.ipynb", ["a"])
     alice = await collab.open_notebook("nb.ipynb")
@@ -115,7 +110,7 @@ async def test_a_timeline_is_read_only_for_its_peers(collab: Collab) -> None:
     assert cell_sources(alice.document) == ["a12"]
 
 
-@pytest.mark.ycollab(log_commit_delay=0.01)
+@pytest.mark.ycollab(timeline_step=0, log_commit_delay=0.01)
 async def test_timeline_errors(collab: Collab) -> None:
     collab.write_notebook("nb.ipynb", ["a"])
     collab.write_notebook("closed.ipynb", ["b"])
@@ -143,7 +138,7 @@ async def test_timeline_errors(collab: Collab) -> None:
     assert fork in collab.rooms  # refused requests freed nothing
 
 
-@pytest.mark.ycollab(log_commit_delay=0.01, cleanup_delay=0.05)
+@pytest.mark.ycollab(timeline_step=0, log_commit_delay=0.01, cleanup_delay=0.05)
 async def test_opening_and_closing_the_timeline_100_times_leaks_nothing(collab: Collab) -> None:
     collab.write_notebook("nb.ipynb", ["a"])
     alice = await collab.open_notebook("nb.ipynb")
