@@ -60,6 +60,7 @@ class SessionHandler(_CollabHandler, APIHandler):
     @web.authenticated
     @authorized("read")  # type: ignore[untyped-decorator]
     async def put(self, path: str) -> None:
+        path = path.lstrip("/")  # the timeline asks for "/dir/file": the same file as "dir/file"
         try:
             kind = _parse_session_body(self.request.body)
             if not await self.collab.manager.files.exists(path):

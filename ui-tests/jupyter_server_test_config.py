@@ -34,6 +34,7 @@ c.YCollabApp.save_delay = 0.5
 c.YCollabApp.max_save_delay = 2.0
 c.YCollabApp.cleanup_delay = 10.0
 c.YCollabApp.poll_interval = 0.5
+c.YCollabApp.timeline_step = 0  # every logged commit is a version on the history slider
 
 c.YDocExtension.document_save_delay = 0.5
 c.YDocExtension.document_cleanup_delay = 10.0
