@@ -85,6 +85,7 @@ class TimelineHandler(_RestHandler):
     @web.authenticated
     @authorized
     async def get(self, path: str) -> None:
+        path = path.lstrip("/")  # the front end may send "/dir/file"
         manager = self.collab.manager
         try:
             file_format = self.required_argument("format")

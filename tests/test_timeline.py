@@ -123,6 +123,8 @@ async def test_timeline_errors(collab: Collab) -> None:
 
     not_open = await collab.request("GET", "timeline/closed.ipynb", "format=json&&type=notebook")
     assert not_open == (404, {"code": 404, "error": "Root room not found"})
+    leading_slash = await collab.request("GET", "timeline//nb.ipynb", "format=json&&type=notebook")
+    assert leading_slash[0] == 200  # the front end's way of naming nb.ipynb
     unknown = await collab.request("GET", "timeline/none.ipynb", "format=json&&type=notebook")
     assert unknown[0] == 404
     assert (await collab.request("GET", "timeline/nb.ipynb", "type=notebook"))[0] == 400
