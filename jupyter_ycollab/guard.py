@@ -47,16 +47,19 @@ class UpdateGuard:
         if self._kind.file_type == "notebook":
             cells = self._shadow.get("cells", type=Array)
             meta = self._shadow.get("meta", type=Map)
+        elif self._kind.file_format == "base64":
+            source = self._shadow.get("source", type=Map)
+        elif self._kind.file_format == "text":
+            self._shadow.get("source", type=Text)
+        # Observed only from now on: events for a whole document cost more than copying it.
+        self._shadow.apply_update(self._doc.get_update())
+        if self._kind.file_type == "notebook":
             self._subscriptions = [
                 (cells, cells.observe_deep(self._on_cells)),
                 (meta, meta.observe_deep(self._on_meta)),
             ]
         elif self._kind.file_format == "base64":
-            source = self._shadow.get("source", type=Map)
             self._subscriptions = [(source, source.observe(self._on_blob))]
-        elif self._kind.file_format == "text":
-            self._shadow.get("source", type=Text)
-        self._shadow.apply_update(self._doc.get_update())
 
     def check(self, update: bytes) -> None:
         """Raise ``InvalidUpdate`` if ``update`` must not reach the room's ``Doc``."""
