@@ -6,18 +6,24 @@ stepping through them with undo and redo, restore as ordinary edits, and nothing
 from __future__ import annotations
 
 import gc
+import json
 import weakref
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import nbformat
 import pytest
 from jupyter_ydoc import YNotebook
 from pycrdt import Doc
+from tornado.httpclient import AsyncHTTPClient
 
 from jupyter_ycollab.updatelog import parse_log
 
 from .client import CollabClient, wait_until
-from .harness import Collab, append, cell_sources, sources_on_disk
+from .harness import Collab, append, cell_sources, make_notebook, sources_on_disk
+from .process import JupyterProcess
+from .servers import ServerSeries, log_name, notebook_peer
 
 
 def logged_updates(collab: Collab, room_id: str) -> int:
@@ -166,3 +172,48 @@ async def test_opening_and_closing_the_timeline_100_times_leaks_nothing(collab: 
     gc.collect()
     assert [ref for ref in forks + docs if ref() is not None] == []
     assert cell_sources(alice.document) == ["a12"]
+
+
+async def test_the_versions_survive_a_restart(tmp_path: Path) -> None:
+    """The log is appended to across restarts, not rewritten: the timeline keeps its versions
+    (and their times), and the reconnecting client is accepted as the same lineage."""
+    series = ServerSeries(
+        tmp_path / "home", tmp_path / "root", {"timeline_step": 0, "log_commit_delay": 0.01}
+    )
+    nbformat.write(make_notebook(["a"]), series.root / "nb.ipynb")
+    try:
+        server = await series.start()
+        session = await server.put_session("nb.ipynb", "json", "notebook")
+        log_file = series.log_dir / log_name(session)
+        writer = notebook_peer(server, session)
+        await writer.sync()
+        for text in ("1", "2", "3"):
+            logged = len(parse_log(log_file.read_bytes()).updates)
+            append(writer.document.ycells[0]["source"], text)
+            await wait_until(
+                lambda logged=logged: len(parse_log(log_file.read_bytes()).updates) > logged,
+                10,
+                "the log commit",
+            )
+        before = await timeline_of(server, "nb.ipynb")
+        await writer.close()
+        await series.stop()
+
+        server = await series.start()
+        again = await server.put_session("nb.ipynb", "json", "notebook")
+        assert again["sessionId"] == session["sessionId"]
+        after = await timeline_of(server, "nb.ipynb")
+    finally:
+        series.kill_all()
+
+    assert len(before) == 4
+    assert after[: len(before)] == before  # and the save on shutdown may add none or one
+
+
+async def timeline_of(server: JupyterProcess, path: str) -> list[float]:
+    response = await AsyncHTTPClient().fetch(
+        f"{server.base_url}/api/collaboration/timeline/{path}?format=json&&type=notebook",
+        headers=server.headers,
+    )
+    timestamps: list[float] = json.loads(response.body)["timestamps"]
+    return timestamps
