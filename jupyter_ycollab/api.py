@@ -9,6 +9,10 @@ like any edit:
         notebook.ycells[0]["source"].insert(0, "# reviewed\n")
 
 A room that is not open is opened for the call and closed ``cleanup_delay`` later (saved first).
+
+It also sends Jupyter RAW messages (``02 varString(JSON)``, the frame of save replies) to the
+peers of a room, all of them or one: the JupyterLab front end ignores types it does not know,
+so a front-end plugin of the deployment's own can listen for them.
 """
 
 from __future__ import annotations
@@ -20,9 +24,13 @@ from typing import Any
 from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Doc
 
-from .errors import BadRequest
+from . import protocol
+from .content import DocumentKind
+from .errors import BadRequest, NotFound
 from .manager import RoomManager
+from .peer import Peer
 from .room import Room
+from .roomid import DocumentRoomId
 
 
 class Rooms(Mapping[str, Room]):
@@ -41,6 +49,46 @@ class Rooms(Mapping[str, Room]):
     async def open(self, room_id: str) -> Room:
         """The room, loading its document if it is not open yet."""
         return await self._manager.open(room_id)
+
+    async def room_id_for(
+        self, path: str, file_format: str = "json", file_type: str = "notebook"
+    ) -> str:
+        """The id of the document room of the file at ``path`` (indexing the file if needed),
+        the id the front end would ask for; raises ``NotFound`` when there is no such file."""
+        kind = DocumentKind.parse(file_format, file_type)
+        files = self._manager.files
+        if not await files.exists(path):
+            raise NotFound(f"file {path!r} does not exist")
+        file_id = files.ids.get_id(path) or files.ids.index(path)
+        if file_id is None:
+            raise NotFound(f"file {path!r} cannot be indexed")
+        return str(DocumentRoomId(kind, file_id))
+
+    def send(
+        self,
+        room_id: str,
+        message: dict[str, Any],
+        *,
+        to: Peer | None = None,
+        exclude: Peer | None = None,
+    ) -> int:
+        """Send ``message`` as a RAW JSON frame to every peer of an open room (but ``exclude``),
+        or only to ``to``; return how many peers it was queued for.
+
+        A room that is not open, or a ``to`` that is no longer in it, gets nothing (0): a peer
+        may leave at any moment, and a room is not opened only to be told something.
+        """
+        room = self._manager.rooms.get(room_id)
+        if room is None:
+            return 0
+        frame = protocol.encode_raw(message)
+        peers = [to] if to is not None else list(room.peers)
+        sent = 0
+        for peer in peers:
+            if peer is not exclude and peer in room.peers and not peer.closed:
+                peer.send(frame)
+                sent += 1
+        return sent
 
     async def apply_update(self, room_id: str, update: bytes) -> None:
         """Apply a Yjs update to the room's document, as server-side code (no peer is its author,

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Float, Int, TraitError, Unicode, validate
+from traitlets import Bool, Float, Int, TraitError, Type, Unicode, validate
 
 from .api import Rooms
 from .compat import YDocCompat
@@ -15,6 +15,7 @@ from .events import Events
 from .files import FileIds, Files
 from .forkhandlers import ForkHandler, TimelineHandler, UndoRedoHandler
 from .handlers import RoomHandler, SessionHandler
+from .hooks import CollabHooks, HookCalls, check_hooks_class
 from .manager import RoomManager
 from .settings import Settings
 
@@ -123,6 +124,24 @@ class YCollabApp(ExtensionApp):
         help="Tell the front end that kernels' outputs are written into documents by the server.",
     )
 
+    hooks_class = Type(
+        default_value=CollabHooks,
+        klass=CollabHooks,
+        config=True,
+        help="Subclass of jupyter_ycollab.hooks.CollabHooks (or its import path) with the "
+        "deployment's hooks: how rooms are named, connect-time checks, document initialisers, "
+        "join and leave notifications. See the README, 'Extending jupyter_ycollab'.",
+    )
+
+    @validate("hooks_class")
+    def _valid_hooks_class(self, proposal: dict[str, Any]) -> type[CollabHooks]:
+        try:
+            check_hooks_class(proposal["value"])
+        except TypeError as error:
+            raise TraitError(f"hooks_class: {error}") from error
+        cls: type[CollabHooks] = proposal["value"]
+        return cls
+
     @validate("save_delay", "cleanup_delay", "poll_interval", "timeline_step")
     def _non_negative(self, proposal: dict[str, Any]) -> float:
         if proposal["value"] < 0:
@@ -148,6 +167,8 @@ class YCollabApp(ExtensionApp):
         return int(proposal["value"])
 
     manager: RoomManager
+    hooks: CollabHooks
+    hook_calls: HookCalls
 
     @property
     def rooms(self) -> Rooms:
@@ -164,7 +185,9 @@ class YCollabApp(ExtensionApp):
             self.serverapp.contents_manager, _LazyFileIds(self.serverapp.web_app.settings)
         )
         events = Events(self.serverapp.event_logger, self.log)
-        self.manager = RoomManager(self._core_settings(), files, events)
+        self.hooks = self.hooks_class(self)  # before the manager: it calls them
+        self.hook_calls = HookCalls(self.hooks)
+        self.manager = RoomManager(self._core_settings(), files, events, self.hook_calls)
         self.settings["jupyter_server_ydoc"] = YDocCompat(self.manager)
 
     def _core_settings(self) -> Settings:

@@ -73,6 +73,55 @@ class UnknownSession(CollabError):
         )
 
 
+class Refused(CollabError):
+    """A deployment's connect-time check (``CollabHooks.check_connection``) turned a peer away.
+
+    With no ``close_code`` the connection closes with 1003 and a JSON reason the front end shows
+    in a dialog (title "Document error", body: this message) before it stops trying: the right
+    answer to "not allowed" and to "over your quota", which retrying cannot fix by itself. A
+    hook that wants the front end to come back later passes ``close_code=TRY_AGAIN_LATER``
+    (1013: it reconnects with back-off until it is let in); any other standard code or one of
+    4000-4999 is sent as is (4400/4404/4500 make the front end give up with its own message,
+    the rest make it reconnect with back-off).
+    """
+
+    TRY_AGAIN_LATER = 1013
+    #: Codes a server may send (RFC 6455 section 7.4, IANA registry) besides 4000-4999.
+    STANDARD_CODES = frozenset({1000, 1001, 1002, 1003, 1007, 1008, 1009, 1011, 1012, 1013, 1014})
+
+    def __init__(self, message: str, close_code: int | None = None) -> None:
+        if close_code is not None and not (
+            close_code in self.STANDARD_CODES or 4000 <= close_code <= 4999
+        ):
+            raise ValueError(f"{close_code} is not a close code a server may send")
+        super().__init__(message)
+        self.close_code = close_code
+
+    def close_reason(self) -> str:
+        if self.close_code is not None:
+            return super().close_reason()
+        return _dialog_reason(str(self))
+
+
+def _dialog_reason(message: str) -> str:
+    """The JSON close reason the front end turns into a dialog, cut to fit the 123 bytes a close
+    frame allows (a longer one fails the connection instead of closing it)."""
+
+    def encode(text: str) -> str:
+        fields = {"reason": "initialization_error", "reloadable": False, "errorReason": text}
+        return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+
+    text = message[:123]
+    while len(encode(text).encode()) > 123:
+        text = text[:-1]
+    return encode(text)
+
+
+class HookFailed(CollabError):
+    """A deployment hook raised something other than a ``CollabError`` (a bug in the hook): its
+    one connection, or the opening of its one room, fails with the server-error code."""
+
+
 class Outcome(NamedTuple):
     """How an error surfaces: HTTP status before the upgrade, close code after it."""
 
@@ -95,6 +144,8 @@ OUTCOMES: dict[type[CollabError], Outcome] = {
     RoomFull: Outcome(503, 1013),
     TooManyRooms: Outcome(503, 1013),
     UnknownSession: Outcome(409, 1003),
+    Refused: Outcome(403, 1003),  # or the close code the hook chose
+    HookFailed: Outcome(500, 4500),
 }
 
 
@@ -102,5 +153,10 @@ def outcome_of(error: CollabError) -> Outcome:
     """Look an error up in the table, walking its class hierarchy."""
     for cls in type(error).__mro__:
         if cls in OUTCOMES:
-            return OUTCOMES[cls]
-    return Outcome(500, 4500)
+            outcome = OUTCOMES[cls]
+            break
+    else:
+        outcome = Outcome(500, 4500)
+    if isinstance(error, Refused) and error.close_code is not None:
+        return outcome._replace(close_code=error.close_code)
+    return outcome

@@ -98,10 +98,15 @@ def _parse_session_body(body: bytes) -> DocumentKind:
 
 
 class RoomHandler(WebSocketMixin, WebSocketHandler, _CollabHandler):
-    """``/api/collaboration/room/{room_id}``: one peer of one room."""
+    """``/api/collaboration/room/{room_id}``: one peer of one room.
+
+    The deployment's hooks (hooks.py) name the room from the request, may refuse the connection
+    before the room is opened, and hear of the peer's join and leave.
+    """
 
     peer: Peer | None = None
     room: Room | None = None
+    room_id = ""  # the room this request joins, as the room_id hook named it
     readonly = True
 
     @property
@@ -109,11 +114,12 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, _CollabHandler):
         return self.collab.manager.settings.max_message_size
 
     @ws_authenticated
-    async def get(self, room_id: str) -> None:
+    async def get(self, requested: str) -> None:
         if not await self.may("read"):
             raise web.HTTPError(403)
         self.readonly = not await self.may("write")
         try:
+            room_id = await self.collab.hook_calls.name_room(self, requested)
             # Rooms the REST routes registered (forks, timelines) have no file behind their id.
             parsed = None if room_id in self.collab.manager.rooms else parse_room_id(room_id)
             if parsed is not None:
@@ -121,15 +127,19 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, _CollabHandler):
             self._check_capacity(room_id)
         except CollabError as error:
             raise web.HTTPError(outcome_of(error).http_status, str(error)) from error
-        await super().get(room_id)
+        self.room_id = room_id
+        await super().get(requested)
 
-    async def open(self, room_id: str) -> None:
+    async def open(self, requested: str) -> None:
         super().open()
         manager = self.collab.manager
         try:
-            room = await manager.open(room_id)
+            await self.collab.hook_calls.check_connection(self, self.room_id)
+            if self.ws_connection is None:  # gone while it was checked: open nothing for it
+                return
+            room = await manager.open(self.room_id)
             self._check_session(room)
-            self._check_capacity(room_id)  # again: peers may have joined while it loaded
+            self._check_capacity(self.room_id)  # again: peers may have joined while it loaded
         except CollabError as error:
             self._close_with(error)
             return
@@ -143,7 +153,11 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, _CollabHandler):
             max_buffer=manager.settings.max_peer_buffer,
         )
         manager.join(room, self.peer)
-        manager.events.awareness(room_id, self.peer.username, "join")
+        manager.events.awareness(self.room_id, self.peer.username, "join")
+        try:
+            self.collab.hook_calls.joined(room, self.peer)
+        except CollabError as error:
+            self._close_with(error)
 
     def _check_capacity(self, room_id: str) -> None:
         """Refuse a peer the room or the server has no place for, before it is allocated.
@@ -197,6 +211,7 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, _CollabHandler):
         peer.closed = True
         self.collab.manager.leave(room, peer)
         self.collab.manager.events.awareness(room.room_id, peer.username, "leave")
+        self.collab.hook_calls.left(room, peer)
 
     def _close_with(self, error: CollabError) -> None:
         # A stale session is routine (a tab left open across a history reset) and clients may

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 from pycrdt import Doc
 
@@ -28,11 +28,36 @@ log = logging.getLogger(__name__)
 GOING_AWAY = 1001
 
 
+class RoomHooks(Protocol):
+    """What the manager tells the deployment's hooks (hooks.HookCalls) about a room's life."""
+
+    async def initialise(self, room: Room) -> None:
+        """A room was loaded; nobody has it until this returns (raise to fail the opening)."""
+
+    def release(self, room: Room) -> None:
+        """A room that was initialised is closed."""
+
+
+class _NoHooks:
+    async def initialise(self, room: Room) -> None:
+        return None
+
+    def release(self, room: Room) -> None:
+        return None
+
+
 class RoomManager:
-    def __init__(self, settings: Settings, files: Files, events: Events) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        files: Files,
+        events: Events,
+        hooks: RoomHooks | None = None,
+    ) -> None:
         self.settings = settings
         self.files = files
         self.events = events
+        self._hooks: RoomHooks = hooks or _NoHooks()
         self.rooms: dict[str, Room] = {}
         self.forks: dict[str, Fork] = {}  # their rooms are in ``rooms`` too
         self._opening: dict[str, asyncio.Task[Room]] = {}
@@ -49,6 +74,8 @@ class RoomManager:
         if room is not None:
             return room
         task = self._opening.get(room_id)
+        if task is not None and task is asyncio.current_task():
+            raise RuntimeError(f"{room_id} is being initialised: change the document passed in")
         if task is None:
             self.check_room_limit(room_id)
             task = asyncio.create_task(self._create(room_id), name=f"open {room_id}")
@@ -85,6 +112,12 @@ class RoomManager:
         )
         await document.load()
         room = Room(room_id, doc, document, session_id=document.session_id, settings=self.settings)
+        try:
+            await self._hooks.initialise(room)
+        except BaseException:
+            room.close()
+            await document.close()
+            raise
         self.rooms[room_id] = room
         self._warn_if_open_twice(room)
         self._schedule_eviction(room)  # until a peer joins
@@ -198,6 +231,7 @@ class RoomManager:
             self.remove_fork(fork.fork_id)
         del self.rooms[room.room_id]
         room.close()
+        self._hooks.release(room)
         await document.close()
         self.events.session("INFO", room.room_id, document.path, "clean")
 
@@ -246,4 +280,5 @@ class RoomManager:
             self.remove_fork(fork_id)
         for room in self.rooms.values():
             room.close()
+            self._hooks.release(room)
         log.info("Saved and closed %d collaborative rooms", len(documents))
