@@ -19,7 +19,7 @@ from tornado.httpclient import HTTPClientError
 from traitlets import TraitError
 
 from jupyter_ycollab.app import YCollabApp
-from jupyter_ycollab.errors import HookFailed, Refused
+from jupyter_ycollab.errors import HookFailed, NotFound, Refused
 from jupyter_ycollab.handlers import RoomHandler
 from jupyter_ycollab.hooks import CollabHooks
 from jupyter_ycollab.peer import Peer
@@ -132,6 +132,18 @@ async def test_a_quota_refuses_with_a_dialog_and_allocates_nothing(collab: Colla
     await clients[0].close()
     await late.reconnect()
     assert len(collab.rooms[room_id].peers) == 2
+
+
+@TEAM
+async def test_an_alias_of_a_missing_file_is_404_not_a_failure(collab: Collab) -> None:
+    client = collab.client(YUnicode(Doc()), collab.room_url("alias:standup"))
+    assert await refusal(client) == ("http", 404)  # room_id_for's NotFound: an answer, not a bug
+    assert not collab.rooms
+    with pytest.raises(NotFound):
+        await collab.extension.rooms.room_id_for("notes/standup.md", "text", "file")
+    collab.write_bytes("notes/standup.md", b"")
+    room_id = await collab.extension.rooms.room_id_for("notes/standup.md", "text", "file")
+    assert room_id.startswith("text:file:") and room_id not in collab.rooms
 
 
 # -- check_connection --------------------------------------------------------------------------
