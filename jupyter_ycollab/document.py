@@ -18,12 +18,13 @@ from typing import Any
 from pycrdt import Doc
 from tornado.web import HTTPError
 
-from .content import DocumentKind, build_base, digest_of, read_content, split_newlines
+from .content import DocumentKind, build_base, digest_of, split_newlines
 from .errors import CollabError, NotFound
 from .events import Events
 from .files import Files, FileState
 from .history import History
 from .merge import three_way_merge
+from .render import content_of
 from .savepolicy import SavePolicy
 from .settings import Settings
 from .updatelog import LogContents
@@ -93,6 +94,7 @@ class Document:
         else:
             await self._resume(recovered)
         await self.history.open(self.doc)
+        await self._files.prepare(len(self.history.base_update))
         self._write_state(path=self.path, hash=self._file_state().hash)
         self.shared.observe(self._on_change)
         self._worker = asyncio.create_task(self._run(), name=f"document {self.room_id}")
@@ -138,7 +140,10 @@ class Document:
         if interrupted is not None:
             file_base = await asyncio.to_thread(build_base, self.kind, content)
             ours, theirs = await asyncio.to_thread(
-                lambda: [digest_of(self._content_of(update)) for update in (interrupted, file_base)]
+                lambda: [
+                    digest_of(content_of(self.kind, update, self._newline))
+                    for update in (interrupted, file_base)
+                ]
             )
             if ours == theirs:  # the save had written the file: nothing to merge
                 self.history.take_base(interrupted, self._file.hash)
@@ -227,37 +232,28 @@ class Document:
         return status
 
     async def _write(self) -> str:
-        # The snapshot is taken on the loop (fast, in Rust); rendering it is done in a thread.
+        # The snapshot is taken on the loop (fast, in Rust); rendering it is done off the loop.
         snapshot, mark = self.doc.get_update(), self.history.mark()
         base = self.history.base_update if self._saved_digest is None else None
-        content, digest, base_digest = await asyncio.to_thread(self._render, snapshot, base)
-        if base_digest is not None:  # rendered lazily: most rooms are never saved
-            self._saved_digest = base_digest
-        if digest == self._saved_digest:
+        job = self._files.render_job(
+            self.kind, snapshot, newline=self._newline, base=base, saved_digest=self._saved_digest
+        )
+        rendered = await self._files.render(job)
+        self._saved_digest = rendered.base_digest  # rendered lazily: most rooms are never saved
+        if rendered.unchanged:
             self._write_state(dirty=False)
             return "skipped"
         self.path = self._files.path_of(self.file_id)
         if self._gone and not await self._files.exists(self.path):
             raise NotFound(f"{self.path} was deleted: not recreating it")
         await self.history.saving(mark)
-        self._file = await self._files.write(self.path, self.kind, content)
-        self._saved_digest = digest
+        self._file = await self._files.write_rendered(self.path, self.kind, rendered)
+        self._saved_digest = rendered.digest
         self.history.file_path = self.path
         self.history.saved(snapshot, mark, self._file.hash)
         self._write_state(path=self.path, dirty=False, hash=self._file.hash)
         self._events.session("INFO", self.room_id, self.path, "save")
         return "success"
-
-    def _render(self, snapshot: bytes, base: bytes | None) -> tuple[Any, str, str | None]:
-        """``snapshot``'s file content and digest, and ``base``'s digest; runs in a thread."""
-        content = self._content_of(snapshot)
-        base_digest = None if base is None else digest_of(self._content_of(base))
-        return content, digest_of(content), base_digest
-
-    def _content_of(self, update: bytes) -> Any:
-        doc: Doc[Any] = Doc()
-        doc.apply_update(update)
-        return read_content(self.kind, doc, self._newline)
 
     def _failed(self, ticket: float | None, error: Exception) -> None:
         self._failures += 1

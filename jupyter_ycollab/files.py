@@ -6,6 +6,8 @@ jupytext) keep working; rooms are keyed by file id, so a rename through Jupyter 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +18,15 @@ from tornado.web import HTTPError
 
 from .content import DocumentKind
 from .errors import LoadFailed, NotFound
+from .localsave import save_rendered, signing_of, writes_directly
+from .render import Rendered, RenderJob, render
+from .renderworker import RenderProcess
+
+log = logging.getLogger(__name__)
+
+#: Snapshots from this size on are rendered in the render process, not in a thread (whose calls
+#: into Rust and C hold the GIL, and so the event loop, for tens of milliseconds at this size).
+RENDER_PROCESS_MIN_BYTES = 1 << 20
 
 
 class FileIds(Protocol):
@@ -41,6 +52,8 @@ class Files:
         self.ids = file_ids
         # Local files are stat-ed directly (a syscall, not a contents model per room per poll).
         self._os_path: Callable[[str], str] | None = getattr(contents_manager, "_get_os_path", None)
+        self._renderer = RenderProcess()
+        self.render_process_min_bytes = RENDER_PROCESS_MIN_BYTES
 
     def path_of(self, file_id: str) -> str:
         path = self.ids.get_path(file_id)
@@ -60,10 +73,47 @@ class Files:
             return FileState(stamp)
         return FileState(stamp, (await self._get(path, kind, content=False)).get("hash"))
 
+    def render_job(self, kind: DocumentKind, snapshot: bytes, **fields: Any) -> RenderJob:
+        """What rendering ``snapshot`` for a save takes: the file's bytes when the file is local
+        (and the contents manager a stock one), else a contents model."""
+        if not writes_directly(self.contents):
+            return RenderJob(kind, snapshot, **fields)
+        signing = signing_of(self.contents) if kind.file_type == "notebook" else None
+        algorithm = str(self.contents.hash_algorithm)
+        return RenderJob(
+            kind, snapshot, **fields, to_bytes=True, signing=signing, hash_algorithm=algorithm
+        )
+
+    async def render(self, job: RenderJob) -> Rendered:
+        """``render(job)`` off the event loop: in the render process when the job is big."""
+        if len(job.snapshot) >= self.render_process_min_bytes:
+            try:
+                return await self._renderer.render(job)
+            except OSError as error:
+                log.warning("Rendering in a thread instead: %s", error)
+        return await asyncio.to_thread(render, job)
+
+    async def prepare(self, size: int) -> None:
+        """A document of ``size`` bytes was opened: start the render process now if its saves
+        will need it (it takes about a second to import what it needs)."""
+        if size >= self.render_process_min_bytes:
+            await self._renderer.start()
+
     async def write(self, path: str, kind: DocumentKind, content: Any) -> FileState:
         model = {"type": _cm_type(kind), "format": kind.file_format, "content": content}
         await ensure_async(self.contents.save(model, path))
         return await self.stat(path, kind, with_hash=True)
+
+    async def write_rendered(self, path: str, kind: DocumentKind, rendered: Rendered) -> FileState:
+        """Save what ``render`` made: its bytes directly, or its content through ``save``."""
+        if rendered.data is None:
+            return await self.write(path, kind, rendered.content)
+        notebook = kind.file_type == "notebook"
+        await save_rendered(self.contents, path, rendered, notebook=notebook)
+        return FileState(await self._stamp(path, kind), rendered.file_hash)
+
+    async def close(self) -> None:
+        await self._renderer.close()
 
     async def _stamp(self, path: str, kind: DocumentKind) -> tuple[Any, ...]:
         if self._os_path is not None:

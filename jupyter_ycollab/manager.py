@@ -281,4 +281,5 @@ class RoomManager:
         for room in self.rooms.values():
             room.close()
             self._hooks.release(room)
+        await self.files.close()  # the render process, once no document saves any more
         log.info("Saved and closed %d collaborative rooms", len(documents))

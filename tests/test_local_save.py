@@ -1,0 +1,118 @@
+"""Saves to local files written directly (localsave.py) keep what the contents manager's own
+``save`` does: signatures, the first checkpoint, hooks, nbformat's bytes; a pre-save hook gets
+the contents manager's path; big documents render in the render process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from pycrdt import Text
+
+from .harness import Collab, append, cell_sources, make_notebook
+
+HTML = {"output_type": "display_data", "data": {"text/html": "<b>hi</b>"}, "metadata": {}}
+
+
+def _signed_notebook(collab: Collab, name: str) -> Path:
+    """A notebook with an HTML output, signed as trusted (as if run on this machine)."""
+    notebook = make_notebook(["x = 1"])
+    notebook.cells[0].outputs = [nbformat.from_dict(HTML)]
+    collab.serverapp.contents_manager.notary.sign(notebook)
+    path = collab.root / name
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120)
+async def test_a_trusted_notebook_stays_signed_and_gets_its_checkpoint(collab: Collab) -> None:
+    path = _signed_notebook(collab, "signed.ipynb")
+    cm = collab.serverapp.contents_manager
+    saved: list[str] = []
+    cm.register_post_save_hook(lambda os_path, model, contents_manager: saved.append(os_path))
+    client = await collab.open_notebook("signed.ipynb")
+    append(client.document.ycells[0]["source"], "2")
+
+    assert (await client.save(1))["status"] == "success"
+
+    on_disk = nbformat.read(path, as_version=4)
+    assert cell_sources(on_disk) == ["x = 12"]
+    assert cm.notary.check_signature(on_disk), "the saved notebook is no longer trusted"
+    assert path.read_text() == nbformat.writes(on_disk) + "\n"  # nbformat's bytes exactly
+    assert "trusted" not in on_disk.cells[0].metadata
+    assert await cm.checkpoints.list_checkpoints("signed.ipynb")
+    assert saved == [str(path)]
+
+
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120)
+async def test_an_untrusted_notebook_is_saved_unsigned(collab: Collab) -> None:
+    notebook = make_notebook(["x = 1"])
+    notebook.cells[0].outputs = [nbformat.from_dict(HTML)]
+    path = collab.root / "untrusted.ipynb"
+    nbformat.write(notebook, path)
+    client = await collab.open_notebook("untrusted.ipynb")
+    append(client.document.ycells[0]["source"], "2")
+
+    assert (await client.save(1))["status"] == "success"
+
+    on_disk = nbformat.read(path, as_version=4)
+    assert cell_sources(on_disk) == ["x = 12"]
+    assert not collab.serverapp.contents_manager.notary.check_signature(on_disk)
+
+
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120)
+async def test_a_pre_save_hook_gets_the_model_and_may_change_it(collab: Collab) -> None:
+    path = collab.write_notebook("hooked.ipynb", ["a"])
+
+    def stamp(model: dict[str, Any], path: str, contents_manager: Any) -> None:
+        model["content"]["metadata"]["stamped"] = path
+
+    collab.serverapp.contents_manager.register_pre_save_hook(stamp)
+    client = await collab.open_notebook("hooked.ipynb")
+    append(client.document.ycells[0]["source"], "b")
+
+    assert (await client.save(1))["status"] == "success"
+
+    on_disk = nbformat.read(path, as_version=4)
+    assert cell_sources(on_disk) == ["ab"]
+    assert on_disk.metadata["stamped"] == "hooked.ipynb"
+
+
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120)
+async def test_big_documents_render_in_the_render_process(collab: Collab) -> None:
+    files = collab.extension.manager.files
+    files.render_process_min_bytes = 0  # every document counts as big
+    path = collab.write_notebook("big.ipynb", ["a", "b"])
+    text = collab.write_bytes("big.txt", b"one\r\ntwo\r\n")
+    client = await collab.open_notebook("big.ipynb")
+    append(client.document.ycells[1]["source"], "c")
+    editor = await collab.open_text("big.txt")
+    editor.ydoc.get("source", type=Text).insert(0, "zero\n")
+
+    assert (await client.save(1))["status"] == "success"
+    assert (await editor.save(2))["status"] == "success"
+
+    assert cell_sources(nbformat.read(path, as_version=4)) == ["a", "bc"]
+    assert text.read_bytes() == b"zero\r\none\r\ntwo\r\n"
+    assert files._renderer._child is not None, "rendered in a thread, not in the process"
+
+
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120)
+async def test_a_failing_render_process_falls_back_to_a_thread(
+    collab: Collab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = collab.extension.manager.files
+    files.render_process_min_bytes = 0
+
+    async def broken(job: Any) -> Any:
+        raise OSError("the render process stopped: killed")
+
+    monkeypatch.setattr(files._renderer, "render", broken)
+    path = collab.write_notebook("fallback.ipynb", ["a"])
+    client = await collab.open_notebook("fallback.ipynb")
+    append(client.document.ycells[0]["source"], "b")
+
+    assert (await client.save(1))["status"] == "success"
+    assert cell_sources(nbformat.read(path, as_version=4)) == ["ab"]

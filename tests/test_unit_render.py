@@ -1,0 +1,137 @@
+"""Rendering saves (render.py): the bytes written directly are nbformat's, byte for byte, and
+the signature is the one the contents manager's ``check_and_sign`` would store (pure)."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from typing import Any
+
+import nbformat
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from nbformat.sign import NotebookNotary
+
+from jupyter_ycollab.content import DocumentKind, build_base, digest_of
+from jupyter_ycollab.render import RenderJob, Signing, notebook_bytes, render
+
+NOTEBOOK = DocumentKind.parse("json", "notebook")
+TEXT = DocumentKind.parse("text", "file")
+BLOB = DocumentKind.parse("base64", "file")
+SIGNING = Signing(b"a secret", "sha256")
+
+
+def _rich_notebook(minor: int = 5) -> dict[str, Any]:
+    cells: list[dict[str, Any]] = [
+        {
+            "cell_type": "code",
+            "id": "c1",
+            "source": "print('é')\nx = 1\n",
+            "metadata": {"trusted": True, "tags": ["a"]},
+            "execution_count": 1,
+            "outputs": [
+                {"output_type": "stream", "name": "stdout", "text": "é\nline two\n"},
+                {
+                    "output_type": "display_data",
+                    "data": {"text/html": "<b>x</b>\n<i>y</i>", "image/png": "iVBOR\nw0K"},
+                    "metadata": {},
+                },
+                {
+                    "output_type": "execute_result",
+                    "execution_count": 1,
+                    "data": {"application/json": {"a": [1, 2.5, None]}, "text/plain": "1"},
+                    "metadata": {"isolated": True},
+                },
+                {"output_type": "error", "ename": "E", "evalue": "v", "traceback": ["t\n1"]},
+            ],
+        },
+        {
+            "cell_type": "markdown",
+            "id": "m1",
+            "source": "# Title\n\n![a](attachment:a.png)",
+            "metadata": {},
+            "attachments": {"a.png": {"image/png": "iVBOR\nw0K"}},
+        },
+        {"cell_type": "raw", "id": "r1", "source": "", "metadata": {"format": "text/plain"}},
+    ]
+    if minor < 5:
+        for cell in cells:
+            del cell["id"]
+    metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3"}, "zé": 1}
+    return {"nbformat": 4, "nbformat_minor": minor, "metadata": metadata, "cells": cells}
+
+
+def _nbformat_bytes(content: dict[str, Any]) -> tuple[bytes, str | None]:
+    """What the contents manager's ``save`` writes and signs, with nbformat's own functions."""
+    nb = nbformat.from_dict(copy.deepcopy(content))
+    notary = NotebookNotary(secret=SIGNING.secret, algorithm=SIGNING.algorithm)
+    signature = notary.compute_signature(nb) if notary.check_cells(nb) else None
+    text = nbformat.writes(nb, version=nbformat.NO_CONVERT)
+    return (text if text.endswith("\n") else text + "\n").encode(), signature
+
+
+@pytest.mark.parametrize("minor", [4, 5])
+def test_notebook_bytes_and_signature_are_nbformats(minor: int) -> None:
+    content = _rich_notebook(minor)
+    assert notebook_bytes(copy.deepcopy(content), SIGNING)[:2] == _nbformat_bytes(content)
+
+
+def test_an_untrusted_notebook_is_written_unsigned() -> None:
+    content = _rich_notebook()
+    del content["cells"][0]["metadata"]["trusted"]  # an HTML output nobody trusted
+    data, signature, trusted = notebook_bytes(copy.deepcopy(content), SIGNING)
+    assert (trusted, signature) == (False, None)
+    assert data == _nbformat_bytes(content)[0]
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(sources=st.lists(_TEXT, max_size=4), outputs=st.lists(_TEXT, max_size=3))
+def test_any_sources_and_outputs_give_nbformats_bytes(
+    sources: list[str], outputs: list[str]
+) -> None:
+    content = _rich_notebook()
+    for index, source in enumerate(sources):
+        cell = {"cell_type": "markdown", "id": f"h{index}", "source": source, "metadata": {}}
+        content["cells"].append(cell)
+    for text in outputs:
+        output = {"output_type": "stream", "name": "stderr", "text": text}
+        content["cells"][0]["outputs"].append(output)
+    assert notebook_bytes(copy.deepcopy(content), SIGNING)[:2] == _nbformat_bytes(content)
+
+
+def test_render_skips_the_bytes_of_an_unchanged_document() -> None:
+    base = build_base(NOTEBOOK, _rich_notebook())
+    rendered = render(RenderJob(NOTEBOOK, base, base=base, to_bytes=True, signing=SIGNING))
+    assert rendered.unchanged and rendered.data is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "content", "data"),
+    [(TEXT, "a\nb\n", b"a\r\nb\r\n"), (BLOB, "AAEC", b"\x00\x01\x02")],
+)
+def test_render_gives_text_and_binary_files_bytes_and_hash(
+    kind: DocumentKind, content: str, data: bytes
+) -> None:
+    newline = "\r\n" if kind is TEXT else "\n"
+    rendered = render(RenderJob(kind, build_base(kind, content), newline, to_bytes=True))
+    assert rendered.data == data
+    assert rendered.file_hash == hashlib.sha256(data).hexdigest()
+    assert rendered.digest == digest_of(content.replace("\n", newline))
+
+
+def test_render_for_the_contents_manager_gives_the_content() -> None:
+    content = _rich_notebook()
+    rendered = render(RenderJob(NOTEBOOK, build_base(NOTEBOOK, content)))
+    assert rendered.data is None
+    assert rendered.digest == digest_of(content)
+
+
+def test_a_notebook_nbformat_cannot_write_is_left_to_the_contents_manager() -> None:
+    content = _rich_notebook()
+    del content["cells"][0]["cell_type"]  # possible only with validate_updates off
+    rendered = render(RenderJob(NOTEBOOK, build_base(NOTEBOOK, content), to_bytes=True))
+    assert rendered.data is None and rendered.content["cells"][0]["id"] == "c1"
