@@ -1,0 +1,47 @@
+"""Events on the server's bus (PROTOCOL.md section 6), as the front end and other extensions get
+them: a document's life (load, save, clean) and its peers coming and going. Fork events are
+checked in test_forks.py, warnings in test_outside_changes.py and test_file_fate.py."""
+
+from __future__ import annotations
+
+import pytest
+from jupyter_server.serverapp import ServerApp
+
+from .client import wait_until
+from .harness import Collab, append
+from .servers import SessionEvents
+
+SESSION = "https://schema.jupyter.org/jupyter_collaboration/session/v1"
+AWARENESS = "https://schema.jupyter.org/jupyter_collaboration/awareness/v1"
+
+
+def listen(serverapp: ServerApp, schema_id: str) -> SessionEvents:
+    recorder = SessionEvents()
+    serverapp.event_logger.add_listener(schema_id=schema_id, listener=recorder)
+    return recorder
+
+
+@pytest.mark.ycollab(cleanup_delay=0.2)
+async def test_a_documents_life_and_its_peers_are_told_on_the_event_bus(
+    collab: Collab, jp_serverapp: ServerApp
+) -> None:
+    session_events = listen(jp_serverapp, SESSION)
+    awareness_events = listen(jp_serverapp, AWARENESS)
+    collab.write_notebook("nb.ipynb", ["a"])
+
+    alice = await collab.open_notebook("nb.ipynb")
+    (room_id,) = collab.document_rooms
+    append(alice.document.ycells[0]["source"], "b")
+    await wait_until(lambda: session_events.has("INFO", "save"), 10, "the save event")
+    await alice.close()
+    await wait_until(lambda: session_events.has("INFO", "clean"), 10, "the clean event")
+
+    expected = {"level": "INFO", "room": room_id, "path": "nb.ipynb"}
+    assert [event["action"] for event in session_events.events] == ["load", "save", "clean"]
+    assert all(expected.items() <= event.items() for event in session_events.events)
+    await wait_until(lambda: len(awareness_events.events) == 2, 5, "join and leave")
+    assert [(event["roomid"], event["action"]) for event in awareness_events.events] == [
+        (room_id, "join"),
+        (room_id, "leave"),
+    ]
+    assert awareness_events.events[0]["username"] == awareness_events.events[1]["username"] != ""
