@@ -132,6 +132,9 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, _CollabHandler):
 
     async def open(self, requested: str) -> None:
         super().open()
+        # Frames are small and latency is the point: without this, Nagle's algorithm holds an
+        # update back until the peer's delayed ACK (40 ms) whenever one is still unacknowledged.
+        self.set_nodelay(True)
         manager = self.collab.manager
         try:
             await self.collab.hook_calls.check_connection(self, self.room_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import pytest
@@ -155,3 +156,14 @@ async def test_an_update_sent_before_the_room_is_loaded_is_applied_once_it_is(
     final = client.document.get()
     assert await collab.server_text("early.txt") == final
     await wait_until(lambda: path.read_bytes() == final.encode(), 10, "the saved edit")
+
+
+async def test_peers_sockets_send_without_waiting_for_acks(collab: Collab) -> None:
+    """TCP_NODELAY: otherwise Nagle's algorithm holds an update back for up to 40 ms (the
+    receiver's delayed ACK) whenever an earlier frame is still unacknowledged."""
+    collab.write_notebook("nb.ipynb", ["x"])
+    await collab.open_notebook("nb.ipynb")
+    (room_id,) = collab.document_rooms
+    (peer,) = collab.rooms[room_id].peers
+    stream = peer.connection.ws_connection.stream
+    assert stream.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)

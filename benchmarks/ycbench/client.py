@@ -123,6 +123,11 @@ class CollabClient:
         # Tornado's client has no pong callback argument: the instance hook is its documented
         # override point for subclasses, set here to time ping round trips.
         self._conn.on_pong = self._on_pong  # type: ignore[method-assign]
+        # As browsers do (Chromium sets TCP_NODELAY on every socket): without it the client's
+        # Nagle algorithm holds its first edit back until the server's delayed ACK, 40 ms.
+        protocol = self._conn.protocol
+        assert protocol is not None and protocol.stream is not None, "just connected"
+        protocol.stream.set_nodelay(True)
         self._reader = asyncio.create_task(self._read_loop())
         await asyncio.wait_for(self.loaded.wait(), timeout)
 
