@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _ASYNC_HOOKS = ("room_id", "check_connection", "initialise_document")
-_SYNC_HOOKS = ("on_join", "on_leave")
+_SYNC_HOOKS = ("on_join", "on_leave", "on_close")
 
 
 class CollabHooks:
@@ -87,6 +87,10 @@ class CollabHooks:
 
     def on_leave(self, room: Room, peer: Peer) -> None:
         """A peer left ``room`` (it is no longer in ``room.peers``); called once per join."""
+
+    def on_close(self, room: Room) -> None:
+        """A document room closed (evicted after ``cleanup_delay``, or the server stopped): what
+        its initialiser set up for it (connections, caches) can go. Once per opening."""
 
 
 def check_hooks_class(cls: type[CollabHooks]) -> None:
@@ -153,10 +157,14 @@ class HookCalls:
             raise
 
     def release(self, room: Room) -> None:
-        """The room is closed: drop the observers its initialiser attached."""
+        """The room is closed: drop the observers its initialiser attached, then tell the
+        deployment (a failure is logged; the room is closed whatever the hook does)."""
         view = self._views.pop(room, None)
-        if view is not None:
-            view.unobserve()
+        if view is None:
+            return  # not a document room, or released already
+        view.unobserve()
+        with contextlib.suppress(HookFailed), _failures_of("on_close", answers=()):
+            self.hooks.on_close(room)
 
     def joined(self, room: Room, peer: Peer) -> None:
         with _failures_of("on_join"):

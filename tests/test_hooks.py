@@ -458,3 +458,29 @@ def test_hooks_class_is_validated_at_startup() -> None:
         YCollabApp(hooks_class=AsyncJoin)
     with pytest.raises(TraitError):
         YCollabApp(hooks_class=dict)
+
+
+class Lifecycle(CollabHooks):
+    """Records each document room's openings and closings, in order."""
+
+    def __init__(self, app: YCollabApp) -> None:
+        super().__init__(app)
+        self.seen: list[tuple[str, str]] = []
+
+    async def initialise_document(self, room: Room, document: Any) -> None:
+        self.seen.append(("open", room.room_id))
+
+    def on_close(self, room: Room) -> None:
+        self.seen.append(("close", room.room_id))
+
+
+@pytest.mark.ycollab(hooks_class=Lifecycle, cleanup_delay=0.1)
+async def test_each_opening_of_a_room_is_closed_once(collab: Collab) -> None:
+    collab.write_notebook("nb.ipynb", ["x"])
+    hooks: Lifecycle = collab.extension.hooks
+    for _ in range(2):
+        client = await collab.open_notebook("nb.ipynb")
+        await client.close()
+        await wait_until(lambda: not collab.rooms, 5, "the room to be evicted")
+    (room_id,) = {room_id for _, room_id in hooks.seen}
+    assert hooks.seen == [("open", room_id), ("close", room_id)] * 2
