@@ -24,9 +24,10 @@ from .events import Events
 from .files import Files, FileState
 from .history import History
 from .merge import three_way_merge
-from .render import content_of
+from .render import RenderJob, content_of
 from .savepolicy import SavePolicy
 from .settings import Settings
+from .snapshots import Snapshots
 from .updatelog import LogContents
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class Document:
         self._closing = False
         self._failures = 0
         self._worker: asyncio.Task[None] | None = None
+        self._snapshots: Snapshots | None = None  # from the end of the load on
         self._quiet = False
         self._gone = False  # the file disappeared while the room was open
         self._save_lock = asyncio.Lock()
@@ -94,7 +96,9 @@ class Document:
         else:
             await self._resume(recovered)
         await self.history.open(self.doc)
-        await self._files.prepare(len(self.history.base_update))
+        head = self.history.base_update if recovered is None else self.doc.get_update()
+        self._snapshots = Snapshots(self.doc, head)
+        await self._files.prepare(len(head))
         self._write_state(path=self.path, hash=self._file_state().hash)
         self.shared.observe(self._on_change)
         self._worker = asyncio.create_task(self._run(), name=f"document {self.room_id}")
@@ -188,6 +192,7 @@ class Document:
 
     async def _run(self) -> None:
         """Save when due; look at the file every poll interval; sleep otherwise."""
+        await self._digest_big_base()
         loop = asyncio.get_running_loop()
         poll = self._settings.poll_interval
         next_poll = loop.time() + poll if poll else math.inf
@@ -205,6 +210,15 @@ class Document:
                 self._wake.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), min(due or math.inf, next_poll) - now)
+
+    async def _digest_big_base(self) -> None:
+        """A big document's base digest, rendered apart now rather than in its first save."""
+        base = self.history.base_update
+        if self._saved_digest is None and self._files.renders_apart(len(base)):
+            job = RenderJob(self.kind, (base,), self._newline, digest_only=True)
+            digest = (await self._files.render(job)).digest
+            if self._saved_digest is None and self.history.base_update is base:
+                self._saved_digest = digest
 
     # -- saving --------------------------------------------------------------------------------
 
@@ -232,13 +246,15 @@ class Document:
         return status
 
     async def _write(self) -> str:
-        # The snapshot is taken on the loop (fast, in Rust); rendering it is done off the loop.
-        snapshot, mark = self.doc.get_update(), self.history.mark()
+        # The state is taken on the loop without encoding it (snapshots.py), and rendered off it.
+        assert self._snapshots is not None, "saves start once the document is loaded"
+        parts, mark = self._snapshots.take(), self.history.mark()
         base = self.history.base_update if self._saved_digest is None else None
         job = self._files.render_job(
-            self.kind, snapshot, newline=self._newline, base=base, saved_digest=self._saved_digest
+            self.kind, parts, newline=self._newline, base=base, saved_digest=self._saved_digest
         )
         rendered = await self._files.render(job)
+        self._snapshots.merged(parts, rendered.snapshot)
         self._saved_digest = rendered.base_digest  # rendered lazily: most rooms are never saved
         if rendered.unchanged:
             self._write_state(dirty=False)
@@ -250,7 +266,7 @@ class Document:
         self._file = await self._files.write_rendered(self.path, self.kind, rendered)
         self._saved_digest = rendered.digest
         self.history.file_path = self.path
-        self.history.saved(snapshot, mark, self._file.hash)
+        self.history.saved(rendered.snapshot, mark, self._file.hash)
         self._write_state(path=self.path, dirty=False, hash=self._file.hash)
         self._events.session("INFO", self.room_id, self.path, "save")
         return "success"
@@ -318,5 +334,7 @@ class Document:
             await self._worker
         if self._policy.pending or self._replies:
             await self.save()
+        if self._snapshots is not None:
+            self._snapshots.close()
         # A deleted file's log goes with its room, unless it still holds unsaved edits.
         await self.history.close(discard=self._gone and not self.dirty)

@@ -73,30 +73,34 @@ class Files:
             return FileState(stamp)
         return FileState(stamp, (await self._get(path, kind, content=False)).get("hash"))
 
-    def render_job(self, kind: DocumentKind, snapshot: bytes, **fields: Any) -> RenderJob:
+    def render_job(self, kind: DocumentKind, parts: tuple[bytes, ...], **fields: Any) -> RenderJob:
         """What rendering ``snapshot`` for a save takes: the file's bytes when the file is local
         (and the contents manager a stock one), else a contents model."""
         if not writes_directly(self.contents):
-            return RenderJob(kind, snapshot, **fields)
+            return RenderJob(kind, parts, **fields)
         signing = signing_of(self.contents) if kind.file_type == "notebook" else None
         algorithm = str(self.contents.hash_algorithm)
         return RenderJob(
-            kind, snapshot, **fields, to_bytes=True, signing=signing, hash_algorithm=algorithm
+            kind, parts, **fields, to_bytes=True, signing=signing, hash_algorithm=algorithm
         )
 
     async def render(self, job: RenderJob) -> Rendered:
         """``render(job)`` off the event loop: in the render process when the job is big."""
-        if len(job.snapshot) >= self.render_process_min_bytes:
+        if self.renders_apart(sum(map(len, job.parts))):
             try:
                 return await self._renderer.render(job)
             except OSError as error:
                 log.warning("Rendering in a thread instead: %s", error)
         return await asyncio.to_thread(render, job)
 
+    def renders_apart(self, size: int) -> bool:
+        """Whether a document state of ``size`` bytes is rendered in the render process."""
+        return size >= self.render_process_min_bytes
+
     async def prepare(self, size: int) -> None:
         """A document of ``size`` bytes was opened: start the render process now if its saves
         will need it (it takes about a second to import what it needs)."""
-        if size >= self.render_process_min_bytes:
+        if self.renders_apart(size):
             await self._renderer.start()
 
     async def write(self, path: str, kind: DocumentKind, content: Any) -> FileState:

@@ -38,7 +38,8 @@ class Signing:
 @dataclass(frozen=True)
 class RenderJob:
     kind: DocumentKind
-    snapshot: bytes  # the document's full state (a Yjs update)
+    #: The document's full state: updates to apply in order to an empty ``Doc`` (snapshots.py).
+    parts: tuple[bytes, ...]
     newline: str = "\n"
     #: The state the file holds, when its digest is not known yet (it is rendered lazily).
     base: bytes | None = None
@@ -47,10 +48,12 @@ class RenderJob:
     to_bytes: bool = False
     signing: Signing | None = None
     hash_algorithm: str = "sha256"
+    digest_only: bool = False  # no content back (a content model is slow to pickle)
 
 
 @dataclass(frozen=True)
 class Rendered:
+    snapshot: bytes  # the parts merged: the document's full state as one update
     digest: str
     base_digest: str | None = None
     content: Any = None  # for the contents manager's save (``to_bytes`` false)
@@ -73,13 +76,19 @@ def content_of(kind: DocumentKind, update: bytes, newline: str = "\n") -> Any:
 
 
 def render(job: RenderJob) -> Rendered:
-    content = content_of(job.kind, job.snapshot, job.newline)
+    doc: Doc[Any] = Doc()
+    for part in job.parts:
+        doc.apply_update(part)
+    snapshot = job.parts[0] if len(job.parts) == 1 else doc.get_update()
+    content = read_content(job.kind, doc, job.newline)
     digest = digest_of(content)
+    if job.digest_only:
+        return Rendered(snapshot, digest)
     base_digest = job.saved_digest
     if job.base is not None:
         base_digest = digest_of(content_of(job.kind, job.base, job.newline))
     if not job.to_bytes or digest == base_digest:
-        return Rendered(digest, base_digest, content=content)
+        return Rendered(snapshot, digest, base_digest, content=content)
     signature, trusted = None, True
     if job.kind.file_type == "notebook":
         try:
@@ -87,15 +96,15 @@ def render(job: RenderJob) -> Rendered:
         except (KeyError, AttributeError, TypeError, ValueError):
             # Not a notebook nbformat can sign and write (only possible without the update
             # guard): the contents manager's save decides, as it would without this path.
-            return Rendered(digest, base_digest, content=content)
+            return Rendered(snapshot, digest, base_digest, content=content)
     elif not isinstance(content, str):  # a custom document type: its contents manager saves it
-        return Rendered(digest, base_digest, content=content)
+        return Rendered(snapshot, digest, base_digest, content=content)
     elif job.kind.file_format == "base64":
         data = base64.b64decode(content)
     else:
         data = content.encode("utf-8")
     file_hash = hashlib.new(job.hash_algorithm, data).hexdigest()
-    return Rendered(digest, base_digest, None, data, file_hash, signature, trusted)
+    return Rendered(snapshot, digest, base_digest, None, data, file_hash, signature, trusted)
 
 
 def notebook_bytes(

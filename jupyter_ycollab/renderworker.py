@@ -6,89 +6,139 @@ in a worker thread they still freeze the event loop for tens of milliseconds at 
 
 Why not ``multiprocessing``: its spawned children re-import the parent's ``__main__``, which
 would start a second Jupyter server from any launcher script without a main guard. This child
-runs ``python -m jupyter_ycollab.renderworker``; jobs and results travel as length-prefixed
-pickles over its stdin and stdout, one at a time.
+runs ``python -m jupyter_ycollab.renderworker`` and serves one job at a time over its stdin and
+stdout. The parent talks to it from a worker thread, and the big byte strings (snapshots, file
+contents: 20 MB each for a notebook of images) travel beside the pickle, never copied into it:
+copying them on the event loop stalled it for ~70 ms per save.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import os
 import pickle
 import struct
+import subprocess
 import sys
-from typing import BinaryIO
+import threading
+from typing import IO, Any
 
 from .render import Rendered, RenderJob, render
 
-_LENGTH = struct.Struct("<Q")
+_COUNT = struct.Struct("<Q")
 
 
 class RenderProcess:
     """The parent's side: starts the child on first use, sends it one job at a time."""
 
     def __init__(self) -> None:
-        self._child: asyncio.subprocess.Process | None = None
-        self._lock = asyncio.Lock()
+        self._child: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()  # one exchange at a time; they run in worker threads
 
     async def start(self) -> None:
         """Start the child now (it imports pycrdt and nbformat while the room loads)."""
-        if self._child is None or self._child.returncode is not None:
-            self._child = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "jupyter_ycollab.renderworker",
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-            )
+        await asyncio.to_thread(self._running)
 
     async def render(self, job: RenderJob) -> Rendered:
-        """``render(job)`` in the child; raises ``OSError`` if the child is gone."""
-        async with self._lock:
-            await self.start()
-            child = self._child
-            assert child is not None and child.stdin is not None and child.stdout is not None
+        """``render(job)`` in the child; raises ``OSError`` if the child fails or is gone."""
+        return await asyncio.to_thread(self._exchange, job)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._stop)
+
+    def _running(self) -> subprocess.Popen[bytes]:
+        with self._lock:
+            if self._child is None or self._child.poll() is not None:
+                command = [sys.executable, "-m", "jupyter_ycollab.renderworker"]
+                self._child = subprocess.Popen(
+                    command, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+                )
+            return self._child
+
+    def _exchange(self, job: RenderJob) -> Rendered:
+        child = self._running()
+        with self._lock:
+            assert child.stdin is not None and child.stdout is not None
+            base = [] if job.base is None else [job.base]
             try:
-                message = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-                child.stdin.write(_LENGTH.pack(len(message)) + message)
-                await child.stdin.drain()
-                (length,) = _LENGTH.unpack(await child.stdout.readexactly(_LENGTH.size))
-                ok, result = pickle.loads(await child.stdout.readexactly(length))
-            except (asyncio.IncompleteReadError, ConnectionError) as error:
-                await self.close()
-                raise OSError(f"the render process stopped: {error}") from error
+                meta = dataclasses.replace(job, parts=(), base=None)
+                _send(child.stdin, (True, meta, bool(base)), [*base, *job.parts])
+                (ok, result), parts = _receive(child.stdout)
+            except (OSError, EOFError, pickle.UnpicklingError) as error:
+                child.kill()
+                raise OSError(f"the render process stopped: {error!r}") from error
         if not ok:
             raise OSError(f"the render process failed: {result}")
         assert isinstance(result, Rendered)
-        return result
+        data = parts[1] if len(parts) > 1 else None
+        snapshot = parts[0] or job.parts[0]  # empty: the job's single part, not sent back
+        return dataclasses.replace(result, snapshot=snapshot, data=data)
 
-    async def close(self) -> None:
-        child, self._child = self._child, None
-        if child is None or child.returncode is not None:
+    def _stop(self) -> None:
+        with self._lock:
+            child, self._child = self._child, None
+        if child is None:
             return
         if child.stdin is not None:
             child.stdin.close()  # the child exits at the end of its input
         try:
-            await asyncio.wait_for(child.wait(), 5)
-        except asyncio.TimeoutError:
+            child.wait(5)
+        except subprocess.TimeoutExpired:
             child.kill()
-            await child.wait()
+            child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
 
 
-def _serve(jobs: BinaryIO, results: BinaryIO) -> None:
-    while header := jobs.read(_LENGTH.size):
-        (length,) = _LENGTH.unpack(header)
-        job = pickle.loads(jobs.read(length))
+def _send(stream: IO[bytes], value: object, parts: list[bytes]) -> None:
+    """A pickle, then byte strings beside it (never copied into it)."""
+    message = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    lengths = [len(message), *map(len, parts)]
+    stream.write(_COUNT.pack(len(lengths)) + struct.pack(f"<{len(lengths)}Q", *lengths))
+    for part in (message, *parts):
+        stream.write(part)  # big parts go straight to the pipe, not through a buffer
+    stream.flush()
+
+
+def _receive(stream: IO[bytes]) -> tuple[Any, list[bytes]]:
+    (count,) = _COUNT.unpack(_read(stream, _COUNT.size))
+    lengths = struct.unpack(f"<{count}Q", _read(stream, 8 * count))
+    message, *parts = [_read(stream, length) for length in lengths]
+    return pickle.loads(message), parts
+
+
+def _read(stream: IO[bytes], size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) != size:
+        raise EOFError("the other side closed the pipe")
+    return data
+
+
+def _serve(jobs: IO[bytes], results: IO[bytes]) -> None:
+    while True:
         try:
-            reply: tuple[bool, object] = (True, render(job))
+            (_ok, meta, has_base), parts = _receive(jobs)
+        except EOFError:
+            return
+        base = parts.pop(0) if has_base else None
+        job = dataclasses.replace(meta, parts=tuple(parts), base=base)
+        try:
+            rendered = render(job)
         except Exception as error:  # reported to the parent, which renders in a thread instead
-            reply = (False, repr(error))
-        message = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-        results.write(_LENGTH.pack(len(message)) + message)
-        results.flush()
+            _send(results, (False, repr(error)), [])
+            continue
+        data = [] if rendered.data is None else [rendered.data]
+        snapshot = rendered.snapshot if len(job.parts) > 1 else b""
+        reply = dataclasses.replace(rendered, snapshot=b"", data=None)
+        _send(results, (True, reply), [snapshot, *data])
 
 
 if __name__ == "__main__":
+    # Below the server in priority: on a busy machine a save may take longer, but the server
+    # (and its event loop) keeps its share of the CPU.
+    os.nice(5)
     results = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing printed by a library may corrupt the results
     with contextlib.suppress(KeyboardInterrupt, BrokenPipeError):

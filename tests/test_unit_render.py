@@ -105,7 +105,7 @@ def test_any_sources_and_outputs_give_nbformats_bytes(
 
 def test_render_skips_the_bytes_of_an_unchanged_document() -> None:
     base = build_base(NOTEBOOK, _rich_notebook())
-    rendered = render(RenderJob(NOTEBOOK, base, base=base, to_bytes=True, signing=SIGNING))
+    rendered = render(RenderJob(NOTEBOOK, (base,), base=base, to_bytes=True, signing=SIGNING))
     assert rendered.unchanged and rendered.data is None
 
 
@@ -117,7 +117,7 @@ def test_render_gives_text_and_binary_files_bytes_and_hash(
     kind: DocumentKind, content: str, data: bytes
 ) -> None:
     newline = "\r\n" if kind is TEXT else "\n"
-    rendered = render(RenderJob(kind, build_base(kind, content), newline, to_bytes=True))
+    rendered = render(RenderJob(kind, (build_base(kind, content),), newline, to_bytes=True))
     assert rendered.data == data
     assert rendered.file_hash == hashlib.sha256(data).hexdigest()
     assert rendered.digest == digest_of(content.replace("\n", newline))
@@ -125,7 +125,7 @@ def test_render_gives_text_and_binary_files_bytes_and_hash(
 
 def test_render_for_the_contents_manager_gives_the_content() -> None:
     content = _rich_notebook()
-    rendered = render(RenderJob(NOTEBOOK, build_base(NOTEBOOK, content)))
+    rendered = render(RenderJob(NOTEBOOK, (build_base(NOTEBOOK, content),)))
     assert rendered.data is None
     assert rendered.digest == digest_of(content)
 
@@ -133,5 +133,5 @@ def test_render_for_the_contents_manager_gives_the_content() -> None:
 def test_a_notebook_nbformat_cannot_write_is_left_to_the_contents_manager() -> None:
     content = _rich_notebook()
     del content["cells"][0]["cell_type"]  # possible only with validate_updates off
-    rendered = render(RenderJob(NOTEBOOK, build_base(NOTEBOOK, content), to_bytes=True))
+    rendered = render(RenderJob(NOTEBOOK, (build_base(NOTEBOOK, content),), to_bytes=True))
     assert rendered.data is None and rendered.content["cells"][0]["id"] == "c1"
