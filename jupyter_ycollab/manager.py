@@ -18,6 +18,7 @@ from .errors import NotFound, TooManyRooms
 from .events import Events
 from .files import Files
 from .forks import Fork, ForkInfo
+from .memory import give_back_freed_memory
 from .peer import Peer
 from .room import Room
 from .roomid import parse_room_id
@@ -111,6 +112,7 @@ class RoomManager:
             settings=self.settings,
         )
         await document.load()
+        give_back_freed_memory()  # the parse and the copy the load made are garbage now
         room = Room(room_id, doc, document, session_id=document.session_id, settings=self.settings)
         try:
             await self._hooks.initialise(room)
@@ -233,6 +235,7 @@ class RoomManager:
         room.close()
         self._hooks.release(room)
         await document.close()
+        give_back_freed_memory()
         self.events.session("INFO", room.room_id, document.path, "clean")
 
     # -- background work -----------------------------------------------------------------------

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SaveReply = Callable[[str], None]
+EMPTY_UPDATE = b"\x00\x00"  # a Yjs update with no structs and no deletions
 
 
 class Room:
@@ -76,6 +77,8 @@ class Room:
             removal = self.awareness.forget(peer)
             if removal is not None:
                 self.broadcast(protocol.encode_awareness(removal))
+            if self._guard is not None and all(other.readonly for other in self.peers):
+                self._guard.release()  # nobody left whose edits need checking
 
     def broadcast(self, frame: bytes, exclude: Peer | None = None) -> None:
         for peer in tuple(self.peers):
@@ -126,6 +129,8 @@ class Room:
         A peer's update is checked first (guard.py): one that pycrdt rejects or that would break
         the document raises ``InvalidUpdate`` and never touches the room's ``Doc``.
         """
+        if update == EMPTY_UPDATE:  # what a peer with nothing new answers our step 1 with
+            return
         if author is not None and self._guard is not None:
             self._guard.check(update)
         self._author = author
@@ -151,7 +156,7 @@ class Room:
 
     def _on_update(self, event: TransactionEvent) -> None:
         update: bytes = event.update
-        if update == b"\x00\x00":  # an empty transaction: nothing to tell anyone
+        if update == EMPTY_UPDATE:  # an empty transaction: nothing to tell anyone
             return
         if self._guard is not None:
             self._guard.follow(update)

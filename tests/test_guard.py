@@ -184,3 +184,24 @@ async def test_numbers_written_as_doubles_like_the_front_end_are_accepted(collab
     )
     assert alice.connected and alice.close_code is None
     await assert_room_unharmed(collab, alice, bob, ["x = 1"])
+
+
+async def test_the_shadow_copy_lives_only_while_a_writer_is_connected(collab: Collab) -> None:
+    """Read-only or unused rooms hold one copy of their document; checking still works after
+    the shadow was dropped and rebuilt."""
+    collab.write_notebook("nb.ipynb", ["x"])
+    alice = await collab.open_notebook("nb.ipynb")
+    (room_id,) = collab.document_rooms
+    guard = collab.rooms[room_id]._guard
+    assert guard._shadow is None  # nothing to check yet: no copy
+
+    append(alice.document.ycells[0]["source"], "1")
+    await alice.wait_for(lambda: guard._shadow is not None, 5, "the first edit's check")
+    await alice.close()
+    assert guard._shadow is None  # the last writer left
+
+    bob = await collab.open_notebook("nb.ipynb")
+    HOSTILE["cell-without-cell_type"](bob.document)
+    await bob.wait_closed(5)
+    assert bob.close_code == 1007
+    assert cell_sources(await collab.server_notebook("nb.ipynb")) == ["x1"]

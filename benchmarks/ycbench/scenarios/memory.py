@@ -1,4 +1,5 @@
-"""Memory: the server's resident set idle, per idle open room, and for one open 10k-cell room.
+"""Memory: the server's resident set idle, per idle open room, and for one open 10k-cell room
+(just opened, then after an edit and a save).
 
 RSS is read from /proc once it has settled (unchanged within 1 % for half a second).
 """
@@ -6,6 +7,7 @@ RSS is read from /proc once it has settled (unchanged within 1 % for half a seco
 from __future__ import annotations
 
 from ..client import CollabClient, close_clients, open_clients
+from ..delivery import append_marker
 from ..results import Sink
 from ..servers import JupyterServer
 from ..waiting import wait_until_stable
@@ -44,4 +46,10 @@ async def measure(server: JupyterServer, context: Context, sink: Sink) -> None:
     await large.open(timeout=600)
     with_large = await _settled_rss(server)
     sink.put(f"one open {LARGE.name} room", "MB", (with_large - with_rooms) / MB)
+    # An edit (and the save it causes, awaited so the edit surely arrived) may cost servers
+    # more memory: ours keeps a second copy of a document while a writer edits it (guard.py).
+    await large.edit(append_marker(0))
+    await large.save(1, timeout=600)
+    edited = await _settled_rss(server)
+    sink.put(f"one {LARGE.name} room after an edit and a save", "MB", (edited - with_rooms) / MB)
     await close_clients([*clients, large])
