@@ -89,7 +89,8 @@ class YCollabApp(ExtensionApp):
         config=True,
         help="Check every edit from a peer on a copy of the document before applying it, and "
         "refuse (close code 1007) one that would break the document's schema. Costs about 10 us "
-        "per keystroke and a second copy of each open document in memory.",
+        "per keystroke, and a second copy of a document in memory while a peer that may edit it "
+        "is connected.",
     )
     log_dir = Unicode(
         "",
