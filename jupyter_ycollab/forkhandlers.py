@@ -16,18 +16,15 @@ from tornado import web
 
 from .errors import BadRequest, CollabError, NotFound, outcome_of
 from .forks import Fork, ForkInfo
-from .handlers import _CollabHandler
+from .handlers import CollabHandler
 
 
-class _RestHandler(_CollabHandler, APIHandler):
+class _RestHandler(CollabHandler, APIHandler):
     def fail(self, error: CollabError) -> None:
         """Answer the error in the front end's shape: ``{"code": status, "error": message}``."""
         status = outcome_of(error).http_status
         self.set_status(status)
         self.finish({"code": status, "error": str(error)})
-
-    def username(self) -> str:
-        return str(getattr(self.current_user, "username", "") or "")
 
     def required_argument(self, name: str) -> str:
         value = self.get_query_argument(name, None)

@@ -40,12 +40,18 @@ if TYPE_CHECKING:
 AUTH_RESOURCE = "contents"
 
 
-class _CollabHandler(JupyterHandler):
+class CollabHandler(JupyterHandler):
+    """What every collaboration route shares: the app, the auth resource, the user."""
+
     auth_resource = AUTH_RESOURCE
 
     @property
     def collab(self) -> YCollabApp:
         return cast("YCollabApp", self.settings["jupyter_ycollab"])
+
+    def username(self) -> str:
+        user: Any = self.current_user
+        return str(getattr(user, "username", "") or "")
 
     async def may(self, action: str) -> bool:
         user = self.current_user
@@ -53,7 +59,7 @@ class _CollabHandler(JupyterHandler):
         return bool(allowed)
 
 
-class SessionHandler(_CollabHandler, APIHandler):
+class SessionHandler(CollabHandler, APIHandler):
     """``PUT /api/collaboration/session/{path}``: index the file, open its room, name it."""
 
     # Opening a document only needs read: read-only users join as read-only peers.
@@ -97,7 +103,7 @@ def _parse_session_body(body: bytes) -> DocumentKind:
     return DocumentKind.parse(file_format, file_type)
 
 
-class RoomHandler(WebSocketMixin, WebSocketHandler, _CollabHandler):
+class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
     """``/api/collaboration/room/{room_id}``: one peer of one room.
 
     The deployment's hooks (hooks.py) name the room from the request, may refuse the connection
@@ -152,7 +158,7 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, _CollabHandler):
         self.peer = Peer(
             self,
             readonly=self.readonly,
-            username=self._username(),
+            username=self.username(),
             max_buffer=manager.settings.max_peer_buffer,
         )
         manager.join(room, self.peer)
@@ -181,10 +187,6 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, _CollabHandler):
         session_id = self.get_query_argument("sessionId", "")
         if session_id != room.session_id:
             raise UnknownSession(session_id)
-
-    def _username(self) -> str:
-        user: Any = self.current_user
-        return str(getattr(user, "username", "") or "")
 
     def on_message(self, message: str | bytes) -> None:
         peer, room = self.peer, self.room
