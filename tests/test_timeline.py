@@ -15,7 +15,7 @@ from urllib.parse import quote
 import nbformat
 import pytest
 from jupyter_ydoc import YNotebook
-from pycrdt import Doc
+from pycrdt import Doc, Text
 from tornado.httpclient import AsyncHTTPClient
 
 from jupyter_ycollab.updatelog import parse_log
@@ -217,3 +217,29 @@ async def timeline_of(server: JupyterProcess, path: str) -> list[float]:
     )
     timestamps: list[float] = json.loads(response.body)["timestamps"]
     return timestamps
+
+
+@pytest.mark.ycollab(timeline_step=0, log_commit_delay=0.01)
+async def test_a_text_files_timeline_restores_a_version(collab: Collab) -> None:
+    path = collab.write_bytes("notes.md", b"one\n")
+    alice = await collab.open_text("notes.md")
+    (room_id,) = collab.document_rooms
+    source = alice.document.ydoc.get("source", type=Text)
+    for line in ("two\n", "three\n"):
+        logged = logged_updates(collab, room_id)
+        source.insert(len(source), line)
+        await wait_until(
+            lambda logged=logged: logged_updates(collab, room_id) > logged, 5, "the log commit"
+        )
+    opened = await open_timeline(collab, "notes.md", "format=text&&type=file")
+    assert len(opened["timestamps"]) == 3
+    fork = f"forkRoom={opened['forkRoom']}"
+
+    assert await step(collab, room_id, f"action=undo&&steps=1&&{fork}") == (
+        200,
+        {"status": "undone"},
+    )
+    assert (await step(collab, room_id, f"action=restore&&steps=0&&{fork}"))[0] == 200
+
+    await alice.wait_for(lambda: str(source) == "one\ntwo\n", 5, "the restored version")
+    await wait_until(lambda: path.read_bytes() == b"one\ntwo\n", 10, "the save")
