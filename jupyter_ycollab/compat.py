@@ -53,28 +53,31 @@ class YDocCompat:
     ) -> YBaseDoc | None:
         """The live document of a room (``copy=False``) or a detached copy of it.
 
-        A room that is not open is opened only with ``create=True``; otherwise None.
+        A room that is not open is opened only with ``create=True``; otherwise None. Forks and
+        timelines are found by their room id too. Ids that name no document give None.
         """
         if room_id is None:
             room_id = self._room_id_of(path, content_type, file_format, create)
             if room_id is None:
                 return None
-        parsed = parse_room_id(room_id)
-        if parsed is None:
-            return None
         room = self._manager.rooms.get(room_id)
-        if room is None:
-            if not create:
-                return None
-            try:
-                room = await self._manager.open(room_id)
-            except CollabError:
-                return None
+        if room is None and create:
+            room = await self._open_document_room(room_id)
+        if room is None or room.kind is None:
+            return None
         if not copy:
-            return parsed.kind.wrap(room.doc)
+            return room.kind.wrap(room.doc)
         snapshot: Doc[Any] = Doc()
         snapshot.apply_update(room.doc.get_update())
-        return parsed.kind.wrap(snapshot)
+        return room.kind.wrap(snapshot)
+
+    async def _open_document_room(self, room_id: str) -> Room | None:
+        try:
+            if parse_room_id(room_id) is None:
+                return None  # the awareness relay: no document, and no room made for nothing
+            return await self._manager.open(room_id)
+        except CollabError:
+            return None
 
     def _room_id_of(
         self, path: str | None, content_type: str | None, file_format: str | None, create: bool

@@ -82,3 +82,18 @@ def test_page_config_tells_the_front_end_about_rtc(jp_serverapp: ServerApp) -> N
     assert isinstance(page_config["disableRTC"], bool)
     assert isinstance(page_config["serverSideExecution"], bool)
     assert page_config["disableRTC"] is False
+
+
+async def test_get_document_finds_forks_and_refuses_ids_of_no_document(collab: Collab) -> None:
+    collab.write_notebook("nb.ipynb", ["x"])
+    await collab.open_notebook("nb.ipynb")
+    (room_id,) = collab.document_rooms
+    status, created = await collab.request("PUT", f"fork/{room_id}", body="{}")
+    assert status == 201
+
+    fork = await collab.compat.get_document(room_id=created["fork_roomid"], copy=True)
+    assert cell_sources(fork) == ["x"]
+    rooms_before = set(collab.rooms)
+    for nothing in ("JupyterLab:globalAwareness", "no-such-room", "json:notebook:unknown-id"):
+        assert await collab.compat.get_document(room_id=nothing, create=True) is None, nothing
+    assert set(collab.rooms) == rooms_before  # and no room was made for them
