@@ -93,7 +93,7 @@ class Rooms(Mapping[str, Room]):
     async def apply_update(self, room_id: str, update: bytes) -> None:
         """Apply a Yjs update to the room's document, as server-side code (no peer is its author,
         so every peer receives it)."""
-        room = await self._document_room(room_id)
+        room, _ = await self._editable_room(room_id)
         room.apply_update(update)
 
     @asynccontextmanager
@@ -103,16 +103,16 @@ class Rooms(Mapping[str, Room]):
         The block works on a private copy, so it may await: peers keep editing meanwhile and
         both sides' changes merge as concurrent edits. Nothing lands if the block raises.
         """
-        room = await self._document_room(room_id)
-        assert room.document is not None
+        room, kind = await self._editable_room(room_id)
         copy: Doc[Any] = Doc()
         copy.apply_update(room.doc.get_update())
         before = copy.get_state()
-        yield room.document.kind.wrap(copy)
+        yield kind.wrap(copy)
         room.apply_update(copy.get_update(before))
 
-    async def _document_room(self, room_id: str) -> Room:
+    async def _editable_room(self, room_id: str) -> tuple[Room, DocumentKind]:
+        """A document room or a fork (not the awareness relay, not a read-only timeline)."""
         room = await self._manager.open(room_id)
-        if room.document is None:
-            raise BadRequest(f"{room_id!r} holds no document")
-        return room
+        if room.kind is None or not room.editable:
+            raise BadRequest(f"{room_id!r} holds no document server code may change")
+        return room, room.kind

@@ -11,6 +11,8 @@ from jupyter_server.serverapp import ServerApp
 from jupyter_ydoc import YNotebook
 from pycrdt import Doc
 
+from jupyter_ycollab.errors import BadRequest
+
 from .client import CollabClient, wait_until
 from .harness import Collab, append, cell_sources, sources_on_disk
 from .servers import SessionEvents
@@ -198,3 +200,24 @@ async def test_forks_count_towards_max_rooms(collab: Collab, expected_errors: li
     status, body = await fork_request(collab, "PUT", root_id, body="{}")
 
     assert status == 503 and "max_rooms" in body["error"]
+
+
+async def test_server_code_can_change_a_fork_and_not_a_timeline(collab: Collab) -> None:
+    collab.write_notebook("nb.ipynb", ["a"])
+    alice = await collab.open_notebook("nb.ipynb")
+    (root_id,) = collab.document_rooms
+    created = await put_fork(collab, root_id)
+    bob = await fork_client(collab, created)
+    rooms = collab.extension.rooms
+
+    async with rooms.transaction(created["fork_roomid"]) as notebook:
+        append(notebook.ycells[0]["source"], " (suggested)")
+
+    await bob.wait_for(lambda: cell_sources(bob.document) == ["a (suggested)"], 5, "the change")
+    assert cell_sources(alice.document) == ["a"]
+    status, timeline = await collab.request(
+        "GET", "timeline/nb.ipynb", "format=json&&type=notebook"
+    )
+    assert status == 200
+    with pytest.raises(BadRequest):
+        await rooms.apply_update(timeline["forkRoom"], b"\x00\x00")
