@@ -7,7 +7,6 @@ its query strings; Tornado's query parser skips the empty pairs.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
@@ -16,7 +15,7 @@ from tornado import web
 
 from .errors import BadRequest, CollabError, NotFound, outcome_of
 from .forks import Fork, ForkInfo
-from .handlers import CollabHandler
+from .handlers import CollabHandler, json_object
 
 
 class _RestHandler(CollabHandler, APIHandler):
@@ -143,12 +142,7 @@ class UndoRedoHandler(_RestHandler):
 
 
 def _fork_info(root_id: str, body: bytes) -> ForkInfo:
-    try:
-        data = json.loads(body or b"{}")
-    except ValueError as error:
-        raise BadRequest("the body is not JSON") from error
-    if not isinstance(data, dict):
-        raise BadRequest("expected a JSON object {title?, description?, synchronize?}")
+    data = json_object(body, "{title?, description?, synchronize?}")
     title, description = data.get("title", ""), data.get("description", "")
     synchronize = data.get("synchronize", False)
     if not isinstance(title, str) or not isinstance(description, str):

@@ -90,13 +90,20 @@ class SessionHandler(CollabHandler, APIHandler):
         )
 
 
-def _parse_session_body(body: bytes) -> DocumentKind:
+def json_object(body: bytes, expected: str) -> dict[str, Any]:
+    """The request body as a JSON object (an empty body is ``{}``), else ``BadRequest`` saying
+    what was ``expected``."""
     try:
-        data = json.loads(body or b"null")
+        data = json.loads(body or b"{}")
     except ValueError as error:
         raise BadRequest("the body is not JSON") from error
     if not isinstance(data, dict):
-        raise BadRequest('expected a JSON object {"format": ..., "type": ...}')
+        raise BadRequest(f"expected a JSON object {expected}")
+    return data
+
+
+def _parse_session_body(body: bytes) -> DocumentKind:
+    data = json_object(body, '{"format": ..., "type": ...}')
     file_format, file_type = data.get("format"), data.get("type")
     if not isinstance(file_format, str) or not isinstance(file_type, str):
         raise BadRequest('"format" and "type" must be strings')

@@ -11,7 +11,7 @@ import nbformat
 from jupyter_server.serverapp import ServerApp
 from jupyter_ydoc import YNotebook, YUnicode
 from pycrdt import Doc, Text
-from tornado.httpclient import AsyncHTTPClient, HTTPRequest, HTTPResponse
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest, HTTPResponse
 
 from .client import CollabClient, DocT
 from .fswatch import WriteCounter
@@ -31,6 +31,17 @@ def make_notebook(sources: list[str], *, minor: int = 5) -> nbformat.NotebookNod
             del cell["id"]
         nb.cells.append(cell)
     return nb
+
+
+async def refusal(client: CollabClient[Any]) -> tuple[str, int | None]:
+    """How a connection attempt was refused: ("http", status) or ("close", close code)."""
+    try:
+        await client.connect()
+    except HTTPClientError as error:
+        return "http", error.code
+    await client.wait_closed(5)
+    assert not client.synced, "a refused client must never receive a SyncStep2"
+    return "close", client.close_code
 
 
 def append(text: Text, suffix: str) -> None:

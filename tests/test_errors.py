@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
 
 import pytest
 from jupyter_ydoc import YNotebook
 from pycrdt import Doc
 from tornado.httpclient import HTTPClientError
 
-from .client import CollabClient, wait_until
-from .harness import Collab, append, cell_sources
-
-
-async def refusal(client: CollabClient[Any]) -> tuple[str, int | None]:
-    """How a connection attempt was refused: ("http", status) or ("close", close code)."""
-    try:
-        await client.connect()
-    except HTTPClientError as error:
-        return "http", error.code
-    await client.wait_closed(5)
-    assert not client.synced, "a refused client must never receive a SyncStep2"
-    return "close", client.close_code
+from .client import wait_until
+from .harness import Collab, append, cell_sources, refusal
 
 
 async def test_session_for_a_missing_file_is_404(collab: Collab) -> None:

@@ -28,21 +28,10 @@ from jupyter_ycollab.roomid import GLOBAL_AWARENESS
 
 from .client import CollabClient, wait_until
 from .example_hooks import MAX_DOCUMENTS_PER_USER, TEMPLATES, TeamHooks
-from .harness import Collab, append, cell_sources
+from .harness import Collab, append, cell_sources, refusal
 
 README = Path(__file__).parent.parent / "README.md"
 TEAM = pytest.mark.ycollab(hooks_class="tests.example_hooks.TeamHooks")  # as a config names it
-
-
-async def refusal(client: CollabClient[Any]) -> tuple[str, int | None]:
-    """How a connection attempt was refused: ("http", status) or ("close", close code)."""
-    try:
-        await client.connect()
-    except HTTPClientError as error:
-        return "http", error.code
-    await client.wait_closed(5)
-    assert not client.synced, "a refused client must never receive a SyncStep2"
-    return "close", client.close_code
 
 
 async def unopened_session(collab: Collab, path: str, *kind: str) -> dict[str, Any]:
