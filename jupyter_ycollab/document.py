@@ -88,8 +88,7 @@ class Document:
         self.history.file_path = self.path
         recovered = await self.history.recover()
         if recovered is None:
-            content = await self._read_file()
-            base = await asyncio.to_thread(build_base, self.kind, content)
+            base = await self._read_base()
             self.history.begin(base, self._file_state().hash)
             with self._quietly():
                 self.doc.apply_update(base)
@@ -103,6 +102,14 @@ class Document:
         self.shared.observe(self._on_change)
         self._worker = asyncio.create_task(self._run(), name=f"document {self.room_id}")
         self._events.session("INFO", self.room_id, self.path, "load")
+
+    async def _read_base(self) -> bytes:
+        """The base built from the file, read directly when the file is a local notebook."""
+        direct = await self._files.read_base(self.path, self.kind)
+        if direct is not None:
+            base, self._file = direct
+            return base
+        return await asyncio.to_thread(build_base, self.kind, await self._read_file())
 
     async def _read_file(self) -> Any:
         """The file's content (text with LF line endings), remembering its state."""

@@ -18,7 +18,8 @@ from tornado.web import HTTPError
 
 from .content import DocumentKind
 from .errors import LoadFailed, NotFound
-from .localsave import save_rendered, signing_of, writes_directly
+from .localsave import reads_directly, save_rendered, signing_of, writes_directly
+from .readfile import ReadJob, read_notebook_file
 from .render import Rendered, RenderJob, render
 from .renderworker import RenderProcess
 
@@ -65,6 +66,30 @@ class Files:
         stamp = await self._stamp(path, kind)  # before reading: a change in between shows later
         model = await self._get(path, kind, content=True)
         return model["content"], FileState(stamp, model.get("hash"))
+
+    async def read_base(self, path: str, kind: DocumentKind) -> tuple[bytes, FileState] | None:
+        """A local notebook's base, read and built off the loop (readfile.py); None when the
+        contents manager must read it (not local, not stock, anything unusual in the file)."""
+        if kind.file_type != "notebook" or not reads_directly(self.contents):
+            return None
+        cm = self.contents
+        stamp = await self._stamp(path, kind)
+        signing, database = signing_of(cm), cm.notary.store.db_file
+        job = ReadJob(kind, cm._get_os_path(path), cm.hash_algorithm, signing, database)
+        try:
+            if self.renders_apart(stamp[1]) and self._renderer.running:  # else not worth a wait
+                read = await self._renderer.read(job)
+            else:
+                read = await asyncio.to_thread(read_notebook_file, job)
+        except OSError as error:
+            log.debug("Reading %s through the contents manager: %s", path, error)
+            return None
+        if read is None:
+            return None
+        if read.signature is not None:  # as the contents manager's check: keep it recently seen
+            cm.notary.store.check_signature(read.signature, signing.algorithm)
+        cm.emit(data={"action": "get", "path": path})
+        return read.base, FileState(stamp, read.file_hash)
 
     async def stat(self, path: str, kind: DocumentKind, *, with_hash: bool = False) -> FileState:
         """The file's state without its content (hashing reads its bytes, not parsing them)."""

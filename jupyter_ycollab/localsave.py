@@ -27,6 +27,7 @@ from jupyter_server.services.contents.largefilemanager import (
     AsyncLargeFileManager,
     LargeFileManager,
 )
+from nbformat.sign import SQLiteSignatureStore
 
 from .render import Rendered, Signing
 
@@ -45,6 +46,15 @@ def writes_directly(contents_manager: Any) -> bool:
     cm = contents_manager
     stock = type(cm) in _STOCK_MANAGERS and getattr(cm.save, "__func__", None) is type(cm).save
     return stock and not _has_pre_save_hooks(cm)
+
+
+def reads_directly(contents_manager: Any) -> bool:
+    """Whether local notebooks may be read without the contents manager's ``get`` (readfile.py):
+    a stock manager whose ``get`` nobody replaced, with its signatures in an SQLite file."""
+    cm = contents_manager
+    stock = type(cm) in _STOCK_MANAGERS and getattr(cm.get, "__func__", None) is type(cm).get
+    store = cm.notary.store
+    return stock and isinstance(store, SQLiteSignatureStore) and store.db_file != ":memory:"
 
 
 def _has_pre_save_hooks(contents_manager: Any) -> bool:

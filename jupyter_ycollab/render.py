@@ -118,7 +118,7 @@ def notebook_bytes(
     nb = nbformat.from_dict(content)  # type: ignore[no-untyped-call]
     signature, trusted = None, True
     if signing is not None:  # check_cells drops the transient ``trusted`` flags
-        notary = _notary(signing)
+        notary = notary_of(signing)
         trusted = bool(notary.check_cells(nb))  # type: ignore[no-untyped-call]
         if trusted:
             signature = notary.compute_signature(nb)  # type: ignore[no-untyped-call]
@@ -139,5 +139,5 @@ def notebook_bytes(
 
 
 @functools.lru_cache(maxsize=4)
-def _notary(signing: Signing) -> NotebookNotary:
+def notary_of(signing: Signing) -> NotebookNotary:
     return NotebookNotary(secret=signing.secret, algorithm=signing.algorithm)  # type: ignore[no-untyped-call]

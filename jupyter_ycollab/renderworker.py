@@ -25,6 +25,7 @@ import sys
 import threading
 from typing import IO, Any
 
+from .readfile import NotebookRead, ReadJob, read_notebook_file
 from .render import Rendered, RenderJob, render
 
 _COUNT = struct.Struct("<Q")
@@ -37,6 +38,11 @@ class RenderProcess:
         self._child: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()  # one exchange at a time; they run in worker threads
 
+    @property
+    def running(self) -> bool:
+        """Whether the child is up (starting it takes about a second: imports)."""
+        return self._child is not None and self._child.poll() is None
+
     async def start(self) -> None:
         """Start the child now (it imports pycrdt and nbformat while the room loads)."""
         await asyncio.to_thread(self._running)
@@ -44,6 +50,12 @@ class RenderProcess:
     async def render(self, job: RenderJob) -> Rendered:
         """``render(job)`` in the child; raises ``OSError`` if the child fails or is gone."""
         return await asyncio.to_thread(self._exchange, job)
+
+    async def read(self, job: ReadJob) -> NotebookRead | None:
+        """``read_notebook_file(job)`` in the child; raises ``OSError`` as ``render`` does."""
+        result, _ = await asyncio.to_thread(self._call, (job, False), [])
+        assert result is None or isinstance(result, NotebookRead)
+        return result
 
     async def close(self) -> None:
         await asyncio.to_thread(self._stop)
@@ -58,23 +70,27 @@ class RenderProcess:
             return self._child
 
     def _exchange(self, job: RenderJob) -> Rendered:
+        base = [] if job.base is None else [job.base]
+        meta = dataclasses.replace(job, parts=(), base=None)
+        result, parts = self._call((meta, bool(base)), [*base, *job.parts])
+        assert isinstance(result, Rendered)
+        data = parts[1] if len(parts) > 1 else None
+        snapshot = parts[0] or job.parts[0]  # empty: the job's single part, not sent back
+        return dataclasses.replace(result, snapshot=snapshot, data=data)
+
+    def _call(self, request: object, parts: list[bytes]) -> tuple[object, list[bytes]]:
         child = self._running()
         with self._lock:
             assert child.stdin is not None and child.stdout is not None
-            base = [] if job.base is None else [job.base]
             try:
-                meta = dataclasses.replace(job, parts=(), base=None)
-                _send(child.stdin, (True, meta, bool(base)), [*base, *job.parts])
+                _send(child.stdin, request, parts)
                 (ok, result), parts = _receive(child.stdout)
             except (OSError, EOFError, pickle.UnpicklingError) as error:
                 child.kill()
                 raise OSError(f"the render process stopped: {error!r}") from error
         if not ok:
             raise OSError(f"the render process failed: {result}")
-        assert isinstance(result, Rendered)
-        data = parts[1] if len(parts) > 1 else None
-        snapshot = parts[0] or job.parts[0]  # empty: the job's single part, not sent back
-        return dataclasses.replace(result, snapshot=snapshot, data=data)
+        return result, parts
 
     def _stop(self) -> None:
         with self._lock:
@@ -119,20 +135,26 @@ def _read(stream: IO[bytes], size: int) -> bytes:
 def _serve(jobs: IO[bytes], results: IO[bytes]) -> None:
     while True:
         try:
-            (_ok, meta, has_base), parts = _receive(jobs)
+            (meta, has_base), parts = _receive(jobs)
         except EOFError:
             return
-        base = parts.pop(0) if has_base else None
-        job = dataclasses.replace(meta, parts=tuple(parts), base=base)
         try:
-            rendered = render(job)
-        except Exception as error:  # reported to the parent, which renders in a thread instead
+            if isinstance(meta, ReadJob):
+                _send(results, (True, read_notebook_file(meta)), [])
+            else:
+                _send(results, *_rendered(meta, has_base, parts))
+        except Exception as error:  # reported to the parent, which works in a thread instead
             _send(results, (False, repr(error)), [])
-            continue
-        data = [] if rendered.data is None else [rendered.data]
-        snapshot = rendered.snapshot if len(job.parts) > 1 else b""
-        reply = dataclasses.replace(rendered, snapshot=b"", data=None)
-        _send(results, (True, reply), [snapshot, *data])
+
+
+def _rendered(meta: RenderJob, has_base: bool, parts: list[bytes]) -> tuple[object, list[bytes]]:
+    base = parts.pop(0) if has_base else None
+    job = dataclasses.replace(meta, parts=tuple(parts), base=base)
+    rendered = render(job)
+    data = [] if rendered.data is None else [rendered.data]
+    snapshot = rendered.snapshot if len(job.parts) > 1 else b""
+    reply = dataclasses.replace(rendered, snapshot=b"", data=None)
+    return (True, reply), [snapshot, *data]
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from jupyter_server.serverapp import ServerApp
+from nbformat.sign import SQLiteSignatureStore
 
 from .harness import Collab, Fetch
 
@@ -72,6 +73,10 @@ async def collab(
     for apps in jp_serverapp.extension_manager.extension_apps.values():
         for app in apps:
             error_logs.watch(app.log)
+    # pytest-jupyter keeps signatures in memory; a server keeps them in a file, which local
+    # notebooks are read against directly (readfile.py): test what runs in production.
+    signatures = jp_root_dir.parent / "nbsignatures.db"
+    jp_serverapp.contents_manager.notary.store = SQLiteSignatureStore(str(signatures))
     harness = Collab(jp_serverapp, jp_fetch, jp_root_dir, jp_http_port, jp_base_url)
     yield harness
     await harness.close_all()
