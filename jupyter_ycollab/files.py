@@ -25,9 +25,10 @@ from .renderworker import RenderProcess
 
 log = logging.getLogger(__name__)
 
-#: Snapshots from this size on are rendered in the render process, not in a thread (whose calls
-#: into Rust and C hold the GIL, and so the event loop, for tens of milliseconds at this size).
-RENDER_PROCESS_MIN_BYTES = 1 << 20
+#: Documents from this size on are rendered (and read) in the render process, not in a thread,
+#: whose calls into Rust and C hold the GIL and so the event loop: a 1,000-cell notebook
+#: (0.6 MB) stalled it ~7 ms per save in a thread, 1 ms with the process.
+RENDER_PROCESS_MIN_BYTES = 64 * 1024
 
 
 class FileIds(Protocol):
