@@ -1,0 +1,195 @@
+"""One file <-> one room ``Doc``, first half: the state, and filling the ``Doc`` from the file or
+from the update log (recovery after a restart or a crash, with the file merged in if it changed
+meanwhile). The worker that saves and watches the file is the second half (document.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from pycrdt import Doc
+
+from .content import DocumentKind, build_base, digest_of, split_newlines
+from .events import Events
+from .files import Files, FileState
+from .history import History
+from .merge import three_way_merge
+from .render import content_of
+from .savepolicy import SavePolicy
+from .settings import Settings
+from .snapshots import Snapshots
+from .updatelog import LogContents
+
+SaveReply = Callable[[str], None]
+
+
+class LoadedDocument:
+    """A room's document and its file: state, loading and recovery (the worker: document.py)."""
+
+    def __init__(
+        self,
+        room_id: str,
+        file_id: str,
+        kind: DocumentKind,
+        doc: Doc[Any],
+        *,
+        files: Files,
+        events: Events,
+        settings: Settings,
+    ) -> None:
+        self.room_id = room_id
+        self.file_id = file_id
+        self.kind = kind
+        self.doc = doc
+        self.shared = kind.wrap(doc)  # the jupyter_ydoc view; it holds our observer
+        self.path = ""
+        self.history = History(room_id, settings)
+        self._files = files
+        self._events = events
+        self._settings = settings
+        self._policy = SavePolicy(settings.save_delay, settings.max_save_delay)
+        self._file: FileState | None = None  # the file as we last loaded or saved it
+        self._saved_digest: str | None = None  # of its content; from the base when first needed
+        self._newline = "\n"  # the file's line ending, put back when saving
+        self._replies: list[SaveReply] = []
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._failures = 0
+        self._worker: asyncio.Task[None] | None = None
+        self._snapshots: Snapshots | None = None  # from the end of the load on
+        self._quiet = False
+        self._gone = False  # the file disappeared while the room was open
+        self._save_lock = asyncio.Lock()
+        self._saving = False
+        #: Whether the peers want autosave (set by the room from their awareness states).
+        self.wants_autosave: Callable[[], bool] = lambda: True
+
+    @property
+    def session_id(self) -> str:
+        return self.history.lineage
+
+    # -- loading -------------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Fill the room's ``Doc``: from the update log when there is one, else from the file."""
+        self.path = self._files.path_of(self.file_id)
+        self.history.file_path = self.path
+        recovered = await self.history.recover()
+        if recovered is None:
+            base = await self._read_base()
+            self.history.begin(base, self._file_state().hash)
+            with self._quietly():
+                self.doc.apply_update(base)
+        else:
+            await self._resume(recovered)
+        await self.history.open(self.doc)
+        head = self.history.base_update if recovered is None else self.doc.get_update()
+        self._snapshots = Snapshots(self.doc, head)
+        await self._files.prepare(len(head))
+        self._write_state(path=self.path, hash=self._file_state().hash)
+        self.shared.observe(self._on_change)
+        self._start()
+        self._events.session("INFO", self.room_id, self.path, "load")
+
+    async def _read_base(self) -> bytes:
+        """The base built from the file, read directly when the file is a local notebook."""
+        direct = await self._files.read_base(self.path, self.kind)
+        if direct is not None:
+            base, self._file = direct
+            return base
+        return await asyncio.to_thread(build_base, self.kind, await self._read_file())
+
+    async def _read_file(self) -> Any:
+        """The file's content (text with LF line endings), remembering its state."""
+        raw, self._file = await self._files.read(self.path, self.kind)
+        content, self._newline = split_newlines(self.kind, raw)
+        return content
+
+    def _file_state(self) -> FileState:
+        assert self._file is not None, "the file is read or stat-ed before this"
+        return self._file
+
+    async def _resume(self, recovered: LogContents) -> None:
+        """Rebuild the room from its log, merging the file in if it changed while we were down.
+
+        A notebook whose file still has the hash the log recorded is not even parsed: the log
+        holds everything (reopening after a restart costs a hash and a replay).
+        """
+        with self._quietly():
+            for update in [recovered.checkpoint, *recovered.updates]:
+                self.doc.apply_update(update)
+        self.history.resume(recovered)
+        content = None
+        if self.kind.file_type == "notebook":
+            self._file = await self._files.stat(self.path, self.kind, with_hash=True)
+        else:
+            content = await self._read_file()  # cheap for text, and it tells the line endings
+        if self._file_state().hash != recovered.saved_hash:
+            if content is None:
+                content = await self._read_file()
+            await self._take_file_after_crash(recovered, content)
+            self._changed()  # a save compares with what the file holds, and skips if equal
+        elif len(recovered.updates) > recovered.saved_seq:
+            self._changed()  # edits logged after the last save: write them to the file
+
+    async def _take_file_after_crash(self, recovered: LogContents, content: Any) -> None:
+        """The file is not what the log last recorded: our own interrupted save, or a change."""
+        assert self._file is not None
+        interrupted = self.history.interrupted_save(recovered)
+        if interrupted is not None:
+            file_base = await asyncio.to_thread(build_base, self.kind, content)
+            ours, theirs = await asyncio.to_thread(
+                lambda: [
+                    digest_of(content_of(self.kind, update, self._newline))
+                    for update in (interrupted, file_base)
+                ]
+            )
+            if ours == theirs:  # the save had written the file: nothing to merge
+                self.history.take_base(interrupted, self._file.hash)
+                return
+        self._merge_outside_change(content)
+
+    @contextlib.contextmanager
+    def _quietly(self) -> Iterator[None]:
+        """Changes made here are not edits to save (loading, or taking the file's content)."""
+        self._quiet = True
+        try:
+            yield
+        finally:
+            self._quiet = False
+
+    def _write_state(self, **values: Any) -> None:
+        state = self.shared.ystate
+        with self.doc.transaction():
+            for key, value in values.items():
+                if value is not None and state.get(key) != value:
+                    state[key] = value
+
+    def _on_change(self, topic: str, _event: Any) -> None:
+        if topic != "state" and not self._quiet:
+            self._changed()
+
+    def _changed(self) -> None:
+        self._policy.changed(asyncio.get_running_loop().time())
+        self._wake.set()
+
+    def _merge_outside_change(self, theirs: Any) -> None:
+        """Apply what changed in the file since the base; keep the live edits too."""
+        assert self._file is not None
+        merge = three_way_merge(self.kind, self.history.base_update, self.doc, theirs)
+        with self._quietly():
+            self.doc.apply_update(merge.update)
+        self.history.rebase(merge.base_update, self._file.hash)
+        self._events.session(
+            "INFO", self.room_id, self.path, "overwrite", "merged the file's changes"
+        )
+        for place in merge.conflicts:
+            msg = f"both the file and the room changed {place}: both versions kept"
+            self._events.session("WARNING", self.room_id, self.path, "overwrite", msg)
+
+    def _start(self) -> None:
+        """Start what keeps the loaded document and its file in step (document.py)."""
+        raise NotImplementedError
