@@ -19,19 +19,17 @@ from typing import Any
 
 from pycrdt import Doc, Subscription, TransactionEvent, get_state
 
+from .logfile import UpdateLog, read_log, write_fresh
 from .settings import Settings
 from .updatelog import (
     CHECKPOINT,
     UPDATE,
     LogContents,
-    UpdateLog,
     encode_record,
     header_record,
     parse_log,
-    read_log,
     saved_record,
     time_record,
-    write_fresh,
 )
 
 log = logging.getLogger(__name__)

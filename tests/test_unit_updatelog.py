@@ -1,4 +1,5 @@
-"""The update log on real files: group commit, torn tails, damage, versions, compaction."""
+"""The update log (format and file) on real files: group commit, torn tails, damage, versions,
+compaction."""
 
 from __future__ import annotations
 
@@ -12,19 +13,17 @@ import pytest
 from pycrdt import Doc, Text
 
 from jupyter_ycollab.history import History, merged_update
+from jupyter_ycollab.logfile import UpdateLog, read_log, write_fresh
 from jupyter_ycollab.settings import Settings
 from jupyter_ycollab.updatelog import (
     CHECKPOINT,
     HEADER,
     SAVING,
     UPDATE,
-    UpdateLog,
     encode_record,
     header_record,
     parse_log,
-    read_log,
     saved_record,
-    write_fresh,
 )
 
 
