@@ -59,6 +59,7 @@ class LoadedDocument:
         self._closing = False
         self._failures = 0
         self._worker: asyncio.Task[None] | None = None
+        self._digesting: asyncio.Task[None] | None = None  # the base's digest, for big ones
         self._snapshots: Snapshots | None = None  # from the end of the load on
         self._quiet = False
         self._gone = False  # the file disappeared while the room was open

@@ -30,6 +30,9 @@ _AUTOSAVE_RECHECK = 1.0
 class Document(LoadedDocument):
     def _start(self) -> None:
         self._worker = asyncio.create_task(self._run(), name=f"document {self.room_id}")
+        if self._files.renders_apart(len(self.history.base_update)):
+            name = f"digest {self.room_id}"  # beside the worker: saves must not wait for it
+            self._digesting = asyncio.create_task(self._digest_big_base(), name=name)
 
     # -- the worker ----------------------------------------------------------------------------
 
@@ -45,7 +48,6 @@ class Document(LoadedDocument):
 
     async def _run(self) -> None:
         """Save when due; look at the file every poll interval; sleep otherwise."""
-        await self._digest_big_base()
         loop = asyncio.get_running_loop()
         poll = self._settings.poll_interval
         next_poll = loop.time() + poll if poll else math.inf
@@ -65,13 +67,17 @@ class Document(LoadedDocument):
                     await asyncio.wait_for(self._wake.wait(), min(due or math.inf, next_poll) - now)
 
     async def _digest_big_base(self) -> None:
-        """A big document's base digest, rendered apart now rather than in its first save."""
+        """A big document's base digest, rendered apart now rather than in its first save (a
+        save that comes first renders it itself)."""
         base = self.history.base_update
-        if self._saved_digest is None and self._files.renders_apart(len(base)):
-            job = RenderJob(self.kind, (base,), self._newline, digest_only=True)
-            digest = (await self._files.render(job)).digest
-            if self._saved_digest is None and self.history.base_update is base:
-                self._saved_digest = digest
+        job = RenderJob(self.kind, (base,), self._newline, digest_only=True)
+        try:
+            digest = (await self._files.render(job, patient=True)).digest
+        except (ValueError, RuntimeError) as error:  # pycrdt's; the first save will tell
+            log.debug("Could not digest the base of %s: %s", self.room_id, error)
+            return
+        if self._saved_digest is None and self.history.base_update is base:
+            self._saved_digest = digest
 
     # -- saving --------------------------------------------------------------------------------
 
@@ -171,6 +177,10 @@ class Document(LoadedDocument):
         self._wake.set()
         if self._worker is not None:
             await self._worker
+        if self._digesting is not None:
+            self._digesting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._digesting
         if self._policy.pending or self._replies:
             await self.save()
         if self._snapshots is not None:

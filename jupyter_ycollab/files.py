@@ -78,7 +78,7 @@ class Files:
         signing, database = signing_of(cm), cm.notary.store.db_file
         job = ReadJob(kind, cm._get_os_path(path), cm.hash_algorithm, signing, database)
         try:
-            if self.renders_apart(stamp[1]) and self._renderer.running:  # else not worth a wait
+            if self.renders_apart(stamp[1]) and self._renderer.ready:
                 read = await self._renderer.read(job)
             else:
                 read = await asyncio.to_thread(read_notebook_file, job)
@@ -110,9 +110,13 @@ class Files:
             kind, parts, **fields, to_bytes=True, signing=signing, hash_algorithm=algorithm
         )
 
-    async def render(self, job: RenderJob) -> Rendered:
-        """``render(job)`` off the event loop: in the render process when the job is big."""
-        if self.renders_apart(sum(map(len, job.parts))):
+    async def render(self, job: RenderJob, *, patient: bool = False) -> Rendered:
+        """``render(job)`` off the event loop: in the render process when the job is big and
+        the process ready (or the caller ``patient`` enough to wait for it to start)."""
+        big = self.renders_apart(sum(map(len, job.parts)))
+        if big:
+            await self._renderer.start()  # again, if it died
+        if big and (patient or self._renderer.ready):
             try:
                 return await self._renderer.render(job)
             except OSError as error:

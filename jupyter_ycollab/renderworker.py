@@ -19,6 +19,7 @@ import contextlib
 import dataclasses
 import os
 import pickle
+import select
 import struct
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from .readfile import NotebookRead, ReadJob, read_notebook_file
 from .render import Rendered, RenderJob, render
 
 _COUNT = struct.Struct("<Q")
+_HELLO = b"ready\n"
 
 
 class RenderProcess:
@@ -36,12 +38,18 @@ class RenderProcess:
 
     def __init__(self) -> None:
         self._child: subprocess.Popen[bytes] | None = None
+        self._greeted = False  # the child's first byte, sent once its imports are done, was read
         self._lock = threading.Lock()  # one exchange at a time; they run in worker threads
+        self._spawning = threading.Lock()  # apart: starting must not wait for an exchange
 
     @property
-    def running(self) -> bool:
-        """Whether the child is up (starting it takes about a second: imports)."""
-        return self._child is not None and self._child.poll() is None
+    def ready(self) -> bool:
+        """Whether the child is up and done importing (about a second after it starts): until
+        then, work that cannot wait is better done in a thread."""
+        child = self._child
+        if child is None or child.poll() is not None or child.stdout is None:
+            return False
+        return self._greeted or bool(select.select([child.stdout], [], [], 0)[0])
 
     async def start(self) -> None:
         """Start the child now (it imports pycrdt and nbformat while the room loads)."""
@@ -61,12 +69,13 @@ class RenderProcess:
         await asyncio.to_thread(self._stop)
 
     def _running(self) -> subprocess.Popen[bytes]:
-        with self._lock:
+        with self._spawning:
             if self._child is None or self._child.poll() is not None:
                 command = [sys.executable, "-m", "jupyter_ycollab.renderworker"]
                 self._child = subprocess.Popen(
                     command, stdin=subprocess.PIPE, stdout=subprocess.PIPE
                 )
+                self._greeted = False
             return self._child
 
     def _exchange(self, job: RenderJob) -> Rendered:
@@ -83,6 +92,8 @@ class RenderProcess:
         with self._lock:
             assert child.stdin is not None and child.stdout is not None
             try:
+                if not self._greeted:
+                    self._greeted = _read(child.stdout, len(_HELLO)) == _HELLO
                 _send(child.stdin, request, parts)
                 (ok, result), parts = _receive(child.stdout)
             except (OSError, EOFError, pickle.UnpicklingError) as error:
@@ -93,7 +104,7 @@ class RenderProcess:
         return result, parts
 
     def _stop(self) -> None:
-        with self._lock:
+        with self._spawning:
             child, self._child = self._child, None
         if child is None:
             return
@@ -163,5 +174,7 @@ if __name__ == "__main__":
     os.nice(5)
     results = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing printed by a library may corrupt the results
+    results.write(_HELLO)  # everything is imported: jobs are answered at once from now on
+    results.flush()
     with contextlib.suppress(KeyboardInterrupt, BrokenPipeError):
         _serve(sys.stdin.buffer, results)

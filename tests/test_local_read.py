@@ -12,6 +12,7 @@ from pycrdt import Doc, get_state
 
 from jupyter_ycollab.content import DocumentKind, build_base, read_content
 
+from .client import wait_until
 from .harness import Collab, make_notebook
 from .test_unit_render import _rich_notebook
 
@@ -86,7 +87,7 @@ async def test_a_big_notebook_is_read_in_the_render_process(collab: Collab) -> N
     files = collab.extension.manager.files
     files.render_process_min_bytes = 0
     await files.prepare(0)  # the process is used for reading once it runs
+    await wait_until(lambda: files._renderer.ready, 30, "the render process to start")
     collab.write_notebook("big.ipynb", ["a", "b"])
     client = await collab.open_notebook("big.ipynb")
     assert [str(cell["source"]) for cell in client.document.ycells] == ["a", "b"]
-    assert files._renderer._child is not None

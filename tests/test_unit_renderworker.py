@@ -1,0 +1,82 @@
+"""The render process (renderworker.py) answers as ``render`` and ``read_notebook_file`` do in
+a thread: parts beside the pickle, merged snapshots back, failures as ``OSError``."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from pycrdt import Array, Doc, get_state
+
+from jupyter_ycollab.content import DocumentKind, build_base
+from jupyter_ycollab.readfile import ReadJob, read_notebook_file
+from jupyter_ycollab.render import RenderJob, Signing, render
+from jupyter_ycollab.renderworker import RenderProcess
+
+from .harness import make_notebook
+from .test_unit_render import SIGNING, _rich_notebook
+
+NOTEBOOK = DocumentKind.parse("json", "notebook")
+
+
+@pytest.fixture
+async def process() -> RenderProcess:
+    renderer = RenderProcess()
+    await renderer.start()
+    for _ in range(600):  # up to 30 s for its imports on a busy machine
+        if renderer.ready:
+            break
+        await asyncio.sleep(0.05)
+    yield renderer  # type: ignore[misc]
+    await renderer.close()
+
+
+async def test_a_render_in_the_process_is_the_same_as_in_a_thread(process: RenderProcess) -> None:
+    base = build_base(NOTEBOOK, _rich_notebook())
+    doc: Doc[Any] = Doc()
+    doc.apply_update(base)
+    doc.get("cells", type=Array)[0]["source"].insert(0, "# edited\n")
+    edit = doc.get_update(get_state(base))
+    job = RenderJob(NOTEBOOK, (base, edit), base=base, to_bytes=True, signing=SIGNING)
+
+    apart, here = await process.render(job), render(job)
+
+    assert (apart.digest, apart.base_digest) == (here.digest, here.base_digest)
+    assert (apart.data, apart.signature) == (here.data, here.signature)
+    assert apart.data is not None
+    assert apart.snapshot and apart.snapshot != base  # merged in the child, sent back
+
+
+async def test_a_single_part_is_not_sent_back(process: RenderProcess) -> None:
+    base = build_base(NOTEBOOK, _rich_notebook())
+    rendered = await process.render(RenderJob(NOTEBOOK, (base,), saved_digest="other"))
+    assert rendered.snapshot is base and rendered.content is not None
+
+
+async def test_a_read_in_the_process_is_the_same_as_in_a_thread(
+    process: RenderProcess, tmp_path: Path
+) -> None:
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(make_notebook(["a", "b\nc"]), path)
+    database = tmp_path / "signatures.db"
+    sqlite3.connect(database).execute(
+        "CREATE TABLE nbsignatures (id integer PRIMARY KEY AUTOINCREMENT, algorithm text,"
+        " signature text, path text, last_seen timestamp)"
+    )
+    job = ReadJob(NOTEBOOK, str(path), "sha256", Signing(b"s", "sha256"), str(database))
+
+    apart, here = await process.read(job), read_notebook_file(job)
+
+    assert apart is not None and here is not None
+    assert (apart.file_hash, apart.signature) == (here.file_hash, here.signature)
+
+
+async def test_a_job_that_fails_in_the_process_raises_oserror(process: RenderProcess) -> None:
+    with pytest.raises(OSError, match="failed"):
+        await process.render(RenderJob(NOTEBOOK, (b"not an update",)))
+    rendered = await process.render(RenderJob(NOTEBOOK, (build_base(NOTEBOOK, _rich_notebook()),)))
+    assert rendered.content is not None  # the process serves the next job
