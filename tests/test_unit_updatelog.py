@@ -199,3 +199,35 @@ async def test_a_resumed_log_is_appended_to_after_its_torn_tail_is_cut(tmp_path:
 
 def append_text(text: Text, suffix: str) -> None:
     text.insert(len(text), suffix)
+
+
+async def test_a_resumed_log_over_its_bound_is_compacted_at_open(tmp_path: Path) -> None:
+    roomy = Settings(log_dir=tmp_path, log_commit_delay=0.01, log_max_bytes=1 << 20)
+    settings = Settings(log_dir=tmp_path, log_commit_delay=0.01, log_max_bytes=4096)
+    doc = _text_doc("start")
+    history = History("text:file:abc", roomy)  # grows past 4096 bytes without compacting
+    history.begin(doc.get_update(), "hash0")
+    await history.open(doc)
+    text = doc.get("source", type=Text)
+    for index in range(300):  # a few kilobytes of small updates
+        append_text(text, str(index % 10))
+        if index % 50 == 0:
+            await asyncio.sleep(0)
+    await history.close()
+    recovered = read_log(history.path)
+    assert recovered is not None and recovered.valid_length > 4096
+    updates_before = len(recovered.updates)
+
+    again = History("text:file:abc", settings)
+    again.resume(recovered)
+    resumed: Doc[Any] = Doc()
+    resumed.apply_update(merged_update([recovered.checkpoint, *recovered.updates]))
+    await again.open(resumed)
+    await again.close()
+
+    compacted = parse_log(history.path.read_bytes())
+    assert len(compacted.updates) == 1 < updates_before  # base + one update holding the rest
+    assert compacted.lineage == recovered.lineage
+    rebuilt: Doc[Any] = Doc()
+    rebuilt.apply_update(merged_update([compacted.checkpoint, *compacted.updates]))
+    assert str(rebuilt.get("source", type=Text)) == str(text)
