@@ -14,17 +14,14 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
-import nbformat
 from nbformat.sign import NotebookNotary
-from nbformat.v4.nbjson import BytesEncoder
-from nbformat.v4.rwbase import split_lines, strip_transient
 from pycrdt import Doc
 
 from .content import DocumentKind, digest_of, read_content
+from .nbwrite import notebook_bytes
 
 
 @dataclass(frozen=True)
@@ -92,7 +89,8 @@ def render(job: RenderJob) -> Rendered:
     signature, trusted = None, True
     if job.kind.file_type == "notebook":
         try:
-            data, signature, trusted = notebook_bytes(content, job.signing)
+            notary = None if job.signing is None else notary_of(job.signing)
+            data, signature, trusted = notebook_bytes(content, notary)
         except (KeyError, AttributeError, TypeError, ValueError):
             # Not a notebook nbformat can sign and write (only possible without the update
             # guard): the contents manager's save decides, as it would without this path.
@@ -105,37 +103,6 @@ def render(job: RenderJob) -> Rendered:
         data = content.encode("utf-8")
     file_hash = hashlib.new(job.hash_algorithm, data).hexdigest()
     return Rendered(snapshot, digest, base_digest, None, data, file_hash, signature, trusted)
-
-
-def notebook_bytes(
-    content: dict[str, Any], signing: Signing | None
-) -> tuple[bytes, str | None, bool]:
-    """The bytes ``nbformat.write`` gives, and the signature the contents manager stores.
-
-    The same steps as the contents manager's ``save`` (``from_dict``, ``check_and_sign``) and
-    nbformat's JSON writer (``split_lines``, ``strip_transient``, its ``json.dumps`` options).
-    """
-    nb = nbformat.from_dict(content)  # type: ignore[no-untyped-call]
-    signature, trusted = None, True
-    if signing is not None:  # check_cells drops the transient ``trusted`` flags
-        notary = notary_of(signing)
-        trusted = bool(notary.check_cells(nb))  # type: ignore[no-untyped-call]
-        if trusted:
-            signature = notary.compute_signature(nb)  # type: ignore[no-untyped-call]
-    if nb.get("nbformat") != 4:
-        text = nbformat.writes(nb, version=nbformat.NO_CONVERT)  # type: ignore[no-untyped-call]
-    else:
-        text = json.dumps(
-            strip_transient(split_lines(nb)),  # type: ignore[no-untyped-call]
-            cls=BytesEncoder,
-            indent=1,
-            sort_keys=True,
-            separators=(",", ": "),
-            ensure_ascii=False,
-        )
-    if not text.endswith("\n"):
-        text += "\n"
-    return text.encode("utf-8"), signature, trusted
 
 
 @functools.lru_cache(maxsize=4)

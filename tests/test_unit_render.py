@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from nbformat.sign import NotebookNotary
 
 from jupyter_ycollab.content import DocumentKind, build_base, digest_of
-from jupyter_ycollab.render import RenderJob, Signing, notebook_bytes, render
+from jupyter_ycollab.nbwrite import notebook_bytes
+from jupyter_ycollab.render import RenderJob, Signing, notary_of, render
 
 NOTEBOOK = DocumentKind.parse("json", "notebook")
 TEXT = DocumentKind.parse("text", "file")
@@ -74,13 +75,15 @@ def _nbformat_bytes(content: dict[str, Any]) -> tuple[bytes, str | None]:
 @pytest.mark.parametrize("minor", [4, 5])
 def test_notebook_bytes_and_signature_are_nbformats(minor: int) -> None:
     content = _rich_notebook(minor)
-    assert notebook_bytes(copy.deepcopy(content), SIGNING)[:2] == _nbformat_bytes(content)
+    assert notebook_bytes(copy.deepcopy(content), notary_of(SIGNING))[:2] == _nbformat_bytes(
+        content
+    )
 
 
 def test_an_untrusted_notebook_is_written_unsigned() -> None:
     content = _rich_notebook()
     del content["cells"][0]["metadata"]["trusted"]  # an HTML output nobody trusted
-    data, signature, trusted = notebook_bytes(copy.deepcopy(content), SIGNING)
+    data, signature, trusted = notebook_bytes(copy.deepcopy(content), notary_of(SIGNING))
     assert (trusted, signature) == (False, None)
     assert data == _nbformat_bytes(content)[0]
 
@@ -100,7 +103,9 @@ def test_any_sources_and_outputs_give_nbformats_bytes(
     for text in outputs:
         output = {"output_type": "stream", "name": "stderr", "text": text}
         content["cells"][0]["outputs"].append(output)
-    assert notebook_bytes(copy.deepcopy(content), SIGNING)[:2] == _nbformat_bytes(content)
+    assert notebook_bytes(copy.deepcopy(content), notary_of(SIGNING))[:2] == _nbformat_bytes(
+        content
+    )
 
 
 def test_render_skips_the_bytes_of_an_unchanged_document() -> None:
@@ -135,3 +140,20 @@ def test_a_notebook_nbformat_cannot_write_is_left_to_the_contents_manager() -> N
     del content["cells"][0]["cell_type"]  # possible only with validate_updates off
     rendered = render(RenderJob(NOTEBOOK, (build_base(NOTEBOOK, content),), to_bytes=True))
     assert rendered.data is None and rendered.content["cells"][0]["id"] == "c1"
+
+
+def _variants() -> list[dict[str, Any]]:
+    transient = _rich_notebook()
+    transient["metadata"].update(orig_nbformat=3, orig_nbformat_minor=0, signature="sha256:x")
+    marked = _rich_notebook()
+    marked["cells"][1]["metadata"]["trusted"] = True  # signed as it is, not written
+    empty = {**_rich_notebook(), "cells": []}
+    return [transient, marked, empty]
+
+
+@pytest.mark.parametrize("content", _variants())
+def test_remembered_cells_give_nbformats_bytes_and_signature(content: dict[str, Any]) -> None:
+    """Twice: the second time from the cells remembered the first time."""
+    for _ in range(2):
+        data, signature, _trusted = notebook_bytes(copy.deepcopy(content), notary_of(SIGNING))
+        assert (data, signature) == _nbformat_bytes(content)
