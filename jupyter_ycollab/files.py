@@ -7,6 +7,7 @@ jupytext) keep working; rooms are keyed by file id, so a rename through Jupyter 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from tornado.web import HTTPError
 from .content import DocumentKind
 from .errors import LoadFailed, NotFound
 from .localsave import reads_directly, save_rendered, signing_of, writes_directly
+from .memory import give_back_freed_memory
 from .readfile import ReadJob, read_notebook_file
 from .render import Rendered, RenderJob, render
 from .renderworker import RenderProcess
@@ -75,6 +77,7 @@ class Files:
             return None
         cm = self.contents
         stamp = await self._stamp(path, kind)
+        await self.prepare(stamp[1])  # importing takes the child longer than this load
         signing, database = signing_of(cm), cm.notary.store.db_file
         job = ReadJob(kind, cm._get_os_path(path), cm.hash_algorithm, signing, database)
         try:
@@ -121,7 +124,9 @@ class Files:
                 return await self._renderer.render(job)
             except OSError as error:
                 log.warning("Rendering in a thread instead: %s", error)
-        return await asyncio.to_thread(render, job)
+        if not big:
+            return await asyncio.to_thread(render, job)
+        return await asyncio.to_thread(_render_here, dataclasses.replace(job, remember=False))
 
     def renders_apart(self, size: int) -> bool:
         """Whether a document state of ``size`` bytes is rendered in the render process."""
@@ -185,3 +190,12 @@ class Files:
 def _cm_type(kind: DocumentKind) -> str:
     """Contents managers know notebooks and files; custom document types are stored as files."""
     return "notebook" if kind.file_type == "notebook" else "file"
+
+
+def _render_here(job: RenderJob) -> Rendered:
+    """A big document rendered in the server process (the render process is not ready): its
+    transient objects (~70 MB for 10k cells) go back to the system, not to a kept peak."""
+    try:
+        return render(job)
+    finally:
+        give_back_freed_memory()

@@ -77,14 +77,15 @@ _memory = _Memory(_MEMORY_BYTES)
 
 
 def notebook_bytes(
-    content: dict[str, Any], notary: NotebookNotary | None
+    content: dict[str, Any], notary: NotebookNotary | None, *, remember: bool = True
 ) -> tuple[bytes, str | None, bool]:
     """The file's bytes, the signature to store (when every code cell is trusted), and whether
-    every code cell is trusted. ``content`` is not changed."""
+    every code cell is trusted. ``content`` is not changed; its cells are remembered unless
+    told not to (a big document rendered, unusually, in the server process)."""
     if content.get("nbformat") != 4 or notary is None:
         return _whole(content, notary)
     top = nbformat.from_dict({k: v for k, v in content.items() if k != "cells"})  # type: ignore[no-untyped-call]
-    cells = [_cell(cell, notary) for cell in content.get("cells", [])]
+    cells = [_cell(cell, notary, remember) for cell in content.get("cells", [])]
     trusted = all(cell.trusted for cell in cells)
     top.metadata.pop("signature", None)  # neither signed nor written (strip_transient)
     signature = _signature(top, cells, notary) if trusted else None
@@ -97,7 +98,7 @@ def notebook_bytes(
     return (text + "\n").encode("utf-8"), signature, trusted
 
 
-def _cell(cell: dict[str, Any], notary: NotebookNotary) -> _Cell:
+def _cell(cell: dict[str, Any], notary: NotebookNotary, remember: bool) -> _Cell:
     key = json.dumps(cell, sort_keys=True, ensure_ascii=False)
     known = _memory.get(key)
     if known is not None:
@@ -110,7 +111,8 @@ def _cell(cell: dict[str, Any], notary: NotebookNotary) -> _Cell:
     strip_transient(split_lines(alone))  # type: ignore[no-untyped-call]
     text = json.dumps(node, **_JSON_OPTIONS).replace("\n", "\n  ")  # two levels deeper
     written = _Cell(text, signed, trusted)
-    _memory.put(key, written)
+    if remember:
+        _memory.put(key, written)
     return written
 
 

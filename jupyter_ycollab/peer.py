@@ -58,8 +58,8 @@ class Peer:
             self.close(SLOW_READER, "peer does not read fast enough")
             return
         flushed = self.connection.send_frame(frame)
-        if flushed is None:
-            return
+        if flushed is None or flushed.done():
+            return  # written at once (the usual case): nothing pending, no callback to run
         size = len(frame)
         self._pending_bytes += size
         self._pending_frames += 1

@@ -46,6 +46,7 @@ class RenderJob:
     signing: Signing | None = None
     hash_algorithm: str = "sha256"
     digest_only: bool = False  # no content back (a content model is slow to pickle)
+    remember: bool = True  # keep the cells written for the next save (nbwrite.py)
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def render(job: RenderJob) -> Rendered:
     if job.kind.file_type == "notebook":
         try:
             notary = None if job.signing is None else notary_of(job.signing)
-            data, signature, trusted = notebook_bytes(content, notary)
+            data, signature, trusted = notebook_bytes(content, notary, remember=job.remember)
         except (KeyError, AttributeError, TypeError, ValueError):
             # Not a notebook nbformat can sign and write (only possible without the update
             # guard): the contents manager's save decides, as it would without this path.
