@@ -24,6 +24,10 @@ from .errors import BadRequest
 #: Client id of every load. Yjs client ids are random 32-bit numbers; one fixed id for loads
 #: makes equal content give equal items. Nothing but a load ever writes with it.
 LOAD_CLIENT_ID = 0x5EED
+#: Names what ``build_base`` makes of a file. Bump it with any change to the items it builds:
+#: fresh histories are named after it and the file's hash (history.py), and clients holding
+#: items of another build must not be taken for the same history.
+BUILD_VERSION = 1
 _CELL_ID_NAMESPACE = uuid.UUID("8d7a3f4e-0c4b-4f55-9c63-2b8f4f1f6a10")
 FORMATS = ("json", "text", "base64")
 

@@ -1,9 +1,11 @@
 """A document's history: its lineage, its base (what the file holds) and its crash-safe log.
 
 The lineage id is the session id clients carry: it names one CRDT history of the document. A
-fresh history (no log) is named after its deterministic base, so a server that lost its logs but
-finds the file unchanged still accepts its clients; the name then survives compactions and
-restarts, and changes only when the history is reset.
+fresh history (no log) is named after the file's hash and the builder's version (the same bytes
+always build the same items), so a server that lost its logs but finds the file unchanged still
+accepts its clients; the name then survives compactions and restarts, and changes only when the
+history is reset. Not after the base's bytes: pycrdt encodes plain dict values in an order that
+changes from process to process.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from pycrdt import Doc, Subscription, TransactionEvent, get_state
 
+from .content import BUILD_VERSION
 from .logfile import UpdateLog, read_log, write_fresh
 from .settings import Settings
 from .updatelog import (
@@ -86,7 +89,8 @@ class History:
     def begin(self, base_update: bytes, file_hash: str | None) -> None:
         """A new history, from a document just built from its file (it holds ``base_update``
         and nothing else when ``open`` is called)."""
-        self.lineage = hashlib.sha256(base_update).hexdigest()[:32]
+        named_after = f"build {BUILD_VERSION}: {file_hash}".encode() if file_hash else base_update
+        self.lineage = hashlib.sha256(named_after).hexdigest()[:32]
         self._set_base(base_update, file_hash)
         self._began = True
 

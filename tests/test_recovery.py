@@ -331,7 +331,12 @@ async def test_a_history_rebuilt_from_an_unchanged_file_keeps_its_lineage(
     series_factory: Callable[..., ServerSeries],
 ) -> None:
     series = series_factory(save_delay=0.1, max_save_delay=0.5)
-    nbformat.write(make_notebook(["x = 1"]), series.root / "nb.ipynb")
+    notebook = make_notebook(["x = 1"])
+    # Nested values, as real notebooks have: pycrdt encodes them in a per-process order.
+    kernelspec = {"name": "python3", "display_name": "Python 3"}
+    notebook.metadata = {"kernelspec": {**kernelspec, **{key: key for key in "abcdef"}}}
+    notebook.cells[0].metadata = {"extension": {key: key for key in "ghijklmn"}}
+    nbformat.write(notebook, series.root / "nb.ipynb")
     server = await series.start()
     session = await server.put_session("nb.ipynb", "json", "notebook")
     client = notebook_peer(server, session)
