@@ -116,6 +116,14 @@ class YCollabApp(ExtensionApp):
         help="Seconds of edits that make one version on the document timeline (the history "
         "slider); 0 makes every logged commit a version.",
     )
+    render_process = Bool(
+        True,
+        config=True,
+        help="Read and render notebooks of 64 KiB and more in a child process, so that the "
+        "event loop never waits while they load or save. It costs the child's memory (about "
+        "120 MB with a 10,000-cell notebook open). False: worker threads, less memory, but "
+        "pauses of tens of milliseconds for every peer while a big notebook is saved.",
+    )
     disable_rtc = Bool(
         False, config=True, help="Tell the front end to open documents without collaboration."
     )
@@ -183,7 +191,9 @@ class YCollabApp(ExtensionApp):
         page_config.setdefault("disableRTC", self.disable_rtc)
         page_config.setdefault("serverSideExecution", self.server_side_execution)
         files = Files(
-            self.serverapp.contents_manager, _LazyFileIds(self.serverapp.web_app.settings)
+            self.serverapp.contents_manager,
+            _LazyFileIds(self.serverapp.web_app.settings),
+            render_process=self.render_process,
         )
         events = Events(self.serverapp.event_logger, self.log)
         self.hooks = self.hooks_class(self)  # before the manager: it calls them

@@ -51,12 +51,15 @@ class FileState:
 
 
 class Files:
-    def __init__(self, contents_manager: Any, file_ids: FileIds) -> None:
+    def __init__(
+        self, contents_manager: Any, file_ids: FileIds, *, render_process: bool = True
+    ) -> None:
         self.contents = contents_manager
         self.ids = file_ids
         # Local files are stat-ed directly (a syscall, not a contents model per room per poll).
         self._os_path: Callable[[str], str] | None = getattr(contents_manager, "_get_os_path", None)
         self._renderer = RenderProcess()
+        self.render_process = render_process  # False: big documents too use worker threads
         self.render_process_min_bytes = RENDER_PROCESS_MIN_BYTES
 
     def path_of(self, file_id: str) -> str:
@@ -130,7 +133,7 @@ class Files:
 
     def renders_apart(self, size: int) -> bool:
         """Whether a document state of ``size`` bytes is rendered in the render process."""
-        return size >= self.render_process_min_bytes
+        return self.render_process and size >= self.render_process_min_bytes
 
     async def prepare(self, size: int) -> None:
         """A document of ``size`` bytes was opened: start the render process now if its saves

@@ -118,3 +118,17 @@ async def test_a_failing_render_process_falls_back_to_a_thread(
 
     assert (await client.save(1))["status"] == "success"
     assert cell_sources(nbformat.read(path, as_version=4)) == ["ab"]
+
+
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120, render_process=False)
+async def test_without_the_render_process_big_documents_use_threads(collab: Collab) -> None:
+    files = collab.extension.manager.files
+    files.render_process_min_bytes = 0  # every document would count as big
+    path = collab.write_notebook("big.ipynb", ["a"])
+    client = await collab.open_notebook("big.ipynb")
+    append(client.document.ycells[0]["source"], "b")
+
+    assert (await client.save(1))["status"] == "success"
+
+    assert cell_sources(nbformat.read(path, as_version=4)) == ["ab"]
+    assert files._renderer._child is None  # never started
