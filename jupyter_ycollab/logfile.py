@@ -49,7 +49,8 @@ def write_fresh(path: Path, records: list[bytes]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as file:
-        file.write(b"".join(records))
+        for record in records:  # not joined first: a checkpoint may be tens of megabytes
+            file.write(record)
         file.flush()
         os.fsync(file.fileno())
     os.replace(tmp, path)
