@@ -23,6 +23,7 @@ from pycrdt import Doc, Subscription, TransactionEvent, get_state
 
 from .content import BUILD_VERSION
 from .logfile import UpdateLog, read_log, write_fresh
+from .protocol import EMPTY_UPDATE
 from .settings import Settings
 from .updatelog import (
     CHECKPOINT,
@@ -37,7 +38,6 @@ from .updatelog import (
 
 log = logging.getLogger(__name__)
 
-_EMPTY_UPDATE = b"\x00\x00"
 _KEEP_BEFORE_MERGE = 3  # logs kept aside from before outside changes were merged in
 
 
@@ -145,8 +145,8 @@ class History:
             encode_record(CHECKPOINT, self.base_update),
             saved_record(self.base_hash, 0),
         ]
-        since = doc.get_update(get_state(self.base_update)) if tail else _EMPTY_UPDATE
-        if since == _EMPTY_UPDATE:
+        since = doc.get_update(get_state(self.base_update)) if tail else EMPTY_UPDATE
+        if since == EMPTY_UPDATE:
             return records, 0
         return [*records, time_record(), encode_record(UPDATE, since)], 1
 

@@ -25,9 +25,9 @@ from pycrdt import Doc, Map, Text, TransactionEvent, merge_updates
 
 from . import nbmerge, textdiff
 from .content import DocumentKind
+from .protocol import EMPTY_UPDATE
 
 #: An update that changes nothing (no items, empty delete set).
-EMPTY_UPDATE = b"\x00\x00"
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SaveReply = Callable[[str], None]
-EMPTY_UPDATE = b"\x00\x00"  # a Yjs update with no structs and no deletions
 
 
 class Room:
@@ -129,7 +128,7 @@ class Room:
         A peer's update is checked first (guard.py): one that pycrdt rejects or that would break
         the document raises ``InvalidUpdate`` and never touches the room's ``Doc``.
         """
-        if update == EMPTY_UPDATE:  # what a peer with nothing new answers our step 1 with
+        if update == protocol.EMPTY_UPDATE:  # what a peer with nothing new answers our step 1 with
             return
         if author is not None and self._guard is not None:
             self._guard.check(update)
@@ -156,7 +155,7 @@ class Room:
 
     def _on_update(self, event: TransactionEvent) -> None:
         update: bytes = event.update
-        if update == EMPTY_UPDATE:  # an empty transaction: nothing to tell anyone
+        if update == protocol.EMPTY_UPDATE:  # an empty transaction: nothing to tell anyone
             return
         if self._guard is not None:
             self._guard.follow(update)

@@ -15,7 +15,8 @@ from pycrdt import Array, Doc, Map, Text
 
 from jupyter_ycollab import textdiff
 from jupyter_ycollab.content import DocumentKind, build_base, read_content
-from jupyter_ycollab.merge import EMPTY_UPDATE, MergeResult, three_way_merge
+from jupyter_ycollab.merge import MergeResult, three_way_merge
+from jupyter_ycollab.protocol import EMPTY_UPDATE
 
 NOTEBOOK = DocumentKind.parse("json", "notebook")
 TEXT = DocumentKind.parse("text", "file")
