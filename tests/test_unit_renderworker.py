@@ -3,8 +3,8 @@ a thread: parts beside the pickle, merged snapshots back, failures as ``OSError`
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from jupyter_ycollab.readfile import ReadJob, read_notebook_file
 from jupyter_ycollab.render import RenderJob, Signing, render
 from jupyter_ycollab.renderworker import RenderProcess
 
+from .client import wait_until
 from .harness import make_notebook
 from .test_unit_render import SIGNING, _rich_notebook
 
@@ -24,14 +25,11 @@ NOTEBOOK = DocumentKind.parse("json", "notebook")
 
 
 @pytest.fixture
-async def process() -> RenderProcess:
+async def process() -> AsyncIterator[RenderProcess]:
     renderer = RenderProcess()
     await renderer.start()
-    for _ in range(600):  # up to 30 s for its imports on a busy machine
-        if renderer.ready:
-            break
-        await asyncio.sleep(0.05)
-    yield renderer  # type: ignore[misc]
+    await wait_until(lambda: renderer.ready, 30, "the render process's imports")
+    yield renderer
     await renderer.close()
 
 
