@@ -19,7 +19,9 @@ from jupyter_ydoc import YBlob, YFile, YNotebook, ydocs
 from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Array, Doc, Map, Text
 
+from . import yplan
 from .errors import BadRequest
+from .yplan import NewArray, NewMap, NewText
 
 #: Client id of every load. Yjs client ids are random 32-bit numbers; one fixed id for loads
 #: makes equal content give equal items. Nothing but a load ever writes with it.
@@ -73,40 +75,43 @@ def build_base(kind: DocumentKind, content: Any) -> bytes:
 
 
 def _fill_notebook(doc: Doc[Any], notebook: dict[str, Any]) -> None:
-    meta = doc.get("meta", type=Map)
-    meta["nbformat"] = notebook.get("nbformat", 4)
-    meta["nbformat_minor"] = notebook.get("nbformat_minor", 5)
-    meta["metadata"] = Map(dict(notebook.get("metadata", {})))
-    cells = doc.get("cells", type=Array)
+    direct = yplan.direct_writes()
+    meta = {
+        "nbformat": notebook.get("nbformat", 4),
+        "nbformat_minor": notebook.get("nbformat_minor", 5),
+        "metadata": NewMap(dict(notebook.get("metadata", {}))),
+    }
+    yplan.set_entries(doc, "meta", meta, direct=direct)
     # Inserted last to first at the head: appending walks the whole list each time (quadratic).
-    for index, cell in reversed(list(enumerate(notebook.get("cells", [])))):
-        cells.insert(0, _ycell(_with_id(cell, index)))
+    cells = reversed(list(enumerate(notebook.get("cells", []))))
+    planned = (_ycell(_with_id(cell, index)) for index, cell in cells)
+    yplan.insert_each_at_head(doc, "cells", planned, direct=direct)
 
 
-def _ycell(cell: dict[str, Any]) -> Map[Any]:
-    """A detached cell in jupyter_ydoc 2.0.0's schema (what ``@jupyter/ydoc`` reads).
+def _ycell(cell: dict[str, Any]) -> NewMap:
+    """A cell in jupyter_ydoc 2.0.0's schema (what ``@jupyter/ydoc`` reads).
 
     Keys keep the file's order, so equal files give equal items; nothing is copied deeply (the
     shared types copy plain values themselves).
     """
     fields = {key: value for key, value in cell.items() if key not in _SHARED_CELL_KEYS}
-    fields["source"] = Text(_joined(cell.get("source", "")))
-    fields["metadata"] = Map(dict(cell.get("metadata", {})))
+    fields["source"] = NewText(_joined(cell.get("source", "")))
+    fields["metadata"] = NewMap(dict(cell.get("metadata", {})))
     if cell.get("cell_type") == "code":
-        fields["outputs"] = Array([_youtput(output) for output in cell.get("outputs", [])])
+        fields["outputs"] = NewArray([_youtput(output) for output in cell.get("outputs", [])])
         fields["execution_state"] = "idle"
     elif not fields.get("attachments", True):
         del fields["attachments"]
-    return Map(fields)
+    return NewMap(fields)
 
 
 _SHARED_CELL_KEYS = ("source", "metadata", "outputs")
 
 
-def _youtput(output: dict[str, Any]) -> Map[Any]:
+def _youtput(output: dict[str, Any]) -> NewMap:
     if output.get("output_type") != "stream":
-        return Map(dict(output))
-    return Map({**output, "text": Text(_joined(output.get("text", "")))})
+        return NewMap(dict(output))
+    return NewMap({**output, "text": NewText(_joined(output.get("text", "")))})
 
 
 def _joined(text: str | list[str]) -> str:
