@@ -84,12 +84,12 @@ class LoadedDocument:
             self.history.begin(base, self._file_state().hash)
             with self._quietly():
                 self.doc.apply_update(base)
+            state = [base]
         else:
-            await self._resume(recovered)
+            state = await self._resume(recovered)
         await self.history.open(self.doc)
-        head = self.history.base_update if recovered is None else self.doc.get_update()
-        self._snapshots = Snapshots(self.doc, head)
-        await self._files.prepare(len(head))
+        self._snapshots = Snapshots(self.doc, state)  # encoded when first needed
+        await self._files.prepare(sum(map(len, state)))
         self._write_state(path=self.path, hash=self._file_state().hash)
         self.shared.observe(self._on_change)
         self._start()
@@ -109,18 +109,26 @@ class LoadedDocument:
         content, self._newline = split_newlines(self.kind, raw)
         return content
 
+    def full_state(self) -> bytes:
+        """The document's full state as one update (encoded only if it changed since the last
+        time: every new peer of an idle room gets the same bytes)."""
+        assert self._snapshots is not None, "the document is loaded"
+        return self._snapshots.full_state()
+
     def _file_state(self) -> FileState:
         assert self._file is not None, "the file is read or stat-ed before this"
         return self._file
 
-    async def _resume(self, recovered: LogContents) -> None:
-        """Rebuild the room from its log, merging the file in if it changed while we were down.
+    async def _resume(self, recovered: LogContents) -> list[bytes]:
+        """Rebuild the room from its log, merging the file in if it changed while we were down;
+        return the updates that make up the document's state.
 
         A notebook whose file still has the hash the log recorded is not even parsed: the log
         holds everything (reopening after a restart costs a hash and a replay).
         """
+        state = [recovered.checkpoint, *recovered.updates]
         with self._quietly():
-            for update in [recovered.checkpoint, *recovered.updates]:
+            for update in state:
                 self.doc.apply_update(update)
         self.history.resume(recovered)
         content = None
@@ -133,8 +141,10 @@ class LoadedDocument:
                 content = await self._read_file()
             await self._take_file_after_crash(recovered, content)
             self._changed()  # a save compares with what the file holds, and skips if equal
-        elif len(recovered.updates) > recovered.saved_seq:
+            return [self.doc.get_update()]  # the file's changes may have been merged in
+        if len(recovered.updates) > recovered.saved_seq:
             self._changed()  # edits logged after the last save: write them to the file
+        return state
 
     async def _take_file_after_crash(self, recovered: LogContents, content: Any) -> None:
         """The file is not what the log last recorded: our own interrupted save, or a change."""

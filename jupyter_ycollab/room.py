@@ -117,6 +117,8 @@ class Room:
             self.apply_update(message.payload, author=peer)
 
     def _update_since(self, state_vector: bytes) -> bytes:
+        if state_vector == protocol.EMPTY_STATE and self.document is not None:
+            return self.document.full_state()  # a new client: often the same bytes as the last
         try:
             return self.doc.get_update(state_vector)
         except ValueError as error:

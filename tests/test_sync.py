@@ -167,3 +167,22 @@ async def test_peers_sockets_send_without_waiting_for_acks(collab: Collab) -> No
     (peer,) = collab.rooms[room_id].peers
     stream = peer.connection.ws_connection.stream
     assert stream.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
+async def test_new_peers_of_an_idle_room_share_one_encoding_and_see_every_edit(
+    collab: Collab,
+) -> None:
+    collab.write_notebook("nb.ipynb", ["a = 1"])
+    alice = await collab.open_notebook("nb.ipynb")
+    (room_id,) = collab.document_rooms
+    document = collab.rooms[room_id].document
+    idle = document.full_state()
+    bob = await collab.open_notebook("nb.ipynb")
+    assert document.full_state() is idle  # bob's step 2 was the same bytes, not a new encoding
+    assert cell_sources(bob.document) == ["a = 1"]
+
+    append(alice.document.ycells[0]["source"], "2")
+    await bob.wait_for(lambda: cell_sources(bob.document) == ["a = 12"])
+    carol = await collab.open_notebook("nb.ipynb")
+    assert cell_sources(carol.document) == ["a = 12"]
+    assert document.full_state() is not idle

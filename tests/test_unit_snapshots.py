@@ -29,7 +29,7 @@ def _type(doc: Doc[Any], text: str) -> None:
 
 async def test_the_parts_render_as_the_document_and_merge_into_one_head() -> None:
     doc, base = _loaded("ab")
-    snapshots = Snapshots(doc, base)
+    snapshots = Snapshots(doc, [base])
     _type(doc, "cd")
 
     parts = snapshots.take()
@@ -45,7 +45,7 @@ async def test_the_parts_render_as_the_document_and_merge_into_one_head() -> Non
 
 async def test_many_updates_are_folded_and_a_stale_merge_is_ignored() -> None:
     doc, base = _loaded("")
-    snapshots = Snapshots(doc, base)
+    snapshots = Snapshots(doc, [base])
     parts = snapshots.take()
     _type(doc, "x" * 20_000)  # far more update bytes than the fold bound
     await asyncio.sleep(0)  # the fold runs on the next turn of the loop
@@ -61,3 +61,29 @@ def _doc(update: bytes) -> Doc[Any]:
     doc: Doc[Any] = Doc()
     doc.apply_update(update)
     return doc
+
+
+def test_the_full_state_is_encoded_once_per_change() -> None:
+    doc, base = _loaded("ab")
+    snapshots = Snapshots(doc, [base])
+    assert snapshots.full_state() is base  # unchanged since loaded: nothing encoded
+
+    _type(doc, "c")
+    first = snapshots.full_state()
+    assert read_content(TEXT, _doc(first)) == "abc"
+    assert snapshots.full_state() is first and snapshots.take() == (first,)
+
+    snapshots.close()
+    _type(doc, "d")  # closed: no longer followed, so never served stale
+    assert read_content(TEXT, _doc(snapshots.full_state())) == "abcd"
+
+
+def test_the_state_may_start_as_a_log_replay() -> None:
+    doc, base = _loaded("ab")
+    before = doc.get_state()
+    _type(doc, "c")
+    parts = [base, doc.get_update(before)]  # a checkpoint and an update, as a log holds them
+    snapshots = Snapshots(doc, parts)
+    assert snapshots.take() == tuple(parts)
+    assert read_content(TEXT, _doc(snapshots.full_state())) == "abc"
+    snapshots.close()
