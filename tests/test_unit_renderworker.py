@@ -3,6 +3,8 @@ a thread: parts beside the pickle, merged snapshots back, failures as ``OSError`
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -78,3 +80,20 @@ async def test_a_job_that_fails_in_the_process_raises_oserror(process: RenderPro
         await process.render(RenderJob(NOTEBOOK, (b"not an update",)))
     rendered = await process.render(RenderJob(NOTEBOOK, (build_base(NOTEBOOK, _rich_notebook()),)))
     assert rendered.content is not None  # the process serves the next job
+
+
+async def test_queued_jobs_leave_the_servers_worker_threads_free(process: RenderProcess) -> None:
+    """Jobs waiting for the render process hold no thread of the default executor: when they
+    did, a few big documents reopening together made every ``to_thread`` of the server wait."""
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=2))
+    base = build_base(NOTEBOOK, make_notebook([f"cell {i}\n" * 20 for i in range(2000)]))
+    renders = [
+        asyncio.ensure_future(process.render(RenderJob(NOTEBOOK, (base,), digest_only=True)))
+        for _ in range(4)
+    ]
+    await asyncio.sleep(0)
+    await asyncio.to_thread(lambda: None)
+    pending = sum(not render.done() for render in renders)
+    await asyncio.gather(*renders)
+    assert pending >= 3, f"a thread call waited for {4 - pending} renders"

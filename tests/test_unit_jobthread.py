@@ -1,0 +1,60 @@
+"""jobthread.py: calls run one at a time in their own thread, urgent ones before background ones,
+and a call whose caller gave up before its turn never runs."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from jupyter_ycollab.jobthread import BACKGROUND, URGENT, JobThread
+
+from .client import wait_until
+
+
+async def _blocked(jobs: JobThread) -> tuple[threading.Event, asyncio.Task[None]]:
+    """Keep the thread busy until the returned event is set."""
+    started, release = threading.Event(), threading.Event()
+
+    def block() -> None:
+        started.set()
+        release.wait(30)
+
+    task = asyncio.ensure_future(jobs.run(URGENT, block))
+    await wait_until(started.is_set, 10, "the blocking call to start")
+    return release, task
+
+
+async def test_urgent_calls_overtake_queued_background_calls() -> None:
+    jobs, order = JobThread("test"), []
+    release, blocker = await _blocked(jobs)
+    background = asyncio.ensure_future(jobs.run(BACKGROUND, lambda: order.append("digest")))
+    urgent = asyncio.ensure_future(jobs.run(URGENT, lambda: order.append("save")))
+    await asyncio.sleep(0)  # both queued behind the blocking call
+    release.set()
+    await asyncio.gather(blocker, background, urgent)
+    assert order == ["save", "digest"]
+    await jobs.stop(lambda: None)
+
+
+async def test_a_call_cancelled_before_its_turn_never_runs() -> None:
+    jobs, ran = JobThread("test"), []
+    release, blocker = await _blocked(jobs)
+    dropped = asyncio.ensure_future(jobs.run(BACKGROUND, lambda: ran.append("dropped")))
+    await asyncio.sleep(0)
+    dropped.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await dropped
+    release.set()
+    await blocker
+    await jobs.stop(lambda: ran.append("last"))
+    assert ran == ["last"]
+
+
+async def test_an_exception_reaches_the_caller_and_the_thread_goes_on() -> None:
+    jobs = JobThread("test")
+    with pytest.raises(ZeroDivisionError):
+        await jobs.run(URGENT, lambda: 1 // 0)
+    assert await jobs.run(URGENT, lambda: 2) == 2
+    await jobs.stop(lambda: None)
