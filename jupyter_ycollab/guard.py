@@ -22,6 +22,7 @@ A text edit inside a cell's ``source`` is never checked: it cannot change the ce
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pycrdt import Array, Doc, Map, Subscription, Text, TextEvent, get_update
@@ -33,9 +34,12 @@ from .schema import blob_problem, cell_problem, meta_problem, nbformat_minor
 
 
 class UpdateGuard:
-    def __init__(self, doc: Doc[Any], kind: DocumentKind) -> None:
-        self._doc = doc
+    def __init__(
+        self, doc: Doc[Any], kind: DocumentKind, full_state: Callable[[], bytes] | None = None
+    ) -> None:
+        """``full_state`` gives ``doc``'s state as one update (a document keeps it encoded)."""
         self._kind = kind
+        self._full_state = full_state or doc.get_update
         self._checking = False
         self._cells: set[int] = set()  # indices of the cells the update touched
         self._all_cells = False
@@ -55,7 +59,7 @@ class UpdateGuard:
         elif self._kind.file_format == "text":
             shadow.get("source", type=Text)
         # Observed only from now on: events for a whole document cost more than copying it.
-        shadow.apply_update(self._doc.get_update())
+        shadow.apply_update(self._full_state())
         if self._kind.file_type == "notebook":
             self._subscriptions = [
                 (cells, cells.observe_deep(self._on_cells)),

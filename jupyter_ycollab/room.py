@@ -55,7 +55,8 @@ class Room:
         self.awareness = AwarenessStates(settings.max_awareness_state)
         self._guard: UpdateGuard | None = None
         if self.editable and self.kind is not None and settings.validate_updates:
-            self._guard = UpdateGuard(self.doc, self.kind)
+            full_state = document.full_state if document is not None else None
+            self._guard = UpdateGuard(self.doc, self.kind, full_state)
         if document is not None:
             document.wants_autosave = self.awareness.autosave
         self.peers: dict[Peer, None] = {}  # insertion-ordered set
