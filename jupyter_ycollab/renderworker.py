@@ -4,14 +4,14 @@ Why a process: rendering a 10,000-cell notebook takes ~0.2 s of calls into Rust 
 the update, pycrdt's JSON export, ``json.loads``, ``json.dumps``) that hold the GIL throughout;
 in a worker thread they still freeze the event loop for tens of milliseconds at a time.
 
-Why not ``multiprocessing``: its spawned children re-import the parent's ``__main__``, which
-would start a second Jupyter server from any launcher script without a main guard. This child
-runs ``python -m jupyter_ycollab.renderworker`` and serves one job at a time over its stdin and
-stdout. The parent talks to it from one thread of its own (jobthread.py: waiting jobs hold no
-thread, urgent ones go first), and the big byte strings (snapshots, file contents: 20 MB each for
-a notebook of images) travel beside the pickle, never copied into it: copying them on the event
-loop stalled it for ~70 ms per save. The pipes get 1 MiB buffers (Linux's default, 64 KiB, made
-a 20 MB transfer take ~28 ms of back-and-forth between the two processes; 1 MiB: ~7 ms).
+Why not ``multiprocessing``: its spawned children re-import the parent's ``__main__``, which would
+start a second Jupyter server from any launcher script without a main guard. This child runs as
+``python -m jupyter_ycollab.renderworker`` would (see ``_CHILD_MAIN``) and serves one job at a time
+over its stdin and stdout. The parent talks to it from one thread of its own (jobthread.py: waiting
+jobs hold no thread, urgent ones go first), and the big byte strings (snapshots, file contents: 20
+MB each for a notebook of images) travel beside the pickle, never copied into it: copying them on
+the event loop stalled it for ~70 ms per save. The pipes get 1 MiB buffers (Linux's default, 64 KiB,
+made a 20 MB transfer take ~28 ms of back-and-forth between the two processes; 1 MiB: ~7 ms).
 """
 
 from __future__ import annotations
@@ -33,6 +33,15 @@ from .memory import give_back_freed_memory
 from .readfile import NotebookRead, ReadJob, read_notebook_file
 from .render import Rendered, RenderJob, render
 
+#: How the child starts: as ``python -m jupyter_ycollab.renderworker``, with one optional module
+#: kept out first. nbformat imports jsonschema, which loads the ``rfc3987_syntax`` format checker
+#: if it is installed (jupyter_events installs it): building its grammar took 0.6 of the child's
+#: 0.75 s of imports and 18 of its 56 MB. Nothing in the child validates, and jsonschema treats
+#: the module as absent when importing it fails.
+_CHILD_MAIN = (
+    "import runpy, sys; sys.modules['rfc3987_syntax'] = None; "
+    "runpy.run_module('jupyter_ycollab.renderworker', run_name='__main__', alter_sys=True)"
+)
 _COUNT = struct.Struct("<Q")
 _HELLO = b"ready\n"
 _PIPE_BYTES = 1 << 20
@@ -79,7 +88,7 @@ class RenderProcess:
     def _running(self) -> subprocess.Popen[bytes]:
         with self._spawning:
             if self._child is None or self._child.poll() is not None:
-                command = [sys.executable, "-m", "jupyter_ycollab.renderworker"]
+                command = [sys.executable, "-c", _CHILD_MAIN]
                 self._child = subprocess.Popen(
                     command, stdin=subprocess.PIPE, stdout=subprocess.PIPE
                 )
