@@ -89,6 +89,8 @@ class Document(LoadedDocument):
             self._saving = True
             try:
                 status = await self._write()
+                if replies and status == "success":  # asked for: signed when it answers
+                    await self._files.signatures.flush()
             except NotFound:
                 status = "failed"  # deleted: keep the edits, wait for the file to come back
                 self._file_gone()

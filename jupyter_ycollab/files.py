@@ -24,6 +24,7 @@ from .memory import give_back_freed_memory
 from .readfile import ReadJob, read_notebook_file
 from .render import Rendered, RenderJob, render
 from .renderworker import RenderProcess
+from .signatures import SignatureBatch
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ class Files:
         # Local files are stat-ed directly (a syscall, not a contents model per room per poll).
         self._os_path: Callable[[str], str] | None = getattr(contents_manager, "_get_os_path", None)
         self._renderer = RenderProcess()
+        #: Saved notebooks' signatures, stored together (flushed before reads and at close).
+        self.signatures = SignatureBatch(contents_manager)
         self.render_process = render_process  # False: big documents too use worker threads
         self.render_process_min_bytes = RENDER_PROCESS_MIN_BYTES
 
@@ -69,6 +72,8 @@ class Files:
         return path
 
     async def read(self, path: str, kind: DocumentKind) -> tuple[Any, FileState]:
+        if kind.file_type == "notebook":
+            await self.signatures.flush()  # a notebook saved just now must read as trusted
         stamp = await self._stamp(path, kind)  # before reading: a change in between shows later
         model = await self._get(path, kind, content=True)
         return model["content"], FileState(stamp, model.get("hash"))
@@ -79,6 +84,7 @@ class Files:
         if kind.file_type != "notebook" or not reads_directly(self.contents):
             return None
         cm = self.contents
+        await self.signatures.flush()  # a notebook saved just now must read as trusted
         stamp = await self._stamp(path, kind)
         await self.prepare(stamp[1])  # importing takes the child longer than this load
         signing, database = signing_of(cm), cm.notary.store.db_file
@@ -151,10 +157,13 @@ class Files:
         if rendered.data is None:
             return await self.write(path, kind, rendered.content)
         notebook = kind.file_type == "notebook"
-        await save_rendered(self.contents, path, rendered, notebook=notebook)
+        await save_rendered(
+            self.contents, path, rendered, notebook=notebook, signatures=self.signatures
+        )
         return FileState(await self._stamp(path, kind), rendered.file_hash)
 
     async def close(self) -> None:
+        await self.signatures.flush()
         await self._renderer.close()
 
     async def _stamp(self, path: str, kind: DocumentKind) -> tuple[Any, ...]:

@@ -3,9 +3,10 @@
 
 Only for the stock ``FileContentsManager`` family with no pre-save hook: everything else (a
 subclass, jupytext, S3, a hook that may change the model) gets the contents manager's ``save``,
-the fallback. Kept: the signature stored in the notary's database (outputs stay trusted), the
-manager's own writer (atomic writing, permission errors as 403), the first checkpoint, post-save
-hooks, and the ``save`` contents event that other extensions (fileid) listen to.
+the fallback. Kept: the signature stored in the notary's database (outputs stay trusted; stored
+with other rooms' in one transaction: signatures.py), the manager's own writer (atomic writing,
+permission errors as 403), the first checkpoint, post-save hooks, and the ``save`` contents
+event that other extensions (fileid) listen to.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from jupyter_server.services.contents.filecheckpoints import (
     AsyncFileCheckpoints,
     FileCheckpoints,
 )
+from jupyter_server.services.contents.fileio import copy2_safe
 from jupyter_server.services.contents.filemanager import (
     AsyncFileContentsManager,
     FileContentsManager,
@@ -30,6 +32,7 @@ from jupyter_server.services.contents.largefilemanager import (
 from nbformat.sign import SQLiteSignatureStore
 
 from .render import Rendered, Signing
+from .signatures import SignatureBatch
 
 #: Exact classes: a subclass may override any step (``save``, ``_save_notebook``, checkpoints).
 _STOCK_MANAGERS = (
@@ -67,7 +70,12 @@ def signing_of(contents_manager: Any) -> Signing:
 
 
 async def save_rendered(
-    contents_manager: Any, path: str, rendered: Rendered, *, notebook: bool
+    contents_manager: Any,
+    path: str,
+    rendered: Rendered,
+    *,
+    notebook: bool,
+    signatures: SignatureBatch,
 ) -> None:
     """Write ``rendered.data`` to the local file at ``path`` as the contents manager would."""
     cm = contents_manager
@@ -75,38 +83,29 @@ async def save_rendered(
     if notebook and not rendered.trusted:
         cm.log.warning("Notebook %s is not trusted", path)
     elif rendered.signature is not None:
-        _store_signature(cm, rendered.signature)
+        # Queued before the write, as ``save`` signs first: any read of the new file flushes it.
+        signatures.add(rendered.signature)
     os_path = cm._get_os_path(path)
-    await asyncio.to_thread(_write, cm, os_path, rendered.data)
-    if notebook and not await _has_checkpoint(cm, path):
-        await ensure_async(cm.create_checkpoint(path))  # one always exists for notebooks
+    stock = notebook and type(cm.checkpoints) in (AsyncFileCheckpoints, FileCheckpoints)
+    # One worker thread call: the write, then the first checkpoint (one always exists for
+    # notebooks) when the checkpoints are the stock ones.
+    await asyncio.to_thread(_write, cm, os_path, rendered.data, path if stock else None)
+    if notebook and not stock and not await ensure_async(cm.checkpoints.list_checkpoints(path)):
+        await ensure_async(cm.create_checkpoint(path))
     if cm.post_save_hook is not None or cm._post_save_hooks:
         model = await ensure_async(cm.get(path, content=False))
         cm.run_post_save_hooks(model=model, os_path=os_path)
     cm.emit(data={"action": "save", "path": path})
 
 
-async def _has_checkpoint(cm: Any, path: str) -> bool:
-    """``list_checkpoints`` of the stock checkpoints is a stat, but each of its calls to
-    anyio's ``run_sync`` walks every task of the server (200 rooms: ~0.3 ms per save)."""
-    checkpoints = cm.checkpoints
-    if type(checkpoints) in (AsyncFileCheckpoints, FileCheckpoints):
-        return os.path.isfile(checkpoints.checkpoint_path("checkpoint", path))
-    return bool(await ensure_async(checkpoints.list_checkpoints(path)))
-
-
-def _write(cm: Any, os_path: str, data: bytes) -> None:
+def _write(cm: Any, os_path: str, data: bytes, checkpoint_of: str | None) -> None:
+    """Write the file; then, for ``checkpoint_of`` (a notebook with the stock checkpoints),
+    copy it to its checkpoint if there is none yet: what ``create_checkpoint`` does, without
+    its trip through anyio, whose ``run_sync`` walks every task of the server (with 200 rooms
+    ~1 ms of the event loop per first save)."""
     with cm.atomic_writing(os_path, text=False) as file:
         file.write(data)
-
-
-def _store_signature(cm: Any, signature: str) -> None:
-    """The notary's ``sign`` after its ``compute_signature``; a broken store is recreated once,
-    as the contents manager's ``check_and_sign`` does."""
-    notary = cm.notary
-    try:
-        notary.store.store_signature(signature, notary.algorithm)
-    except Exception:  # sqlite's errors, the filesystem's: re-raised if recreating fails too
-        cm.log.warning("Signature store is corrupted or unavailable; recreating it", exc_info=True)
-        notary.store = notary.store_factory()
-        notary.store.store_signature(signature, notary.algorithm)
+    if checkpoint_of is not None:
+        checkpoint = cm.checkpoints.checkpoint_path("checkpoint", checkpoint_of)
+        if not os.path.isfile(checkpoint):
+            copy2_safe(os_path, checkpoint, log=cm.checkpoints.log)  # type: ignore[no-untyped-call]
