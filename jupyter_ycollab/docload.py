@@ -52,7 +52,6 @@ class LoadedDocument:
         self._settings = settings
         self._policy = SavePolicy(settings.save_delay, settings.max_save_delay)
         self._file: FileState | None = None  # the file as we last loaded or saved it
-        self._saved_digest: str | None = None  # of its content; from the base when first needed
         self._newline = "\n"  # the file's line ending, put back when saving
         self._replies: list[SaveReply] = []
         self._wake = asyncio.Event()

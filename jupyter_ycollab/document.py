@@ -30,7 +30,9 @@ _AUTOSAVE_RECHECK = 1.0
 class Document(LoadedDocument):
     def _start(self) -> None:
         self._worker = asyncio.create_task(self._run(), name=f"document {self.room_id}")
-        if self._files.renders_apart(len(self.history.base_update)):
+        if self.history.base_digest is None and self._files.renders_apart(
+            len(self.history.base_update)
+        ):
             name = f"digest {self.room_id}"  # beside the worker: saves must not wait for it
             self._digesting = asyncio.create_task(self._digest_big_base(), name=name)
 
@@ -76,8 +78,7 @@ class Document(LoadedDocument):
         except (ValueError, RuntimeError) as error:  # pycrdt's; the first save will tell
             log.debug("Could not digest the base of %s: %s", self.room_id, error)
             return
-        if self._saved_digest is None and self.history.base_update is base:
-            self._saved_digest = digest
+        self.history.digested(base, digest)
 
     # -- saving --------------------------------------------------------------------------------
 
@@ -110,13 +111,15 @@ class Document(LoadedDocument):
         # The state is taken on the loop without encoding it (snapshots.py), and rendered off it.
         assert self._snapshots is not None, "saves start once the document is loaded"
         parts, mark = self._snapshots.take(), self.history.mark()
-        base = self.history.base_update if self._saved_digest is None else None
+        saved_digest = self.history.base_digest
+        base = self.history.base_update if saved_digest is None else None
         job = self._files.render_job(
-            self.kind, parts, newline=self._newline, base=base, saved_digest=self._saved_digest
+            self.kind, parts, newline=self._newline, base=base, saved_digest=saved_digest
         )
         rendered = await self._files.render(job)
         self._snapshots.merged(parts, rendered.snapshot)
-        self._saved_digest = rendered.base_digest  # rendered lazily: most rooms are never saved
+        if base is not None and rendered.base_digest is not None:
+            self.history.digested(base, rendered.base_digest)  # lazily: most rooms never save
         if rendered.unchanged:
             self._write_state(dirty=False)
             return "skipped"
@@ -125,9 +128,8 @@ class Document(LoadedDocument):
             raise NotFound(f"{self.path} was deleted: not recreating it")
         await self.history.saving(mark)
         self._file = await self._files.write_rendered(self.path, self.kind, rendered)
-        self._saved_digest = rendered.digest
         self.history.file_path = self.path
-        self.history.saved(rendered.snapshot, mark, self._file.hash)
+        self.history.saved(rendered.snapshot, mark, self._file.hash, rendered.digest)
         self._write_state(path=self.path, dirty=False, hash=self._file.hash)
         self._events.session("INFO", self.room_id, self.path, "save")
         return "success"
@@ -161,7 +163,6 @@ class Document(LoadedDocument):
             if changed:
                 content, self._newline = split_newlines(self.kind, raw)
                 self._merge_outside_change(content)
-                self._saved_digest = None  # the new base's, computed when the next save needs it
                 self._write_state(hash=now.hash)
 
     def _file_gone(self) -> None:

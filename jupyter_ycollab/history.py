@@ -62,6 +62,9 @@ class History:
         self.file_path = ""  # kept current by the document, for the command line tools
         self._base_parts: list[bytes] = []  # updates making up the base, merged when first read
         self.base_hash: str | None = None
+        self.base_digest: str | None = None  # of the base's content (content.py's digest_of)
+        self._base_seq = 0  # the base is the log's checkpoint plus this many of its updates
+        self._unfinished_save = False  # the log holds a SAVING record with no SAVED after it
         self.base_time = 0.0  # when the file got the base
         self._reusable: LogContents | None = None  # the log read at load, while still true
         self._began = False  # begun from a fresh base, not yet opened
@@ -82,8 +85,11 @@ class History:
             self._base_parts = [merged_update(self._base_parts)]
         return self._base_parts[0]
 
-    def _set_base(self, base_update: bytes, file_hash: str | None) -> None:
+    def _set_base(
+        self, base_update: bytes, file_hash: str | None, digest: str | None = None
+    ) -> None:
         self._base_parts, self.base_hash, self.base_time = [base_update], file_hash, time.time()
+        self.base_digest, self._base_seq = digest, 0
         self._reusable = None  # the log on disk no longer says what the base is
 
     def begin(self, base_update: bytes, file_hash: str | None) -> None:
@@ -98,8 +104,9 @@ class History:
         """Continue the history a log holds (the base is merged only if someone needs it)."""
         self.lineage = recovered.lineage
         self._base_parts = recovered.base_updates()
-        self.base_hash = recovered.saved_hash
-        saved = recovered.saved_seq
+        self.base_hash, self.base_digest = recovered.saved_hash, recovered.saved_digest
+        saved = self._base_seq = recovered.saved_seq
+        self._unfinished_save = recovered.saving_seq is not None
         self.base_time = recovered.times[saved - 1] if saved else recovered.checkpoint_time
         self._reusable = recovered
 
@@ -143,7 +150,7 @@ class History:
             header_record(self.lineage, self.room_id, self.file_path),
             time_record(self.base_time),
             encode_record(CHECKPOINT, self.base_update),
-            saved_record(self.base_hash, 0),
+            saved_record(self.base_hash, 0, self.base_digest),
         ]
         since = doc.get_update(get_state(self.base_update)) if tail else EMPTY_UPDATE
         if since == EMPTY_UPDATE:
@@ -166,19 +173,35 @@ class History:
     async def saving(self, mark: tuple[int, int]) -> None:
         """Record, durably, that a save of the state at ``mark`` is about to touch the file."""
         if self._log is not None and mark[0] == self._generation:
+            self._unfinished_save = True
             self._log.mark_saving(mark[1])
             await self._log.flush()
 
-    def saved(self, snapshot: bytes, mark: tuple[int, int], file_hash: str | None) -> None:
-        """The file now holds ``snapshot``: the full state taken, with ``mark``, as saving began."""
-        self._set_base(snapshot, file_hash)
+    def saved(
+        self, snapshot: bytes, mark: tuple[int, int], file_hash: str | None, digest: str
+    ) -> None:
+        """The file now holds ``snapshot`` (its content's digest: ``digest``): the full state
+        taken, with ``mark``, as saving began."""
+        self._set_base(snapshot, file_hash, digest)
         if self._log is None:
             return
         generation, seq = mark
         if generation == self._generation:
-            self._log.mark_saved(file_hash, seq)
+            self._base_seq, self._unfinished_save = seq, False
+            self._log.mark_saved(file_hash, seq, digest)
         else:  # compacted while the save ran: the mark means nothing in the new log
             self.compact()
+
+    def digested(self, base_update: bytes, digest: str) -> None:
+        """``digest`` is the content digest of ``base_update``: kept, and logged so that a
+        reopened room knows it, if that is still the base and its digest still unknown."""
+        parts = self._base_parts
+        if self.base_digest is not None or len(parts) != 1 or parts[0] is not base_update:
+            return
+        self.base_digest = digest
+        # Not after a SAVING record with no SAVED: recovery must still see that save as cut short.
+        if self._log is not None and not self._unfinished_save:
+            self._log.mark_saved(self.base_hash, self._base_seq, digest)
 
     def rebase(self, base_update: bytes, file_hash: str | None) -> None:
         """The file changed outside and was merged in: keep the old log aside, start anew."""
@@ -198,6 +221,7 @@ class History:
         """Rewrite the log as base + one update: bounded, same lineage, same CRDT history."""
         if self._log is not None and self._doc is not None:
             self._generation += 1
+            self._base_seq, self._unfinished_save = 0, False  # the base becomes the checkpoint
             records, seq = self._compact_records(self._doc)
             self._compacted_size = sum(map(len, records))
             self._log.rewrite(records, seq=seq)

@@ -86,8 +86,8 @@ class UpdateLog:
         self.seq += 1
         self._enqueue(encode_record(UPDATE, update))
 
-    def mark_saved(self, file_hash: str | None, seq: int) -> None:
-        self._enqueue(saved_record(file_hash, seq))
+    def mark_saved(self, file_hash: str | None, seq: int, digest: str | None = None) -> None:
+        self._enqueue(saved_record(file_hash, seq, digest))
 
     def mark_saving(self, seq: int) -> None:
         self._enqueue(saving_record(seq))

@@ -8,8 +8,9 @@ Layout: a sequence of records ``u32 length | u32 crc32 | u8 kind | payload`` (li
 - ``SAVING``: JSON ``{"seq"}``: a save of the checkpoint plus the first ``seq`` updates is about
   to be written (made durable before the file is touched, so a crash in the middle of a save can
   tell our own half-recorded save from someone else's change);
-- ``SAVED``: JSON ``{"hash", "seq"}``: the file now holds the checkpoint plus the first ``seq``
-  updates, and has this content hash;
+- ``SAVED``: JSON ``{"hash", "seq", "digest"?}``: the file now holds the checkpoint plus the first
+  ``seq`` updates, and has this content hash (and this digest of its content: content.py's
+  ``digest_of``, kept so that a reopened room need not render its base to know it);
 - ``TIME``: a little-endian double, epoch seconds: the records after it were written then (one
   per commit; the document timeline shows them).
 
@@ -52,6 +53,7 @@ class LogContents:
     valid_length: int = 0  # bytes of whole records: a torn tail after them is cut off on reuse
     saved_hash: str | None = None
     saved_seq: int = 0
+    saved_digest: str | None = None
     saving_seq: int | None = None  # a save that started and has no SAVED record (yet)
 
     def base_updates(self) -> list[bytes]:
@@ -85,8 +87,11 @@ def header_record(lineage: str, room_id: str, path: str = "") -> bytes:
     return _json_record(HEADER, header)
 
 
-def saved_record(file_hash: str | None, seq: int) -> bytes:
-    return _json_record(SAVED, {"hash": file_hash, "seq": seq})
+def saved_record(file_hash: str | None, seq: int, digest: str | None = None) -> bytes:
+    fields: dict[str, Any] = {"hash": file_hash, "seq": seq}
+    if digest is not None:
+        fields["digest"] = digest
+    return _json_record(SAVED, fields)
 
 
 def saving_record(seq: int) -> bytes:
@@ -142,6 +147,7 @@ def _apply_record(contents: LogContents, kind: int, payload: bytes) -> None:
         contents.checkpoint, contents.updates, contents.times = payload, [], []
         contents.checkpoint_time = contents.time
         contents.saved_hash, contents.saved_seq, contents.saving_seq = None, 0, None
+        contents.saved_digest = None
     elif kind == UPDATE:
         contents.updates.append(payload)
         contents.times.append(contents.time)
@@ -150,6 +156,7 @@ def _apply_record(contents: LogContents, kind: int, payload: bytes) -> None:
     elif kind == SAVED:
         saved = json.loads(payload)
         contents.saved_hash, contents.saved_seq = saved["hash"], int(saved["seq"])
+        contents.saved_digest = saved.get("digest")
         contents.saving_seq = None
     elif kind == SAVING:
         contents.saving_seq = int(json.loads(payload)["seq"])

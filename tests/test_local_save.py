@@ -132,3 +132,26 @@ async def test_without_the_render_process_big_documents_use_threads(collab: Coll
 
     assert cell_sources(nbformat.read(path, as_version=4)) == ["ab"]
     assert files._renderer._child is None  # never started
+
+
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120, cleanup_delay=0.05)
+async def test_a_big_documents_digest_is_logged_and_not_rendered_again_on_reopening(
+    collab: Collab,
+) -> None:
+    files = collab.extension.manager.files
+    files.render_process_min_bytes = 0  # every document counts as big
+    collab.write_notebook("big.ipynb", ["a", "b"])
+    client = await collab.open_notebook("big.ipynb")
+    (room_id,) = collab.document_rooms
+    history = collab.rooms[room_id].document.history
+    await wait_until(lambda: history.base_digest is not None, 30, "the base's digest")
+    digest = history.base_digest
+    await history.read()  # every record committed
+    await client.close()
+    await wait_until(lambda: room_id not in collab.rooms, 10, "the room's eviction")
+
+    again = await collab.open_notebook("big.ipynb")
+    document = collab.rooms[room_id].document
+    assert document.history.base_digest == digest
+    assert document._digesting is None  # nothing to render: the log knew it
+    assert (await again.save(1))["status"] == "skipped"  # and the digest is the file's

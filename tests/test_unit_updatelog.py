@@ -231,3 +231,23 @@ async def test_a_resumed_log_over_its_bound_is_compacted_at_open(tmp_path: Path)
     rebuilt: Doc[Any] = Doc()
     rebuilt.apply_update(merged_update([compacted.checkpoint, *compacted.updates]))
     assert str(rebuilt.get("source", type=Text)) == str(text)
+
+
+def test_a_saved_record_may_carry_the_contents_digest(tmp_path: Path) -> None:
+    doc = _text_doc("a")
+    path = tmp_path / "d.ylog"
+    header = header_record("lineage", "room", "d.txt")
+    write_fresh(path, [header, encode_record(CHECKPOINT, doc.get_update())])
+    assert read_log(path).saved_digest is None  # type: ignore[union-attr]
+
+    with open(path, "ab") as file:
+        file.write(saved_record("hash-1", 0, "digest-1") + saved_record("hash-2", 0))
+    contents = read_log(path)
+    assert contents is not None
+    assert (contents.saved_hash, contents.saved_digest) == ("hash-2", None)  # per record
+
+    with open(path, "ab") as file:
+        file.write(saved_record("hash-3", 0, "digest-3"))
+    contents = read_log(path)
+    assert contents is not None
+    assert (contents.saved_hash, contents.saved_digest) == ("hash-3", "digest-3")
