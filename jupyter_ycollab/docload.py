@@ -79,11 +79,7 @@ class LoadedDocument:
         self.history.file_path = self.path
         recovered = await self.history.recover()
         if recovered is None:
-            base = await self._read_base()
-            self.history.begin(base, self._file_state().hash)
-            with self._quietly():
-                self.doc.apply_update(base)
-            state = [base]
+            state = [await self._begin_from_file()]
         else:
             state = await self._resume(recovered)
         await self.history.open(self.doc)
@@ -93,6 +89,18 @@ class LoadedDocument:
         self.shared.observe(self._on_change)
         self._start()
         self._events.session("INFO", self.room_id, self.path, "load")
+
+    async def _begin_from_file(self) -> bytes:
+        """Build the room from its file and return its full state, the server's ``state``
+        values included: encoded once, it is the log's first checkpoint and the first peer's
+        step 2, and a room reopened from that log holds it as one update (nothing to encode)."""
+        built = await self._read_base()
+        with self._quietly():
+            self.doc.apply_update(built)
+        self._write_state(path=self.path, hash=self._file_state().hash)
+        full = self.doc.get_update()
+        self.history.begin(full, self._file_state().hash, built=built)
+        return full
 
     async def _read_base(self) -> bytes:
         """The base built from the file, read directly when the file is a local notebook."""

@@ -92,10 +92,14 @@ class History:
         self.base_digest, self._base_seq = digest, 0
         self._reusable = None  # the log on disk no longer says what the base is
 
-    def begin(self, base_update: bytes, file_hash: str | None) -> None:
-        """A new history, from a document just built from its file (it holds ``base_update``
-        and nothing else when ``open`` is called)."""
-        named_after = f"build {BUILD_VERSION}: {file_hash}".encode() if file_hash else base_update
+    def begin(
+        self, base_update: bytes, file_hash: str | None, *, built: bytes | None = None
+    ) -> None:
+        """A new history, from a document just ``built`` from its file (it holds
+        ``base_update``: ``built`` and the server's ``state`` values, and nothing else, when
+        ``open`` is called)."""
+        built = base_update if built is None else built
+        named_after = f"build {BUILD_VERSION}: {file_hash}".encode() if file_hash else built
         self.lineage = hashlib.sha256(named_after).hexdigest()[:32]
         self._set_base(base_update, file_hash)
         self._began = True

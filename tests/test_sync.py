@@ -186,3 +186,22 @@ async def test_new_peers_of_an_idle_room_share_one_encoding_and_see_every_edit(
     carol = await collab.open_notebook("nb.ipynb")
     assert cell_sources(carol.document) == ["a = 12"]
     assert document.full_state() is not idle
+
+
+async def test_a_room_opened_from_its_file_or_its_log_holds_its_state_encoded_once(
+    collab: Collab,
+) -> None:
+    collab.write_notebook("nb.ipynb", ["a = 1"])
+    await collab.open_notebook("nb.ipynb")
+    (room_id,) = collab.document_rooms
+    document = collab.rooms[room_id].document
+    # One encoding, with the server's state values in it: the log's checkpoint is the step 2.
+    assert document.full_state() is document.history.base_update
+    await collab.close_all()
+    await wait_evicted(collab, room_id)
+
+    reopened = await collab.open_notebook("nb.ipynb")
+    document = collab.rooms[room_id].document
+    assert document.full_state() is document.history.base_update  # the log's, as read
+    assert cell_sources(reopened.document) == ["a = 1"]
+    assert reopened.document.ystate.get("path") == "nb.ipynb"
