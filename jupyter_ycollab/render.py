@@ -21,7 +21,7 @@ from nbformat.sign import NotebookNotary
 from pycrdt import Doc
 
 from .content import DocumentKind, digest_of, read_content
-from .nbwrite import notebook_bytes
+from .nbwrite import WrittenNotebook, notebook_bytes
 
 
 @dataclass(frozen=True)
@@ -79,19 +79,22 @@ def render(job: RenderJob) -> Rendered:
         doc.apply_update(part)
     snapshot = job.parts[0] if len(job.parts) == 1 else doc.get_update()
     content = read_content(job.kind, doc, job.newline)
-    digest = digest_of(content)
+    # Cells are remembered only where nobody else gets the content (a contents manager's
+    # pre-save hook may change it in place).
+    written = _written(job.kind, content, job.remember and (job.to_bytes or job.digest_only))
+    digest = _digest(content, written)
     if job.digest_only:
         return Rendered(snapshot, digest)
     base_digest = job.saved_digest
     if job.base is not None:
-        base_digest = digest_of(content_of(job.kind, job.base, job.newline))
+        base_content = content_of(job.kind, job.base, job.newline)
+        base_digest = _digest(base_content, _written(job.kind, base_content, False))
     if not job.to_bytes or digest == base_digest:
         return Rendered(snapshot, digest, base_digest, content=content)
     signature, trusted = None, True
     if job.kind.file_type == "notebook":
         try:
-            notary = None if job.signing is None else notary_of(job.signing)
-            data, signature, trusted = notebook_bytes(content, notary, remember=job.remember)
+            data, signature, trusted = _notebook_bytes(job, content, written)
         except (KeyError, AttributeError, TypeError, ValueError):
             # Not a notebook nbformat can sign and write (only possible without the update
             # guard): the contents manager's save decides, as it would without this path.
@@ -104,6 +107,33 @@ def render(job: RenderJob) -> Rendered:
         data = content.encode("utf-8")
     file_hash = hashlib.new(job.hash_algorithm, data).hexdigest()
     return Rendered(snapshot, digest, base_digest, None, data, file_hash, signature, trusted)
+
+
+def _written(kind: DocumentKind, content: Any, remember: bool) -> WrittenNotebook | None:
+    """An nbformat 4 notebook cell by cell (nbwrite.py); None for anything else."""
+    if kind.file_type != "notebook" or not isinstance(content, dict):
+        return None
+    if content.get("nbformat") != 4:
+        return None
+    try:
+        return WrittenNotebook(content, remember=remember)
+    except (KeyError, AttributeError, TypeError, ValueError):  # not a notebook nbformat writes
+        return None
+
+
+def _digest(content: Any, written: WrittenNotebook | None) -> str:
+    """The content's fingerprint: a notebook's from its cells' (remembered: the whole notebook
+    is not serialised again), anything else's from its JSON."""
+    return digest_of(content) if written is None else written.digest
+
+
+def _notebook_bytes(
+    job: RenderJob, content: Any, written: WrittenNotebook | None
+) -> tuple[bytes, str | None, bool]:
+    notary = None if job.signing is None else notary_of(job.signing)
+    if written is None or notary is None:
+        return notebook_bytes(content, notary, remember=job.remember)
+    return written.data(), written.signature(notary), written.trusted
 
 
 @functools.lru_cache(maxsize=4)

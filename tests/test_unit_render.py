@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from nbformat.sign import NotebookNotary
 
 from jupyter_ycollab.content import DocumentKind, build_base, digest_of
-from jupyter_ycollab.nbwrite import notebook_bytes
-from jupyter_ycollab.render import RenderJob, Signing, notary_of, render
+from jupyter_ycollab.nbwrite import WrittenNotebook, notebook_bytes
+from jupyter_ycollab.render import RenderJob, Signing, content_of, notary_of, render
 
 NOTEBOOK = DocumentKind.parse("json", "notebook")
 TEXT = DocumentKind.parse("text", "file")
@@ -130,9 +130,10 @@ def test_render_gives_text_and_binary_files_bytes_and_hash(
 
 def test_render_for_the_contents_manager_gives_the_content() -> None:
     content = _rich_notebook()
-    rendered = render(RenderJob(NOTEBOOK, (build_base(NOTEBOOK, content),)))
-    assert rendered.data is None
-    assert rendered.digest == digest_of(content)
+    base = build_base(NOTEBOOK, content)
+    rendered = render(RenderJob(NOTEBOOK, (base,), base=base))
+    assert rendered.data is None and rendered.unchanged
+    assert rendered.content == content_of(NOTEBOOK, base)
 
 
 def test_a_notebook_nbformat_cannot_write_is_left_to_the_contents_manager() -> None:
@@ -157,3 +158,49 @@ def test_remembered_cells_give_nbformats_bytes_and_signature(content: dict[str, 
     for _ in range(2):
         data, signature, _trusted = notebook_bytes(copy.deepcopy(content), notary_of(SIGNING))
         assert (data, signature) == _nbformat_bytes(content)
+
+
+def test_a_remembered_cell_is_taken_only_while_it_equals_the_cell_to_write() -> None:
+    content = _rich_notebook()
+    notebook_bytes(copy.deepcopy(content), notary_of(SIGNING))  # remembered, by cell id
+    content["cells"][0]["source"] = "y = 2\n"  # same id, other content
+    content["cells"][0]["outputs"][0]["text"] = "other\n"
+    assert notebook_bytes(copy.deepcopy(content), notary_of(SIGNING))[:2] == _nbformat_bytes(
+        content
+    )
+
+
+def test_big_cells_are_remembered_and_taken_again() -> None:
+    """A notebook of 20 outputs of 1 MB: every cell is remembered (the budget holds them) and
+    the next save takes them as they are instead of serialising 20 MB again."""
+    image = {"output_type": "display_data", "data": {"image/png": "A" * 2**20}, "metadata": {}}
+    cells = [
+        {
+            "cell_type": "code",
+            "id": f"c{i}",
+            "source": f"plot({i})",
+            "metadata": {},
+            "execution_count": i,
+            "outputs": [{**image, "data": {"image/png": f"{i}" * 2**20}}],
+        }
+        for i in range(20)
+    ]
+    content = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}
+    first = WrittenNotebook(copy.deepcopy(content))
+    again = WrittenNotebook(copy.deepcopy(content))
+    assert all(a is b for a, b in zip(first.cells, again.cells, strict=True))
+    assert again.data() == _nbformat_bytes(content)[0]
+
+
+def test_the_digest_tells_equal_content_without_its_transient_keys() -> None:
+    base = build_base(NOTEBOOK, _rich_notebook())
+    same = render(RenderJob(NOTEBOOK, (base,), base=base))
+    marked = _rich_notebook()
+    marked["metadata"]["signature"] = "sha256:x"
+    marked["cells"][0]["metadata"]["trusted"] = False
+    edited = _rich_notebook()
+    edited["cells"][2]["source"] = "changed"
+    for content, unchanged in ((marked, True), (edited, False)):
+        job = RenderJob(NOTEBOOK, (build_base(NOTEBOOK, content),), base=base)
+        assert render(job).unchanged is unchanged
+    assert same.unchanged
