@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ import nbformat
 import pytest
 from pycrdt import Array, Doc, get_state
 
+from jupyter_ycollab import renderworker
 from jupyter_ycollab.content import DocumentKind, build_base
 from jupyter_ycollab.readfile import ReadJob, read_notebook_file
 from jupyter_ycollab.render import RenderJob, Signing, render
@@ -97,3 +100,35 @@ async def test_queued_jobs_leave_the_servers_worker_threads_free(process: Render
     pending = sum(not render.done() for render in renders)
     await asyncio.gather(*renders)
     assert pending >= 3, f"a thread call waited for {4 - pending} renders"
+
+
+async def test_freed_memory_goes_back_once_no_job_comes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not after every job: each job of a burst would fault its pages in again."""
+    trims: list[int] = []
+    monkeypatch.setattr(renderworker, "give_back_freed_memory", lambda: trims.append(1))
+    monkeypatch.setattr(renderworker, "_IDLE_SECONDS", 60.0)
+    jobs_out, jobs_in = (os.fdopen(fd, mode) for fd, mode in zip(os.pipe(), "rw", strict=True))
+    results_out, results_in = (
+        os.fdopen(fd, mode) for fd, mode in zip(os.pipe(), "rw", strict=True)
+    )
+    serving = threading.Thread(
+        target=renderworker._serve, args=(jobs_out.buffer, results_in.buffer)
+    )
+    serving.start()
+    base = build_base(NOTEBOOK, _rich_notebook())
+
+    def exchange() -> None:
+        job = RenderJob(NOTEBOOK, (), digest_only=True)
+        renderworker._send(jobs_in.buffer, (job, False), [base])
+        (ok, _), _ = renderworker._receive(results_out.buffer)
+        assert ok
+
+    for _ in range(3):
+        exchange()
+    assert trims == []  # a burst keeps its memory
+    monkeypatch.setattr(renderworker, "_IDLE_SECONDS", 0.01)
+    exchange()
+    await wait_until(lambda: bool(trims), 10, "the idle child to give memory back")
+    jobs_in.close()
+    serving.join(10)
+    assert not serving.is_alive()
