@@ -1,20 +1,20 @@
 """The update log on disk: read it (moving a damaged one aside), replace it, append to it.
 
 Appends are buffered and written with one ``write`` + ``fsync`` at most ``commit_delay`` after they
-were made (group commit), in a worker thread, off the path that relays updates to peers; each
-commit starts with a TIME record. A compaction replaces the whole file atomically. The format of
-the records is updatelog.py's.
+were made (group commit), in a worker thread, off the path that relays updates to peers, together
+with every other room's (groupcommit.py); each commit starts with a TIME record. A compaction
+replaces the whole file atomically. The format of the records is updatelog.py's.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .groupcommit import group_commit
 from .updatelog import (
     UPDATE,
     LogContents,
@@ -75,9 +75,9 @@ class UpdateLog:
         self.size = size  # bytes on disk once everything buffered is written
         self.seq = 0  # updates since the checkpoint
         self._pending: list[bytes | _Rewrite] = []
-        self._timer: asyncio.TimerHandle | None = None
-        self._flushing: asyncio.Task[None] | None = None
         self._closed = False
+        self._flushers = 0
+        self._failure: OSError | None = None
         #: Set when a rewrite will be queued on the next turn of the loop: flushing waits for it,
         #: so the records that asked for it never grow the old file past its bound.
         self.rewrite_requested = False
@@ -106,25 +106,23 @@ class UpdateLog:
         self._schedule()
 
     def _schedule(self) -> None:
-        if self._timer is None and self._flushing is None and not self._closed:
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(self.commit_delay, self._start_flush)
+        if not self._closed:
+            group_commit().due(self, self.commit_delay)
 
-    def _start_flush(self) -> None:
-        self._timer = None
-        self._flushing = asyncio.create_task(self._flush(), name=f"log {self.path.name}")
+    def take(self) -> list[bytes | _Rewrite]:
+        """The records waiting, handed to a commit (on the loop)."""
+        batch, self._pending = self._pending, []
+        return batch
 
-    async def _flush(self) -> None:
-        try:
-            while self._pending:
-                while self.rewrite_requested:
-                    await asyncio.sleep(0)  # one turn of the loop: the rewrite is queued then
-                batch, self._pending = self._pending, []
-                await asyncio.to_thread(self._write, batch)
-        finally:
-            self._flushing = None
+    def failed(self, error: OSError) -> None:
+        """Writing the last batch failed: its flushers get the error, else it is logged."""
+        if self._flushers:
+            self._failure = error
+        else:
+            log.error("Could not write the update log %s: %s", self.path, error)
 
-    def _write(self, batch: list[bytes | _Rewrite]) -> None:
+    def write(self, batch: list[bytes | _Rewrite]) -> None:
+        """Write ``batch`` durably (in a worker thread)."""
         # A rewrite holds everything queued before it: those records need not touch the disk
         # (and the old file never grows past the bound that asked for the rewrite).
         rewrites = [index for index, item in enumerate(batch) if isinstance(item, _Rewrite)]
@@ -145,13 +143,14 @@ class UpdateLog:
 
     async def flush(self) -> None:
         """Write everything appended so far, now."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._start_flush()
-        while self._flushing is not None:
-            await self._flushing
-            if self._pending and self._flushing is None:
-                self._start_flush()
+        self._flushers += 1
+        try:
+            await group_commit().flush(self)
+        finally:
+            self._flushers -= 1
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure
 
     async def close(self) -> None:
         await self.flush()
