@@ -90,7 +90,9 @@ class Files:
         signing, database = signing_of(cm), cm.notary.store.db_file
         job = ReadJob(kind, cm._get_os_path(path), cm.hash_algorithm, signing, database)
         try:
-            if self.renders_apart(stamp[1]) and self._renderer.ready:
+            # Someone waits for this open: never behind another room's job (a base's digest,
+            # a save), which for a 20 MB notebook takes as long as this read.
+            if self.renders_apart(stamp[1]) and self._renderer.ready and not self._renderer.busy:
                 read = await self._renderer.read(job)
             else:
                 read = await asyncio.to_thread(read_notebook_file, job)

@@ -35,14 +35,24 @@ class JobThread:
         self._order = itertools.count()  # first come, first served within a priority
         self._thread: threading.Thread | None = None
         self._starting = threading.Lock()
+        self._calls = 0  # queued or running
+
+    @property
+    def busy(self) -> bool:
+        """Whether a call is running or waiting: a new one would wait for it."""
+        return self._calls > 0
 
     async def run(self, priority: int, call: Callable[[], T]) -> T:
         """``call()`` in the thread, after the queued calls of a priority up to ``priority``.
         Cancelling the caller before the call starts drops it."""
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
         self._ensure_thread()
+        self._calls += 1  # on the event loop only, like its decrement
         self._queue.put((priority, next(self._order), call, future))
-        return await asyncio.wrap_future(future)
+        try:
+            return await asyncio.wrap_future(future)
+        finally:
+            self._calls -= 1
 
     async def stop(self, last: Callable[[], None]) -> None:
         """Run ``last()`` after every queued call, then end the thread."""

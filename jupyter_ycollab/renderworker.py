@@ -70,6 +70,11 @@ class RenderProcess:
             return False
         return self._greeted or bool(select.select([child.stdout], [], [], 0)[0])
 
+    @property
+    def busy(self) -> bool:
+        """Whether a job is running or waiting (a new one would wait for it)."""
+        return self._jobs.busy
+
     async def start(self) -> None:
         """Start the child now (it imports pycrdt and nbformat while the room loads)."""
         await asyncio.to_thread(self._running)

@@ -4,6 +4,8 @@ the contents manager."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 
 import nbformat
@@ -11,6 +13,7 @@ import pytest
 from pycrdt import Doc, get_state
 
 from jupyter_ycollab.content import DocumentKind, build_base, read_content
+from jupyter_ycollab.jobthread import URGENT
 
 from .client import wait_until
 from .harness import Collab, make_notebook
@@ -91,3 +94,22 @@ async def test_a_big_notebook_is_read_in_the_render_process(collab: Collab) -> N
     collab.write_notebook("big.ipynb", ["a", "b"])
     client = await collab.open_notebook("big.ipynb")
     assert [str(cell["source"]) for cell in client.document.ycells] == ["a", "b"]
+
+
+async def test_an_open_does_not_wait_for_the_render_process(collab: Collab) -> None:
+    """A job of another room is running there: the file is read in a thread instead."""
+    files = collab.extension.manager.files
+    files.render_process_min_bytes = 0
+    await files.prepare(0)
+    await wait_until(lambda: files._renderer.ready, 30, "the render process to start")
+    release = threading.Event()
+    blocker = asyncio.ensure_future(files._renderer._jobs.run(URGENT, lambda: release.wait(60)))
+    await wait_until(lambda: files._renderer.busy, 10, "the render process to be busy")
+    collab.write_notebook("big.ipynb", ["a", "b"])
+    try:
+        client = await collab.open_notebook("big.ipynb")
+        assert [str(cell["source"]) for cell in client.document.ycells] == ["a", "b"]
+        assert not blocker.done()
+    finally:
+        release.set()
+        await blocker
