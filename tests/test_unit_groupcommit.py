@@ -101,3 +101,18 @@ async def test_a_failing_log_fails_alone(tmp_path: Path, caplog: pytest.LogCaptu
     with caplog.at_level(logging.ERROR):  # a commit nobody waits for: logged
         broken.append_update(b"again")
         await wait_until(lambda: "Could not write the update log" in caplog.text, 5, "the error")
+
+
+async def test_a_cancelled_flush_does_not_stop_the_commit_others_wait_for(tmp_path: Path) -> None:
+    first = _log(tmp_path / "first.ylog", commit_delay=60)
+    second = _log(tmp_path / "second.ylog", commit_delay=60)
+    first.append_update(b"1")
+    second.append_update(b"2")
+    impatient = asyncio.ensure_future(first.flush())
+    await asyncio.sleep(0)  # the commit of both has started
+
+    impatient.cancel()
+    await second.flush()
+
+    assert _updates(second.path) == [b"2"]
+    assert _updates(first.path) == [b"1"]  # the same commit went on
