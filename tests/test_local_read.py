@@ -113,3 +113,26 @@ async def test_an_open_does_not_wait_for_the_render_process(collab: Collab) -> N
     finally:
         release.set()
         await blocker
+
+
+@pytest.mark.parametrize("name", ["nb.ipynb", "notes.txt"])
+async def test_a_local_files_hash_is_the_contents_managers_without_its_get(
+    collab: Collab, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """Reopening a room from its log compares the file's hash: read in chunks in a thread, not
+    through ``get`` (which reads the whole file, then hashes it on the event loop)."""
+    if name.endswith(".ipynb"):
+        collab.write_notebook(name, ["a" * 3_000_000, "b"])
+        kind = NOTEBOOK
+    else:
+        collab.write_bytes(name, b"one\r\ntwo\r\n" * 500_000)
+        kind = DocumentKind.parse("text", "file")
+    cm = collab.serverapp.contents_manager
+    expected = (await cm.get(name, content=False, require_hash=True))["hash"]
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the contents manager hashed the file")
+
+    monkeypatch.setattr(cm, "_get_hash", refused)
+    state = await collab.extension.manager.files.stat(name, kind, with_hash=True)
+    assert state.hash == expected
