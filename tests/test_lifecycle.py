@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from jupyter_server.serverapp import ServerApp
 from pycrdt import Text
@@ -129,3 +131,26 @@ async def test_a_text_client_reconnecting_to_a_reopened_room_duplicates_nothing(
 
 async def server_sources(collab: Collab, path: str, expected: list[str]) -> bool:
     return cell_sources(await collab.server_notebook(path)) == expected
+
+
+@pytest.mark.ycollab(freeze_startup_objects=True)
+async def test_objects_alive_at_start_are_kept_out_of_the_cycle_collectors_way(
+    collab: Collab,
+) -> None:
+    before = gc.get_freeze_count()
+    try:
+        # What jupyter_server does once its loop runs (pytest-jupyter's server does not).
+        await collab.extension._start_jupyter_server_extension(collab.serverapp)
+        assert gc.get_freeze_count() > before
+        collab.write_notebook("nb.ipynb", ["a"])
+        client = await collab.open_notebook("nb.ipynb")  # the server works as before
+        assert cell_sources(client.document) == ["a"]
+    finally:
+        gc.unfreeze()  # this process runs the other tests too
+
+
+@pytest.mark.ycollab(freeze_startup_objects=False)
+async def test_the_cycle_collector_is_left_alone_when_asked(collab: Collab) -> None:
+    frozen = gc.get_freeze_count()
+    await collab.extension._start_jupyter_server_extension(collab.serverapp)
+    assert gc.get_freeze_count() == frozen
