@@ -168,7 +168,16 @@ class History:
         if self._log.size > limit and not self._log.rewrite_requested:
             # Not inside the observer: the document is still committing its transaction.
             self._log.rewrite_requested = True
-            asyncio.get_running_loop().call_soon(self.compact)
+            asyncio.get_running_loop().call_soon(self._compact_as_requested)
+
+    def _compact_as_requested(self) -> None:
+        """``compact``, then never leave the request standing: commits of every log wait while
+        one is (groupcommit.py), so a compaction that fails must not stop them."""
+        try:
+            self.compact()
+        finally:
+            if self._log is not None:
+                self._log.rewrite_requested = False
 
     def mark(self) -> tuple[int, int]:
         """Where the log stands: a save takes a mark with its snapshot, to record what it holds."""

@@ -137,6 +137,30 @@ async def test_history_stays_bounded_and_keeps_its_lineage(tmp_path: Path) -> No
     await history.close()
 
 
+@pytest.mark.parametrize("expected_errors", [["Exception in callback"]])
+async def test_a_compaction_that_fails_does_not_hold_commits_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, expected_errors: list[str]
+) -> None:
+    settings = Settings(log_dir=tmp_path, log_commit_delay=0.01, log_max_bytes=1024)
+    doc = _text_doc("start")
+    history = History("text:file:abc", settings)
+    history.begin(doc.get_update(), "hash0")
+    await history.open(doc)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("no room for the compacted log")
+
+    monkeypatch.setattr(history, "_compact_records", broken)
+    text = doc.get("source", type=Text)
+    text.insert(len(text), "x" * 4096)  # past the bound: a compaction is requested, and fails
+    await asyncio.sleep(0)  # the loop runs the request
+    text.insert(len(text), "y")
+    await asyncio.wait_for(history._log.flush(), 5)  # type: ignore[union-attr]
+    recovered = read_log(history.path)
+    assert recovered is not None and len(recovered.updates) == 2  # both appended
+    await history.close()
+
+
 def test_a_save_that_started_but_was_not_recorded_is_known(tmp_path: Path) -> None:
     path = tmp_path / "a.ylog"
     _fresh_log(path)
