@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ from nbformat.sign import NotebookNotary
 from pycrdt import Doc
 
 from .content import DocumentKind, digest_of, read_content
+from .hashing import Hashing
 from .nbwrite import WrittenNotebook, notebook_bytes
 
 
@@ -77,20 +77,19 @@ def render(job: RenderJob) -> Rendered:
     doc: Doc[Any] = Doc()
     for part in job.parts:
         doc.apply_update(part)
-    snapshot = job.parts[0] if len(job.parts) == 1 else doc.get_update()
     content = read_content(job.kind, doc, job.newline)
     # Cells are remembered only where nobody else gets the content (a contents manager's
     # pre-save hook may change it in place).
     written = _written(job.kind, content, job.remember and (job.to_bytes or job.digest_only))
     digest = _digest(content, written)
     if job.digest_only:
-        return Rendered(snapshot, digest)
+        return Rendered(_snapshot(job, doc), digest)
     base_digest = job.saved_digest
     if job.base is not None:
         base_content = content_of(job.kind, job.base, job.newline)
         base_digest = _digest(base_content, _written(job.kind, base_content, False))
     if not job.to_bytes or digest == base_digest:
-        return Rendered(snapshot, digest, base_digest, content=content)
+        return Rendered(_snapshot(job, doc), digest, base_digest, content=content)
     signature, trusted = None, True
     if job.kind.file_type == "notebook":
         try:
@@ -98,15 +97,21 @@ def render(job: RenderJob) -> Rendered:
         except (KeyError, AttributeError, TypeError, ValueError):
             # Not a notebook nbformat can sign and write (only possible without the update
             # guard): the contents manager's save decides, as it would without this path.
-            return Rendered(snapshot, digest, base_digest, content=content)
+            return Rendered(_snapshot(job, doc), digest, base_digest, content=content)
     elif not isinstance(content, str):  # a custom document type: its contents manager saves it
-        return Rendered(snapshot, digest, base_digest, content=content)
+        return Rendered(_snapshot(job, doc), digest, base_digest, content=content)
     elif job.kind.file_format == "base64":
         data = base64.b64decode(content)
     else:
         data = content.encode("utf-8")
-    file_hash = hashlib.new(job.hash_algorithm, data).hexdigest()
-    return Rendered(snapshot, digest, base_digest, None, data, file_hash, signature, trusted)
+    hashing = Hashing(job.hash_algorithm, data)  # beside encoding the merged state
+    snapshot = _snapshot(job, doc)
+    return Rendered(snapshot, digest, base_digest, None, data, hashing.result(), signature, trusted)
+
+
+def _snapshot(job: RenderJob, doc: Doc[Any]) -> bytes:
+    """The job's parts merged into one update (a single part is its own)."""
+    return job.parts[0] if len(job.parts) == 1 else doc.get_update()
 
 
 def _written(kind: DocumentKind, content: Any, remember: bool) -> WrittenNotebook | None:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nbformat.sign import NotebookNotary
+from pycrdt import Doc, Text, get_state
 
 from jupyter_ycollab.content import DocumentKind, build_base, digest_of
 from jupyter_ycollab.nbwrite import WrittenNotebook, notebook_bytes
@@ -204,3 +205,16 @@ def test_the_digest_tells_equal_content_without_its_transient_keys() -> None:
         job = RenderJob(NOTEBOOK, (build_base(NOTEBOOK, content),), base=base)
         assert render(job).unchanged is unchanged
     assert same.unchanged
+
+
+def test_a_big_files_hash_is_its_bytes() -> None:
+    """Hashed in a thread beside encoding the merged state (which is still the parts merged)."""
+    base = build_base(TEXT, "x" * 3_000_000)
+    doc: Doc[Any] = Doc()
+    doc.apply_update(base)
+    doc.get("source", type=Text).insert(0, "y")
+    edit = doc.get_update(get_state(base))
+    rendered = render(RenderJob(TEXT, (base, edit), to_bytes=True))
+    assert rendered.data == b"y" + b"x" * 3_000_000
+    assert rendered.file_hash == hashlib.sha256(rendered.data).hexdigest()
+    assert rendered.snapshot == doc.get_update()
