@@ -15,6 +15,7 @@ from jupyter_server.auth.decorator import authorized, ws_authenticated
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
+from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from . import protocol
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from .app import YCollabApp
 
 AUTH_RESOURCE = "contents"
+_BINARY = 0x2  # the websocket opcode of a binary frame
 
 
 class CollabHandler(JupyterHandler):
@@ -239,7 +241,21 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
     # -- peer.Connection -----------------------------------------------------------------------
 
     def send_frame(self, frame: bytes) -> asyncio.Future[None] | None:
+        """Queue one binary frame; the future is the socket write's (often done at once).
+
+        Not through ``write_message``: it wraps every frame's write in a coroutine and a task
+        (to translate an error the future may carry), which with 100 peers was a task per peer
+        and update. Its frame writer is the one it uses itself (tornado's, private: when it is
+        not there, ``write_message`` does it); no compression is negotiated here.
+        """
+        connection = self.ws_connection
+        if connection is None or connection.is_closing():
+            return None
+        write_frame = getattr(connection, "_write_frame", None)
         try:
-            return self.write_message(frame, binary=True)
-        except WebSocketClosedError:
+            if write_frame is None:
+                return self.write_message(frame, binary=True)
+            written: asyncio.Future[None] = write_frame(True, _BINARY, frame)
+            return written
+        except (WebSocketClosedError, StreamClosedError):
             return None

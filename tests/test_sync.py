@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from typing import Any
 
 import pytest
 from jupyter_ydoc import YUnicode
 from pycrdt import Doc, Text
+
+from jupyter_ycollab import protocol
 
 from .client import CollabClient, wait_until
 from .harness import Collab, append, cell_sources, sources_on_disk
@@ -205,3 +208,14 @@ async def test_a_room_opened_from_its_file_or_its_log_holds_its_state_encoded_on
     assert document.full_state() is document.history.base_update  # the log's, as read
     assert cell_sources(reopened.document) == ["a = 1"]
     assert reopened.document.ystate.get("path") == "nb.ipynb"
+
+
+async def test_a_frame_to_a_peer_is_written_at_once_without_a_task(collab: Collab) -> None:
+    """Tornado's ``write_message`` wraps each write in a coroutine and a task: with 100 peers
+    that was a task per peer and update. A small frame goes straight to the socket instead."""
+    collab.write_notebook("nb.ipynb", ["x"])
+    await collab.open_notebook("nb.ipynb")
+    (room_id,) = collab.document_rooms
+    (peer,) = collab.rooms[room_id].peers
+    written = peer.connection.send_frame(protocol.encode_awareness(b"\x00"))  # no states
+    assert written is not None and written.done() and not isinstance(written, asyncio.Task)
