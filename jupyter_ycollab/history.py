@@ -132,7 +132,11 @@ class History:
         """
         self._doc = doc
         reusable = self._reusable
-        if reusable is not None and reusable.valid_length <= self._settings.log_max_bytes:
+        # The bound _on_update compacts at: a log holding little more than a big checkpoint
+        # is reused, not rewritten at every reopen (a 20 MB notebook: 35-110 ms of writing).
+        if reusable is not None and reusable.valid_length <= max(
+            self._settings.log_max_bytes, 2 * len(reusable.checkpoint)
+        ):
             await asyncio.to_thread(_truncate, self.path, reusable.valid_length)
             self._compacted_size = len(reusable.checkpoint)
             self._log = UpdateLog(self.path, self._settings.log_commit_delay, reusable.valid_length)

@@ -275,3 +275,23 @@ def test_a_saved_record_may_carry_the_contents_digest(tmp_path: Path) -> None:
     contents = read_log(path)
     assert contents is not None
     assert (contents.saved_hash, contents.saved_digest) == ("hash-3", "digest-3")
+
+
+async def test_a_log_of_little_more_than_a_big_checkpoint_is_reused(tmp_path: Path) -> None:
+    settings = Settings(log_dir=tmp_path, log_commit_delay=0.01, log_max_bytes=1024)
+    doc = _text_doc("x" * 4096)  # a checkpoint past log_max_bytes on its own
+    history = History("text:file:big", settings)
+    history.begin(doc.get_update(), "hash0")
+    await history.open(doc)
+    await history.close()
+    inode = history.path.stat().st_ino
+
+    again = History("text:file:big", settings)
+    recovered = await again.recover()
+    assert recovered is not None
+    reopened: Doc[Any] = Doc()
+    reopened.apply_update(recovered.checkpoint)
+    again.resume(recovered)
+    await again.open(reopened)
+    assert again.path.stat().st_ino == inode  # appended to, not rewritten
+    await again.close()
