@@ -26,6 +26,8 @@ from jupyter_ycollab.updatelog import (
     saved_record,
 )
 
+from .client import wait_until
+
 
 def _text_doc(text: str = "") -> Doc[Any]:
     doc: Doc[Any] = Doc()
@@ -153,7 +155,9 @@ async def test_a_compaction_that_fails_does_not_hold_commits_back(
     monkeypatch.setattr(history, "_compact_records", broken)
     text = doc.get("source", type=Text)
     text.insert(len(text), "x" * 4096)  # past the bound: a compaction is requested, and fails
-    await asyncio.sleep(0)  # the loop runs the request
+    log = history._log
+    assert log is not None and log.rewrite_requested
+    await wait_until(lambda: not log.rewrite_requested, 5, "the failed request to be dropped")
     text.insert(len(text), "y")
     await asyncio.wait_for(history._log.flush(), 5)  # type: ignore[union-attr]
     recovered = read_log(history.path)
