@@ -58,7 +58,7 @@ class LoadedDocument:
         self._closing = False
         self._failures = 0
         self._worker: asyncio.Task[None] | None = None
-        self._digesting: asyncio.Task[None] | None = None  # the base's digest, for big ones
+        self._preparing: asyncio.Task[None] | None = None  # for big ones' saves (document.py)
         self._snapshots: Snapshots | None = None  # from the end of the load on
         self._quiet = False
         self._gone = False  # the file disappeared while the room was open
@@ -84,7 +84,6 @@ class LoadedDocument:
             state = await self._resume(recovered)
         await self.history.open(self.doc)
         self._snapshots = Snapshots(self.doc, state)  # encoded when first needed
-        await self._files.prepare(sum(map(len, state)))
         self._write_state(path=self.path, hash=self._file_state().hash)
         self.shared.observe(self._on_change)
         self._start()

@@ -30,11 +30,15 @@ _AUTOSAVE_RECHECK = 1.0
 class Document(LoadedDocument):
     def _start(self) -> None:
         self._worker = asyncio.create_task(self._run(), name=f"document {self.room_id}")
-        if self.history.base_digest is None and self._files.renders_apart(
-            len(self.history.base_update)
-        ):
-            name = f"digest {self.room_id}"  # beside the worker: saves must not wait for it
-            self._digesting = asyncio.create_task(self._digest_big_base(), name=name)
+
+    def _changed(self) -> None:
+        super()._changed()
+        if self._preparing is None and self._files.needs_render_process(self._size()):
+            name = f"prepare {self.room_id}"  # beside the worker: saves must not wait for it
+            self._preparing = asyncio.create_task(self._prepare_to_save(), name=name)
+
+    def _size(self) -> int:
+        return len(self.history.base_update)
 
     # -- the worker ----------------------------------------------------------------------------
 
@@ -68,13 +72,24 @@ class Document(LoadedDocument):
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), min(due or math.inf, next_poll) - now)
 
+    async def _prepare_to_save(self) -> None:
+        """A big document changed: start the render process while the save waits for its delay
+        (a document that is only read never needs it), and digest the base there, so that the
+        first save has only the document to render."""
+        try:
+            await self._files.prepare(self._size())
+            if self.history.base_digest is None:
+                await self._digest_big_base()
+        finally:
+            self._preparing = None
+
     async def _digest_big_base(self) -> None:
         """A big document's base digest, rendered apart now rather than in its first save (a
         save that comes first renders it itself)."""
         base = self.history.base_update
         job = RenderJob(self.kind, (base,), self._newline, digest_only=True)
         try:
-            digest = (await self._files.render(job, patient=True)).digest
+            digest = (await self._files.render(job)).digest
         except (ValueError, RuntimeError) as error:  # pycrdt's; the first save will tell
             log.debug("Could not digest the base of %s: %s", self.room_id, error)
             return
@@ -180,10 +195,10 @@ class Document(LoadedDocument):
         self._wake.set()
         if self._worker is not None:
             await self._worker
-        if self._digesting is not None:
-            self._digesting.cancel()
+        if self._preparing is not None:
+            self._preparing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._digesting
+                await self._preparing
         if self._policy.pending or self._replies:
             await self.save()
         if self._snapshots is not None:

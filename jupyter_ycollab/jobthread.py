@@ -7,6 +7,8 @@ executor and every other ``to_thread`` of the server (reading logs, stat-ing and
 committing logs) queued behind them: a 20 MB notebook took 570 ms to reopen instead of 170 ms.
 Here waiting jobs hold no thread, and a job someone waits for (a save, a read for an open) goes
 before background work (a base's digest), which is cancelled when nobody wants it any more.
+An owner may also be told, in the thread, when no call came for a while (``on_idle``): the
+render process exits then, and hands its memory back.
 """
 
 from __future__ import annotations
@@ -29,8 +31,14 @@ _Item = tuple[int, int, Callable[[], Any] | None, "concurrent.futures.Future[Any
 
 
 class JobThread:
-    def __init__(self, name: str) -> None:
+    def __init__(
+        self, name: str, *, on_idle: Callable[[], None] | None = None, idle_after: float = 60.0
+    ) -> None:
+        """``on_idle()`` runs in the thread once no call came for ``idle_after`` seconds (again
+        only after the next call)."""
         self._name = name
+        self._on_idle = on_idle
+        self.idle_after = idle_after
         self._queue: queue.PriorityQueue[_Item] = queue.PriorityQueue()
         self._order = itertools.count()  # first come, first served within a priority
         self._thread: threading.Thread | None = None
@@ -72,8 +80,17 @@ class JobThread:
                 self._thread.start()
 
     def _work(self) -> None:
+        idle_told = False
         while True:
-            _, _, call, future = self._queue.get()
+            try:
+                wait = None if idle_told or self._on_idle is None else self.idle_after
+                _, _, call, future = self._queue.get(timeout=wait)
+            except queue.Empty:
+                assert self._on_idle is not None
+                self._on_idle()
+                idle_told = True
+                continue
+            idle_told = False
             if call is None or future is None:
                 return
             if not future.set_running_or_notify_cancel():

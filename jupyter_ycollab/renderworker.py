@@ -12,6 +12,11 @@ jobs hold no thread, urgent ones go first), and the big byte strings (snapshots,
 MB each for a notebook of images) travel beside the pickle, never copied into it: copying them on
 the event loop stalled it for ~70 ms per save. The pipes get 1 MiB buffers (Linux's default, 64 KiB,
 made a 20 MB transfer take ~28 ms of back-and-forth between the two processes; 1 MiB: ~7 ms).
+
+The child runs only while big documents are being saved: it starts at the first edit of one
+(document.py), while the save waits for its delay, and exits after a minute without jobs. Its
+imports alone hold ~40 MB, and its cache of written cells as much again for 10,000 cells: a
+server whose big documents are only read, or edited once in a while, does not keep them.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import os
 import pickle
 import select
@@ -32,6 +38,8 @@ from .jobthread import BACKGROUND, URGENT, JobThread
 from .memory import give_back_freed_memory
 from .readfile import NotebookRead, ReadJob, read_notebook_file
 from .render import Rendered, RenderJob, render
+
+log = logging.getLogger(__name__)
 
 #: How the child starts: as ``python -m jupyter_ycollab.renderworker``, with one optional module
 #: kept out first. nbformat imports jsonschema, which loads the ``rfc3987_syntax`` format checker
@@ -50,15 +58,21 @@ _PIPE_BYTES = 1 << 20
 #: and page faults in a ~100 ms save).
 _IDLE_SECONDS = 0.25
 _F_SETPIPE_SZ = 1031  # Linux's fcntl command (Python 3.10+ names it, on Linux only)
+#: A child with no job for this long exits; the next job starts another (~0.25 s).
+EXIT_WHEN_IDLE_SECONDS = 60.0
 
 
 class RenderProcess:
-    """The parent's side: starts the child on first use, sends it one job at a time."""
+    """The parent's side: starts the child on first use, sends it one job at a time, and stops
+    it when it had no job for ``EXIT_WHEN_IDLE_SECONDS``."""
 
     def __init__(self) -> None:
         self._child: subprocess.Popen[bytes] | None = None
         self._greeted = False  # the child's first byte, sent once its imports are done, was read
-        self._jobs = JobThread("render process")  # one exchange at a time, urgent ones first
+        # One exchange at a time, urgent ones first; idle, the child is stopped from there.
+        self._jobs = JobThread(
+            "render process", on_idle=self._stop_idle_child, idle_after=EXIT_WHEN_IDLE_SECONDS
+        )
         self._spawning = threading.Lock()  # apart: starting must not wait for an exchange
 
     @property
@@ -69,6 +83,12 @@ class RenderProcess:
         if child is None or child.poll() is not None or child.stdout is None:
             return False
         return self._greeted or bool(select.select([child.stdout], [], [], 0)[0])
+
+    @property
+    def running(self) -> bool:
+        """Whether the child is started (and has not exited)."""
+        child = self._child
+        return child is not None and child.poll() is None
 
     @property
     def busy(self) -> bool:
@@ -129,6 +149,13 @@ class RenderProcess:
         if not ok:
             raise OSError(f"the render process failed: {result}")
         return result, parts
+
+    def _stop_idle_child(self) -> None:
+        """In the job thread, so never during an exchange: the next job starts a new child."""
+        try:
+            self._stop()
+        except OSError as error:  # gone already: nothing to give back
+            log.debug("The idle render process was gone: %s", error)
 
     def _stop(self) -> None:
         with self._spawning:

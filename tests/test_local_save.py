@@ -4,12 +4,15 @@ the contents manager's path; big documents render in the render process."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
 from pycrdt import Text
+
+from jupyter_ycollab.render import Rendered, RenderJob
 
 from .client import wait_until
 from .harness import Collab, append, cell_sources, make_notebook
@@ -45,6 +48,25 @@ async def test_a_trusted_notebook_stays_signed_and_gets_its_checkpoint(collab: C
     assert "trusted" not in on_disk.cells[0].metadata
     assert await cm.checkpoints.list_checkpoints("signed.ipynb")
     assert saved == [str(path)]
+
+
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120)
+async def test_a_deleted_checkpoint_is_made_again_at_the_next_save(collab: Collab) -> None:
+    """The checkpoint's place is remembered once made; deleting it (or its folder) after that
+    must not leave the notebook without one."""
+    collab.write_notebook("kept.ipynb", ["a"])
+    cm = collab.serverapp.contents_manager
+    client = await collab.open_notebook("kept.ipynb")
+    append(client.document.ycells[0]["source"], "b")
+    assert (await client.save(1))["status"] == "success"
+    (first,) = await cm.checkpoints.list_checkpoints("kept.ipynb")
+    checkpoint = Path(cm.checkpoints.checkpoint_path(first["id"], "kept.ipynb"))
+    for save, deleted in ((2, checkpoint), (3, checkpoint.parent)):  # the file, the folder
+        shutil.rmtree(deleted) if deleted.is_dir() else deleted.unlink()
+        append(client.document.ycells[0]["source"], "c")
+        assert (await client.save(save))["status"] == "success"
+        assert checkpoint.is_file(), f"no checkpoint after {deleted.name} was deleted"
+        assert "abc" in checkpoint.read_text()  # the file as saved after the deletion
 
 
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)
@@ -136,7 +158,7 @@ async def test_without_the_render_process_big_documents_use_threads(collab: Coll
 
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120, cleanup_delay=0.05)
 async def test_a_big_documents_digest_is_logged_and_not_rendered_again_on_reopening(
-    collab: Collab,
+    collab: Collab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = collab.extension.manager.files
     files.render_process_min_bytes = 0  # every document counts as big
@@ -144,14 +166,48 @@ async def test_a_big_documents_digest_is_logged_and_not_rendered_again_on_reopen
     client = await collab.open_notebook("big.ipynb")
     (room_id,) = collab.document_rooms
     history = collab.rooms[room_id].document.history
+    source = client.document.ycells[0]["source"]
+    append(source, "c")  # the first edit has the base digested; undone, nothing to save
+    del source[1:2]
     await wait_until(lambda: history.base_digest is not None, 30, "the base's digest")
     digest = history.base_digest
     await history.read()  # every record committed
     await client.close()
     await wait_until(lambda: room_id not in collab.rooms, 10, "the room's eviction")
 
+    jobs: list[RenderJob] = []
+    render = files.render
+
+    async def recording(job: RenderJob) -> Rendered:
+        jobs.append(job)
+        return await render(job)
+
+    monkeypatch.setattr(files, "render", recording)
     again = await collab.open_notebook("big.ipynb")
     document = collab.rooms[room_id].document
     assert document.history.base_digest == digest
-    assert document._digesting is None  # nothing to render: the log knew it
+    append(again.document.ycells[1]["source"], "d")
+    del again.document.ycells[1]["source"][1:2]
     assert (await again.save(1))["status"] == "skipped"  # and the digest is the file's
+    assert [job.digest_only for job in jobs] == [False]  # the log knew the base's digest
+
+
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120)
+async def test_the_render_process_runs_only_while_big_documents_are_edited(
+    collab: Collab,
+) -> None:
+    files = collab.extension.manager.files
+    files.render_process_min_bytes = 0  # every document counts as big
+    renderer = files._renderer
+    path = collab.write_notebook("big.ipynb", ["a"])
+    client = await collab.open_notebook("big.ipynb")
+    assert not renderer.running  # opened and read: no save to prepare for
+
+    append(client.document.ycells[0]["source"], "b")
+    await wait_until(lambda: renderer.running, 30, "the render process to start")
+    renderer._jobs.idle_after = 0.1
+    await wait_until(lambda: not renderer.running, 30, "the idle render process to exit")
+
+    append(client.document.ycells[0]["source"], "c")
+    assert (await client.save(1))["status"] == "success"  # started again for it
+    assert cell_sources(nbformat.read(path, as_version=4)) == ["abc"]

@@ -1,5 +1,5 @@
 """jobthread.py: calls run one at a time in their own thread, urgent ones before background ones,
-and a call whose caller gave up before its turn never runs."""
+a call whose caller gave up before its turn never runs, and the owner hears when it idles."""
 
 from __future__ import annotations
 
@@ -58,3 +58,15 @@ async def test_an_exception_reaches_the_caller_and_the_thread_goes_on() -> None:
         await jobs.run(URGENT, lambda: 1 // 0)
     assert await jobs.run(URGENT, lambda: 2) == 2
     await jobs.stop(lambda: None)
+
+
+async def test_the_owner_hears_once_per_idle_spell_in_the_thread() -> None:
+    idle: list[str] = []
+    jobs = JobThread("test", on_idle=lambda: idle.append(threading.current_thread().name))
+    jobs.idle_after = 0.05
+    await jobs.run(URGENT, lambda: None)
+    await wait_until(lambda: idle == ["test"], 10, "the idle callback")
+    assert await jobs.run(URGENT, lambda: 3) == 3  # told again only after another call
+    await wait_until(lambda: len(idle) == 2, 10, "the second idle callback")
+    await jobs.stop(lambda: None)
+    assert idle == ["test", "test"]
