@@ -1,5 +1,5 @@
 """A peer that stops reading is disconnected with 1013 and its backlog stays bounded, while the
-others keep editing."""
+others keep editing; a big frame's memory goes back to the system once it is sent."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import base64
 import os
 
 import pytest
+
+from jupyter_ycollab import peer
 
 from .client import wait_until
 from .harness import Collab, append
@@ -65,3 +67,17 @@ async def test_a_peer_that_stops_reading_is_closed_with_1013_and_memory_stays_bo
     )
     assert writer.connected and reader.connected
     silent.close()
+
+
+async def test_a_big_frame_gives_its_memory_back_once_it_is_sent(
+    collab: Collab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trims: list[int] = []
+    monkeypatch.setattr(peer, "give_back_freed_memory", lambda: trims.append(1))
+    collab.write_notebook("small.ipynb", ["x" * 1000])
+    await collab.open_notebook("small.ipynb")
+    assert trims == []  # no frame is big
+
+    monkeypatch.setattr(peer, "BIG_FRAME", 1000)  # the next first sync is
+    await collab.open_notebook("small.ipynb")
+    await wait_until(lambda: bool(trims), 10, "memory given back after the first sync")
