@@ -1,4 +1,5 @@
-"""Counting completed writes of one file with Linux inotify (through ctypes, no dependency).
+"""Counting completed writes of one file, or of every file in a directory, with Linux inotify
+(through ctypes, no dependency).
 
 A save through Jupyter's contents manager truncates the file, serialises, writes and closes it
 (or writes a temporary file and renames it over): mtime moves several times per save, but the file
@@ -25,6 +26,7 @@ class FileWrites:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.directory = path.parent
         self.count = 0
         self._fd = -1
         self._changed = asyncio.Event()
@@ -34,8 +36,8 @@ class FileWrites:
         if self._fd < 0:
             raise OSError(ctypes.get_errno(), "inotify_init1 failed")
         mask = IN_CLOSE_WRITE | IN_MOVED_TO
-        if _libc.inotify_add_watch(self._fd, str(self.path.parent).encode(), mask) < 0:
-            raise OSError(ctypes.get_errno(), f"inotify_add_watch failed for {self.path}")
+        if _libc.inotify_add_watch(self._fd, str(self.directory).encode(), mask) < 0:
+            raise OSError(ctypes.get_errno(), f"inotify_add_watch failed for {self.directory}")
         asyncio.get_running_loop().add_reader(self._fd, self._read)
         return self
 
@@ -60,6 +62,22 @@ class FileWrites:
             start = offset + _EVENT.size
             name = data[start : start + length].rstrip(b"\0").decode(errors="replace")
             offset = start + length
-            if name == self.path.name:
+            if self.counts(name):
                 self.count += 1
                 self._changed.set()
+
+    def counts(self, name: str) -> bool:
+        return name == self.path.name
+
+
+class DirectoryWrites(FileWrites):
+    """Counts completed writes of the files in `directory` whose names end with `suffix`,
+    hidden ones aside (Jupyter's atomic writing keeps its backup copy in `.~name`)."""
+
+    def __init__(self, directory: Path, suffix: str) -> None:
+        super().__init__(directory / "*")
+        self.directory = directory
+        self.suffix = suffix
+
+    def counts(self, name: str) -> bool:
+        return name.endswith(self.suffix) and not name.startswith(".")
