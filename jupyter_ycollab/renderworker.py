@@ -60,6 +60,9 @@ _IDLE_SECONDS = 0.25
 _F_SETPIPE_SZ = 1031  # Linux's fcntl command (Python 3.10+ names it, on Linux only)
 #: A child with no job for this long exits; the next job starts another (~0.25 s).
 EXIT_WHEN_IDLE_SECONDS = 60.0
+#: A child that has not answered a job after this long is killed (its job fails over to a
+#: thread): a render takes well under a second, and a child that hangs must not stop every save.
+REPLY_SECONDS = 120.0
 
 
 class RenderProcess:
@@ -74,6 +77,7 @@ class RenderProcess:
             "render process", on_idle=self._stop_idle_child, idle_after=EXIT_WHEN_IDLE_SECONDS
         )
         self._spawning = threading.Lock()  # apart: starting must not wait for an exchange
+        self.reply_timeout = REPLY_SECONDS
 
     @property
     def ready(self) -> bool:
@@ -138,6 +142,7 @@ class RenderProcess:
     def _call(self, request: object, parts: list[bytes]) -> tuple[object, list[bytes]]:
         child = self._running()
         assert child.stdin is not None and child.stdout is not None
+        watchdog = _Watchdog(self.reply_timeout, child)
         try:
             if not self._greeted:
                 self._greeted = _read(child.stdout, len(_HELLO)) == _HELLO
@@ -145,7 +150,11 @@ class RenderProcess:
             (ok, result), parts = _receive(child.stdout)
         except (OSError, EOFError, ValueError, pickle.UnpicklingError) as error:
             child.kill()
-            raise OSError(f"the render process stopped: {error!r}") from error
+            hung = TimeoutError(f"no reply in {self.reply_timeout} s")
+            cause = hung if watchdog.fired else error
+            raise OSError(f"the render process stopped: {cause!r}") from cause
+        finally:
+            watchdog.cancel()
         if not ok:
             raise OSError(f"the render process failed: {result}")
         return result, parts
@@ -171,6 +180,24 @@ class RenderProcess:
             child.wait()
         if child.stdout is not None:
             child.stdout.close()
+
+
+class _Watchdog:
+    """Kills ``child`` unless cancelled within ``seconds``: the parent's blocked read then ends."""
+
+    def __init__(self, seconds: float, child: subprocess.Popen[bytes]) -> None:
+        self.fired = False
+        self._child = child
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        self._child.kill()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
 
 
 def _widen(pipe: IO[bytes] | None) -> None:

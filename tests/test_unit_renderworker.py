@@ -1,11 +1,13 @@
 """The render process (renderworker.py) answers as ``render`` and ``read_notebook_file`` do in
-a thread: parts beside the pickle, merged snapshots back, failures as ``OSError``."""
+a thread: parts beside the pickle, merged snapshots back, failures (a hung child too) as
+``OSError``."""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
 import os
+import signal
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
@@ -132,3 +134,18 @@ async def test_freed_memory_goes_back_once_no_job_comes(monkeypatch: pytest.Monk
     jobs_in.close()
     serving.join(10)
     assert not serving.is_alive()
+
+
+async def test_a_child_that_gives_no_reply_is_killed_and_replaced(process: RenderProcess) -> None:
+    job = RenderJob(NOTEBOOK, (build_base(NOTEBOOK, _rich_notebook()),))
+    await process.render(job)  # running
+    child = process._child
+    assert child is not None
+    os.kill(child.pid, signal.SIGSTOP)  # hangs: reads nothing, answers nothing
+    process.reply_timeout = 0.5
+
+    with pytest.raises(OSError, match="no reply"):
+        await process.render(job)
+
+    assert child.wait(10) == -signal.SIGKILL
+    assert (await process.render(job)).content is not None  # a new child serves the next job
