@@ -19,7 +19,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import nbformat
 from nbformat import NotebookNode
@@ -90,36 +90,50 @@ class WrittenCell:
         return self._signed
 
 
-class _Memory:
-    """Cells already written, by id, least recently used first, within a byte budget."""
+class Remembered(Protocol):
+    """What a memory keeps: the value it was made from, and about how many bytes it holds."""
+
+    @property
+    def source(self) -> Any: ...
+
+    @property
+    def size(self) -> int: ...
+
+
+_T = TypeVar("_T", bound=Remembered)
+
+
+class Memory(Generic[_T]):
+    """Parts already written, by key, least recently used first, within a byte budget."""
 
     def __init__(self, budget: int) -> None:
-        self._cells: OrderedDict[str, WrittenCell] = OrderedDict()
+        self._parts: OrderedDict[str, _T] = OrderedDict()
         self._size = 0
         self._budget = budget
         self._lock = threading.Lock()  # saves of small documents run in worker threads
 
-    def get(self, key: str, cell: dict[str, Any]) -> WrittenCell | None:
+    def get(self, key: str, source: Any) -> _T | None:
+        """The part remembered under ``key`` if it was made from a value equal to ``source``."""
         with self._lock:
-            known = self._cells.get(key)
-            if known is None or known.source != cell:
+            known = self._parts.get(key)
+            if known is None or known.source != source:
                 return None
-            self._cells.move_to_end(key)
+            self._parts.move_to_end(key)
             return known
 
-    def put(self, key: str, cell: WrittenCell) -> None:
+    def put(self, key: str, part: _T) -> None:
         with self._lock:
-            old = self._cells.pop(key, None)
+            old = self._parts.pop(key, None)
             if old is not None:
                 self._size -= old.size
-            self._cells[key] = cell
-            self._size += cell.size
-            while self._size > self._budget and self._cells:
-                _, old = self._cells.popitem(last=False)
+            self._parts[key] = part
+            self._size += part.size
+            while self._size > self._budget and self._parts:
+                _, old = self._parts.popitem(last=False)
                 self._size -= old.size
 
 
-_memory = _Memory(_MEMORY_BYTES)
+_memory: Memory[WrittenCell] = Memory(_MEMORY_BYTES)
 
 
 def written_cell(cell: dict[str, Any], index: int, *, remember: bool) -> WrittenCell:

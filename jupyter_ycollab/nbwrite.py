@@ -6,7 +6,9 @@ Why: a cell's text in the file depends only on the cell (nbformat indents it by 
 levels), the signature is one HMAC over the cells' bytes in order, and the digest that tells
 whether a save would change the file is made of the cells' digests, so a save serialises only
 the cells that changed. Everything else (the notebook's metadata, its other keys) goes through
-nbformat's own functions as before.
+nbformat's own functions as before, and is remembered the same way: it almost never changes
+between saves, and writing it (nbformat's indented JSON, which takes json's pure-Python encoder)
+cost a small notebook's save more than its one changed cell.
 """
 
 from __future__ import annotations
@@ -21,35 +23,70 @@ from nbformat import NotebookNode
 from nbformat.sign import NotebookNotary, yield_everything
 from nbformat.v4.rwbase import split_lines, strip_transient
 
-from .nbcells import JSON_OPTIONS, canonical_json, written_cell
+from .nbcells import JSON_OPTIONS, Memory, canonical_json, written_cell
 
 _CELLS_KEY = '{\n "cells": []'  # sorted keys put the cells first, indented by one space
+_TOPS_BYTES = 16 * 1024 * 1024
+
+
+class WrittenTop:
+    """A notebook's top level (all but its cells) as a save needs it: the file's text around
+    the cells, what the signature hashes of it, and its digest."""
+
+    __slots__ = ("digest", "head", "signed", "size", "source")
+
+    def __init__(self, source: dict[str, Any]) -> None:
+        self.source = source  # the top level as the document gave it: an equal one is alike
+        top = nbformat.from_dict(source)  # type: ignore[no-untyped-call]
+        top.metadata.pop("signature", None)  # neither signed nor written (strip_transient)
+        # What the signature hashes of everything but the cells, taken before strip_transient
+        # as check_and_sign takes it; None stands for the cells.
+        self.signed: list[bytes | None] = []
+        for key in sorted([*top, "cells"]):
+            self.signed.append(key.encode())
+            if key == "cells":
+                self.signed.append(None)
+            else:
+                self.signed.extend(yield_everything(top[key]))  # type: ignore[no-untyped-call]
+        strip_transient(NotebookNode(metadata=top.metadata, cells=[]))  # type: ignore[no-untyped-call]
+        self.head = json.dumps({**top, "cells": []}, **JSON_OPTIONS)
+        self.digest = hashlib.sha256(canonical_json({**top, "cells": []})).digest()
+        self.size = 3 * len(self.head)  # what it keeps alive, about: source, head, signed bytes
+
+
+#: Top levels written, by the id of their notebook's first cell (a notebook has no id of its
+#: own): notebooks open in different rooms have different cell ids, copies of one notebook
+#: share them and mostly their top level too; a wrong guess costs what no memory costs.
+_tops: Memory[WrittenTop] = Memory(_TOPS_BYTES)
+
+
+def written_top(top: dict[str, Any], cells: list[Any], *, remember: bool) -> WrittenTop:
+    """The remembered top level equal to ``top``, or a new one (remembered unless told not
+    to: nothing may change a remembered top level afterwards)."""
+    first = cells[0] if cells else None
+    key = first.get("id") if isinstance(first, dict) else None
+    key = key if isinstance(key, str) else ""
+    known = _tops.get(key, top)
+    if known is not None:
+        return known
+    written = WrittenTop(top)
+    if remember:
+        _tops.put(key, written)
+    return written
 
 
 class WrittenNotebook:
     """An nbformat 4 notebook as its file holds it: nbformat's bytes, cell by cell."""
 
     def __init__(self, content: dict[str, Any], *, remember: bool = True) -> None:
-        """``content`` is not changed; its cells are remembered (and so kept: nothing may change
-        them afterwards) unless told not to."""
-        top = nbformat.from_dict({k: v for k, v in content.items() if k != "cells"})  # type: ignore[no-untyped-call]
+        """``content`` is not changed; its cells and top level are remembered (and so kept:
+        nothing may change them afterwards) unless told not to."""
         cells = content.get("cells", [])
+        top = {key: value for key, value in content.items() if key != "cells"}
+        self._top = written_top(top, cells, remember=remember)
         self.cells = [
             written_cell(cell, index, remember=remember) for index, cell in enumerate(cells)
         ]
-        top.metadata.pop("signature", None)  # neither signed nor written (strip_transient)
-        # What the signature hashes of everything but the cells, taken before strip_transient
-        # as check_and_sign takes it; None stands for the cells.
-        self._signed_top: list[bytes | None] = []
-        for key in sorted([*top, "cells"]):
-            self._signed_top.append(key.encode())
-            if key == "cells":
-                self._signed_top.append(None)
-            else:
-                self._signed_top.extend(yield_everything(top[key]))  # type: ignore[no-untyped-call]
-        strip_transient(NotebookNode(metadata=top.metadata, cells=[]))  # type: ignore[no-untyped-call]
-        self._head = json.dumps({**top, "cells": []}, **JSON_OPTIONS)
-        self._top_digest = hashlib.sha256(canonical_json({**top, "cells": []})).digest()
 
     @property
     def trusted(self) -> bool:
@@ -58,7 +95,7 @@ class WrittenNotebook:
     @property
     def digest(self) -> str:
         """Equal for equal content, transient keys aside (a ``trusted`` flag, a signature)."""
-        digest = hashlib.sha256(self._top_digest)
+        digest = hashlib.sha256(self._top.digest)
         for cell in self.cells:
             digest.update(cell.digest)
         return digest.hexdigest()
@@ -66,9 +103,9 @@ class WrittenNotebook:
     def data(self) -> bytes:
         """The file's bytes: ``nbformat.writes`` of the notebook, and a final newline."""
         if not self.cells:
-            return (self._head + "\n").encode()
-        assert self._head.startswith(_CELLS_KEY), "sorted keys put the cells first"
-        rest = self._head[len(_CELLS_KEY) :]
+            return (self._top.head + "\n").encode()
+        assert self._top.head.startswith(_CELLS_KEY), "sorted keys put the cells first"
+        rest = self._top.head[len(_CELLS_KEY) :]
         listed = b",\n  ".join(cell.text for cell in self.cells)
         return b"".join([b'{\n "cells": [\n  ', listed, f"\n ]{rest}\n".encode()])
 
@@ -77,7 +114,7 @@ class WrittenNotebook:
         if not self.trusted:
             return None
         digest = hmac.new(notary.secret, digestmod=notary.digestmod)
-        for part in self._signed_top:
+        for part in self._top.signed:
             if part is not None:
                 digest.update(part)
                 continue

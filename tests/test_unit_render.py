@@ -171,6 +171,23 @@ def test_a_remembered_cell_is_taken_only_while_it_equals_the_cell_to_write() -> 
     )
 
 
+def test_a_remembered_top_level_is_taken_only_while_it_equals_the_notebooks() -> None:
+    """The top level is remembered by the first cell's id: a save after a metadata change, and
+    another notebook with the same cell ids (a copy), get their own bytes and signature."""
+    content = _rich_notebook()
+    notebook_bytes(copy.deepcopy(content), notary_of(SIGNING))  # remembered
+    changed = copy.deepcopy(content)
+    changed["metadata"]["kernelspec"]["display_name"] = "Python 3 (changed)"
+    changed["metadata"]["title"] = "a title"
+    copied = copy.deepcopy(content)
+    copied["metadata"] = {"language_info": {"name": "python"}}
+    for other in (changed, copied, content, changed):
+        expected = _nbformat_bytes(other)
+        assert notebook_bytes(copy.deepcopy(other), notary_of(SIGNING))[:2] == expected
+    digests = {WrittenNotebook(copy.deepcopy(other)).digest for other in (content, changed)}
+    assert len(digests) == 2
+
+
 def test_big_cells_are_remembered_and_taken_again() -> None:
     """A notebook of 20 outputs of 1 MB: every cell is remembered (the budget holds them) and
     the next save takes them as they are instead of serialising 20 MB again."""
