@@ -46,3 +46,26 @@ def test_ctrl_s_saves_notebook_for_both(folder: TestFolder, new_user: NewUser) -
     bob.expect_dirty(False)
     alice.expect_dirty(False)
     expect_no_dialog(alice, bob)
+
+
+@pytest.mark.usefixtures("autosave_off")
+def test_ctrl_s_saves_a_big_notebook_through_the_render_process(
+    folder: TestFolder, new_user: NewUser
+) -> None:
+    """A notebook over 64 KiB is rendered for saving in the render process, which ours starts at
+    its first edit: the first Ctrl-S waits for it, and saves."""
+    sources = [f"row_{index} = '{'x' * 300}'" for index in range(300)]
+    path = folder.write_notebook("big.ipynb", sources)
+    alice, bob = new_user("A"), new_user("B")
+    alice.open_notebook(path, workspace=alice.workspace)
+    bob.open_notebook(path, workspace=bob.workspace)
+
+    alice.append_to_cell(0, "  # A")
+    bob.expect_dirty(True)
+    alice.save()
+
+    expected = [sources[0] + "  # A", *sources[1:]]
+    folder.expect_notebook("big.ipynb", expected)
+    alice.expect_dirty(False)
+    bob.expect_dirty(False)
+    expect_no_dialog(alice, bob)
