@@ -170,10 +170,11 @@ class Files:
         if rendered.data is None:
             return await self.write(path, kind, rendered.content)
         notebook = kind.file_type == "notebook"
-        await save_rendered(
+        written = await save_rendered(
             self.contents, path, rendered, notebook=notebook, signatures=self.signatures
         )
-        return FileState(await self._stamp(path, kind), rendered.file_hash)
+        stamp = _local_stamp(written) if written is not None else await self._stamp(path, kind)
+        return FileState(stamp, rendered.file_hash)
 
     async def close(self) -> None:
         await self.signatures.flush()
@@ -185,7 +186,7 @@ class Files:
                 info = os.stat(self._os_path(path))
             except (OSError, HTTPError) as error:
                 raise NotFound(f"file {path!r} does not exist") from error
-            return (info.st_mtime_ns, info.st_size, info.st_ino)
+            return _local_stamp(info)
         model = await self._get(path, kind, content=False, require_hash=False)
         return (model.get("last_modified"), model.get("size"))
 
@@ -215,6 +216,11 @@ class Files:
 def _cm_type(kind: DocumentKind) -> str:
     """Contents managers know notebooks and files; custom document types are stored as files."""
     return "notebook" if kind.file_type == "notebook" else "file"
+
+
+def _local_stamp(info: os.stat_result) -> tuple[Any, ...]:
+    """A local file's stamp: it moves when the file is written or replaced."""
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
 
 
 def _file_hash(os_path: str, algorithm: str) -> str:

@@ -77,8 +77,13 @@ async def save_rendered(
     *,
     notebook: bool,
     signatures: SignatureBatch,
-) -> None:
-    """Write ``rendered.data`` to the local file at ``path`` as the contents manager would."""
+) -> os.stat_result | None:
+    """Write ``rendered.data`` to the local file at ``path`` as the contents manager would.
+
+    Returns the written file's stat, taken in the write's worker thread (the caller's stamp of
+    the file, without another path lookup and stat on the event loop), or None when post-save
+    hooks ran after it: they may change the file, so the caller must stat it after them.
+    """
     cm = contents_manager
     assert rendered.data is not None, "only changed content is written"
     if notebook and not rendered.trusted:
@@ -88,26 +93,32 @@ async def save_rendered(
         signatures.add(rendered.signature)
     os_path = cm._get_os_path(path)
     stock = notebook and type(cm.checkpoints) in (AsyncFileCheckpoints, FileCheckpoints)
-    # One worker thread call: the write, then the first checkpoint (one always exists for
-    # notebooks) when the checkpoints are the stock ones.
-    await asyncio.to_thread(_write, cm, os_path, rendered.data, path if stock else None)
+    # One worker thread call: the write, its stat, then the first checkpoint (one always
+    # exists for notebooks) when the checkpoints are the stock ones.
+    written: os.stat_result | None = await asyncio.to_thread(
+        _write, cm, os_path, rendered.data, path if stock else None
+    )
     if notebook and not stock and not await ensure_async(cm.checkpoints.list_checkpoints(path)):
         await ensure_async(cm.create_checkpoint(path))
     if cm.post_save_hook is not None or cm._post_save_hooks:
         model = await ensure_async(cm.get(path, content=False))
         cm.run_post_save_hooks(model=model, os_path=os_path)
+        written = None
     cm.emit(data={"action": "save", "path": path})
+    return written
 
 
-def _write(cm: Any, os_path: str, data: bytes, checkpoint_of: str | None) -> None:
-    """Write the file; then, for ``checkpoint_of`` (a notebook with the stock checkpoints),
-    copy it to its checkpoint if there is none yet: what ``create_checkpoint`` does, without
-    its trip through anyio, whose ``run_sync`` walks every task of the server (with 200 rooms
-    ~1 ms of the event loop per first save)."""
+def _write(cm: Any, os_path: str, data: bytes, checkpoint_of: str | None) -> os.stat_result:
+    """Write the file and stat it; then, for ``checkpoint_of`` (a notebook with the stock
+    checkpoints), copy it to its checkpoint if there is none yet: what ``create_checkpoint``
+    does, without its trip through anyio, whose ``run_sync`` walks every task of the server
+    (with 200 rooms ~1 ms of the event loop per first save)."""
     with cm.atomic_writing(os_path, text=False) as file:
         file.write(data)
+    written = os.stat(os_path)
     if checkpoint_of is not None:
         _first_checkpoint(cm.checkpoints, os_path, checkpoint_of)
+    return written
 
 
 #: Where notebooks' first checkpoints are, by checkpoints object and path, once seen or made.

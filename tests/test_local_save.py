@@ -4,6 +4,7 @@ the contents manager's path; big documents render in the render process."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,27 @@ async def test_a_deleted_checkpoint_is_made_again_at_the_next_save(collab: Colla
         assert (await client.save(save))["status"] == "success"
         assert checkpoint.is_file(), f"no checkpoint after {deleted.name} was deleted"
         assert "abc" in checkpoint.read_text()  # the file as saved after the deletion
+
+
+@pytest.mark.parametrize("hooked", [False, True])
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120)
+async def test_a_saves_stamp_is_the_file_as_left_after_the_save(
+    collab: Collab, hooked: bool
+) -> None:
+    """The stamp the file poll compares with is the file's stat after the write, or after the
+    post-save hooks, which may change the file (here: its mtime)."""
+    path = collab.write_notebook("stamped.ipynb", ["a"])
+    if hooked:
+        cm = collab.serverapp.contents_manager
+        cm.register_post_save_hook(lambda os_path, **_: os.utime(os_path, ns=(1, 10**18)))
+    client = await collab.open_notebook("stamped.ipynb")
+    (room_id,) = collab.document_rooms
+    document = collab.rooms[room_id].document
+    append(client.document.ycells[0]["source"], "b")
+    assert (await client.save(1))["status"] == "success"
+    info = path.stat()
+    assert document._file.stamp == (info.st_mtime_ns, info.st_size, info.st_ino)
+    assert (info.st_mtime_ns == 10**18) is hooked
 
 
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)
