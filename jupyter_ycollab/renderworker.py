@@ -6,12 +6,9 @@ in a worker thread they still freeze the event loop for tens of milliseconds at 
 
 Why not ``multiprocessing``: its spawned children re-import the parent's ``__main__``, which would
 start a second Jupyter server from any launcher script without a main guard. This child runs as
-``python -m jupyter_ycollab.renderworker`` would (see ``_CHILD_MAIN``) and serves one job at a time
-over its stdin and stdout. The parent talks to it from one thread of its own (jobthread.py: waiting
-jobs hold no thread, urgent ones go first), and the big byte strings (snapshots, file contents: 20
-MB each for a notebook of images) travel beside the pickle, never copied into it: copying them on
-the event loop stalled it for ~70 ms per save. The pipes get 1 MiB buffers (Linux's default, 64 KiB,
-made a 20 MB transfer take ~28 ms of back-and-forth between the two processes; 1 MiB: ~7 ms).
+``python -m jupyter_ycollab.renderchild`` would (see ``_CHILD_MAIN``) and serves one job at a time
+over its stdin and stdout (renderpipe.py). The parent talks to it from one thread of its own
+(jobthread.py: waiting jobs hold no thread, urgent ones go first).
 
 The child runs only while big documents are being saved: it starts at the first edit of one
 (document.py), while the save waits for its delay, and exits after a minute without jobs. Its
@@ -22,42 +19,30 @@ server whose big documents are only read, or edited once in a while, does not ke
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
-import os
 import pickle
 import select
-import struct
 import subprocess
 import sys
 import threading
-from typing import IO, Any
 
 from .jobthread import BACKGROUND, URGENT, JobThread
-from .memory import give_back_freed_memory
-from .readfile import NotebookRead, ReadJob, read_notebook_file
-from .render import Rendered, RenderJob, render
+from .readfile import NotebookRead, ReadJob
+from .render import Rendered, RenderJob
+from .renderpipe import HELLO, read_exactly, receive, send, widen
 
 log = logging.getLogger(__name__)
 
-#: How the child starts: as ``python -m jupyter_ycollab.renderworker``, with one optional module
+#: How the child starts: as ``python -m jupyter_ycollab.renderchild``, with one optional module
 #: kept out first. nbformat imports jsonschema, which loads the ``rfc3987_syntax`` format checker
 #: if it is installed (jupyter_events installs it): building its grammar took 0.6 of the child's
 #: 0.75 s of imports and 18 of its 56 MB. Nothing in the child validates, and jsonschema treats
 #: the module as absent when importing it fails.
 _CHILD_MAIN = (
     "import runpy, sys; sys.modules['rfc3987_syntax'] = None; "
-    "runpy.run_module('jupyter_ycollab.renderworker', run_name='__main__', alter_sys=True)"
+    "runpy.run_module('jupyter_ycollab.renderchild', run_name='__main__', alter_sys=True)"
 )
-_COUNT = struct.Struct("<Q")
-_HELLO = b"ready\n"
-_PIPE_BYTES = 1 << 20
-#: Freed memory goes back to the system once no job came for this long, not after every job:
-#: each job would then fault its pages in again (a save of a 20 MB notebook: ~35 ms of trimming
-#: and page faults in a ~100 ms save).
-_IDLE_SECONDS = 0.25
-_F_SETPIPE_SZ = 1031  # Linux's fcntl command (Python 3.10+ names it, on Linux only)
 #: A child with no job for this long exits; the next job starts another (~0.25 s).
 EXIT_WHEN_IDLE_SECONDS = 60.0
 #: A child that has not answered a job after this long is killed (its job fails over to a
@@ -127,7 +112,7 @@ class RenderProcess:
                 )
                 self._greeted = False
                 for pipe in (self._child.stdin, self._child.stdout):
-                    _widen(pipe)
+                    widen(pipe)
             return self._child
 
     def _exchange(self, job: RenderJob) -> Rendered:
@@ -145,9 +130,9 @@ class RenderProcess:
         watchdog = _Watchdog(self.reply_timeout, child)
         try:
             if not self._greeted:
-                self._greeted = _read(child.stdout, len(_HELLO)) == _HELLO
-            _send(child.stdin, request, parts)
-            (ok, result), parts = _receive(child.stdout)
+                self._greeted = read_exactly(child.stdout, len(HELLO)) == HELLO
+            send(child.stdin, request, parts)
+            (ok, result), parts = receive(child.stdout)
         except (OSError, EOFError, ValueError, pickle.UnpicklingError) as error:
             child.kill()
             hung = TimeoutError(f"no reply in {self.reply_timeout} s")
@@ -198,79 +183,3 @@ class _Watchdog:
 
     def cancel(self) -> None:
         self._timer.cancel()
-
-
-def _widen(pipe: IO[bytes] | None) -> None:
-    """Give ``pipe`` a 1 MiB buffer where the system allows it (Linux; else keep its own)."""
-    if pipe is None or not sys.platform.startswith("linux"):
-        return
-    import fcntl
-
-    with contextlib.suppress(OSError):  # above the system's limit: the default stays
-        fcntl.fcntl(pipe.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
-
-
-def _send(stream: IO[bytes], value: object, parts: list[bytes]) -> None:
-    """A pickle, then byte strings beside it (never copied into it)."""
-    message = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    lengths = [len(message), *map(len, parts)]
-    stream.write(_COUNT.pack(len(lengths)) + struct.pack(f"<{len(lengths)}Q", *lengths))
-    for part in (message, *parts):
-        stream.write(part)  # big parts go straight to the pipe, not through a buffer
-    stream.flush()
-
-
-def _receive(stream: IO[bytes]) -> tuple[Any, list[bytes]]:
-    (count,) = _COUNT.unpack(_read(stream, _COUNT.size))
-    lengths = struct.unpack(f"<{count}Q", _read(stream, 8 * count))
-    message, *parts = [_read(stream, length) for length in lengths]
-    return pickle.loads(message), parts
-
-
-def _read(stream: IO[bytes], size: int) -> bytes:
-    data = stream.read(size)
-    if len(data) != size:
-        raise EOFError("the other side closed the pipe")
-    return data
-
-
-def _serve(jobs: IO[bytes], results: IO[bytes]) -> None:
-    while True:
-        # The parent sends a job only once it has the last one's reply, so nothing is buffered:
-        # an empty pipe means no job is on its way.
-        if not select.select([jobs], [], [], _IDLE_SECONDS)[0]:
-            give_back_freed_memory()  # the last jobs' parses and documents: ~90 MB at 10k
-        try:
-            (meta, has_base), parts = _receive(jobs)
-        except EOFError:
-            return
-        try:
-            if isinstance(meta, ReadJob):
-                _send(results, (True, read_notebook_file(meta)), [])
-            else:
-                _send(results, *_rendered(meta, has_base, parts))
-        except Exception as error:  # reported to the parent, which works in a thread instead
-            _send(results, (False, repr(error)), [])
-        del meta, parts
-
-
-def _rendered(meta: RenderJob, has_base: bool, parts: list[bytes]) -> tuple[object, list[bytes]]:
-    base = parts.pop(0) if has_base else None
-    job = dataclasses.replace(meta, parts=tuple(parts), base=base)
-    rendered = render(job)
-    data = [] if rendered.data is None else [rendered.data]
-    snapshot = rendered.snapshot if len(job.parts) > 1 else b""
-    reply = dataclasses.replace(rendered, snapshot=b"", data=None)
-    return (True, reply), [snapshot, *data]
-
-
-if __name__ == "__main__":
-    # Below the server in priority: on a busy machine a save may take longer, but the server
-    # (and its event loop) keeps its share of the CPU.
-    os.nice(5)
-    results = sys.stdout.buffer
-    sys.stdout = sys.stderr  # nothing printed by a library may corrupt the results
-    results.write(_HELLO)  # everything is imported: jobs are answered at once from now on
-    results.flush()
-    with contextlib.suppress(KeyboardInterrupt, BrokenPipeError):
-        _serve(sys.stdin.buffer, results)
