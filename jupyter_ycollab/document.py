@@ -123,6 +123,10 @@ class Document(LoadedDocument):
         return status
 
     async def _write(self) -> str:
+        if self._preparing is not None:
+            # The base's digest is being rendered: waiting for it beats rendering the base again
+            # in this save (and the digest job after it, which the next save would wait for).
+            await asyncio.wait([self._preparing])
         # The state is taken on the loop without encoding it (snapshots.py), and rendered off it.
         assert self._snapshots is not None, "saves start once the document is loaded"
         parts, mark = self._snapshots.take(), self.history.mark()

@@ -21,6 +21,19 @@ from .harness import Collab, append, cell_sources, make_notebook
 HTML = {"output_type": "display_data", "data": {"text/html": "<b>hi</b>"}, "metadata": {}}
 
 
+def _record_render_jobs(files: Any, monkeypatch: pytest.MonkeyPatch) -> list[RenderJob]:
+    """The jobs ``files.render`` gets from now on, in order."""
+    jobs: list[RenderJob] = []
+    render = files.render
+
+    async def recording(job: RenderJob) -> Rendered:
+        jobs.append(job)
+        return await render(job)
+
+    monkeypatch.setattr(files, "render", recording)
+    return jobs
+
+
 def _signed_notebook(collab: Collab, name: str) -> Path:
     """A notebook with an HTML output, signed as trusted (as if run on this machine)."""
     notebook = make_notebook(["x = 1"])
@@ -197,14 +210,7 @@ async def test_a_big_documents_digest_is_logged_and_not_rendered_again_on_reopen
     await client.close()
     await wait_until(lambda: room_id not in collab.rooms, 10, "the room's eviction")
 
-    jobs: list[RenderJob] = []
-    render = files.render
-
-    async def recording(job: RenderJob) -> Rendered:
-        jobs.append(job)
-        return await render(job)
-
-    monkeypatch.setattr(files, "render", recording)
+    jobs = _record_render_jobs(files, monkeypatch)
     again = await collab.open_notebook("big.ipynb")
     document = collab.rooms[room_id].document
     assert document.history.base_digest == digest
@@ -233,3 +239,20 @@ async def test_the_render_process_runs_only_while_big_documents_are_edited(
     append(client.document.ycells[0]["source"], "c")
     assert (await client.save(1))["status"] == "success"  # started again for it
     assert cell_sources(nbformat.read(path, as_version=4)) == ["abc"]
+
+
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120)
+async def test_a_save_waits_for_the_bases_digest_instead_of_rendering_the_base_again(
+    collab: Collab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = collab.extension.manager.files
+    files.render_process_min_bytes = 0  # every document counts as big
+    jobs = _record_render_jobs(files, monkeypatch)
+    collab.write_notebook("big.ipynb", ["a"])
+    client = await collab.open_notebook("big.ipynb")
+    append(client.document.ycells[0]["source"], "b")  # starts the process and the digest
+
+    assert (await client.save(1))["status"] == "success"  # asked for at once
+
+    digest, save = [(job.digest_only, job.base is not None) for job in jobs]
+    assert digest == (True, False) and save == (False, False)  # the base rendered once
