@@ -20,7 +20,7 @@ from tornado.web import HTTPError
 
 from .content import DocumentKind
 from .errors import LoadFailed, NotFound
-from .localsave import reads_directly, save_rendered, signing_of, writes_directly
+from .localsave import os_path_of, reads_directly, save_rendered, signing_of, writes_directly
 from .memory import give_back_freed_memory
 from .readfile import ReadJob, read_notebook_file
 from .render import Rendered, RenderJob, render
@@ -183,7 +183,7 @@ class Files:
     async def _stamp(self, path: str, kind: DocumentKind) -> tuple[Any, ...]:
         if self._os_path is not None:
             try:
-                info = os.stat(self._os_path(path))
+                info = os.stat(os_path_of(self.contents, path))
             except (OSError, HTTPError) as error:
                 raise NotFound(f"file {path!r} does not exist") from error
             return _local_stamp(info)
