@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import math
 from collections.abc import Callable
 
 
@@ -33,6 +34,22 @@ def give_back_freed_memory() -> None:
     """Return the allocator's free memory to the system (a few microseconds when there is none)."""
     if _malloc_trim is not None:
         _malloc_trim(0)
+
+
+class Throttled:
+    """``give_back_freed_memory`` at most once per ``interval`` seconds, for garbage that comes in
+    bursts (big frames to peers joining a big document): after a trim the next big allocation
+    faults its pages in again (~10 ms per peer joining a 10,000-cell room), and the free memory
+    one burst leaves is reused by the next."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._last = -math.inf
+
+    def __call__(self, now: float) -> None:
+        if now - self._last >= self.interval:
+            self._last = now
+            give_back_freed_memory()
 
 
 def freeze_long_lived_objects() -> int:

@@ -3,7 +3,8 @@
 Frames go straight to the socket's write buffer (no task per peer); the peer counts the bytes
 not yet flushed and disconnects a reader that falls too far behind, so memory stays bounded.
 Once a big frame (a big document's first sync) is flushed, its copies are garbage that the C
-allocator would keep: the peer hands that memory back (memory.py), ~12 MB for 10,000 cells.
+allocator would keep: the peer hands that memory back (memory.py), ~12 MB for 10,000 cells, at
+most every few seconds.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import asyncio
 import itertools
 from typing import Protocol
 
-from .memory import give_back_freed_memory
+from .memory import Throttled
 
 #: Close code for a peer that does not read fast enough: "try again later" makes the front end
 #: reconnect (and resync) instead of giving up.
 SLOW_READER = 1013
-#: Frames from this size on give their memory back once flushed (trimming takes ~1 ms).
+#: Frames from this size on give their memory back once flushed (trimming takes ~0.1 ms).
 BIG_FRAME = 1 << 20
+_give_back_memory = Throttled(5.0)
 
 _ids = itertools.count(1)
 
@@ -92,7 +94,8 @@ class Peer:
 
 def _give_back_memory_after(flushed: asyncio.Future[None] | None) -> None:
     """Trim once the frame is flushed and its sender is done with it (a later callback)."""
+    loop = asyncio.get_running_loop()
     if flushed is None or flushed.done():
-        asyncio.get_running_loop().call_soon(give_back_freed_memory)
+        loop.call_soon(lambda: _give_back_memory(loop.time()))
     else:
-        flushed.add_done_callback(lambda _: give_back_freed_memory())
+        flushed.add_done_callback(lambda _: _give_back_memory(loop.time()))

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from jupyter_ycollab import peer
+from jupyter_ycollab import memory, peer
 
 from .client import wait_until
 from .harness import Collab, append
@@ -73,11 +73,18 @@ async def test_a_big_frame_gives_its_memory_back_once_it_is_sent(
     collab: Collab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     trims: list[int] = []
-    monkeypatch.setattr(peer, "give_back_freed_memory", lambda: trims.append(1))
+    monkeypatch.setattr(memory, "give_back_freed_memory", lambda: trims.append(1))
+    asked: list[float] = []
+    throttled = memory.Throttled(60.0)
+    monkeypatch.setattr(peer, "_give_back_memory", lambda now: (asked.append(now), throttled(now)))
     collab.write_notebook("small.ipynb", ["x" * 1000])
     await collab.open_notebook("small.ipynb")
     assert trims == []  # no frame is big
 
-    monkeypatch.setattr(peer, "BIG_FRAME", 1000)  # the next first sync is
+    monkeypatch.setattr(peer, "BIG_FRAME", 1000)  # the next first syncs are
     await collab.open_notebook("small.ipynb")
     await wait_until(lambda: bool(trims), 10, "memory given back after the first sync")
+    await collab.open_notebook("small.ipynb")
+    await collab.open_notebook("small.ipynb")
+    await wait_until(lambda: len(asked) >= 3, 10, "the two other syncs to be flushed")
+    assert trims == [1]  # a burst of big frames trims once
