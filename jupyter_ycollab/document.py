@@ -64,6 +64,7 @@ class Document(LoadedDocument):
                 due = max(due, now + _AUTOSAVE_RECHECK)  # autosave is off: only look again
             if self._replies or (due is not None and due <= now):
                 await self.save()
+                next_poll = loop.time() + poll  # a save looks at the file first
             elif next_poll <= now:
                 await self._look_at_file()
                 next_poll = loop.time() + poll
@@ -104,6 +105,8 @@ class Document(LoadedDocument):
             ticket = self._policy.take()
             self._saving = True
             try:
+                # A change made outside since the last look is merged first, not overwritten.
+                await self._catch_up_with_file()
                 status = await self._write()
                 if replies and status == "success":  # asked for: signed when it answers
                     await self._files.signatures.flush()
@@ -142,7 +145,6 @@ class Document(LoadedDocument):
         if rendered.unchanged:
             self._write_state(dirty=False)
             return "skipped"
-        self.path = self._files.path_of(self.file_id)
         if self._gone and not await self._files.exists(self.path):
             raise NotFound(f"{self.path} was deleted: not recreating it")
         await self.history.saving(mark)
@@ -163,26 +165,30 @@ class Document(LoadedDocument):
     # -- changes made outside the room ---------------------------------------------------------
 
     async def _look_at_file(self) -> None:
-        """Stat the file; read and hash it only when its size or mtime moved."""
         async with self._save_lock:
-            try:
-                self.path = self._files.path_of(self.file_id)
-                now = await self._files.stat(self.path, self.kind)
-                if self._file is not None and now.same_stat(self._file):
-                    return
-                raw, now = await self._files.read(self.path, self.kind)
-            except NotFound:
-                self._file_gone()
+            await self._catch_up_with_file()
+
+    async def _catch_up_with_file(self) -> None:
+        """Stat the file (at its current path); read and hash it only when its size or mtime
+        moved, and merge what changed. The caller holds the save lock."""
+        try:
+            self.path = self._files.path_of(self.file_id)
+            now = await self._files.stat(self.path, self.kind)
+            if self._file is not None and now.same_stat(self._file):
                 return
-            if self._gone:  # back (restored, or recreated by someone): save to it again
-                self._gone = False
-                self._policy.retry_now()
-            changed = self._file is None or now.hash != self._file.hash
-            self._file = now  # a touch only moves the stat
-            if changed:
-                content, self._newline = split_newlines(self.kind, raw)
-                self._merge_outside_change(content)
-                self._write_state(hash=now.hash)
+            raw, now = await self._files.read(self.path, self.kind)
+        except NotFound:
+            self._file_gone()
+            return
+        if self._gone:  # back (restored, or recreated by someone): save to it again
+            self._gone = False
+            self._policy.retry_now()
+        changed = self._file is None or now.hash != self._file.hash
+        self._file = now  # a touch only moves the stat
+        if changed:
+            content, self._newline = split_newlines(self.kind, raw)
+            self._merge_outside_change(content)
+            self._write_state(hash=now.hash)
 
     def _file_gone(self) -> None:
         """Deleted (or moved outside Jupyter): keep the content, say so once, never recreate it."""

@@ -240,3 +240,20 @@ async def test_the_document_before_a_merge_stays_recoverable_from_the_log_kept_a
     log_dir = collab.extension.manager.settings.log_dir
     (kept,) = list(log_dir.glob("*.before-*.ylog"))
     assert latest_content(parse_log(kept.read_bytes())) == "unsaved one\ntwo\n"
+
+
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120, poll_interval=3600)
+async def test_a_change_on_disk_just_before_a_save_is_merged_not_overwritten(
+    collab: Collab,
+) -> None:
+    """No poll comes between the outside change and the save: the save looks first."""
+    path = collab.write_notebook("nb.ipynb", ["a = 1", "b = 2"])
+    alice = await collab.open_notebook("nb.ipynb")
+    append(alice.document.ycells[0]["source"], "  # alice")
+    await everyone_holds(collab, "nb.ipynb", [alice], ["a = 1  # alice", "b = 2"])
+    rewrite_notebook(path, ["a = 1", "b = 20"], ["cell-0", "cell-1"])
+
+    assert (await alice.save(1))["status"] == "success"
+
+    assert sources_on_disk(path) == ["a = 1  # alice", "b = 20"]
+    await everyone_holds(collab, "nb.ipynb", [alice], ["a = 1  # alice", "b = 20"])
