@@ -33,21 +33,21 @@ class WrittenTop:
     """A notebook's top level (all but its cells) as a save needs it: the file's text around
     the cells, what the signature hashes of it, and its digest."""
 
-    __slots__ = ("digest", "head", "signed", "size", "source")
+    __slots__ = ("digest", "head", "signed_after", "signed_before", "size", "source")
 
     def __init__(self, source: dict[str, Any]) -> None:
         self.source = source  # the top level as the document gave it: an equal one is alike
         top = nbformat.from_dict(source)  # type: ignore[no-untyped-call]
         top.metadata.pop("signature", None)  # neither signed nor written (strip_transient)
-        # What the signature hashes of everything but the cells, taken before strip_transient
-        # as check_and_sign takes it; None stands for the cells.
-        self.signed: list[bytes | None] = []
+        # What the signature hashes of everything but the cells, before and after them, taken
+        # before strip_transient as check_and_sign takes it (joined: one update each).
+        parts: tuple[list[bytes], list[bytes]] = ([], [])
         for key in sorted([*top, "cells"]):
-            self.signed.append(key.encode())
-            if key == "cells":
-                self.signed.append(None)
-            else:
-                self.signed.extend(yield_everything(top[key]))  # type: ignore[no-untyped-call]
+            part = parts[key > "cells"]
+            part.append(key.encode())
+            if key != "cells":
+                part.extend(yield_everything(top[key]))  # type: ignore[no-untyped-call]
+        self.signed_before, self.signed_after = (b"".join(part) for part in parts)
         strip_transient(NotebookNode(metadata=top.metadata, cells=[]))  # type: ignore[no-untyped-call]
         self.head = json.dumps({**top, "cells": []}, **JSON_OPTIONS)
         self.digest = hashlib.sha256(canonical_json({**top, "cells": []})).digest()
@@ -113,13 +113,10 @@ class WrittenNotebook:
         """``compute_signature`` of the notebook when every code cell is trusted, else None."""
         if not self.trusted:
             return None
-        digest = hmac.new(notary.secret, digestmod=notary.digestmod)
-        for part in self._top.signed:
-            if part is not None:
-                digest.update(part)
-                continue
-            for cell in self.cells:
-                digest.update(cell.signed())
+        digest = hmac.new(notary.secret, self._top.signed_before, notary.digestmod)
+        for cell in self.cells:
+            digest.update(cell.signed())
+        digest.update(self._top.signed_after)
         return digest.hexdigest()
 
 
