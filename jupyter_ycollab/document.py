@@ -33,12 +33,16 @@ class Document(LoadedDocument):
 
     def _changed(self) -> None:
         super()._changed()
-        if self._preparing is None and self._files.needs_render_process(self._size()):
+        size = len(self.history.base_update)
+        if self._preparing is None and self._needs_preparing(size):
             name = f"prepare {self.room_id}"  # beside the worker: saves must not wait for it
-            self._preparing = asyncio.create_task(self._prepare_to_save(), name=name)
+            self._preparing = asyncio.create_task(self._prepare_to_save(size), name=name)
 
-    def _size(self) -> int:
-        return len(self.history.base_update)
+    def _needs_preparing(self, size: int) -> bool:
+        """Whether saves of this document need the render process started, or (once) its base
+        digested ahead of them."""
+        big = self._files.renders_apart(size)
+        return big and (self._digest_ahead or self._files.needs_render_process(size))
 
     # -- the worker ----------------------------------------------------------------------------
 
@@ -73,14 +77,16 @@ class Document(LoadedDocument):
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), min(due or math.inf, next_poll) - now)
 
-    async def _prepare_to_save(self) -> None:
+    async def _prepare_to_save(self, size: int) -> None:
         """A big document changed: start the render process while the save waits for its delay
-        (a document that is only read never needs it), and digest the base there, so that the
-        first save has only the document to render."""
+        (a document that is only read never needs it), and the first time, digest the base
+        there, so that the first save has only the document to render."""
         try:
-            await self._files.prepare(self._size())
-            if self.history.base_digest is None:
-                await self._digest_big_base()
+            await self._files.prepare(size)
+            if self._digest_ahead:
+                self._digest_ahead = False
+                if self.history.base_digest is None:
+                    await self._digest_big_base()
         finally:
             self._preparing = None
 

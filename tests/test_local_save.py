@@ -256,3 +256,24 @@ async def test_a_save_waits_for_the_bases_digest_instead_of_rendering_the_base_a
 
     digest, save = [(job.digest_only, job.base is not None) for job in jobs]
     assert digest == (True, False) and save == (False, False)  # the base rendered once
+
+
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120)
+async def test_a_big_documents_base_is_digested_ahead_with_the_render_process_already_running(
+    collab: Collab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = collab.extension.manager.files
+    files.render_process_min_bytes = 0  # every document counts as big
+    collab.write_notebook("first.ipynb", ["a"])
+    collab.write_notebook("second.ipynb", ["x"])
+    first = await collab.open_notebook("first.ipynb")
+    append(first.document.ycells[0]["source"], "b")
+    await wait_until(lambda: files._renderer.running, 30, "the render process to start")
+    jobs = _record_render_jobs(files, monkeypatch)
+    second = await collab.open_notebook("second.ipynb")
+    append(second.document.ycells[0]["source"], "y")
+
+    assert (await second.save(1))["status"] == "success"
+
+    digest, save = [(job.digest_only, job.base is not None) for job in jobs]
+    assert digest == (True, False) and save == (False, False)
