@@ -65,6 +65,8 @@ def _has_pre_save_hooks(contents_manager: Any) -> bool:
     return contents_manager.pre_save_hook is not None or bool(contents_manager._pre_save_hooks)
 
 
+#: Past this many entries per manager (or checkpoints object), the memories below start over.
+_MAX_PLACES = 10_000
 #: Local paths of API paths, by stock contents manager and (root, path).
 _os_paths: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], str]] = weakref.WeakKeyDictionary()
 
@@ -149,7 +151,6 @@ def _write(cm: Any, os_path: str, data: bytes, checkpoint_of: str | None) -> os.
 
 #: Where notebooks' first checkpoints are, by checkpoints object and path, once seen or made.
 _places: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
-_MAX_PLACES = 10_000  # per checkpoints object; past it, they are looked up again
 
 
 def _first_checkpoint(checkpoints: Any, os_path: str, path: str) -> None:
