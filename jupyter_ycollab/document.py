@@ -24,6 +24,10 @@ from .render import RenderJob
 log = logging.getLogger(__name__)
 
 _MAX_RETRY_DELAY = 60.0
+#: A save that finds the file changed since its last look merges the change and tries again,
+#: this many times at most (then it fails, and is retried later like any failed save).
+_CATCH_UP_TRIES = 5
+_CHANGED_MEANWHILE = "changed meanwhile"
 _AUTOSAVE_RECHECK = 1.0
 
 
@@ -111,9 +115,7 @@ class Document(LoadedDocument):
             ticket = self._policy.take()
             self._saving = True
             try:
-                # A change made outside since the last look is merged first, not overwritten.
-                await self._catch_up_with_file()
-                status = await self._write()
+                status = await self._write_caught_up()
                 if replies and status == "success":  # asked for: signed when it answers
                     await self._files.signatures.flush()
             except NotFound:
@@ -130,6 +132,16 @@ class Document(LoadedDocument):
         for reply in replies:
             reply(status)
         return status
+
+    async def _write_caught_up(self) -> str:
+        """Merge what changed in the file since the last look, then write it: again when it
+        changed while the document was being rendered. An outside change is never written over."""
+        for _ in range(_CATCH_UP_TRIES):
+            await self._catch_up_with_file()
+            status = await self._write()
+            if status != _CHANGED_MEANWHILE:
+                return status
+        raise OSError(f"{self.path} kept changing while it was being saved")
 
     async def _write(self) -> str:
         if self._preparing is not None:
@@ -153,13 +165,20 @@ class Document(LoadedDocument):
             return "skipped"
         if self._gone and not await self._files.exists(self.path):
             raise NotFound(f"{self.path} was deleted: not recreating it")
-        await self.history.saving(mark)
+        await self.history.saving(mark)  # a save cut short is merged on recovery, as ever
+        if not await self._file_as_known():
+            return _CHANGED_MEANWHILE
         self._file = await self._files.write_rendered(self.path, self.kind, rendered)
         self.history.file_path = self.path
         self.history.saved(rendered.snapshot, mark, self._file.hash, rendered.digest)
         self._write_state(path=self.path, dirty=False, hash=self._file.hash)
         self._events.session("INFO", self.room_id, self.path, "save")
         return "success"
+
+    async def _file_as_known(self) -> bool:
+        """Whether the file is as the last look (or save) left it: its stat did not move."""
+        now = await self._files.stat(self.path, self.kind)
+        return self._file is None or now.same_stat(self._file)
 
     def _failed(self, ticket: float | None, error: Exception) -> None:
         self._failures += 1

@@ -14,6 +14,7 @@ from jupyter_ydoc import YNotebook, YUnicode
 from pycrdt import Decoder, Text, YMessageType, YSyncMessageType
 
 from jupyter_ycollab.cli import latest_content
+from jupyter_ycollab.render import Rendered, RenderJob
 from jupyter_ycollab.updatelog import parse_log
 
 from .client import CollabClient, wait_until
@@ -257,3 +258,55 @@ async def test_a_change_on_disk_just_before_a_save_is_merged_not_overwritten(
 
     assert sources_on_disk(path) == ["a = 1  # alice", "b = 20"]
     await everyone_holds(collab, "nb.ipynb", [alice], ["a = 1  # alice", "b = 20"])
+
+
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120, poll_interval=3600)
+async def test_a_change_on_disk_while_a_save_renders_is_merged_and_saved_again(
+    collab: Collab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = collab.write_notebook("nb.ipynb", ["a = 1", "b = 2"])
+    alice = await collab.open_notebook("nb.ipynb")
+    append(alice.document.ycells[0]["source"], "  # alice")
+    await everyone_holds(collab, "nb.ipynb", [alice], ["a = 1  # alice", "b = 2"])
+    files = collab.extension.manager.files
+    render = files.render
+    renders: list[RenderJob] = []
+
+    async def rendering_while_someone_writes(job: RenderJob) -> Rendered:
+        renders.append(job)
+        if len(renders) == 1:  # the outside write lands after the save's look at the file
+            rewrite_notebook(path, ["a = 1", "b = 20"], ["cell-0", "cell-1"])
+        return await render(job)
+
+    monkeypatch.setattr(files, "render", rendering_while_someone_writes)
+
+    assert (await alice.save(1))["status"] == "success"
+
+    assert sources_on_disk(path) == ["a = 1  # alice", "b = 20"]
+    assert len(renders) == 2  # rendered again with the change merged in
+    await everyone_holds(collab, "nb.ipynb", [alice], ["a = 1  # alice", "b = 20"])
+
+
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120, poll_interval=3600)
+async def test_a_file_that_changes_during_every_save_is_never_written_over(
+    collab: Collab, monkeypatch: pytest.MonkeyPatch, expected_errors: list[str]
+) -> None:
+    expected_errors.append("kept changing while it was being saved")  # the session event
+    path = collab.write_notebook("nb.ipynb", ["a = 1", "b = 0"])
+    alice = await collab.open_notebook("nb.ipynb")
+    append(alice.document.ycells[0]["source"], "  # alice")
+    files = collab.extension.manager.files
+    render = files.render
+    renders: list[RenderJob] = []
+
+    async def rendering_while_someone_writes(job: RenderJob) -> Rendered:
+        renders.append(job)
+        rewrite_notebook(path, ["a = 1", f"b = {len(renders)}"], ["cell-0", "cell-1"])
+        return await render(job)
+
+    monkeypatch.setattr(files, "render", rendering_while_someone_writes)
+
+    assert (await alice.save(1))["status"] == "failed"  # tried again later, like any failure
+
+    assert sources_on_disk(path) == ["a = 1", f"b = {len(renders)}"]  # theirs, untouched
+    await everyone_holds(collab, "nb.ipynb", [alice], ["a = 1  # alice", "b = 4"])
