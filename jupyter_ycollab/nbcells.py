@@ -19,6 +19,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
 import nbformat
@@ -121,6 +122,17 @@ class Memory(Generic[_T]):
             self._parts.move_to_end(key)
             return known
 
+    def recall(self, key: str, source: Any, make: Callable[[Any], _T], *, remember: bool) -> _T:
+        """The part remembered under ``key`` for a value equal to ``source``, or ``make(source)``,
+        remembered unless told not to (nothing may change a remembered source afterwards)."""
+        known = self.get(key, source)
+        if known is not None:
+            return known
+        made = make(source)
+        if remember:
+            self.put(key, made)
+        return made
+
     def put(self, key: str, part: _T) -> None:
         with self._lock:
             old = self._parts.pop(key, None)
@@ -137,17 +149,10 @@ _memory: Memory[WrittenCell] = Memory(_MEMORY_BYTES)
 
 
 def written_cell(cell: dict[str, Any], index: int, *, remember: bool) -> WrittenCell:
-    """The remembered cell equal to ``cell``, or a new one (remembered unless told not to:
-    nothing may change a remembered cell's source afterwards)."""
+    """The remembered cell equal to ``cell``, or a new one (``Memory.recall``)."""
     key = cell.get("id")
     key = key if isinstance(key, str) else f"#{index}"  # before nbformat 4.5: by position
-    known = _memory.get(key, cell)
-    if known is not None:
-        return known
-    written = WrittenCell(cell)
-    if remember:
-        _memory.put(key, written)
-    return written
+    return _memory.recall(key, cell, WrittenCell, remember=remember)
 
 
 @functools.lru_cache(maxsize=1)

@@ -61,18 +61,11 @@ _tops: Memory[WrittenTop] = Memory(_TOPS_BYTES)
 
 
 def written_top(top: dict[str, Any], cells: list[Any], *, remember: bool) -> WrittenTop:
-    """The remembered top level equal to ``top``, or a new one (remembered unless told not
-    to: nothing may change a remembered top level afterwards)."""
+    """The remembered top level equal to ``top``, or a new one (``Memory.recall``)."""
     first = cells[0] if cells else None
     key = first.get("id") if isinstance(first, dict) else None
     key = key if isinstance(key, str) else ""
-    known = _tops.get(key, top)
-    if known is not None:
-        return known
-    written = WrittenTop(top)
-    if remember:
-        _tops.put(key, written)
-    return written
+    return _tops.recall(key, top, WrittenTop, remember=remember)
 
 
 class WrittenNotebook:
