@@ -87,12 +87,16 @@ class Events:
     def session(
         self, level: Level, room: str, path: str, action: Action | None = None, msg: str = ""
     ) -> None:
+        """Emit a session event and log it at its level, except a save that went well: the
+        server's log would get a line per autosave of every room (the event still has INFO)."""
         data: dict[str, Any] = {"level": level, "room": room, "path": path}
         if action:
             data["action"] = action
         if msg:
             data["msg"] = msg
-        self._log.log(logging.getLevelName(level), "%s %s: %s %s", room, path, action or "", msg)
+        quiet = (level, action) == ("INFO", "save")
+        log_level = logging.DEBUG if quiet else logging.getLevelName(level)
+        self._log.log(log_level, "%s %s: %s %s", room, path, action or "", msg)
         self._emit(SESSION, data)
 
     def awareness(self, room_id: str, username: str, action: Literal["join", "leave"]) -> None:

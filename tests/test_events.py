@@ -4,6 +4,8 @@ checked in test_forks.py, warnings in test_outside_changes.py and test_file_fate
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from jupyter_server.serverapp import ServerApp
 
@@ -45,3 +47,23 @@ async def test_a_documents_life_and_its_peers_are_told_on_the_event_bus(
         (room_id, "leave"),
     ]
     assert awareness_events.events[0]["username"] == awareness_events.events[1]["username"] != ""
+
+
+async def test_a_save_is_logged_at_debug_level_not_info(collab: Collab) -> None:
+    """A line per autosave of every room would flood the server's log."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append  # type: ignore[method-assign]
+    log = collab.extension.log
+    log.addHandler(handler)
+    level, log.level = log.level, logging.DEBUG
+    try:
+        collab.write_notebook("nb.ipynb", ["a"])
+        alice = await collab.open_notebook("nb.ipynb")
+        append(alice.document.ycells[0]["source"], "b")
+        assert (await alice.save(1))["status"] == "success"
+    finally:
+        log.removeHandler(handler)
+        log.level = level
+    levels = {record.getMessage().split(": ", 1)[1].strip(): record.levelno for record in records}
+    assert levels["load"] == logging.INFO and levels["save"] == logging.DEBUG
