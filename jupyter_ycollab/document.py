@@ -64,7 +64,7 @@ class Document(LoadedDocument):
         """Save when due; look at the file every poll interval; sleep otherwise."""
         loop = asyncio.get_running_loop()
         poll = self._settings.poll_interval
-        next_poll = loop.time() + poll if poll else math.inf
+        next_poll = loop.time() + poll if poll else math.inf  # 0: never (a save still looks)
         while not self._closing:
             now = loop.time()
             due = self._policy.due_at()
@@ -72,7 +72,7 @@ class Document(LoadedDocument):
                 due = max(due, now + _AUTOSAVE_RECHECK)  # autosave is off: only look again
             if self._replies or (due is not None and due <= now):
                 await self.save()
-                next_poll = loop.time() + poll  # a save looks at the file first
+                next_poll = max(next_poll, loop.time() + poll)  # a save looks at the file first
             elif next_poll <= now:
                 await self._look_at_file()
                 next_poll = loop.time() + poll

@@ -310,3 +310,27 @@ async def test_a_file_that_changes_during_every_save_is_never_written_over(
 
     assert sources_on_disk(path) == ["a = 1", f"b = {len(renders)}"]  # theirs, untouched
     await everyone_holds(collab, "nb.ipynb", [alice], ["a = 1  # alice", "b = 4"])
+
+
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120, poll_interval=0)
+async def test_with_polling_off_a_save_still_looks_and_nothing_polls_after_it(
+    collab: Collab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = collab.write_notebook("nb.ipynb", ["a = 1", "b = 2"])
+    alice = await collab.open_notebook("nb.ipynb")
+    files = collab.extension.manager.files
+    stat, looks = files.stat, []
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        looks.append(args)
+        return await stat(*args, **kwargs)
+
+    monkeypatch.setattr(files, "stat", counting)
+    append(alice.document.ycells[0]["source"], "  # alice")
+    rewrite_notebook(path, ["a = 1", "b = 20"], ["cell-0", "cell-1"])
+
+    assert (await alice.save(1))["status"] == "success"
+
+    assert sources_on_disk(path) == ["a = 1  # alice", "b = 20"]
+    seen = len(looks)  # the save's own looks, before and just before writing
+    await assert_stays(lambda: len(looks) == seen, 0.5, "no poll after the save")
