@@ -66,8 +66,8 @@ class RenderProcess:
 
     @property
     def ready(self) -> bool:
-        """Whether the child is up and done importing (about a second after it starts): until
-        then, work that cannot wait is better done in a thread."""
+        """Whether the child is up and done importing (~0.25 s after it starts): until then, a
+        read for an open is better done in a thread (files.py)."""
         child = self._child
         if child is None or child.poll() is not None or child.stdout is None:
             return False
@@ -85,7 +85,7 @@ class RenderProcess:
         return self._jobs.busy
 
     async def start(self) -> None:
-        """Start the child now (it imports pycrdt and nbformat while the room loads)."""
+        """Start the child now, if it does not run (its imports overlap the save delay)."""
         await asyncio.to_thread(self._running)
 
     async def render(self, job: RenderJob) -> Rendered:
