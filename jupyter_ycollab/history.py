@@ -22,7 +22,7 @@ from typing import Any
 from pycrdt import Doc, Subscription, TransactionEvent, get_state
 
 from .content import BUILD_VERSION
-from .logfile import UpdateLog, read_log, write_fresh
+from .logfile import UpdateLog, read_log
 from .protocol import EMPTY_UPDATE
 from .settings import Settings
 from .updatelog import (
@@ -144,10 +144,11 @@ class History:
         else:
             # A history just begun has no tail: finding that out costs ~85 ms for 10k cells.
             records, seq = self._compact_records(doc, tail=not self._began)
-            await asyncio.to_thread(write_fresh, self.path, records)
             self._compacted_size = sum(map(len, records))
-            self._log = UpdateLog(self.path, self._settings.log_commit_delay, self._compacted_size)
-            self._log.seq = seq
+            self._log = UpdateLog(self.path, self._settings.log_commit_delay, 0)
+            # Written by the next commit, as a compaction is, not before the first peer gets the
+            # document (a 20 MB notebook: ~50 ms of writing): until then the file holds it all.
+            self._log.rewrite(records, seq=seq)
         self._reusable, self._began = None, False
         self._subscription = doc.observe(self._on_update)
 

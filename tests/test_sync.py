@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 from typing import Any
 
 import pytest
 from jupyter_ydoc import YUnicode
 from pycrdt import Doc, Text
 
-from jupyter_ycollab import protocol
+from jupyter_ycollab import logfile, protocol
 
 from .client import CollabClient, wait_until
 from .harness import Collab, append, cell_sources, sources_on_disk
@@ -219,3 +220,29 @@ async def test_a_frame_to_a_peer_is_written_at_once_without_a_task(collab: Colla
     (peer,) = collab.rooms[room_id].peers
     written = peer.connection.send_frame(protocol.encode_awareness(b"\x00"))  # no states
     assert written is not None and written.done() and not isinstance(written, asyncio.Task)
+
+
+async def test_a_room_opens_without_waiting_for_its_logs_first_write(
+    collab: Collab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file holds the whole document until the log's first write lands (a 20 MB notebook:
+    ~50 ms of writing that the first peer no longer waits for)."""
+    release, writes = threading.Event(), []
+    write_fresh = logfile.write_fresh
+
+    def slow_disk(path: Any, records: Any) -> None:
+        writes.append(path)
+        release.wait(30)
+        write_fresh(path, records)
+
+    monkeypatch.setattr(logfile, "write_fresh", slow_disk)
+    collab.write_notebook("nb.ipynb", ["a = 1"])
+
+    alice = await collab.open_notebook("nb.ipynb")  # while the log's first write waits
+    append(alice.document.ycells[0]["source"], "2")
+    (room_id,) = collab.document_rooms
+    await wait_until(lambda: bool(writes), 10, "the log's first write to start")
+    release.set()
+
+    logged = await collab.rooms[room_id].document.history.read()  # flushed: all of it
+    assert logged.checkpoint and logged.updates  # the base, then the edit
