@@ -128,7 +128,7 @@ class History:
         """Start logging ``doc``, then every update it applies.
 
         A log resumed as it was is appended to (reopening stays cheap, and the timeline keeps
-        its steps); any other start writes a compact log first.
+        its steps); any other start queues a compact log, ahead of every record after it.
         """
         self._doc = doc
         reusable = self._reusable
