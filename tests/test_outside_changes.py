@@ -4,6 +4,7 @@ edits, conflicts that keep both texts and say so, and a `touch` that changes not
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,30 @@ def rewrite_notebook(path: Path, sources: list[str], ids: list[str]) -> None:
     for cell, cell_id in zip(notebook.cells, ids, strict=True):
         cell["id"] = cell_id
     nbformat.write(notebook, path)
+
+
+def rewrite_while_rendering(
+    collab: Collab,
+    monkeypatch: pytest.MonkeyPatch,
+    path: Path,
+    second_cell: Callable[[int], str | None],
+) -> list[RenderJob]:
+    """From now on, each render of a save (the n-th) first rewrites the notebook on disk with
+    ``second_cell(n)`` as its second cell's source, as an outside tool would (None: not that
+    time); returns the renders' jobs, as they come."""
+    files = collab.extension.manager.files
+    render = files.render
+    renders: list[RenderJob] = []
+
+    async def rendering_while_someone_writes(job: RenderJob) -> Rendered:
+        renders.append(job)
+        source = second_cell(len(renders))
+        if source is not None:
+            rewrite_notebook(path, ["a = 1", source], ["cell-0", "cell-1"])
+        return await render(job)
+
+    monkeypatch.setattr(files, "render", rendering_while_someone_writes)
+    return renders
 
 
 def changes_since(client: CollabClient[Any], index: int) -> list[bytes]:
@@ -268,17 +293,11 @@ async def test_a_change_on_disk_while_a_save_renders_is_merged_and_saved_again(
     alice = await collab.open_notebook("nb.ipynb")
     append(alice.document.ycells[0]["source"], "  # alice")
     await everyone_holds(collab, "nb.ipynb", [alice], ["a = 1  # alice", "b = 2"])
-    files = collab.extension.manager.files
-    render = files.render
-    renders: list[RenderJob] = []
 
-    async def rendering_while_someone_writes(job: RenderJob) -> Rendered:
-        renders.append(job)
-        if len(renders) == 1:  # the outside write lands after the save's look at the file
-            rewrite_notebook(path, ["a = 1", "b = 20"], ["cell-0", "cell-1"])
-        return await render(job)
+    def first_only(render: int) -> str | None:  # after the save's look at the file
+        return "b = 20" if render == 1 else None
 
-    monkeypatch.setattr(files, "render", rendering_while_someone_writes)
+    renders = rewrite_while_rendering(collab, monkeypatch, path, first_only)
 
     assert (await alice.save(1))["status"] == "success"
 
@@ -295,16 +314,7 @@ async def test_a_file_that_changes_during_every_save_is_never_written_over(
     path = collab.write_notebook("nb.ipynb", ["a = 1", "b = 0"])
     alice = await collab.open_notebook("nb.ipynb")
     append(alice.document.ycells[0]["source"], "  # alice")
-    files = collab.extension.manager.files
-    render = files.render
-    renders: list[RenderJob] = []
-
-    async def rendering_while_someone_writes(job: RenderJob) -> Rendered:
-        renders.append(job)
-        rewrite_notebook(path, ["a = 1", f"b = {len(renders)}"], ["cell-0", "cell-1"])
-        return await render(job)
-
-    monkeypatch.setattr(files, "render", rendering_while_someone_writes)
+    renders = rewrite_while_rendering(collab, monkeypatch, path, lambda n: f"b = {n}")
 
     assert (await alice.save(1))["status"] == "failed"  # tried again later, like any failure
 
