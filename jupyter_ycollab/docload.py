@@ -180,8 +180,10 @@ class LoadedDocument:
             self._quiet = False
 
     def _write_state(self, **values: Any) -> None:
+        """Set the server's own ``state`` values (path, dirty, hash): the front end's signals,
+        which a recovered room sets again, so their log record is unhurried."""
         state = self.shared.ystate
-        with self.doc.transaction():
+        with self.history.unhurried(), self.doc.transaction():
             for key, value in values.items():
                 if value is not None and state.get(key) != value:
                     state[key] = value

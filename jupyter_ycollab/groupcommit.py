@@ -4,17 +4,24 @@ in one worker-thread call, started by one timer and one task.
 Why: each room's log committed on its own timer, in its own task and thread hop: ~0.15 ms of
 CPU per commit, half of it the hop (futex wake-ups, GIL hand-offs), not the disk. With 200 rooms
 edited and saved once a second that is ~600 commits a second, each waking a worker thread.
-Here a record still waits at most its log's commit delay (the first record waiting arms the
-timer; a commit takes every log that has records waiting, so some go early), and a log that
-must be durable now (the SAVING mark before a save touches the file) commits at once. Each log
-still gets its own write and fsync: they are separate files.
+Here a record still waits at most its log's commit delay (the earliest deadline arms the
+timer; a commit also takes every log due within ``TAKE_EARLY_WITHIN``, so some go early), and
+a log that must be durable now (the SAVING mark before a save touches the file) commits at once.
+Each log still gets its own write and fsync: they are separate files. That is why a log due
+much later (records recovery can do without: logfile.py's unhurried ones) is not taken early:
+it waits for its own next record, and shares its fsync.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import weakref
 from typing import Any, Protocol
+
+#: A commit takes the logs due within this many seconds too: one worker-thread call for them
+#: now rather than another commit just after (the default commit delay: all of its records).
+TAKE_EARLY_WITHIN = 0.1
 
 
 class Committable(Protocol):
@@ -43,7 +50,7 @@ class GroupCommit:
     def due(self, member: Committable, delay: float) -> None:
         """``member`` has records that must be durable within ``delay`` seconds."""
         deadline = asyncio.get_running_loop().time() + delay
-        self._waiting.setdefault(member, deadline)  # its oldest waiting record sets it
+        deadline = self._waiting[member] = min(self._waiting.get(member, math.inf), deadline)
         if self._running is None:
             self._arm(deadline)
 
@@ -61,11 +68,14 @@ class GroupCommit:
         self._running = asyncio.create_task(self._commit(), name="update logs")
 
     async def _commit(self) -> None:
-        """Write every member waiting now, in one worker-thread call."""
+        """Write every member due now or soon, in one worker-thread call."""
         try:
             while any(member.rewrite_requested for member in self._waiting):
                 await asyncio.sleep(0)  # one turn of the loop: the rewrite is queued then
-            members, self._waiting = list(self._waiting), {}
+            soon = asyncio.get_running_loop().time() + TAKE_EARLY_WITHIN
+            members = [member for member, due in self._waiting.items() if due <= soon]
+            for member in members:
+                del self._waiting[member]
             batches = [(member, member.take()) for member in members]
             self._writing = set(members)
             failures = await asyncio.to_thread(_write_all, batches)
@@ -80,6 +90,8 @@ class GroupCommit:
     async def flush(self, member: Committable) -> None:
         """Return once everything ``member`` handed in so far is written (or failed)."""
         while member in self._waiting or member in self._writing:
+            if member in self._waiting:
+                self._waiting[member] = -math.inf  # due now, however patient its records
             if self._running is None:
                 self._start()
             running = self._running

@@ -11,11 +11,13 @@ changes from process to process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +75,7 @@ class History:
         self._doc: Doc[Any] | None = None
         self._generation = 0  # bumped by each compaction
         self._compaction_due = False
+        self._unhurried = False
 
     async def recover(self) -> LogContents | None:
         """What the log from an earlier run holds, if there is a trustworthy one."""
@@ -166,9 +169,19 @@ class History:
             return records, 0
         return [*records, time_record(), encode_record(UPDATE, since)], 1
 
+    @contextlib.contextmanager
+    def unhurried(self) -> Iterator[None]:
+        """Updates applied inside are ones recovery can do without (the server's own ``state``
+        values): logged without hurry, to share the next edits' fsync (logfile.py)."""
+        self._unhurried = True
+        try:
+            yield
+        finally:
+            self._unhurried = False
+
     def _on_update(self, event: TransactionEvent) -> None:
         assert self._log is not None
-        self._log.append_update(event.update)
+        self._log.append_update(event.update, unhurried=self._unhurried)
         limit = max(self._settings.log_max_bytes, 2 * self._compacted_size)
         if self._log.size > limit and not self._log.rewrite_requested:
             # Not inside the observer: the document is still committing its transaction.

@@ -21,6 +21,8 @@ import pytest
 from jupyter_ydoc import YNotebook
 from pycrdt import Text
 
+from jupyter_ycollab.updatelog import parse_log
+
 from .client import CollabClient, wait_until
 from .harness import append, cell_sources, make_notebook, sources_on_disk
 from .process import JupyterProcess
@@ -416,6 +418,43 @@ async def test_unsaved_edits_and_a_change_made_while_the_server_was_down_are_bot
     )
     for client in (nb_writer, text_writer, nb_reader, text_reader):
         await client.close()
+    await series.stop()
+
+
+async def test_a_kill_before_a_saves_record_is_written_keeps_that_save_as_it_is(
+    series_factory: Callable[..., ServerSeries],
+) -> None:
+    """A save's SAVED record is unhurried: it waits to share the next edit's fsync. A kill
+    before it is written leaves the save's SAVING record alone in the log; the restarted room
+    finds that save's content in the file, and neither merges it nor writes it again."""
+    series = series_factory(save_delay=0.1, max_save_delay=0.5, log_commit_delay=COMMIT_DELAY)
+    notebook = series.root / "nb.ipynb"
+    nbformat.write(make_notebook(["a = 1"]), notebook)
+    server = await series.start()
+    session = await server.put_session("nb.ipynb", "json", "notebook")
+    writer = notebook_peer(server, session)
+    await writer.sync()
+    append(writer.document.ycells[0]["source"], "  # saved")
+    await wait_until(lambda: sources_on_disk(notebook) == ["a = 1  # saved"], 10, "the save")
+
+    def saved_not_recorded() -> bool:
+        return parse_log(log_file(series, session).read_bytes()).saving_seq is not None
+
+    await assert_stays(saved_not_recorded, 4 * COMMIT_DELAY, "the SAVED record was hurried")
+    await series.sigkill()
+    written = notebook.stat().st_mtime_ns
+
+    server = await series.start()
+    writer = successor(writer, server.room_url(session))
+    await writer.sync()
+    assert writer.close_code is None
+    assert cell_sources(writer.document) == ["a = 1  # saved"]
+    await assert_stays(
+        lambda: notebook.stat().st_mtime_ns == written and len(writer.document.ycells) == 1,
+        0.5,
+        "the save found after the kill was merged or written again",
+    )
+    await writer.close()
     await series.stop()
 
 

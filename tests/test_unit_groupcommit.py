@@ -1,6 +1,6 @@
 """The update logs of all rooms commit together (groupcommit.py), on real files: one worker
-thread call for every log with records waiting, no record later than its log's commit delay,
-and one log's failing disk fails only that log."""
+thread call for every log with records due, no record later than its log's commit delay, an
+unhurried record sharing its log's next commit, and one log's failing disk fails only that log."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from jupyter_ycollab import logfile
 from jupyter_ycollab.logfile import UpdateLog, read_log, write_fresh
 from jupyter_ycollab.updatelog import CHECKPOINT, encode_record, header_record
 
@@ -59,7 +60,9 @@ async def test_logs_with_records_waiting_commit_in_one_thread_call(
     assert len(calls) == 1
 
 
-async def test_a_log_with_a_shorter_delay_is_not_held_back_by_another(tmp_path: Path) -> None:
+async def test_a_log_due_much_later_is_neither_taken_early_nor_holds_another_back(
+    tmp_path: Path,
+) -> None:
     patient = _log(tmp_path / "patient.ylog", commit_delay=60)
     eager = _log(tmp_path / "eager.ylog", commit_delay=0.05)
 
@@ -67,9 +70,42 @@ async def test_a_log_with_a_shorter_delay_is_not_held_back_by_another(tmp_path: 
     eager.append_update(b"e")
 
     await wait_until(lambda: _updates(eager.path) == [b"e"], 5, "the eager log's commit")
-    assert _updates(patient.path) == [b"p"]  # committed early with it: never later than due
+    assert _updates(patient.path) == []  # an fsync of its own now would be one more in all
     await patient.close()
+    assert _updates(patient.path) == [b"p"]
     await eager.close()
+
+
+async def test_an_unhurried_record_shares_its_logs_next_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved = _log(tmp_path / "saved.ylog", commit_delay=0.05)
+    other = _log(tmp_path / "other.ylog", commit_delay=0.05)
+    calls = _count_thread_calls(monkeypatch)
+
+    saved.mark_saved("hash", 0)  # a save's SAVED mark: recovery can do without it
+    other.append_update(b"o")  # another room's edit commits meanwhile, without it
+    await wait_until(lambda: _updates(other.path) == [b"o"], 5, "the other log's commit")
+    contents = read_log(saved.path)
+    assert contents is not None and contents.saved_hash is None
+    saved.append_update(b"edit")  # the next edit of its own room: the two share one commit
+    await wait_until(lambda: _updates(saved.path) == [b"edit"], 5, "the edit's commit")
+
+    contents = read_log(saved.path)
+    assert contents is not None and contents.saved_hash == "hash"
+    assert calls == ["_write_all", "_write_all"]
+
+
+async def test_an_unhurried_record_alone_is_written_by_its_own_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logfile, "UNHURRIED_DELAY", 0.2)
+    log = _log(tmp_path / "a.ylog", commit_delay=0.05)
+
+    log.append_update(b"state", unhurried=True)
+
+    await wait_until(lambda: _updates(log.path) == [b"state"], 5, "the unhurried commit")
+    await log.close()
 
 
 async def test_records_added_while_a_commit_writes_are_flushed_too(tmp_path: Path) -> None:
@@ -115,4 +151,4 @@ async def test_a_cancelled_flush_does_not_stop_the_commit_others_wait_for(tmp_pa
     await second.flush()
 
     assert _updates(second.path) == [b"2"]
-    assert _updates(first.path) == [b"1"]  # the same commit went on
+    assert _updates(first.path) == [b"1"]  # its commit went on
