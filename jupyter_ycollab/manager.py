@@ -2,6 +2,7 @@
 
 A room is opened once (concurrent openers share the load), evicted ``cleanup_delay`` after its
 last peer left and only once its document is saved, and every dirty room is saved on stop.
+What one opening does is roomload.py's; the loop that keeps idle peers connected, keepalive.py's.
 """
 
 from __future__ import annotations
@@ -9,42 +10,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from typing import Any, Protocol
+from typing import Any
 
-from pycrdt import Doc
-
-from .document import Document
 from .errors import NotFound, TooManyRooms
 from .events import Events
 from .files import Files
 from .forks import Fork, ForkInfo
+from .keepalive import KeepAlive
 from .memory import give_back_freed_memory
 from .peer import Peer
 from .room import Room
 from .roomid import parse_room_id
+from .roomload import NoHooks, RoomHooks, load_room
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 
 GOING_AWAY = 1001
-
-
-class RoomHooks(Protocol):
-    """What the manager tells the deployment's hooks (hooks.HookCalls) about a room's life."""
-
-    async def initialise(self, room: Room) -> None:
-        """A room was loaded; nobody has it until this returns (raise to fail the opening)."""
-
-    def release(self, room: Room) -> None:
-        """A room that was initialised is closed."""
-
-
-class _NoHooks:
-    async def initialise(self, room: Room) -> None:
-        return None
-
-    def release(self, room: Room) -> None:
-        return None
 
 
 class RoomManager:
@@ -58,13 +40,13 @@ class RoomManager:
         self.settings = settings
         self.files = files
         self.events = events
-        self._hooks: RoomHooks = hooks or _NoHooks()
+        self._hooks: RoomHooks = hooks or NoHooks()
         self.rooms: dict[str, Room] = {}
         self.forks: dict[str, Fork] = {}  # their rooms are in ``rooms`` too
         self._opening: dict[str, asyncio.Task[Room]] = {}
         self._evictions: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._keepalive: asyncio.Task[None] | None = None
+        self._keepalive = KeepAlive(self.rooms, settings.keepalive_interval)
         self.stopping = False
 
     # -- opening -------------------------------------------------------------------------------
@@ -97,32 +79,11 @@ class RoomManager:
             raise TooManyRooms(f"{count} document rooms are open (max_rooms)")
 
     async def _create(self, room_id: str) -> Room:
-        parsed = parse_room_id(room_id)
-        if parsed is None:  # the global awareness room: a relay, no document
-            room = self.rooms[room_id] = Room(room_id, settings=self.settings)
-            return room
-        doc: Doc[Any] = Doc()
-        document = Document(
-            room_id,
-            parsed.file_id,
-            parsed.kind,
-            doc,
-            files=self.files,
-            events=self.events,
-            settings=self.settings,
-        )
-        await document.load()
-        give_back_freed_memory()  # the parse and the copy the load made are garbage now
-        room = Room(room_id, doc, document, session_id=document.session_id, settings=self.settings)
-        try:
-            await self._hooks.initialise(room)
-        except BaseException:
-            room.close()
-            await document.close()
-            raise
+        room = await load_room(room_id, self.settings, self.files, self.events, self._hooks)
         self.rooms[room_id] = room
-        self._warn_if_open_twice(room)
-        self._schedule_eviction(room)  # until a peer joins
+        if room.document is not None:
+            self._warn_if_open_twice(room)
+            self._schedule_eviction(room)  # until a peer joins
         return room
 
     def _warn_if_open_twice(self, room: Room) -> None:
@@ -136,8 +97,7 @@ class RoomManager:
     # -- peers ---------------------------------------------------------------------------------
 
     def join(self, room: Room, peer: Peer) -> None:
-        if self._keepalive is None:  # started with the first peer: it needs the running loop
-            self._keepalive = asyncio.create_task(self._keep_peers_alive(), name="keepalive")
+        self._keepalive.start()
         timer = self._evictions.pop(room.room_id, None)
         if timer is not None:
             timer.cancel()
@@ -250,17 +210,6 @@ class RoomManager:
         if not task.cancelled() and task.exception() is not None:
             log.error("Background task failed", exc_info=task.exception())
 
-    async def _keep_peers_alive(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.keepalive_interval)
-            self._renew_awareness()
-
-    def _renew_awareness(self) -> None:
-        # Not inlined in the loop above: its variables would keep the last room alive while
-        # the task sleeps, after the room was freed.
-        for room in list(self.rooms.values()):
-            room.renew_awareness()
-
     # -- shutdown ------------------------------------------------------------------------------
 
     async def stop(self) -> None:
@@ -268,8 +217,7 @@ class RoomManager:
         if self.stopping:
             return
         self.stopping = True
-        if self._keepalive is not None:
-            self._keepalive.cancel()
+        self._keepalive.stop()
         for timer in self._evictions.values():
             timer.cancel()
         self._evictions.clear()
