@@ -21,7 +21,7 @@ from typing import Any
 from pycrdt import Doc
 
 from .content import DocumentKind, read_content
-from .history import log_path
+from .logfile import log_path
 from .roomid import parse_room_id
 from .settings import Settings
 from .updatelog import LogContents, parse_log

@@ -13,18 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import logging
-import os
-import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from pycrdt import Doc, Subscription, TransactionEvent, get_state
 
 from .content import BUILD_VERSION
-from .logfile import UpdateLog, read_log
+from .logfile import UpdateLog, cut_torn_tail, log_path, read_log, set_aside_before_merge
 from .protocol import EMPTY_UPDATE
 from .settings import Settings
 from .updatelog import (
@@ -37,14 +33,6 @@ from .updatelog import (
     saved_record,
     time_record,
 )
-
-log = logging.getLogger(__name__)
-
-_KEEP_BEFORE_MERGE = 3  # logs kept aside from before outside changes were merged in
-
-
-def log_path(log_dir: Path, room_id: str) -> Path:
-    return log_dir / (re.sub(r"[^A-Za-z0-9_.-]", "_", room_id) + ".ylog")
 
 
 def merged_update(updates: list[bytes]) -> bytes:
@@ -140,7 +128,7 @@ class History:
         if reusable is not None and reusable.valid_length <= max(
             self._settings.log_max_bytes, 2 * len(reusable.checkpoint)
         ):
-            await asyncio.to_thread(_truncate, self.path, reusable.valid_length)
+            await asyncio.to_thread(cut_torn_tail, self.path, reusable.valid_length)
             self._compacted_size = len(reusable.checkpoint)
             self._log = UpdateLog(self.path, self._settings.log_commit_delay, reusable.valid_length)
             self._log.seq = len(reusable.updates)
@@ -237,16 +225,9 @@ class History:
     def rebase(self, base_update: bytes, file_hash: str | None) -> None:
         """The file changed outside and was merged in: keep the old log aside, start anew."""
         self._set_base(base_update, file_hash)
-        if self._log is not None and self.path.exists():
-            aside = self.path.with_name(f"{self.path.stem}.before-{time.time_ns()}.ylog")
-            os.replace(self.path, aside)
-            self._prune_before_logs()
+        if self._log is not None:
+            set_aside_before_merge(self.path)
         self.compact()
-
-    def _prune_before_logs(self) -> None:
-        kept = sorted(self.path.parent.glob(f"{self.path.stem}.before-*.ylog"))
-        for old in kept[:-_KEEP_BEFORE_MERGE]:
-            old.unlink(missing_ok=True)
 
     def compact(self) -> None:
         """Rewrite the log as base + one update: bounded, same lineage, same CRDT history."""
@@ -271,11 +252,3 @@ class History:
             await self._log.close()
         if discard:
             self.path.unlink(missing_ok=True)
-
-
-def _truncate(path: Path, length: int) -> None:
-    """Cut a torn tail off the log, so that appends follow whole records."""
-    with open(path, "r+b") as file:
-        if os.fstat(file.fileno()).st_size > length:
-            file.truncate(length)
-            os.fsync(file.fileno())

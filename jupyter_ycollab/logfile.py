@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,15 @@ log = logging.getLogger(__name__)
 #: server's own ``state`` values. Long enough that they usually ride with the log's next commit
 #: of edits instead of costing an fsync of their own: with every edit saved, a third of them.
 UNHURRIED_DELAY = 2.0
+
+
+#: Logs kept aside from before outside changes were merged in, per document.
+_KEEP_BEFORE_MERGE = 3
+
+
+def log_path(log_dir: Path, room_id: str) -> Path:
+    """Where the log of ``room_id`` lives: one file per document, named after its room."""
+    return log_dir / (re.sub(r"[^A-Za-z0-9_.-]", "_", room_id) + ".ylog")
 
 
 def read_log(path: Path) -> LogContents | None:
@@ -65,6 +75,25 @@ def write_fresh(path: Path, records: list[bytes]) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def cut_torn_tail(path: Path, length: int) -> None:
+    """Cut what follows the last whole record (a write the server did not finish), so that
+    appends follow whole records."""
+    with open(path, "r+b") as file:
+        if os.fstat(file.fileno()).st_size > length:
+            file.truncate(length)
+            os.fsync(file.fileno())
+
+
+def set_aside_before_merge(path: Path) -> None:
+    """Keep the log of the history an outside change ends (the last few: the rest go)."""
+    if not path.exists():
+        return
+    os.replace(path, path.with_name(f"{path.stem}.before-{time.time_ns()}.ylog"))
+    kept = sorted(path.parent.glob(f"{path.stem}.before-*.ylog"))
+    for old in kept[:-_KEEP_BEFORE_MERGE]:
+        old.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
