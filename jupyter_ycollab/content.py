@@ -125,6 +125,37 @@ def _with_id(cell: dict[str, Any], index: int) -> dict[str, Any]:
     return {**cell, "id": str(uuid.uuid5(_CELL_ID_NAMESPACE, str(index)))}
 
 
+def new_cell(cell: dict[str, Any]) -> Map[Any]:
+    """A cell map as a load makes it (``YNotebook.create_ycell``): shared source and outputs.
+
+    Live shared types, for an edit to insert (the merge); a load plans its cells (``_ycell``)."""
+    values = {key: shared_value(key, value) for key, value in cell.items()}
+    if cell.get("cell_type") == "code":
+        values.setdefault("execution_state", "idle")
+    return Map(values)
+
+
+def shared_value(key: str, value: Any) -> Any:
+    """``value`` as cell entry ``key`` holds it: source as text, metadata and outputs shared."""
+    if key == "source" and isinstance(value, str):
+        return Text(value)
+    if key == "metadata" and isinstance(value, dict):
+        return Map(dict(value))
+    if key == "outputs" and isinstance(value, list):
+        return Array([shared_output(output) for output in value])
+    return value
+
+
+def shared_output(output: Any) -> Any:
+    """An output as a cell's ``outputs`` array holds it: a map, a stream's text shared."""
+    if not isinstance(output, dict):
+        return output
+    if output.get("output_type") == "stream":
+        text = output.get("text", "")
+        return Map({**output, "text": Text("".join(text) if isinstance(text, list) else text)})
+    return Map(dict(output))
+
+
 def read_content(kind: DocumentKind, doc: Doc[Any], newline: str = "\n") -> Any:
     """The document's content as the contents manager wants it in a save model."""
     if kind.ydoc_class is YNotebook:

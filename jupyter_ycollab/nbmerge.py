@@ -7,6 +7,7 @@ with the replay applied, for what items cannot express: Yjs arrays have no move,
 disk moved is re-created at its place with its merged content; a cell our side re-created
 (moved, re-typed) does not hold the base's items, so the disk's change to it is merged again
 into the new map; a cell our side deleted and the disk changed comes back as the disk has it.
+What is inside a cell (and the notebook's metadata) is merged entry by entry by mapmerge.py.
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from pycrdt import Array, Doc, Map, Text
+from pycrdt import Array, Doc, Map
 
-from . import textdiff
-from .content import _with_id
-
-_MISSING: Any = object()
+from .content import _with_id, new_cell
+from .mapmerge import merge_entries
 
 
 @dataclass
@@ -78,7 +77,7 @@ def replay(fork: Doc[Any], ours: Doc[Any], theirs: dict[str, Any]) -> Plan:
     plan = Plan(base, mine, disk, moved=disk_moved - our_moved)
     # moved on both sides to different places: ours wins
     plan.conflicts.extend(i for i in disk_moved & our_moved if _after(i, mine) != _after(i, disk))
-    if _merge_entries(fork.get("meta", type=Map), base_meta, base_meta, our_meta, disk_meta):
+    if merge_entries(fork.get("meta", type=Map), base_meta, base_meta, our_meta, disk_meta):
         plan.conflicts.append("metadata")
     cells = fork.get("cells", type=Array)
     _edit_cells(cells, plan)
@@ -144,7 +143,7 @@ def _edit_cells(cells: Array[Any], plan: Plan) -> None:
             plan.orphans.append(cell_id)
             plan.conflicts.append(cell_id)
             continue
-        if _merge_entries(cells[plan.base.at[cell_id]], base, base, ours, theirs):
+        if merge_entries(cells[plan.base.at[cell_id]], base, base, ours, theirs):
             plan.conflicts.append(cell_id)
         plan.edited.append(cell_id)
 
@@ -190,7 +189,7 @@ def repair(merged: Doc[Any], plan: Plan) -> None:
         held, ours = now.by_id.get(cell_id), plan.ours.by_id[cell_id]
         if held is not None and held == ours:  # the replay missed: ours re-created this cell
             base, theirs = plan.base.by_id[cell_id], plan.theirs.by_id[cell_id]
-            _merge_entries(cells[now.at[cell_id]], held, base, ours, theirs)
+            merge_entries(cells[now.at[cell_id]], held, base, ours, theirs)
     copies = {now.at[cell_id] for cell_id in plan.deleted if cell_id in now.at}
     for index in sorted(copies, reverse=True):  # ours re-created them unchanged: delete them too
         del cells[index]
@@ -225,59 +224,3 @@ def _place(cell_id: str, ids: list[str], order: list[str]) -> int:
         if earlier in present:
             return ids.index(earlier) + 1
     return 0
-
-
-def new_cell(cell: dict[str, Any]) -> Map[Any]:
-    """A cell map as a load makes it (``YNotebook.create_ycell``): shared source and outputs."""
-    values = {key: _shared(key, value) for key, value in cell.items()}
-    if cell.get("cell_type") == "code":
-        values.setdefault("execution_state", "idle")
-    return Map(values)
-
-
-def _shared(key: str, value: Any) -> Any:
-    if key == "source" and isinstance(value, str):
-        return Text(value)
-    if key == "metadata" and isinstance(value, dict):
-        return Map(dict(value))
-    if key == "outputs" and isinstance(value, list):
-        return Array([_output(output) for output in value])
-    return value
-
-
-def _output(output: Any) -> Any:
-    if not isinstance(output, dict):
-        return output
-    if output.get("output_type") == "stream":
-        text = output.get("text", "")
-        return Map({**output, "text": Text("".join(text) if isinstance(text, list) else text)})
-    return Map(dict(output))
-
-
-def _merge_entries(ymap: Map[Any], held: Any, base: Any, ours: Any, theirs: Any) -> bool:
-    """Three-way merge of a map's entries into ``ymap`` (holding ``held``); True on a conflict."""
-    conflict = False
-    for key in {**base, **theirs}:
-        sides = (held.get(key), base.get(key, _MISSING), ours.get(key, _MISSING))
-        conflict |= _merge_entry(ymap, key, *sides, theirs.get(key, _MISSING))
-    return conflict
-
-
-def _merge_entry(ymap: Map[Any], key: str, held: Any, base: Any, ours: Any, theirs: Any) -> bool:
-    current = ymap.get(key)
-    if isinstance(current, Text) and all(isinstance(v, str) for v in (held, base, ours, theirs)):
-        return textdiff.merge_into(current, held, base, ours, theirs)
-    if isinstance(current, Map) and all(isinstance(v, dict) for v in (held, base, ours, theirs)):
-        return _merge_entries(current, held, base, ours, theirs)
-    if theirs in (base, ours):
-        return False
-    if ours != base:
-        return True  # changed differently on both sides and cannot merge: ours wins
-    if theirs is _MISSING:
-        del ymap[key]
-    elif isinstance(current, Array) and isinstance(theirs, list):
-        current.clear()  # keep the array the front end observes (outputs)
-        current.extend([_output(item) for item in theirs])
-    else:
-        ymap[key] = _shared(key, theirs)
-    return False
