@@ -12,11 +12,12 @@ from .compat import YDocCompat
 from .events import Events
 from .files import FileIds, Files
 from .forkhandlers import ForkHandler, TimelineHandler, UndoRedoHandler
-from .handlers import RoomHandler, SessionHandler
+from .handlers import RoomHandler
 from .hooks import CollabHooks, HookCalls
 from .manager import RoomManager
 from .memory import freeze_long_lived_objects
 from .options import CollabOptions
+from .sessionhandler import SessionHandler
 
 _CONFLICTING_EXTENSION = "jupyter_server_ydoc"
 

@@ -1,4 +1,7 @@
-"""HTTP and websocket routes. Thin: authenticate, authorize, translate ids and bytes, map errors.
+"""The room websocket, and what every collaboration route shares (the base handler, JSON bodies).
+
+Thin: authenticate, authorize, translate ids and bytes, map errors. The session PUT is in
+sessionhandler.py, the fork, timeline and undo/redo routes in forkhandlers.py.
 
 Authentication and authorization happen before anything is allocated: an unauthenticated or
 unauthorized request creates no room, no file id and no task.
@@ -11,19 +14,17 @@ import logging
 from typing import TYPE_CHECKING, Any, cast
 
 from jupyter_core.utils import ensure_async
-from jupyter_server.auth.decorator import authorized, ws_authenticated
-from jupyter_server.base.handlers import APIHandler, JupyterHandler
+from jupyter_server.auth.decorator import ws_authenticated
+from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from . import protocol
-from .content import DocumentKind
 from .errors import (
     BadRequest,
     CollabError,
-    NotFound,
     RoomFull,
     UnknownSession,
     UnsupportedFrame,
@@ -61,37 +62,6 @@ class CollabHandler(JupyterHandler):
         return bool(allowed)
 
 
-class SessionHandler(CollabHandler, APIHandler):
-    """``PUT /api/collaboration/session/{path}``: index the file, open its room, name it."""
-
-    # Opening a document only needs read: read-only users join as read-only peers.
-    @web.authenticated
-    @authorized("read")  # type: ignore[untyped-decorator]
-    async def put(self, path: str) -> None:
-        path = path.lstrip("/")  # the timeline asks for "/dir/file": the same file as "dir/file"
-        try:
-            kind = _parse_session_body(self.request.body)
-            if not await self.collab.manager.files.exists(path):
-                raise NotFound(f"file {path!r} does not exist")
-            file_ids = self.collab.manager.files.ids
-            file_id = file_ids.get_id(path)
-            created = file_id is None
-            if created:
-                file_id = file_ids.index(path)
-            room = await self.collab.manager.open(f"{kind.file_format}:{kind.file_type}:{file_id}")
-        except CollabError as error:
-            raise web.HTTPError(outcome_of(error).http_status, str(error)) from error
-        self.set_status(201 if created else 200)
-        self.finish(
-            {
-                "format": kind.file_format,
-                "type": kind.file_type,
-                "fileId": file_id,
-                "sessionId": room.session_id,
-            }
-        )
-
-
 def json_object(body: bytes, expected: str) -> dict[str, Any]:
     """The request body as a JSON object (an empty body is ``{}``), else ``BadRequest`` saying
     what was ``expected``."""
@@ -102,14 +72,6 @@ def json_object(body: bytes, expected: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadRequest(f"expected a JSON object {expected}")
     return data
-
-
-def _parse_session_body(body: bytes) -> DocumentKind:
-    data = json_object(body, '{"format": ..., "type": ...}')
-    file_format, file_type = data.get("format"), data.get("type")
-    if not isinstance(file_format, str) or not isinstance(file_type, str):
-        raise BadRequest('"format" and "type" must be strings')
-    return DocumentKind.parse(file_format, file_type)
 
 
 class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
