@@ -221,7 +221,8 @@ class RoomManager:
         for timer in self._evictions.values():
             timer.cancel()
         self._evictions.clear()
-        for room in self.rooms.values():
+        # A snapshot: a relay room (the global awareness room) goes as its last peer leaves.
+        for room in list(self.rooms.values()):
             for peer in tuple(room.peers):
                 peer.close(GOING_AWAY, "server shutting down")
         await asyncio.gather(*self._tasks, *self._opening.values(), return_exceptions=True)
@@ -229,7 +230,7 @@ class RoomManager:
         await asyncio.gather(*(document.close() for document in documents))
         for fork_id in list(self.forks):
             self.remove_fork(fork_id)
-        for room in self.rooms.values():
+        for room in list(self.rooms.values()):
             room.close()
             self._hooks.release(room)
         await self.files.close()  # the render process, once no document saves any more

@@ -6,7 +6,8 @@ import gc
 
 import pytest
 from jupyter_server.serverapp import ServerApp
-from pycrdt import Text
+from jupyter_ydoc import YNotebook
+from pycrdt import Doc, Text
 
 from .client import wait_until
 from .harness import Collab, append, cell_sources, read_notebook, sources_on_disk
@@ -77,6 +78,32 @@ async def test_stopping_the_server_saves_dirty_rooms(
     await jp_serverapp._cleanup()
     assert cell_sources(read_notebook(notebook)) == ["a = 1!"]
     assert text.read_bytes() == b"abcdef"
+
+
+@pytest.mark.ycollab(**SLOW_SAVES)
+async def test_stopping_the_server_with_browsers_connected_saves_dirty_rooms(
+    collab: Collab, jp_serverapp: ServerApp
+) -> None:
+    """Every JupyterLab window is also a peer of the global awareness room, a relay room that
+    goes with its last peer: closing the peers at shutdown removes it from the open rooms."""
+    notebook = collab.write_notebook("nb.ipynb", ["a = 1"])
+    windows = [
+        collab.client(YNotebook(Doc()), collab.room_url("JupyterLab:globalAwareness"))
+        for _ in range(2)
+    ]
+    for window in windows:
+        await window.connect()
+    nb_client = await collab.open_notebook("nb.ipynb")
+    append(nb_client.document.ycells[0]["source"], "!")
+    await wait_until(
+        lambda: server_sources(collab, "nb.ipynb", ["a = 1!"]), 5, "the edit on the server"
+    )
+
+    await jp_serverapp._cleanup()
+
+    assert cell_sources(read_notebook(notebook)) == ["a = 1!"]
+    for window in windows:
+        await window.wait_closed(10)
 
 
 async def test_a_client_reconnecting_to_a_reopened_room_duplicates_nothing(
