@@ -135,18 +135,27 @@ class LabServer:
         (notification / "notification.jupyterlab-settings").write_text(json.dumps(settings))
 
     def stop(self) -> None:
-        """Stop gracefully (SIGTERM, as a service manager would), killing it after a deadline."""
+        """Stop gracefully (SIGTERM, as a service manager would). A server that does not exit
+        by the deadline is killed, and that fails the test: it would have hung for a user, with
+        its last edits not saved."""
         if self.process is None:
             return
         process, self.process = self.process, None
+        hung = False
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
                 process.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
+                hung = True
                 process.kill()
                 process.wait(timeout=STOP_TIMEOUT)
         wait_until(self._port_free, timeout=STOP_TIMEOUT, what=f"port {self.port} to be free")
+        if hung:
+            raise AssertionError(
+                f"jupyter lab did not exit within {STOP_TIMEOUT} s of SIGTERM; end of "
+                f"{self.log_path}:\n{self.log_tail()}"
+            )
 
     def restart(self) -> None:
         self.stop()
