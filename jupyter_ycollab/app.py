@@ -17,6 +17,7 @@ from .hooks import CollabHooks, HookCalls
 from .manager import RoomManager
 from .memory import freeze_long_lived_objects
 from .options import CollabOptions
+from .serverlog import follow_server_log
 from .sessionhandler import SessionHandler
 
 _CONFLICTING_EXTENSION = "jupyter_server_ydoc"
@@ -39,6 +40,7 @@ class YCollabApp(ExtensionApp, CollabOptions):
 
     def initialize_settings(self) -> None:
         assert self.serverapp is not None
+        follow_server_log(self.log)
         self._refuse_to_run_beside_jupyter_server_ydoc()
         page_config = self.serverapp.web_app.settings.setdefault("page_config_data", {})
         page_config.setdefault("disableRTC", self.disable_rtc)

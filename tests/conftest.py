@@ -100,7 +100,9 @@ class ErrorLogCollector(logging.Handler):
         self.loggers[0].addHandler(self)
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
+        # One record, seen twice: ours reach the root and, forwarded, the server's logger.
+        if not any(seen is record for seen in self.records):
+            self.records.append(record)
 
     def watch(self, logger: logging.Logger) -> None:
         if logger not in self.loggers and not logger.propagate:
