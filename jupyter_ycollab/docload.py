@@ -208,7 +208,7 @@ class LoadedDocument:
         )
         for place in merge.conflicts:
             msg = f"both the file and the room changed {place}: both versions kept"
-            self._events.session("WARNING", self.room_id, self.path, "overwrite", msg)
+            self._events.session("INFO", self.room_id, self.path, "overwrite", msg)
 
     def _start(self) -> None:
         """Start what keeps the loaded document and its file in step (document.py)."""

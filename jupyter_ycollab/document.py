@@ -219,8 +219,11 @@ class Document(LoadedDocument):
         """Deleted (or moved outside Jupyter): keep the content, say so once, never recreate it."""
         if not self._gone:
             self._gone = True
-            msg = "the file was deleted or moved outside Jupyter; the room keeps its content"
-            self._events.session("WARNING", self.room_id, self.path, msg=msg)
+            msg = (
+                "the file was deleted or moved outside Jupyter: the room keeps its content, "
+                "and saves wait for the file to come back"
+            )
+            self._events.session("ERROR", self.room_id, self.path, msg=msg)
 
     # -- lifecycle -----------------------------------------------------------------------------
 

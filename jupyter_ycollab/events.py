@@ -1,7 +1,11 @@
 """The jupyter_events schemas the collaboration front end listens to, and helpers to emit them.
 
-The schema ids and fields are the ones JupyterLab's collaboration UI knows (PROTOCOL.md section 6):
-it shows a dialog for WARNING session events.
+The schema ids and fields are the ones JupyterLab's collaboration UI knows (PROTOCOL.md section 6).
+Its log console shows every session event with its level and message. A WARNING also opens a
+dialog in every JupyterLab window on the server, whatever it has open, and that dialog's text is
+fixed: "The file ... has been opened with two different views". So WARNING is for that case
+alone (manager.py); a deleted file is an ERROR (its edits are no longer saved), a merge
+conflict an INFO (both versions are kept).
 """
 
 from __future__ import annotations
@@ -87,15 +91,16 @@ class Events:
     def session(
         self, level: Level, room: str, path: str, action: Action | None = None, msg: str = ""
     ) -> None:
-        """Emit a session event and log it at its level, except a save that went well: the
-        server's log would get a line per autosave of every room (the event still has INFO)."""
+        """Emit a session event and log it at its level, but at most a warning (it is about one
+        document, not the server: a failed save is retried, a deleted file waits), and a save
+        that went well at DEBUG (a line per autosave of every room; the event still has INFO)."""
         data: dict[str, Any] = {"level": level, "room": room, "path": path}
         if action:
             data["action"] = action
         if msg:
             data["msg"] = msg
         quiet = (level, action) == ("INFO", "save")
-        log_level = logging.DEBUG if quiet else logging.getLevelName(level)
+        log_level = logging.DEBUG if quiet else min(logging.getLevelName(level), logging.WARNING)
         self._log.log(log_level, "%s %s: %s %s", room, path, action or "", msg)
         self._emit(SESSION, data)
 

@@ -9,6 +9,8 @@ import logging
 import pytest
 from jupyter_server.serverapp import ServerApp
 
+from jupyter_ycollab.events import Events
+
 from .client import wait_until
 from .harness import Collab, append
 from .servers import SessionEvents
@@ -67,3 +69,21 @@ async def test_a_save_is_logged_at_debug_level_not_info(collab: Collab) -> None:
         log.level = level
     levels = {record.getMessage().split(": ", 1)[1].strip(): record.levelno for record in records}
     assert levels["load"] == logging.INFO and levels["save"] == logging.DEBUG
+
+
+def test_a_session_event_is_logged_at_most_as_a_warning() -> None:
+    """An ERROR session event is about one document (a deleted file, a save to retry): the
+    server's log gets a warning, not an error; the event keeps its level for the front end."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    log = logging.getLogger("test.session_events")
+    log.addHandler(Keep())
+    log.propagate = False
+    Events(None, log).session("ERROR", "room", "nb.ipynb", msg="the file was deleted")
+    assert [(r.levelno, r.getMessage().split(": ", 1)[1]) for r in records] == [
+        (logging.WARNING, " the file was deleted")
+    ]

@@ -108,7 +108,10 @@ async def delete_through_jupyter(collab: Collab, path: Path) -> None:
 
 
 # A save of a deleted file fails on purpose (and says so), it does not recreate the file.
-NOT_RECREATED = [r"^\s*To access the server", r"was deleted: not recreating|no file with id"]
+NOT_RECREATED = [
+    r"^\s*To access the server",
+    r"was deleted: not recreating|no file with id|deleted or moved outside Jupyter",
+]
 
 
 async def room_cells(collab: Collab, room_id: str) -> list[str]:
@@ -121,7 +124,7 @@ async def room_cells(collab: Collab, room_id: str) -> list[str]:
 @pytest.mark.parametrize("expected_errors", [NOT_RECREATED])
 @pytest.mark.parametrize("delete", [delete_outside, delete_through_jupyter])
 @pytest.mark.ycollab(**QUICK)
-async def test_a_file_deleted_while_open_keeps_the_room_warns_and_is_not_recreated(
+async def test_a_file_deleted_while_open_keeps_the_room_says_so_and_is_not_recreated(
     collab: Collab, session_events: SessionEvents, delete: Any, expected_errors: list[str]
 ) -> None:
     path = collab.write_notebook("nb.ipynb", ["a = 1"])
@@ -130,7 +133,7 @@ async def test_a_file_deleted_while_open_keeps_the_room_warns_and_is_not_recreat
     (room_id,) = collab.document_rooms
 
     await delete(collab, path)
-    await wait_until(lambda: session_events.has("WARNING"), 5, "a WARNING session event")
+    await wait_until(lambda: session_events.has("ERROR"), 5, "an ERROR session event")
     append(client.document.ycells[0]["source"], "0")
     await watcher.wait_for(lambda: cell_sources(watcher.document) == ["a = 10"], 5, "the edit")
     await client.save(1)
@@ -138,5 +141,6 @@ async def test_a_file_deleted_while_open_keeps_the_room_warns_and_is_not_recreat
     await assert_stays(lambda: not path.exists(), 1.0, "a save recreated the deleted file")
     assert client.connected and watcher.connected
     assert await room_cells(collab, room_id) == ["a = 10"]
-    warning = session_events.matching("WARNING")[0]
-    assert warning.get("path") == "nb.ipynb", warning
+    gone = session_events.matching("ERROR")[0]
+    assert gone.get("path") == "nb.ipynb" and "deleted" in gone.get("msg", ""), gone
+    assert not session_events.has("WARNING")  # the front end's dialog says "two views"

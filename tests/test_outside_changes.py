@@ -186,7 +186,7 @@ async def test_a_text_file_changed_on_disk_keeps_the_clients_edits_at_the_other_
 
 
 @pytest.mark.ycollab(**UNSAVED)
-async def test_the_same_line_changed_on_both_sides_keeps_both_and_warns_naming_the_cell(
+async def test_the_same_line_changed_on_both_sides_keeps_both_and_names_the_cell(
     collab: Collab, session_events: SessionEvents
 ) -> None:
     path = collab.write_notebook("nb.ipynb", ["x = 'base'", "y = 0"])
@@ -203,9 +203,13 @@ async def test_the_same_line_changed_on_both_sides_keeps_both_and_warns_naming_t
         return "ours" in first and "theirs" in first
 
     await wait_until(both_texts_kept, 5, "both sides' texts in cell-0")
-    await wait_until(lambda: session_events.has("WARNING"), 5, "a WARNING session event")
-    warnings = session_events.matching("WARNING")
-    assert any("cell-0" in event.get("msg", "") for event in warnings), warnings
+
+    def conflict_named() -> bool:
+        events = session_events.matching("INFO", "overwrite")
+        return any("cell-0" in event.get("msg", "") for event in events)
+
+    await wait_until(conflict_named, 5, "a session event naming the cell")
+    assert not session_events.has("WARNING")  # the front end's dialog says "two views"
     assert cell_sources(client.document)[1] == "y = 0"
     assert len(client.document.ycells) == 2
     server = cell_sources(await collab.server_notebook("nb.ipynb"))

@@ -33,6 +33,9 @@ def logged_updates(collab: Collab, room_id: str) -> int:
 async def type_versions(collab: Collab, client: CollabClient[YNotebook], texts: list[str]) -> None:
     """Append each text to the first cell, each in its own log commit."""
     (room_id,) = collab.document_rooms
+    log = collab.rooms[room_id].document.history.path
+    # A room opened from its file writes its first log with the first commit, after the open.
+    await wait_until(log.exists, 5, "the room's first log commit")
     for text in texts:
         logged = logged_updates(collab, room_id)
         append(client.document.ycells[0]["source"], text)

@@ -283,3 +283,8 @@ class LabPage:
 
     def wait_until(self, predicate: Callable[[], Any], *, what: str, timeout: float) -> Any:
         return wait_until(predicate, timeout=timeout, what=what, pause=self.pause)
+
+
+def expect_no_dialog(*users: LabPage) -> None:
+    for user in users:
+        assert user.dialog_texts() == [], f"{user.label} shows a dialog"

@@ -1,11 +1,16 @@
-"""Scenario 4: a change on disk merges with both users' unsaved edits."""
+"""Scenario 4: a change on disk merges with both users' unsaved edits; a deleted file stays
+deleted."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from conftest import NewUser
 from documents import TestFolder
+from pages import LabPage, expect_no_dialog
+from waiting import wait_until
 
 
 @pytest.mark.reference_bug("the file on disk overwrites unsaved edits (PROTOCOL.md 7.5)")
@@ -28,3 +33,57 @@ def test_disk_change_merges_with_unsaved_edits(folder: TestFolder, new_user: New
     merged = "alpha by A\nbravo from disk\ncharlie by B\n"
     alice.expect_text(merged)
     bob.expect_text(merged)
+
+
+SESSION_EVENTS = "https://schema.jupyter.org/jupyter_collaboration/session/v1"
+
+
+def record_session_events(user: LabPage) -> None:
+    """Subscribe the page to the server's event stream, as the front end does, keeping the
+    session events it receives (``window.sessionEvents``)."""
+    user.page.evaluate(
+        """([url, schema]) => new Promise((ready) => {
+            window.sessionEvents = [];
+            const socket = new WebSocket(url);
+            socket.onmessage = (message) => {
+                const event = JSON.parse(message.data);
+                if (event.schema_id === schema) window.sessionEvents.push(event);
+            };
+            socket.onopen = () => ready(null);
+        })""",
+        [f"{user.base_url.replace('http', 'ws', 1)}/api/events/subscribe", SESSION_EVENTS],
+    )
+
+
+def received_events(user: LabPage) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = user.page.evaluate("() => window.sessionEvents")
+    return events
+
+
+def test_a_file_deleted_outside_jupyter_is_not_recreated_and_brings_no_wrong_dialog(
+    folder: TestFolder, new_user: NewUser
+) -> None:
+    """The front end answers any WARNING session event with a dialog, in every window, saying
+    the file was opened in two different views: a deleted file must not trigger it (ours
+    reports it at ERROR level, in the log console)."""
+    path = folder.write_text("gone.txt", "alpha\n")
+    other = folder.write_text("other.txt", "unrelated\n")
+    alice, bob = new_user("A"), new_user("B")
+    alice.open_text(path, workspace=alice.workspace)
+    bob.open_text(other, workspace=bob.workspace)
+    record_session_events(bob)
+
+    (folder.disk / "gone.txt").unlink()
+    gone = wait_until(
+        lambda: [e for e in received_events(bob) if "deleted" in e.get("msg", "")],
+        timeout=10,
+        what="the session event telling that the file is gone",
+    )
+
+    assert gone[0]["level"] != "WARNING", gone
+    for _ in range(10):  # the front end's own event stream delivers it at the same moment
+        alice.page.wait_for_timeout(100)
+        expect_no_dialog(alice, bob)
+    alice.type_in_editor(["Control+End"], "typed after the deletion")
+    alice.expect_text("alpha\ntyped after the deletion")
+    assert not (folder.disk / "gone.txt").exists(), "a save recreated the deleted file"

@@ -9,12 +9,7 @@ import pytest
 
 from conftest import NewUser
 from documents import TestFolder
-from pages import LabPage
-
-
-def expect_no_dialog(*users: LabPage) -> None:
-    for user in users:
-        assert user.dialog_texts() == [], f"{user.label} shows a dialog"
+from pages import expect_no_dialog
 
 
 @pytest.mark.usefixtures("autosave_off")
