@@ -24,9 +24,20 @@ class _ToServerLog(logging.Handler):
         self.server_log = server_log
 
     def emit(self, record: logging.LogRecord) -> None:
+        reached = _handlers_reached(logging.getLogger(record.name))
         for handler in self.server_log.handlers:
-            if record.levelno >= handler.level:
+            if record.levelno >= handler.level and handler not in reached:
                 handler.handle(record)
+
+
+def _handlers_reached(logger: logging.Logger | None) -> list[logging.Handler]:
+    """The handlers a record of ``logger`` reaches by propagating: it must not get them twice
+    (a test's capture, or a deployment that put one handler on the root and the server)."""
+    reached: list[logging.Handler] = []
+    while logger is not None:
+        reached.extend(logger.handlers)
+        logger = logger.parent if logger.propagate else None
+    return reached
 
 
 def follow_server_log(server_log: logging.Logger | logging.LoggerAdapter[logging.Logger]) -> None:

@@ -72,3 +72,21 @@ def test_the_servers_level_applies_and_a_new_server_replaces_the_last(
 
     assert kept_first.records == []
     assert [r.getMessage() for r in kept_second.records] == ["at the server's level"]
+
+
+def test_a_handler_the_record_reaches_anyway_gets_it_once(package_logging: None) -> None:
+    """A handler on both the server's logger and the root (pytest's capture does this with
+    some versions) gets each record once."""
+    server = logging.getLogger("test.shared_handler_server")
+    server.setLevel(logging.INFO)
+    shared = Kept()
+    server.addHandler(shared)
+    logging.getLogger().addHandler(shared)
+    try:
+        follow_server_log(server)
+        logging.getLogger(f"{PACKAGE_LOGGER}.room").warning("once")
+    finally:
+        server.removeHandler(shared)
+        logging.getLogger().removeHandler(shared)
+
+    assert [r.getMessage() for r in shared.records] == ["once"]
