@@ -56,7 +56,11 @@ class Document(LoadedDocument):
         return self._policy.pending or self._saving
 
     def request_save(self, reply: SaveReply) -> None:
-        """Save now (after any save in progress); ``reply`` gets success, skipped or failed."""
+        """Save now (after any save in progress); ``reply`` gets ``success`` once the file holds
+        the document as it is (nothing to write included), ``failed`` on a real failure.
+
+        Never ``skipped``: the front end rejects a save answered so ("Saving already in
+        progress"), and Ctrl-S on a clean document is the commonest action in any editor."""
         self._replies.append(reply)
         self._wake.set()
 
@@ -109,7 +113,8 @@ class Document(LoadedDocument):
     # -- saving --------------------------------------------------------------------------------
 
     async def save(self) -> str:
-        """Write the document to its file if its content changed, one save at a time."""
+        """Write the document to its file if its content changed, one save at a time: answers
+        ``success``, ``skipped`` (the file already held it) or ``failed``."""
         async with self._save_lock:
             replies, self._replies = self._replies, []
             ticket = self._policy.take()
@@ -130,7 +135,7 @@ class Document(LoadedDocument):
             finally:
                 self._saving = False
         for reply in replies:
-            reply(status)
+            reply("failed" if status == "failed" else "success")
         return status
 
     async def _write_caught_up(self) -> str:
