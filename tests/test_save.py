@@ -119,3 +119,21 @@ async def test_a_second_ctrl_s_right_after_a_first_replies_success(
     replies = [client.save_reply(n) or {} for n in (2, 3)]
     assert [reply.get("status") for reply in replies] == ["success", "success"]
     assert b"a = 12" in path.read_bytes()
+
+
+@pytest.mark.ycollab(save_delay=0.3, max_save_delay=1.0)
+async def test_continuous_edits_are_saved_within_max_save_delay(collab: Collab) -> None:
+    path = collab.write_notebook("busy.ipynb", [""])
+    writes = collab.watch_writes()
+    client = await collab.open_notebook("busy.ipynb")
+    source = client.document.ycells[0]["source"]
+    started = time.monotonic()
+
+    def type_and_check() -> bool:
+        source.insert(len(str(source)), "x")  # one keystroke per poll, faster than save_delay
+        return writes.count("busy.ipynb") > 0
+
+    await wait_until(type_and_check, 5, "a save while edits keep arriving", interval=0.05)
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.5, f"first save after {elapsed:.2f} s of continuous edits"
+    assert cell_sources(read_notebook(path))[0].startswith("x")
