@@ -49,6 +49,8 @@ if importlib.util.find_spec("jupyter_ycollab") is not None:
 c.ServerApp.open_browser = False
 c.LabApp.news_url = None
 c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
+# ``window.jupyterapp``: tests read what the front end concluded (a save completed or failed).
+c.LabApp.expose_app_in_browser = True
 
 
 class RoleIdentityProvider(PasswordIdentityProvider):

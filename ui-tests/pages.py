@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,22 @@ GLOBAL_AWARENESS = "JupyterLab:globalAwareness"
 
 
 SYNC_STEP2 = b"\x00\x01"  # message type SYNC, sub-type step 2: the server answered our step 1
+RAW = 2  # message type of Jupyter's own messages: varString(JSON), e.g. save replies
+
+
+def raw_message(payload: bytes) -> dict[str, Any] | None:
+    """The JSON object of a RAW frame (``02 varString``), or None for any other frame."""
+    if not payload or payload[0] != RAW:
+        return None
+    length, shift, index = 0, 0, 1
+    while True:  # the varString's length: unsigned LEB128
+        byte = payload[index]
+        length |= (byte & 0x7F) << shift
+        index, shift = index + 1, shift + 7
+        if byte < 0x80:
+            break
+    message = json.loads(payload[index : index + length].decode())
+    return message if isinstance(message, dict) else None
 
 
 class SocketRecord:
@@ -33,6 +50,7 @@ class SocketRecord:
         self.url = url
         self.synced = False
         self.closed = False
+        self.raw: list[dict[str, Any]] = []  # RAW messages received, in order
 
     @property
     def is_live(self) -> bool:
@@ -82,6 +100,8 @@ class LabPage:
         def on_frame(payload: str | bytes) -> None:
             if isinstance(payload, bytes) and payload.startswith(SYNC_STEP2):
                 record.synced = True
+            elif isinstance(payload, bytes) and (message := raw_message(payload)) is not None:
+                record.raw.append(message)
 
         def on_close(_: WebSocket) -> None:
             record.closed = True
@@ -196,6 +216,25 @@ class LabPage:
     def save(self) -> None:
         """Ctrl-S, as a user would (the focus must be in the document)."""
         self.page.keyboard.press("Control+s")
+
+    def save_replies(self) -> list[dict[str, Any]]:
+        """The server's replies to this page's save requests, in order."""
+        return [m for s in self.sockets for m in s.raw if m.get("type") == "save"]
+
+    def watch_save_states(self) -> None:
+        """Record the current document's save states as the front end concludes them
+        (``started``, ``completed``, ``failed``: a failed one is what shows the error dialog)."""
+        self.page.evaluate(
+            """() => {
+                window.saveStates = [];
+                const widget = window.jupyterapp.shell.currentWidget;
+                widget.context.saveState.connect((_, state) => window.saveStates.push(state));
+            }"""
+        )
+
+    def save_states(self) -> list[str]:
+        states: list[str] = self.page.evaluate("() => window.saveStates")
+        return states
 
     def tab(self) -> Locator:
         name = self.path.rsplit("/", 1)[-1]

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import NewUser
 from documents import TestFolder
-from pages import expect_no_dialog
+from pages import FILE_EDITOR, NOTEBOOK_EDITORS, LabPage, expect_no_dialog
 
 
 @pytest.mark.usefixtures("autosave_off")
@@ -64,3 +64,43 @@ def test_ctrl_s_saves_a_big_notebook_through_the_render_process(
     alice.expect_dirty(False)
     bob.expect_dirty(False)
     expect_no_dialog(alice, bob)
+
+
+def _ctrl_s_on_a_clean_document(user: LabPage, editor: str) -> None:
+    """Ctrl-S once, then twice quickly, on a document with nothing unsaved: each save completes
+    in the front end (no "Saving already in progress" dialog) and the server answered success."""
+    user.watch_save_states()
+    user.page.locator(editor).first.click()
+    user.save()
+    user.wait_until(lambda: len(user.save_replies()) == 1, what="a save reply", timeout=30)
+    user.save()
+    user.save()
+    user.wait_until(lambda: len(user.save_replies()) == 3, what="three replies", timeout=30)
+    user.wait_until(
+        lambda: (
+            user.save_states().count("started") == 3
+            and len([s for s in user.save_states() if s != "started"]) == 3
+        ),
+        what="the front end to conclude three saves",
+        timeout=30,
+    )
+    assert [reply["status"] for reply in user.save_replies()] == ["success"] * 3
+    assert "failed" not in user.save_states()
+    expect_no_dialog(user)
+
+
+def test_ctrl_s_on_a_clean_notebook_completes(folder: TestFolder, new_user: NewUser) -> None:
+    path = folder.write_notebook("clean.ipynb", ["value = 1"])
+    before = (folder.disk / "clean.ipynb").read_bytes()
+    alice = new_user("A")
+    alice.open_notebook(path, workspace=alice.workspace)
+    _ctrl_s_on_a_clean_document(alice, NOTEBOOK_EDITORS)
+    assert (folder.disk / "clean.ipynb").read_bytes() == before
+
+
+def test_ctrl_s_on_a_clean_text_file_completes(folder: TestFolder, new_user: NewUser) -> None:
+    path = folder.write_text("clean.txt", "first\r\nsecond\r\n")
+    alice = new_user("A")
+    alice.open_text(path, workspace=alice.workspace)
+    _ctrl_s_on_a_clean_document(alice, FILE_EDITOR)
+    assert (folder.disk / "clean.txt").read_bytes() == b"first\r\nsecond\r\n"
