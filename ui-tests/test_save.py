@@ -75,7 +75,7 @@ def _ctrl_s_on_a_clean_document(user: LabPage, editor: str) -> None:
     for count in (1, 2):
         user.save()
         user.wait_until(
-            lambda: len([s for s in user.save_states() if s != "started"]) == count,
+            lambda n=count: len([s for s in user.save_states() if s != "started"]) == n,
             what=f"the front end to conclude save {count}",
             timeout=30,
         )
