@@ -123,8 +123,10 @@ async def test_outputs_stream_into_the_document_and_survive_the_runner_leaving(
     go.touch()
 
     await watcher.wait_for(
-        lambda: stream_text(watcher_cell()) == "started\nfinished\n"
-        and watcher_cell()["execution_count"] == 1,
+        lambda: (
+            stream_text(watcher_cell()) == "started\nfinished\n"
+            and watcher_cell()["execution_count"] == 1
+        ),
         KERNEL_TIMEOUT,
         "the final output and execution count",
     )
