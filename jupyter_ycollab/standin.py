@@ -25,7 +25,6 @@ start, see app.py). A disabled one is: the user chose us.
 
 from __future__ import annotations
 
-import logging
 import sys
 from typing import Any
 
@@ -33,8 +32,6 @@ from jupyter_server.extension.manager import ExtensionPackage, ExtensionPoint
 from jupyter_server.serverapp import ServerApp
 
 from .compat import NAME, YDocCompat
-
-log = logging.getLogger(__name__)
 
 
 def register_stand_in(serverapp: ServerApp, compat: YDocCompat) -> bool:
@@ -67,8 +64,10 @@ class _StandInPoint(ExtensionPoint):
         pass
 
     def load(self, serverapp: ServerApp) -> None:
-        log.info(
-            "%s is jupyter_ycollab's stand-in, for extensions that look for jupyter-collaboration",
+        # In the server's log, just before its "extension was successfully loaded" line:
+        # jupyter_ycollab's own loggers reach it only once jupyter_ycollab loads.
+        serverapp.log.info(
+            "%s | jupyter_ycollab's stand-in for extensions that look for jupyter-collaboration",
             NAME,
         )
 
