@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.serverapp import ServerApp
 
 from .api import Rooms
 from .compat import YDocCompat
@@ -19,6 +20,7 @@ from .memory import freeze_long_lived_objects
 from .options import CollabOptions
 from .serverlog import follow_server_log
 from .sessionhandler import SessionHandler
+from .standin import register_stand_in
 
 _CONFLICTING_EXTENSION = "jupyter_server_ydoc"
 
@@ -32,11 +34,29 @@ class YCollabApp(ExtensionApp, CollabOptions):
     manager: RoomManager
     hooks: CollabHooks
     hook_calls: HookCalls
+    compat: YDocCompat
 
     @property
     def rooms(self) -> Rooms:
         """The open rooms by room id, and server-side changes to them (see api.py)."""
         return Rooms(self.manager)
+
+    def _link_jupyter_server_extension(self, serverapp: ServerApp) -> None:
+        """Also be found as ``jupyter_server_ydoc`` (standin.py), from here: jupyter_server links
+        every extension before it loads any, and jupyter_server_nbmodel, which loads before us
+        (alphabetical order), looks for it while it loads."""
+        super()._link_jupyter_server_extension(serverapp)
+        self.compat = YDocCompat(self._room_manager, disable_rtc=self.disable_rtc)
+        if not self._jupyter_server_ydoc_enabled():
+            register_stand_in(serverapp, self.compat)
+
+    def _room_manager(self) -> RoomManager:
+        """The room manager, once ``initialize_settings`` made it (the compat object, made
+        earlier, is called only later)."""
+        manager: RoomManager | None = getattr(self, "manager", None)
+        if manager is None:
+            raise RuntimeError("jupyter_ycollab's rooms are not initialised yet")
+        return manager
 
     def initialize_settings(self) -> None:
         assert self.serverapp is not None
@@ -54,12 +74,15 @@ class YCollabApp(ExtensionApp, CollabOptions):
         self.hooks = self.hooks_class(self)  # before the manager: it calls them
         self.hook_calls = HookCalls(self.hooks)
         self.manager = RoomManager(self._core_settings(), files, events, self.hook_calls)
-        self.settings["jupyter_server_ydoc"] = YDocCompat(self.manager)
+        self.settings[_CONFLICTING_EXTENSION] = self.compat
+
+    def _jupyter_server_ydoc_enabled(self) -> bool:
+        """Whether the user enabled the real jupyter_server_ydoc (jupyter-collaboration)."""
+        assert self.serverapp is not None
+        return bool(self.serverapp.jpserver_extensions.get(_CONFLICTING_EXTENSION))
 
     def _refuse_to_run_beside_jupyter_server_ydoc(self) -> None:
-        assert self.serverapp is not None
-        enabled = self.serverapp.jpserver_extensions
-        if enabled.get(_CONFLICTING_EXTENSION):
+        if self._jupyter_server_ydoc_enabled():
             self.log.critical(
                 "jupyter_ycollab and %s (jupyter-collaboration) are both enabled; they serve the "
                 "same routes. Disable one: `jupyter server extension disable %s` (or uninstall "

@@ -85,11 +85,25 @@ class AwarenessStates:
         return encode_awareness_update(removals) if removals else None
 
     def renew_server_state(self) -> bytes:
-        """Bump the server's own (empty) state: a message every peer receives, to keep it alive."""
+        """Bump the server's own state (``{}`` unless server-side code set one): a message every
+        peer receives, to keep it alive."""
+        return self.set_server_state(self._entries[self.server_client_id].state)
+
+    def set_server_state(self, state: str) -> bytes:
+        """Replace the server's own state (JSON text, ``"null"`` to withdraw it), the one
+        server-side code shows peers as its presence; return the update that announces it."""
         entry = self._entries[self.server_client_id]
-        renewed = AwarenessEntry(entry.client_id, entry.clock + 1, entry.state)
+        renewed = AwarenessEntry(entry.client_id, entry.clock + 1, state)
         self._entries[entry.client_id] = renewed
         return encode_awareness_update([renewed])
+
+    def states(self) -> dict[int, Any]:
+        """Every live state by client id, decoded, the server's own included."""
+        return {
+            client_id: json.loads(entry.state)
+            for client_id, entry in self._entries.items()
+            if entry.state != _NULL
+        }
 
     def snapshot(self) -> bytes:
         """Every live state, for a peer that just joined or asked."""

@@ -1,45 +1,95 @@
-"""The object other extensions find under ``web_app.settings["jupyter_server_ydoc"]``.
+"""The object other extensions find as ``jupyter_server_ydoc`` (jupyter-collaboration's server).
 
-Extensions written for jupyter-collaboration (jupyter-ai, jupyterlab-chat, MCP servers) call
-``get_document(...)`` and read ``ywebsocket_server.rooms``; this gives them the same calls over
-our rooms, nothing more.
+Extensions written for jupyter-collaboration (jupyter-ai, jupyterlab-chat, jupyter-server-nbmodel,
+MCP servers) look it up under ``web_app.settings["jupyter_server_ydoc"]`` or as the app of the
+``jupyter_server_ydoc`` extension (standin.py), call ``get_document(...)`` and read
+``ywebsocket_server.rooms`` and ``disable_rtc``; this gives them the same calls over our rooms,
+nothing more. The rooms it hands out are compatroom.py's views.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Doc
 
+from .compatroom import CompatRoom, live_document
 from .errors import CollabError
 from .manager import RoomManager
 from .room import Room
 from .roomid import parse_room_id
 
+#: The name jupyter-collaboration's server extension answers to.
+NAME = "jupyter_server_ydoc"
+
+ManagerGetter = Callable[[], RoomManager]
+
+
+class CompatRooms(Mapping[str, CompatRoom]):
+    """The open rooms by id, each as a ``CompatRoom``, read as they change."""
+
+    def __init__(self, rooms: Mapping[str, Room]) -> None:
+        self._rooms = rooms
+
+    def __getitem__(self, room_id: str) -> CompatRoom:
+        return CompatRoom(self._rooms[room_id])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rooms)
+
+    def __len__(self) -> int:
+        return len(self._rooms)
+
 
 class RoomsView:
     """Stands in for jupyter-collaboration's ``ywebsocket_server``."""
 
-    def __init__(self, manager: RoomManager) -> None:
+    def __init__(self, manager: ManagerGetter) -> None:
         self._manager = manager
 
     @property
-    def rooms(self) -> Mapping[str, Room]:
-        return self._manager.rooms
+    def rooms(self) -> Mapping[str, CompatRoom]:
+        return CompatRooms(self._manager().rooms)
 
     def room_exists(self, room_id: str) -> bool:
-        return room_id in self._manager.rooms
+        return room_id in self._manager().rooms
 
-    async def get_room(self, room_id: str) -> Room:
-        return await self._manager.open(room_id)
+    async def get_room(self, room_id: str) -> CompatRoom:
+        return CompatRoom(await self._manager().open(room_id))
 
 
 class YDocCompat:
-    def __init__(self, manager: RoomManager) -> None:
-        self._manager = manager
+    """What jupyter-collaboration's ``YDocExtension`` offers other extensions, over our rooms.
+
+    Made when jupyter_ycollab links, before its rooms exist (other extensions take it while they
+    load, some before us), so it finds the room manager through ``manager`` when called. It is
+    also the app of the stand-in extension entry (standin.py): hence ``name``, ``log``,
+    ``current_activity`` and ``stop_extension``, which jupyter_server and others use on
+    extension apps.
+    """
+
+    name = NAME
+    log = logging.getLogger(__name__)
+
+    def __init__(self, manager: ManagerGetter, *, disable_rtc: bool = False) -> None:
+        self._manager_getter = manager
+        #: jupyterlab-chat and jupyter-ai-tools read it to decide whether collaboration is on.
+        self.disable_rtc = disable_rtc
         self.ywebsocket_server = RoomsView(manager)
+
+    @property
+    def _manager(self) -> RoomManager:
+        return self._manager_getter()
+
+    def current_activity(self) -> None:
+        """Nothing to report: jupyter_ycollab's own app stands for the rooms' activity."""
+        return None
+
+    async def stop_extension(self) -> None:
+        """Nothing to stop here: jupyter_ycollab's own app saves and closes the rooms."""
 
     async def get_document(
         self,
@@ -51,7 +101,8 @@ class YDocCompat:
         copy: bool = True,
         create: bool = False,
     ) -> YBaseDoc | None:
-        """The live document of a room (``copy=False``) or a detached copy of it.
+        """The live document of a room (``copy=False``, with the room's awareness as
+        ``.awareness``) or a detached copy of it (no awareness).
 
         A room that is not open is opened only with ``create=True``; otherwise None. Forks and
         timelines are found by their room id too. Ids that name no document give None.
@@ -66,7 +117,7 @@ class YDocCompat:
         if room is None or room.kind is None:
             return None
         if not copy:
-            return room.kind.wrap(room.doc)
+            return live_document(room)
         snapshot: Doc[Any] = Doc()
         snapshot.apply_update(room.doc.get_update())
         return room.kind.wrap(snapshot)

@@ -1,0 +1,166 @@
+"""Server-side execution with jupyter-server-nbmodel and a real ipykernel kernel, and an agent
+editing through jupyter-nbmodel-client, against jupyter_ycollab: the real packages, no mocks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_nbmodel_client import NbModelClient, get_jupyter_notebook_websocket_url
+from jupyter_server_nbmodel.log import get_logger
+
+from .client import wait_until
+from .harness import Collab, append, cell_sources, read_notebook, sources_on_disk
+
+EXTENSIONS = {
+    "jupyter_ycollab": True,
+    "jupyter_server_fileid": True,
+    "jupyter_server_nbmodel": True,
+}
+# A kernel starts, connects and runs within seconds; on a busy 2-core runner, give it time.
+KERNEL_TIMEOUT = 60.0
+
+
+@pytest.fixture
+def jp_server_config(ycollab_settings: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "ServerApp": {"jpserver_extensions": EXTENSIONS},
+        "YCollabApp": ycollab_settings,
+    }
+
+
+@pytest.fixture
+async def kernel_id(collab: Collab) -> AsyncIterator[str]:
+    """A python3 (ipykernel) kernel started through the REST API, as the front end does."""
+    response = await collab.fetch(
+        "api", "kernels", method="POST", body=json.dumps({"name": "python3"})
+    )
+    kernel: dict[str, Any] = json.loads(response.body)
+    yield kernel["id"]
+    await collab.fetch("api", "kernels", kernel["id"], method="DELETE")
+
+
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def nbmodel_log() -> Iterator[Records]:
+    """What jupyter_server_nbmodel logs (it says there whether outputs reached the document)."""
+    logger = get_logger()
+    records = Records()
+    logger.addHandler(records)
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    yield records
+    logger.removeHandler(records)
+    logger.setLevel(level)
+
+
+def waiting_cell(go: Path) -> str:
+    """Code that prints, then runs until ``go`` exists, then prints again: "still running" is
+    a fact the test controls, not a race against the clock."""
+    return (
+        "import os, time\n"
+        "print('started', flush=True)\n"
+        f"while not os.path.exists({str(go)!r}):\n"
+        "    time.sleep(0.02)\n"
+        "print('finished', flush=True)\n"
+    )
+
+
+def stream_text(cell: dict[str, Any]) -> str:
+    """The stdout the cell's outputs show (a stream's text is a string or a list of lines)."""
+    text = ""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream":
+            value = output["text"]
+            text += value if isinstance(value, str) else "".join(value)
+    return text
+
+
+async def test_outputs_stream_into_the_document_and_survive_the_runner_leaving(
+    collab: Collab, kernel_id: str, nbmodel_log: Records
+) -> None:
+    go = collab.root.parent / "go"
+    path = collab.write_notebook("run.ipynb", [waiting_cell(go)])
+    runner = await collab.open_notebook("run.ipynb")
+    watcher = await collab.open_notebook("run.ipynb")
+    (room_id,) = collab.document_rooms
+    cell_id = runner.document.get_cell(0)["id"]
+
+    # What the nbmodel front end sends when the runner presses Shift-Enter.
+    body = {
+        "code": runner.document.get_cell(0)["source"],
+        "metadata": {"cell_id": cell_id, "document_id": room_id, "document_path": "run.ipynb"},
+    }
+    response = await collab.fetch(
+        "api", "kernels", kernel_id, "execute", method="POST", body=json.dumps(body)
+    )
+    assert response.code == 202
+
+    def watcher_cell() -> dict[str, Any]:
+        return watcher.document.get_cell(0)
+
+    await watcher.wait_for(
+        lambda: stream_text(watcher_cell()) == "started\n",
+        KERNEL_TIMEOUT,
+        "the first output to reach the other user while the cell runs",
+    )
+    assert watcher_cell()["execution_count"] is None  # it is still running
+
+    await runner.drop()  # the runner closes the tab mid-run
+    go.touch()
+
+    await watcher.wait_for(
+        lambda: (
+            stream_text(watcher_cell()) == "started\nfinished\n"
+            and watcher_cell()["execution_count"] == 1
+        ),
+        KERNEL_TIMEOUT,
+        "the final output and execution count",
+    )
+
+    def on_disk() -> bool:
+        if sources_on_disk(path) is None:  # being rewritten
+            return False
+        cell = read_notebook(path)["cells"][0]
+        return cell["execution_count"] == 1 and stream_text(cell) == "started\nfinished\n"
+
+    await wait_until(on_disk, 10, "the outputs and execution count in the file")
+    assert any("written to shared document=True" in message for message in nbmodel_log.messages)
+    assert not any("Outputs won't be written" in message for message in nbmodel_log.messages)
+
+
+async def test_an_agent_on_nbmodel_client_and_a_user_edit_one_notebook(collab: Collab) -> None:
+    path = collab.write_notebook("shared.ipynb", ["x = 1"])
+    user = await collab.open_notebook("shared.ipynb")
+    server_url = f"http://127.0.0.1:{collab.port}{collab.base_url}"
+    # The helper asks for a session with a blocking HTTP client: not on the server's loop.
+    ws_url = await asyncio.to_thread(
+        get_jupyter_notebook_websocket_url, server_url, "shared.ipynb", collab.token
+    )
+
+    async with NbModelClient(ws_url, username="agent") as agent:
+        assert agent.synced
+        agent.add_code_cell("y = 2  # from the agent")
+        append(user.document.ycells[0]["source"], "  # from the user")
+        both = ["x = 1  # from the user", "y = 2  # from the agent"]
+        await user.wait_for(lambda: cell_sources(user.document) == both, 10, "the agent's cell")
+        await wait_until(
+            lambda: [agent.get_cell_source(i) for i in range(len(agent))] == both,
+            10,
+            "the user's edit at the agent",
+        )
+
+    await wait_until(lambda: sources_on_disk(path) == both, 10, "both edits in the file")
