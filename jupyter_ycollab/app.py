@@ -10,7 +10,7 @@ from jupyter_server.extension.application import ExtensionApp
 from .api import Rooms
 from .compat import YDocCompat
 from .events import Events
-from .files import FileIds, Files
+from .files import FileIds, Files, current_contents_manager
 from .forkhandlers import ForkHandler, TimelineHandler, UndoRedoHandler
 from .handlers import RoomHandler
 from .hooks import CollabHooks, HookCalls
@@ -46,7 +46,7 @@ class YCollabApp(ExtensionApp, CollabOptions):
         page_config.setdefault("disableRTC", self.disable_rtc)
         page_config.setdefault("serverSideExecution", self.server_side_execution)
         files = Files(
-            self.serverapp.contents_manager,
+            current_contents_manager(self.serverapp),  # jupytext replaces it after we load
             _LazyFileIds(self.serverapp.web_app.settings),
             render_process=self.render_process,
         )
