@@ -103,6 +103,12 @@ class Files:
         return self._current_contents()
 
     @property
+    def keeps_cell_ids(self) -> bool:
+        """Whether a notebook read now has the cell ids its file stores: yes with the stock
+        manager (an ``.ipynb``); another may make them anew at each read (jupytext's scripts)."""
+        return stats_directly(self.contents)
+
+    @property
     def signatures(self) -> SignatureBatch:
         """The signature batch of the current contents manager (its notary, its database)."""
         cm = self.contents
