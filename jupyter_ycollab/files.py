@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import logging
-import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from jupyter_core.utils import ensure_async
@@ -25,6 +22,7 @@ from tornado.web import HTTPError
 
 from .content import DocumentKind
 from .errors import LoadFailed, NotFound
+from .filestate import FileState, file_hash, local_stamp, model_stamp, stat_stamp
 from .localsave import (
     os_path_of,
     reads_directly,
@@ -39,6 +37,8 @@ from .render import Rendered, RenderJob, render
 from .renderworker import RenderProcess
 from .signatures import SignatureBatch
 
+__all__ = ["FileIds", "FileState", "Files", "current_contents_manager"]
+
 log = logging.getLogger(__name__)
 
 #: Documents from this size on are rendered (and read) in the render process, not in a thread,
@@ -51,17 +51,6 @@ class FileIds(Protocol):
     def get_path(self, id: str) -> str | None: ...
     def get_id(self, path: str) -> str | None: ...
     def index(self, path: str) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class FileState:
-    """What we know of the file at one moment: enough to tell whether it changed."""
-
-    stamp: tuple[Any, ...]  # cheap to get (a stat): when it moves, read and hash
-    hash: str | None = None
-
-    def same_stat(self, other: FileState) -> bool:
-        return self.stamp == other.stamp
 
 
 def current_contents_manager(serverapp: Any) -> Callable[[], Any]:
@@ -164,8 +153,8 @@ class Files:
         cm = self.contents
         if not stats_directly(cm):
             model = await self._get(cm, path, kind, content=False, require_hash=with_hash)
-            return FileState(_model_stamp(model), model.get("hash") if with_hash else None)
-        stamp = _stat_stamp(cm, path)
+            return FileState(model_stamp(model), model.get("hash") if with_hash else None)
+        stamp = stat_stamp(cm, path)
         if not with_hash:
             return FileState(stamp)
         # The stock manager's get reads the whole file through anyio, then hashes it on the
@@ -173,7 +162,7 @@ class Files:
         os_path = os_path_of(cm, path)
         algorithm = str(cm.hash_algorithm)
         try:
-            return FileState(stamp, await asyncio.to_thread(_file_hash, os_path, algorithm))
+            return FileState(stamp, await asyncio.to_thread(file_hash, os_path, algorithm))
         except FileNotFoundError as error:
             raise NotFound(f"file {path!r} does not exist") from error
         except OSError as error:  # as the contents manager's errors other than 404
@@ -237,7 +226,7 @@ class Files:
         if not stats_directly(cm):  # a replaced ``get``: it says what the file's state is
             return await self.stat(path, kind, with_hash=True)
         # No stat from the write when post-save hooks ran after it: they may change the file.
-        stamp = _local_stamp(written) if written is not None else _stat_stamp(cm, path)
+        stamp = local_stamp(written) if written is not None else stat_stamp(cm, path)
         return FileState(stamp, rendered.file_hash)
 
     async def close(self) -> None:
@@ -249,9 +238,9 @@ class Files:
         """A stat of the local file for a stock manager (a syscall, not a contents model per
         room per poll); else the manager's own ``last_modified`` and ``size``."""
         if stats_directly(cm):
-            return _stat_stamp(cm, path)
+            return stat_stamp(cm, path)
         model = await self._get(cm, path, kind, content=False, require_hash=False)
-        return _model_stamp(model)
+        return model_stamp(model)
 
     async def exists(self, path: str) -> bool:
         return bool(await ensure_async(self.contents.file_exists(path)))
@@ -279,36 +268,6 @@ class Files:
 def _cm_type(kind: DocumentKind) -> str:
     """Contents managers know notebooks and files; custom document types are stored as files."""
     return "notebook" if kind.file_type == "notebook" else "file"
-
-
-def _stat_stamp(cm: Any, path: str) -> tuple[Any, ...]:
-    try:
-        info = os.stat(os_path_of(cm, path))
-    except (OSError, HTTPError) as error:
-        raise NotFound(f"file {path!r} does not exist") from error
-    return _local_stamp(info)
-
-
-def _model_stamp(model: dict[str, Any]) -> tuple[Any, ...]:
-    """A contents model's stamp. jupytext's ``last_modified`` of a paired notebook is that of
-    its text file (where the inputs are read from), and its ``size`` the notebook's: a change
-    to either file shows."""
-    return (model.get("last_modified"), model.get("size"))
-
-
-def _local_stamp(info: os.stat_result) -> tuple[Any, ...]:
-    """A local file's stamp: it moves when the file is written or replaced."""
-    return (info.st_mtime_ns, info.st_size, info.st_ino)
-
-
-def _file_hash(os_path: str, algorithm: str) -> str:
-    """The file's hash as the contents manager computes it, without holding all of it."""
-    digest = hashlib.new(algorithm)
-    chunk = bytearray(1 << 20)
-    with open(os_path, "rb", buffering=0) as file:
-        while size := file.readinto(chunk):
-            digest.update(memoryview(chunk)[:size])
-    return digest.hexdigest()
 
 
 def _render_here(job: RenderJob) -> Rendered:
