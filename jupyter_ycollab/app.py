@@ -11,7 +11,7 @@ from jupyter_server.serverapp import ServerApp
 from .api import Rooms
 from .compat import YDocCompat
 from .events import Events
-from .files import FileIds, Files
+from .files import FileIds, Files, current_contents_manager
 from .forkhandlers import ForkHandler, TimelineHandler, UndoRedoHandler
 from .handlers import RoomHandler
 from .hooks import CollabHooks, HookCalls
@@ -66,7 +66,7 @@ class YCollabApp(ExtensionApp, CollabOptions):
         page_config.setdefault("disableRTC", self.disable_rtc)
         page_config.setdefault("serverSideExecution", self.server_side_execution)
         files = Files(
-            self.serverapp.contents_manager,
+            current_contents_manager(self.serverapp),  # jupytext replaces it after we load
             _LazyFileIds(self.serverapp.web_app.settings),
             render_process=self.render_process,
         )

@@ -199,7 +199,10 @@ class LoadedDocument:
     def _merge_outside_change(self, theirs: Any) -> None:
         """Apply what changed in the file since the base; keep the live edits too."""
         assert self._file is not None
-        merge = three_way_merge(self.kind, self.history.base_update, self.doc, theirs)
+        ids_kept = self._files.keeps_cell_ids  # not a jupytext script's: new at each read
+        merge = three_way_merge(
+            self.kind, self.history.base_update, self.doc, theirs, ids_kept=ids_kept
+        )
         with self._quietly():
             self.doc.apply_update(merge.update)
         self.history.rebase(merge.base_update, self._file.hash)

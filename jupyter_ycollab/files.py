@@ -2,17 +2,19 @@
 
 Everything goes through the host's contents manager, so custom managers (S3, databases,
 jupytext) keep working; rooms are keyed by file id, so a rename through Jupyter keeps the room.
+The manager is the server's *current* one, looked up at each use: an extension loaded after
+ours may replace it (jupytext does, with a class derived from the stock one), and a document
+read or saved through the manager we saw at startup would bypass it (a jupytext ``.py`` read as
+notebook JSON, a paired ``.py`` never written). Only a plain stock manager gets the local fast
+paths (localsave.py, readfile.py); any other gets its own ``get`` and ``save``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import logging
-import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from jupyter_core.utils import ensure_async
@@ -20,12 +22,22 @@ from tornado.web import HTTPError
 
 from .content import DocumentKind
 from .errors import LoadFailed, NotFound
-from .localsave import os_path_of, reads_directly, save_rendered, signing_of, writes_directly
+from .filestate import FileState, file_hash, local_stamp, model_stamp, stat_stamp
+from .localsave import (
+    os_path_of,
+    reads_directly,
+    save_rendered,
+    signing_of,
+    stats_directly,
+    writes_directly,
+)
 from .memory import give_back_freed_memory
 from .readfile import ReadJob, read_notebook_file
 from .render import Rendered, RenderJob, render
 from .renderworker import RenderProcess
 from .signatures import SignatureBatch
+
+__all__ = ["FileIds", "FileState", "Files", "current_contents_manager"]
 
 log = logging.getLogger(__name__)
 
@@ -41,30 +53,58 @@ class FileIds(Protocol):
     def index(self, path: str) -> str | None: ...
 
 
-@dataclass(frozen=True)
-class FileState:
-    """What we know of the file at one moment: enough to tell whether it changed."""
+def current_contents_manager(serverapp: Any) -> Callable[[], Any]:
+    """The server's contents manager at the time of the call.
 
-    stamp: tuple[Any, ...]  # cheap to get (a stat): when it moves, read and hash
-    hash: str | None = None
+    ``web_app.settings["contents_manager"]`` first: it is the one Jupyter's own contents API
+    serves, so a room's reads and saves go the way a save from the file browser goes;
+    ``serverapp.contents_manager`` when the settings have none.
+    """
+    settings: dict[str, Any] = serverapp.web_app.settings
 
-    def same_stat(self, other: FileState) -> bool:
-        return self.stamp == other.stamp
+    def current() -> Any:
+        manager = settings.get("contents_manager")
+        return serverapp.contents_manager if manager is None else manager
+
+    return current
 
 
 class Files:
     def __init__(
-        self, contents_manager: Any, file_ids: FileIds, *, render_process: bool = True
+        self,
+        contents_manager: Callable[[], Any],
+        file_ids: FileIds,
+        *,
+        render_process: bool = True,
     ) -> None:
-        self.contents = contents_manager
+        self._current_contents = contents_manager
         self.ids = file_ids
-        # Local files are stat-ed directly (a syscall, not a contents model per room per poll).
-        self._os_path: Callable[[str], str] | None = getattr(contents_manager, "_get_os_path", None)
         self._renderer = RenderProcess()
-        #: Saved notebooks' signatures, stored together (flushed before reads and at close).
-        self.signatures = SignatureBatch(contents_manager)
+        #: Saved notebooks' signatures, stored together (flushed before reads and at close), by
+        #: contents manager (by id: each batch holds its manager, so an id is never reused).
+        self._signatures: dict[int, SignatureBatch] = {}
         self.render_process = render_process  # False: big documents too use worker threads
         self.render_process_min_bytes = RENDER_PROCESS_MIN_BYTES
+
+    @property
+    def contents(self) -> Any:
+        """The server's contents manager now (see the module's docstring)."""
+        return self._current_contents()
+
+    @property
+    def keeps_cell_ids(self) -> bool:
+        """Whether a notebook read now has the cell ids its file stores: yes with the stock
+        manager (an ``.ipynb``); another may make them anew at each read (jupytext's scripts)."""
+        return stats_directly(self.contents)
+
+    @property
+    def signatures(self) -> SignatureBatch:
+        """The signature batch of the current contents manager (its notary, its database)."""
+        cm = self.contents
+        batch = self._signatures.get(id(cm))
+        if batch is None:
+            batch = self._signatures[id(cm)] = SignatureBatch(cm)
+        return batch
 
     def path_of(self, file_id: str) -> str:
         path = self.ids.get_path(file_id)
@@ -73,22 +113,23 @@ class Files:
         return path
 
     async def read(self, path: str, kind: DocumentKind) -> tuple[Any, FileState]:
+        cm = self.contents
         if kind.file_type == "notebook":
             await self.signatures.flush()  # a notebook saved just now must read as trusted
-        stamp = await self._stamp(path, kind)  # before reading: a change in between shows later
-        model = await self._get(path, kind, content=True)
+        stamp = await self._stamp(cm, path, kind)  # before reading: a change in between shows
+        model = await self._get(cm, path, kind, content=True)
         return model["content"], FileState(stamp, model.get("hash"))
 
     async def read_base(self, path: str, kind: DocumentKind) -> tuple[bytes, FileState] | None:
         """A local notebook's base, read and built off the loop (readfile.py); None when the
         contents manager must read it (not local, not stock, anything unusual in the file)."""
-        if kind.file_type != "notebook" or not reads_directly(self.contents):
-            return None
         cm = self.contents
+        if kind.file_type != "notebook" or not reads_directly(cm):
+            return None
         await self.signatures.flush()  # a notebook saved just now must read as trusted
-        stamp = await self._stamp(path, kind)
+        stamp = await self._stamp(cm, path, kind)
         signing, database = signing_of(cm), cm.notary.store.db_file
-        job = ReadJob(kind, cm._get_os_path(path), cm.hash_algorithm, signing, database)
+        job = ReadJob(kind, os_path_of(cm, path), cm.hash_algorithm, signing, database)
         try:
             # Someone waits for this open: never behind another room's job (a base's digest,
             # a save), which for a 20 MB notebook takes as long as this read.
@@ -107,30 +148,34 @@ class Files:
         return read.base, FileState(stamp, read.file_hash)
 
     async def stat(self, path: str, kind: DocumentKind, *, with_hash: bool = False) -> FileState:
-        """The file's state without its content (hashing reads its bytes, not parsing them)."""
-        stamp = await self._stamp(path, kind)
+        """The file's state without its content (hashing reads its bytes, not parsing them):
+        from the local file for a stock manager, else from the manager's ``get`` (one call)."""
+        cm = self.contents
+        if not stats_directly(cm):
+            model = await self._get(cm, path, kind, content=False, require_hash=with_hash)
+            return FileState(model_stamp(model), model.get("hash") if with_hash else None)
+        stamp = stat_stamp(cm, path)
         if not with_hash:
             return FileState(stamp)
-        if self._os_path is not None and reads_directly(self.contents):
-            # The stock manager's get reads the whole file through anyio, then hashes it on the
-            # event loop (a 20 MB notebook: ~10 ms): here, in chunks, in a worker thread.
-            os_path = self._os_path(path)
-            algorithm = str(self.contents.hash_algorithm)
-            try:
-                return FileState(stamp, await asyncio.to_thread(_file_hash, os_path, algorithm))
-            except FileNotFoundError as error:
-                raise NotFound(f"file {path!r} does not exist") from error
-            except OSError as error:  # as the contents manager's errors other than 404
-                raise LoadFailed(f"cannot read {path!r}: {error}") from error
-        return FileState(stamp, (await self._get(path, kind, content=False)).get("hash"))
+        # The stock manager's get reads the whole file through anyio, then hashes it on the
+        # event loop (a 20 MB notebook: ~10 ms): here, in chunks, in a worker thread.
+        os_path = os_path_of(cm, path)
+        algorithm = str(cm.hash_algorithm)
+        try:
+            return FileState(stamp, await asyncio.to_thread(file_hash, os_path, algorithm))
+        except FileNotFoundError as error:
+            raise NotFound(f"file {path!r} does not exist") from error
+        except OSError as error:  # as the contents manager's errors other than 404
+            raise LoadFailed(f"cannot read {path!r}: {error}") from error
 
     def render_job(self, kind: DocumentKind, parts: tuple[bytes, ...], **fields: Any) -> RenderJob:
         """What rendering ``snapshot`` for a save takes: the file's bytes when the file is local
         (and the contents manager a stock one), else a contents model."""
-        if not writes_directly(self.contents):
+        cm = self.contents
+        if not writes_directly(cm):
             return RenderJob(kind, parts, **fields)
-        signing = signing_of(self.contents) if kind.file_type == "notebook" else None
-        algorithm = str(self.contents.hash_algorithm)
+        signing = signing_of(cm) if kind.file_type == "notebook" else None
+        algorithm = str(cm.hash_algorithm)
         return RenderJob(
             kind, parts, **fields, to_bytes=True, signing=signing, hash_algorithm=algorithm
         )
@@ -169,36 +214,43 @@ class Files:
         """Save what ``render`` made: its bytes directly, or its content through ``save``."""
         if rendered.data is None:
             return await self.write(path, kind, rendered.content)
+        cm = self.contents
+        if not writes_directly(cm):
+            # Rendered to bytes for a stock manager that has been replaced (or hooked) since:
+            # the new one must write it (jupytext: in the file's format), from a new render.
+            raise OSError("the contents manager changed while the document was rendered")
         notebook = kind.file_type == "notebook"
         written = await save_rendered(
-            self.contents, path, rendered, notebook=notebook, signatures=self.signatures
+            cm, path, rendered, notebook=notebook, signatures=self.signatures
         )
-        stamp = _local_stamp(written) if written is not None else await self._stamp(path, kind)
+        if not stats_directly(cm):  # a replaced ``get``: it says what the file's state is
+            return await self.stat(path, kind, with_hash=True)
+        # No stat from the write when post-save hooks ran after it: they may change the file.
+        stamp = local_stamp(written) if written is not None else stat_stamp(cm, path)
         return FileState(stamp, rendered.file_hash)
 
     async def close(self) -> None:
-        await self.signatures.flush()
+        for batch in list(self._signatures.values()):  # a replaced manager's too
+            await batch.flush()
         await self._renderer.close()
 
-    async def _stamp(self, path: str, kind: DocumentKind) -> tuple[Any, ...]:
-        if self._os_path is not None:
-            try:
-                info = os.stat(os_path_of(self.contents, path))
-            except (OSError, HTTPError) as error:
-                raise NotFound(f"file {path!r} does not exist") from error
-            return _local_stamp(info)
-        model = await self._get(path, kind, content=False, require_hash=False)
-        return (model.get("last_modified"), model.get("size"))
+    async def _stamp(self, cm: Any, path: str, kind: DocumentKind) -> tuple[Any, ...]:
+        """A stat of the local file for a stock manager (a syscall, not a contents model per
+        room per poll); else the manager's own ``last_modified`` and ``size``."""
+        if stats_directly(cm):
+            return stat_stamp(cm, path)
+        model = await self._get(cm, path, kind, content=False, require_hash=False)
+        return model_stamp(model)
 
     async def exists(self, path: str) -> bool:
         return bool(await ensure_async(self.contents.file_exists(path)))
 
     async def _get(
-        self, path: str, kind: DocumentKind, *, content: bool, require_hash: bool = True
+        self, cm: Any, path: str, kind: DocumentKind, *, content: bool, require_hash: bool = True
     ) -> dict[str, Any]:
         try:
             model: dict[str, Any] = await ensure_async(
-                self.contents.get(
+                cm.get(
                     path,
                     content=content,
                     type=_cm_type(kind),
@@ -216,21 +268,6 @@ class Files:
 def _cm_type(kind: DocumentKind) -> str:
     """Contents managers know notebooks and files; custom document types are stored as files."""
     return "notebook" if kind.file_type == "notebook" else "file"
-
-
-def _local_stamp(info: os.stat_result) -> tuple[Any, ...]:
-    """A local file's stamp: it moves when the file is written or replaced."""
-    return (info.st_mtime_ns, info.st_size, info.st_ino)
-
-
-def _file_hash(os_path: str, algorithm: str) -> str:
-    """The file's hash as the contents manager computes it, without holding all of it."""
-    digest = hashlib.new(algorithm)
-    chunk = bytearray(1 << 20)
-    with open(os_path, "rb", buffering=0) as file:
-        while size := file.readinto(chunk):
-            digest.update(memoryview(chunk)[:size])
-    return digest.hexdigest()
 
 
 def _render_here(job: RenderJob) -> Rendered:

@@ -52,13 +52,25 @@ def writes_directly(contents_manager: Any) -> bool:
     return stock and not _has_pre_save_hooks(cm)
 
 
+def stats_directly(contents_manager: Any) -> bool:
+    """Whether a file's state (its stat, its hash) may be taken from the local file: a stock
+    manager whose ``get`` nobody replaced. Any other manager (jupytext's, which derives from the
+    stock one; a subclass) has its own idea of a file's ``last_modified`` and ``hash``, a paired
+    notebook's covering both of its files: only its ``get`` may say."""
+    cm = contents_manager
+    return type(cm) in _STOCK_MANAGERS and getattr(cm.get, "__func__", None) is type(cm).get
+
+
 def reads_directly(contents_manager: Any) -> bool:
     """Whether local notebooks may be read without the contents manager's ``get`` (readfile.py):
     a stock manager whose ``get`` nobody replaced, with its signatures in an SQLite file."""
     cm = contents_manager
-    stock = type(cm) in _STOCK_MANAGERS and getattr(cm.get, "__func__", None) is type(cm).get
     store = cm.notary.store
-    return stock and isinstance(store, SQLiteSignatureStore) and store.db_file != ":memory:"
+    return (
+        stats_directly(cm)
+        and isinstance(store, SQLiteSignatureStore)
+        and store.db_file != ":memory:"
+    )
 
 
 def _has_pre_save_hooks(contents_manager: Any) -> bool:

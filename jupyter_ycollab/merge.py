@@ -48,16 +48,18 @@ class MergeResult:
 
 
 def three_way_merge(
-    kind: DocumentKind, base_update: bytes, ours: Doc[Any], theirs: Any
+    kind: DocumentKind, base_update: bytes, ours: Doc[Any], theirs: Any, *, ids_kept: bool = True
 ) -> MergeResult:
     """Merge ``theirs`` (content as the contents manager returns it) into the live ``ours``.
 
     ``base_update`` must be a state the live ``Doc`` descends from. Text must already have LF
     line endings (``content.split_newlines``). Work happens on copies: ``ours`` is only read,
-    and the update is ``EMPTY_UPDATE`` when the file equals the base.
+    and the update is ``EMPTY_UPDATE`` when the file equals the base. ``ids_kept`` False: the
+    notebook's cell ids are not its file's (a jupytext script's are new at each read), so a
+    cell with an id new to the base may be a base cell (cellids.py).
     """
     if kind.ydoc_class is YNotebook:
-        return _merge_notebook(base_update, ours, theirs)
+        return _merge_notebook(base_update, ours, theirs, ids_kept)
     fork = _fork(base_update)
     updates: list[bytes] = []
     with _recorded(fork, updates):
@@ -74,12 +76,12 @@ def three_way_merge(
     return MergeResult(_combined(updates), conflicts, fork.get_update())
 
 
-def _merge_notebook(base_update: bytes, ours: Doc[Any], theirs: Any) -> MergeResult:
+def _merge_notebook(base_update: bytes, ours: Doc[Any], theirs: Any, ids_kept: bool) -> MergeResult:
     """Replay on a fork of the base, then repair on a copy of the live document if needed."""
     fork = _fork(base_update)
     updates: list[bytes] = []
     with _recorded(fork, updates):
-        plan = nbmerge.replay(fork, ours, theirs)
+        plan = nbmerge.replay(fork, ours, theirs, ids_kept=ids_kept)
     next_base = fork.get_update()
     if plan.needs_repair:
         merged: Doc[Any] = Doc()

@@ -53,13 +53,24 @@ def ycollab_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
-def jp_server_config(ycollab_settings: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_ycollab": True, "jupyter_server_fileid": True}
-        },
-        "YCollabApp": ycollab_settings,
+def contents_manager_class() -> type | None:
+    """The server's contents manager class; None: the stock one, whose local files rooms read
+    and write directly. A test runs both ways a document reaches its file with
+    ``@harness.both_contents_paths`` (None, then a plain subclass that rooms must use through
+    its ``get`` and ``save``)."""
+    return None
+
+
+@pytest.fixture
+def jp_server_config(
+    ycollab_settings: dict[str, Any], contents_manager_class: type | None
+) -> dict[str, Any]:
+    server: dict[str, Any] = {
+        "jpserver_extensions": {"jupyter_ycollab": True, "jupyter_server_fileid": True}
     }
+    if contents_manager_class is not None:
+        server["contents_manager_class"] = contents_manager_class
+    return {"ServerApp": server, "YCollabApp": ycollab_settings}
 
 
 @pytest.fixture
@@ -70,7 +81,10 @@ async def collab(
     jp_http_port: int,
     jp_base_url: str,
     error_logs: ErrorLogCollector,
+    contents_manager_class: type | None,
 ) -> AsyncIterator[Collab]:
+    if contents_manager_class is not None:  # the test would silently test the stock path
+        assert type(jp_serverapp.contents_manager) is contents_manager_class
     for apps in jp_serverapp.extension_manager.extension_apps.values():
         for app in apps:
             error_logs.watch(app.log)

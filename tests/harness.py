@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pytest
 from jupyter_server.serverapp import ServerApp
+from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from jupyter_ydoc import YNotebook, YUnicode
 from pycrdt import Doc, Text
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest, HTTPResponse
@@ -17,6 +19,20 @@ from .client import CollabClient, DocT
 from .fswatch import WriteCounter
 
 Fetch = Callable[..., Awaitable[HTTPResponse]]
+
+
+class SubclassedContentsManager(AsyncLargeFileManager):
+    """A deployment's own contents manager at its plainest: the stock one, subclassed, nothing
+    changed. Not the stock class, so rooms read, stat and save through its ``get`` and ``save``
+    (files.py), the way they use jupytext's, S3's or a database's manager."""
+
+
+#: Runs a test with the stock contents manager (the local fast paths: localsave.py,
+#: readfile.py) and with ``SubclassedContentsManager`` (the contents manager's get and save),
+#: the two ways a document reaches its file (the ``contents_manager_class`` fixture).
+both_contents_paths = pytest.mark.parametrize(
+    "contents_manager_class", [None, SubclassedContentsManager], ids=["stock", "subclass"]
+)
 
 
 def make_notebook(sources: list[str], *, minor: int = 5) -> nbformat.NotebookNode:

@@ -19,7 +19,14 @@ from jupyter_ycollab.render import Rendered, RenderJob
 from jupyter_ycollab.updatelog import parse_log
 
 from .client import CollabClient, wait_until
-from .harness import Collab, append, cell_sources, make_notebook, sources_on_disk
+from .harness import (
+    Collab,
+    append,
+    both_contents_paths,
+    cell_sources,
+    make_notebook,
+    sources_on_disk,
+)
 from .servers import SessionEvents, assert_stays, listen_to_session_events
 
 POLL = 0.2
@@ -99,6 +106,7 @@ async def everyone_holds(
         raise AssertionError(f"expected {expected}, got {seen}") from None
 
 
+@both_contents_paths
 @pytest.mark.ycollab(**UNSAVED)
 async def test_a_notebook_rewritten_on_disk_while_two_clients_edit_keeps_all_four_changes(
     collab: Collab, session_events: SessionEvents
@@ -148,6 +156,7 @@ async def test_cells_removed_and_moved_on_disk_are_removed_and_moved_in_the_docu
     await everyone_holds(collab, "nb.ipynb", [client], ["d = 4", "a = 1  # edited", "c = 3"])
 
 
+@both_contents_paths
 @pytest.mark.parametrize(
     ("client_edit_at_start", "label"),
     [(True, "clients at the start"), (False, "clients at the end")],

@@ -8,7 +8,7 @@ import pytest
 from pycrdt import Text
 
 from .client import wait_until
-from .harness import Collab, append, cell_sources, read_notebook
+from .harness import Collab, append, both_contents_paths, cell_sources, read_notebook
 
 
 async def contents_hash(collab: Collab, path: str) -> str:
@@ -16,6 +16,7 @@ async def contents_hash(collab: Collab, path: str) -> str:
     return str(model["hash"])
 
 
+@both_contents_paths
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)
 async def test_raw_save_request_saves_and_replies_success(collab: Collab) -> None:
     path = collab.write_notebook("nb.ipynb", ["a = 1"])
@@ -31,6 +32,7 @@ async def test_raw_save_request_saves_and_replies_success(collab: Collab) -> Non
     assert writes.count("nb.ipynb") == 1
 
 
+@both_contents_paths
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)
 async def test_a_save_publishes_the_new_hash_and_clears_dirty(collab: Collab) -> None:
     collab.write_notebook("nb.ipynb", ["a = 1"])

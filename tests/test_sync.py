@@ -14,7 +14,7 @@ from pycrdt import Doc, Text
 from jupyter_ycollab import logfile, protocol
 
 from .client import CollabClient, wait_until
-from .harness import Collab, append, cell_sources, sources_on_disk
+from .harness import Collab, append, both_contents_paths, cell_sources, sources_on_disk
 
 pytestmark = pytest.mark.ycollab(save_delay=0.5, max_save_delay=5.0, cleanup_delay=0.5)
 
@@ -49,6 +49,7 @@ async def test_notebook_edits_of_two_peers_reach_each_other_and_the_server(
     assert server.get()["cells"] == alice.document.get()["cells"]
 
 
+@both_contents_paths
 async def test_notebook_burst_of_edits_is_written_to_disk_once(collab: Collab) -> None:
     path = collab.write_notebook("nb.ipynb", ["a = 1", "b = 2"])
     writes = collab.watch_writes()
@@ -68,6 +69,7 @@ async def test_notebook_burst_of_edits_is_written_to_disk_once(collab: Collab) -
     assert writes.count("nb.ipynb") == 1
 
 
+@both_contents_paths
 async def test_text_edits_of_two_peers_converge_and_are_written_once(collab: Collab) -> None:
     path = collab.write_bytes("notes.txt", b"hello\nworld\n")
     writes = collab.watch_writes()
@@ -125,6 +127,7 @@ async def test_opening_and_closing_a_text_file_keeps_its_bytes_and_mtime(
     assert writes.count(name) == 0
 
 
+@both_contents_paths
 @pytest.mark.parametrize("minor", [4, 5])
 async def test_opening_and_closing_a_notebook_does_not_rewrite_it(
     collab: Collab, minor: int

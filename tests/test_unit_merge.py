@@ -103,6 +103,27 @@ def test_edits_on_both_sides_are_all_kept_in_order() -> None:
     assert isinstance(_ycell(live, "c")["outputs"], Array)
 
 
+def test_a_file_without_cell_ids_is_merged_cell_by_cell_by_content_and_place() -> None:
+    # What jupytext's manager reads from a script: the same cells, new random ids at each read.
+    base = _nb(_cell("a", "a = 1"), _cell("b", "b = 2"), _cell("c", "c = 3"))
+    base_update, live = _live(NOTEBOOK, base)
+    _edit(_ycell(live, "a")["source"], (5, 5, "  # typed"))
+    theirs = _nb(_cell("x1", "a = 1"), _cell("x2", "c = 30"), _cell("x3", "d = 4"))
+    result = three_way_merge(NOTEBOOK, base_update, live, theirs, ids_kept=False)
+    live.apply_update(result.update)
+    assert _sources(live) == [("a", "a = 1  # typed"), ("c", "c = 30"), ("x3", "d = 4")]
+    assert result.conflicts == []
+
+
+def test_a_file_that_keeps_cell_ids_keeps_a_new_id_as_a_new_cell() -> None:
+    base = _nb(_cell("a", "a = 1"), _cell("b", "b = 2"))
+    base_update, live = _live(NOTEBOOK, base)
+    theirs = _nb(_cell("a", "a = 1"), _cell("n", "b = 2"))  # b deleted, n inserted: same text
+    result = _merge(NOTEBOOK, base_update, live, theirs)
+    assert _sources(live) == [("a", "a = 1"), ("n", "b = 2")]
+    assert result.conflicts == []
+
+
 def test_cell_removed_on_disk_goes_unless_we_edited_it() -> None:
     base = _nb(_cell("a", "1"), _cell("b", "2"), _cell("c", "3"))
     base_update, live = _live(NOTEBOOK, base)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
 import typing as t
 
 from jupyter_server.auth.authorizer import Authorizer
@@ -44,6 +45,15 @@ c.YDocExtension.file_poll_interval = 0.5
 # does not; enabling both would make ours refuse to start).
 if importlib.util.find_spec("jupyter_ycollab") is not None:
     c.ServerApp.jpserver_extensions = {"jupyter_ycollab": True}
+
+# jupytext's server extension (enabled by its jupyter_server_config.d file wherever it is
+# installed) replaces the contents manager: off, so that the other tests keep testing the stock
+# one and its local fast paths; on for the server of test_jupytext.py, which also exposes
+# ``window.jupyterapp`` to open a script with the Notebook factory ("Open With > Notebook").
+JUPYTEXT = os.environ.get("YCOLLAB_UI_JUPYTEXT") == "1"
+if importlib.util.find_spec("jupytext") is not None:
+    c.ServerApp.jpserver_extensions.update({"jupyterlab_jupytext": JUPYTEXT})
+c.LabApp.expose_app_in_browser = JUPYTEXT
 
 # Nothing but the documents under test: no news prompt, no update check, no browser.
 c.ServerApp.open_browser = False

@@ -56,6 +56,8 @@ class LabServer:
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
     collaboration: str = ""  # the collaboration extension serving: OURS or REFERENCE
+    #: Environment variables for this server only (see jupyter_server_test_config.py).
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -95,6 +97,7 @@ class LabServer:
             folder.mkdir(parents=True, exist_ok=True)
             env[f"JUPYTER_{name.upper()}_DIR"] = str(folder)
         env["PYTHONUNBUFFERED"] = "1"
+        env.update(self.extra_env)
         return env
 
     def start(self) -> None:

@@ -121,6 +121,25 @@ class LabPage:
         self.goto(path, workspace=workspace)
         self.wait_notebook_ready()
 
+    def open_with_notebook_factory(self, path: str, *, workspace: str) -> None:
+        """Open ``path`` (a jupytext script) as a notebook, as "Open With > Notebook" does: the
+        ``docmanager:open`` command with the Notebook factory, through ``window.jupyterapp``
+        (the server must set ``LabApp.expose_app_in_browser``)."""
+        self.path, self.workspace = path, workspace
+        url = f"{self.base_url}/lab/workspaces/{workspace}?token={self.token}"
+        self.page.goto(url, timeout=LOAD_TIMEOUT * 1000)
+        self.page.wait_for_function("() => window.jupyterapp", timeout=LOAD_TIMEOUT * 1000)
+        self.page.evaluate(
+            """async path => {
+                await window.jupyterapp.restored;
+                await window.jupyterapp.commands.execute(
+                    'docmanager:open', {path, factory: 'Notebook'}
+                );
+            }""",
+            path,
+        )
+        self.wait_notebook_ready()
+
     def wait_notebook_ready(self) -> None:
         """Wait for the cells, then answer the kernel dialog: the tests run without kernels."""
         self.wait_loaded(self.page.locator(NOTEBOOK_EDITORS).first)

@@ -1,0 +1,183 @@
+"""jupytext: its server extension replaces the contents manager after ours loads, and rooms must
+read and save through the replacement: a percent-format ``.py`` opens, co-edits and saves as a
+notebook written back in its own format; a paired notebook's ``.py`` follows every save; a
+change made to the ``.py`` outside reaches the room.
+
+The server here enables jupytext's extension exactly as its ``jupyter_server_config.d`` file
+does in production (pytest-jupyter's isolated config paths do not read that file, so the
+other tests run the stock manager).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jupytext
+import nbformat
+import pytest
+from jupyter_ydoc import YNotebook
+from pycrdt import Text
+
+from .client import CollabClient, wait_until
+from .harness import Collab, append, cell_sources, make_notebook
+
+UNSAVED = {"save_delay": 60.0, "max_save_delay": 120.0}
+SCRIPT = "# %%\na = 1\n\n# %%\nb = 2\n"
+PAIRED = {"jupytext": {"formats": "ipynb,py:percent"}}
+
+
+@pytest.fixture
+def jp_server_config(ycollab_settings: dict[str, Any]) -> dict[str, Any]:
+    extensions = {"jupyter_ycollab": True, "jupyter_server_fileid": True}
+    return {
+        "ServerApp": {"jpserver_extensions": {**extensions, "jupyterlab_jupytext": True}},
+        "YCollabApp": ycollab_settings,
+    }
+
+
+@pytest.fixture
+def jupytext_collab(collab: Collab) -> Collab:
+    """The harness, once jupytext's manager is checked to be the server's (else these tests
+    would test the stock one)."""
+    manager = collab.serverapp.web_app.settings["contents_manager"]
+    assert "Jupytext" in type(manager).__name__, f"jupytext is not serving: {manager!r}"
+    return collab
+
+
+def script_cells(path: Path) -> list[str] | None:
+    """Cell sources of a percent script on disk, or None while it is being rewritten."""
+    text = path.read_text()
+    if not text.strip():
+        return None
+    return cell_sources(jupytext.reads(text, fmt="py:percent"))
+
+
+def is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def write_paired(collab: Collab, name: str, sources: list[str]) -> tuple[Path, Path]:
+    """A paired notebook as jupytext leaves it: the ``.ipynb``, then its ``.py`` (newer)."""
+    notebook = make_notebook(sources)
+    notebook.metadata.update(PAIRED)
+    ipynb = collab.root / f"{name}.ipynb"
+    nbformat.write(notebook, ipynb)
+    script = collab.root / f"{name}.py"
+    script.write_text(jupytext.writes(notebook, fmt="py:percent"))
+    return ipynb, script
+
+
+async def everyone_holds(
+    collab: Collab, path: str, clients: list[CollabClient[YNotebook]], expected: list[str]
+) -> None:
+    """The room and every client hold exactly ``expected`` (no cell twice)."""
+
+    async def check() -> bool:
+        server = cell_sources(await collab.server_notebook(path))
+        return server == expected and all(cell_sources(c.document) == expected for c in clients)
+
+    await wait_until(check, 5, f"everyone to hold {expected}")
+
+
+async def test_a_percent_script_opens_as_a_notebook_and_is_co_edited(
+    jupytext_collab: Collab,
+) -> None:
+    collab = jupytext_collab
+    path = collab.write_bytes("s.py", SCRIPT.encode())
+    alice = await collab.open_notebook("s.py")
+    bob = await collab.open_notebook("s.py")
+    assert cell_sources(alice.document) == ["a = 1", "b = 2"]
+
+    append(alice.document.ycells[0]["source"], "  # alice")
+    append(bob.document.ycells[1]["source"], "  # bob")
+
+    expected = ["a = 1  # alice", "b = 2  # bob"]
+    await everyone_holds(collab, "s.py", [alice, bob], expected)
+    await wait_until(lambda: script_cells(path) == expected, 5, "both edits in the script")
+    text = path.read_text()
+    assert text == "# %%\na = 1  # alice\n\n# %%\nb = 2  # bob\n"
+    assert not is_json(text)
+
+
+@pytest.mark.ycollab(**UNSAVED)
+async def test_ctrl_s_saves_a_script_notebook_in_its_format(jupytext_collab: Collab) -> None:
+    collab = jupytext_collab
+    path = collab.write_bytes("s.py", SCRIPT.encode())
+    client = await collab.open_notebook("s.py")
+    hash_before = client.document.ystate.get("hash")
+    append(client.document.ycells[1]["source"], "0")
+    client.document.dirty = True
+
+    reply = await client.save(5)
+
+    assert reply == {"type": "save", "responseTo": 5, "status": "success"}
+    assert path.read_text() == "# %%\na = 1\n\n# %%\nb = 20\n"
+    state = client.document.ystate
+    await client.wait_for(lambda: state.get("hash") != hash_before, 5, "a new hash")
+    manager = collab.serverapp.web_app.settings["contents_manager"]
+    model = await manager.get("s.py", content=False, require_hash=True)
+    assert state["hash"] == model["hash"]
+
+
+async def test_an_autosave_of_a_paired_notebook_writes_its_script_too(
+    jupytext_collab: Collab,
+) -> None:
+    collab = jupytext_collab
+    ipynb, script = write_paired(collab, "nb", ["a = 1", "b = 2"])
+    client = await collab.open_notebook("nb.ipynb")
+
+    append(client.document.ycells[1]["source"], "  # typed")
+
+    expected = ["a = 1", "b = 2  # typed"]
+    await wait_until(lambda: script_cells(script) == expected, 5, "the edit in the script")
+    assert cell_sources(nbformat.read(ipynb, as_version=4)) == expected
+    assert "# %%\nb = 2  # typed\n" in script.read_text()
+
+
+@pytest.mark.ycollab(**UNSAVED)
+async def test_a_change_to_a_paired_script_outside_reaches_the_room(
+    jupytext_collab: Collab,
+) -> None:
+    collab = jupytext_collab
+    ipynb, script = write_paired(collab, "nb", ["a = 1", "b = 2", "c = 3"])
+    alice = await collab.open_notebook("nb.ipynb")
+    bob = await collab.open_notebook("nb.ipynb")
+    append(alice.document.ycells[0]["source"], "  # alice")  # unsaved while the file changes
+    await everyone_holds(collab, "nb.ipynb", [alice, bob], ["a = 1  # alice", "b = 2", "c = 3"])
+
+    script.write_text(script.read_text().replace("b = 2", "b = 20"))
+
+    merged = ["a = 1  # alice", "b = 20", "c = 3"]
+    await everyone_holds(collab, "nb.ipynb", [alice, bob], merged)
+    assert (await alice.save(1))["status"] == "success"
+    assert script_cells(script) == merged
+    assert cell_sources(nbformat.read(ipynb, as_version=4)) == merged
+
+
+@pytest.mark.ycollab(**UNSAVED)
+async def test_a_script_changed_outside_merges_cell_by_cell_without_duplicates(
+    jupytext_collab: Collab,
+) -> None:
+    collab = jupytext_collab
+    path = collab.write_bytes("s.py", b"# %%\na = 1\n\n# %%\nb = 2\n\n# %%\nc = 3\n")
+    client = await collab.open_notebook("s.py")
+    append(client.document.ycells[0]["source"], "  # typed")
+    await everyone_holds(collab, "s.py", [client], ["a = 1  # typed", "b = 2", "c = 3"])
+
+    # jupytext gives cells new random ids at each read: the merge must still match them.
+    path.write_text("# %%\na = 1\n\n# %%\nb = 2\n\n# %%\nc = 30\n\n# %%\nd = 4\n")
+
+    merged = ["a = 1  # typed", "b = 2", "c = 30", "d = 4"]
+    await everyone_holds(collab, "s.py", [client], merged)
+    source: Text = client.document.ycells[0]["source"]
+    assert str(source) == "a = 1  # typed"
+    assert (await client.save(1))["status"] == "success"
+    assert (
+        path.read_text() == "# %%\na = 1  # typed\n\n# %%\nb = 2\n\n# %%\nc = 30\n\n# %%\nd = 4\n"
+    )
