@@ -48,18 +48,17 @@ if importlib.util.find_spec("jupyter_ycollab") is not None:
 
 # jupytext's server extension (enabled by its jupyter_server_config.d file wherever it is
 # installed) replaces the contents manager: off, so that the other tests keep testing the stock
-# one and its local fast paths; on for the server of test_jupytext.py, which also exposes
-# ``window.jupyterapp`` to open a script with the Notebook factory ("Open With > Notebook").
+# one and its local fast paths; on for the server of test_jupytext.py.
 JUPYTEXT = os.environ.get("YCOLLAB_UI_JUPYTEXT") == "1"
 if importlib.util.find_spec("jupytext") is not None:
     c.ServerApp.jpserver_extensions.update({"jupyterlab_jupytext": JUPYTEXT})
-c.LabApp.expose_app_in_browser = JUPYTEXT
 
 # Nothing but the documents under test: no news prompt, no update check, no browser.
 c.ServerApp.open_browser = False
 c.LabApp.news_url = None
 c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
-# ``window.jupyterapp``: tests read what the front end concluded (a save completed or failed).
+# ``window.jupyterapp``: tests read what the front end concluded (a save completed or failed)
+# and open a script with the Notebook factory ("Open With > Notebook").
 c.LabApp.expose_app_in_browser = True
 
 
