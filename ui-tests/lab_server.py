@@ -198,11 +198,13 @@ class LabServer:
 
     @staticmethod
     def _loaded_collaboration(log: str) -> str:
+        """OURS or REFERENCE. Ours also enters a stand-in named like the reference, which
+        jupyter_server reports loaded too (it does nothing): ours loaded means ours serves."""
         loaded = [
             name for name in (OURS, REFERENCE) if f"{name} | extension was successfully" in log
         ]
-        if len(loaded) != 1:
-            raise RuntimeError(f"expected one collaboration extension to load, found {loaded}")
+        if not loaded:
+            raise RuntimeError("no collaboration extension loaded")
         return loaded[0]
 
     def _port_free(self) -> bool:
