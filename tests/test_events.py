@@ -67,7 +67,9 @@ async def test_a_save_is_logged_at_debug_level_not_info(collab: Collab) -> None:
     finally:
         log.removeHandler(handler)
         log.level = level
-    levels = {record.getMessage().split(": ", 1)[1].strip(): record.levelno for record in records}
+    levels = {
+        record.getMessage().split(": ", 1)[1].split()[0]: record.levelno for record in records
+    }
     assert levels["load"] == logging.INFO and levels["save"] == logging.DEBUG
 
 

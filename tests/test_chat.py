@@ -1,0 +1,198 @@
+"""jupyterlab-chat through our rooms: the ``chat`` document type (YChat, from the ``jupyter_ydoc``
+entry point group) in a ``.chat`` file, two users talking, the server restarted under them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_ydoc.ybasedoc import YBaseDoc
+from pycrdt import Array, Doc, Map
+
+from .client import CollabClient, wait_until
+from .harness import Collab
+from .process import JupyterProcess
+from .servers import ServerSeries, disconnected, successor
+
+CHAT = "talk.chat"
+#: The session body and room id jupyterlab-chat's front end uses for a ``.chat`` file.
+FORMAT, TYPE = "text", "chat"
+
+
+class FrontEndChat(YBaseDoc):
+    """The chat as jupyterlab-chat's front end holds it: the same shared types as YChat, and
+    messages written the way its model writes them (the sender in ``users`` first, then one map
+    pushed at the end of ``messages``, with the browser's clock as an unverified ``raw_time``).
+    No observers that rewrite the document: the server's YChat does that, not the page."""
+
+    def __init__(self, ydoc: Doc[Any]) -> None:
+        super().__init__(ydoc)
+        self._messages = ydoc.get("messages", type=Array)
+        self._users = ydoc.get("users", type=Map)
+        ydoc.get("attachments", type=Map)
+        ydoc.get("metadata", type=Map)
+
+    @property
+    def version(self) -> str:
+        return "1.0.0"
+
+    def get(self) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = self._messages.to_py() or []
+        return messages
+
+    def set(self, value: Any) -> None:
+        raise NotImplementedError("the page never replaces the whole chat")
+
+    def observe(self, callback: Callable[[str, Any], None]) -> None:
+        self._subscriptions[self._messages] = self._messages.observe_deep(
+            partial(callback, "messages")
+        )
+
+    def send(self, username: str, body: str, when: float) -> None:
+        with self._ydoc.transaction():
+            if username not in self._users:
+                self._users[username] = {"username": username, "name": username, "bot": False}
+            message = {
+                "type": "msg",
+                "id": str(uuid.uuid4()),
+                "body": body,
+                "time": when,
+                "sender": username,
+                "raw_time": True,
+            }
+            self._messages.append(Map(message))
+
+    def bodies(self) -> list[str]:
+        return [message["body"] for message in self.get()]
+
+    def shown(self) -> list[tuple[str, float]]:
+        """What the page shows of each message: its text and its time."""
+        return [(message["body"], message["time"]) for message in self.get()]
+
+
+def chat_peer(server: JupyterProcess, session: dict[str, Any]) -> CollabClient[FrontEndChat]:
+    return CollabClient(FrontEndChat(Doc()), server.room_url(session), server.headers)
+
+
+def file_bodies(path: Path) -> list[str] | None:
+    """The message bodies of the ``.chat`` file, or None while a save rewrites it."""
+    try:
+        return [message["body"] for message in json.loads(path.read_text())["messages"]]
+    except (ValueError, KeyError, OSError):
+        return None
+
+
+async def converse(
+    alice: CollabClient[FrontEndChat],
+    bob: CollabClient[FrontEndChat],
+    sent: list[str],
+    label: str,
+    turns: int,
+) -> None:
+    """Alice and Bob take turns; each message reaches the other before the next is written
+    (a conversation), with the browser's clock of a fake but increasing kind."""
+    for turn in range(turns):
+        speaker, listener = (alice, bob) if turn % 2 == 0 else (bob, alice)
+        body = f"{label} m{turn}"
+        name = "alice" if speaker is alice else "bob"
+        speaker.document.send(name, body, 1000.0 + len(sent))
+        sent.append(body)
+        await listener.wait_for(partial(holds, listener, body), 10, body)
+
+
+def holds(client: CollabClient[FrontEndChat], body: str) -> bool:
+    return body in client.document.bodies()
+
+
+REOPENS = 8
+
+
+async def test_chat_messages_keep_their_order_and_times_when_the_room_is_rebuilt_from_its_log(
+    collab: Collab,
+) -> None:
+    """A room rebuilt from its update log (here: evicted and reopened, as after a restart)
+    shows every message once, in order, with the time it had: nothing in the room may take
+    the log's old messages for new ones (YChat re-times and moves those). Each reopen gets a
+    new random client id, which decides whether the old replay went wrong: many reopens make
+    that near certain."""
+    path = collab.write_bytes(CHAT, b"")
+    session = await collab.put_session(CHAT, FORMAT, TYPE)
+    room_id = collab.room_id(session)
+    alice = collab.session_client(session, FrontEndChat(Doc()))
+    bob = collab.session_client(session, FrontEndChat(Doc()))
+    sent: list[str] = []
+    for reopen in range(REOPENS):
+        for client in (alice, bob):
+            await (client.reconnect() if reopen else client.sync())
+        await converse(alice, bob, sent, f"r{reopen}", 4)
+        await wait_until(lambda: file_bodies(path) == sent, 10, "the messages saved")
+        await wait_until(lambda: bob.document.shown() == alice.document.shown(), 10, "re-timed")
+        shown = alice.document.shown()
+        for client in (alice, bob):
+            await client.close()
+        await wait_until(lambda: room_id not in collab.rooms, 10, "the room evicted")
+        fresh = collab.session_client(session, FrontEndChat(Doc()))
+        await fresh.sync()
+        # A round trip: what the room did as it opened (YChat acts a turn later) came before.
+        await fresh.save(reopen)
+        assert fresh.document.shown() == shown, f"reopen {reopen + 1}"
+        await fresh.close()
+
+
+@pytest.fixture
+async def series(tmp_path: Path) -> AsyncIterator[ServerSeries]:
+    made = ServerSeries(
+        tmp_path / "home",
+        tmp_path / "root",
+        {"save_delay": 0.05, "max_save_delay": 0.2, "log_commit_delay": 0.05},
+    )
+    yield made
+    made.kill_all()
+
+
+async def reconnected(
+    client: CollabClient[FrontEndChat], server: JupyterProcess, session: dict[str, Any]
+) -> CollabClient[FrontEndChat]:
+    """The page's connection after the server came back: same document, new socket."""
+    await disconnected(client)
+    again = successor(client, server.room_url(session))
+    await again.sync()
+    return again
+
+
+@pytest.mark.timeout(120)
+async def test_every_chat_message_survives_restarts_in_order_on_the_page_and_in_the_file(
+    series: ServerSeries,
+) -> None:
+    path = series.root / CHAT
+    path.write_text("")  # what the front end's "New chat" creates
+    server = await series.start()
+    session = await server.put_session(CHAT, FORMAT, TYPE)
+    alice, bob = chat_peer(server, session), chat_peer(server, session)
+    await alice.sync()
+    await bob.sync()
+    sent: list[str] = []
+    for restart in range(2):
+        await converse(alice, bob, sent, f"r{restart}", 6)
+        await wait_until(lambda: file_bodies(path) == sent, 10, "the messages saved")
+        await series.stop()
+        server = await series.start()
+        again = await server.put_session(CHAT, FORMAT, TYPE)
+        assert again["sessionId"] == session["sessionId"], "a new lineage: pages would reload"
+        fresh = chat_peer(server, session)
+        await fresh.sync()
+        assert fresh.document.bodies() == sent, f"the room after restart {restart + 1}"
+        await fresh.close()
+        alice = await reconnected(alice, server, session)
+        bob = await reconnected(bob, server, session)
+        for client in (alice, bob):
+            assert client.document.bodies() == sent, f"a page after restart {restart + 1}"
+        await wait_until(lambda: file_bodies(path) == sent, 10, "the file after the restart")
+    await alice.close()
+    await bob.close()
+    await series.stop()
