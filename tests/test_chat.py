@@ -3,21 +3,28 @@ entry point group) in a ``.chat`` file, two users talking, the server restarted 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+from jupyter_server.serverapp import ServerApp
 from jupyter_ydoc.ybasedoc import YBaseDoc
+from jupyterlab_chat.ychat import YChat
 from pycrdt import Array, Doc, Map
+
+from jupyter_ycollab.hooks import CollabHooks
+from jupyter_ycollab.room import Room
 
 from .client import CollabClient, wait_until
 from .harness import Collab
 from .process import JupyterProcess
-from .servers import ServerSeries, disconnected, successor
+from .servers import SESSION_SCHEMA, ServerSeries, SessionEvents, disconnected, successor
 
 CHAT = "talk.chat"
 #: The session body and room id jupyterlab-chat's front end uses for a ``.chat`` file.
@@ -107,6 +114,72 @@ async def converse(
 
 def holds(client: CollabClient[FrontEndChat], body: str) -> bool:
     return body in client.document.bodies()
+
+
+@dataclass(eq=False)  # hashable by identity: the event logger keeps its listeners in a set
+class ChatOpener:
+    """Listens to session events as jupyterlab-chat's ChatManager does (and jupyter-ai through
+    it): on ``initialize`` for a room whose id says ``chat``, it takes the room's live document
+    from ``jupyter_server_ydoc`` and reads its messages, there and then."""
+
+    settings: dict[str, Any]
+    opened: list[tuple[dict[str, Any], list[str]]] = field(default_factory=list)
+
+    async def __call__(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:
+        parts = data.get("room", "").split(":")
+        if len(parts) < 3 or parts[1] != "chat" or data.get("action") != "initialize":
+            return
+        collaboration = self.settings["jupyter_server_ydoc"]
+        chat = await collaboration.get_document(room_id=data["room"], copy=False)
+        assert isinstance(chat, YChat), f"not the chat: {chat!r}"
+        self.opened.append((dict(data), [message.body for message in chat.get_messages()]))
+
+
+class AwaitingInitialiser(CollabHooks):
+    """A deployment's initialiser that awaits something real (a database, say): a listener
+    told of the room during that wait would not find it."""
+
+    async def initialise_document(self, room: Room, document: YBaseDoc) -> None:
+        await asyncio.to_thread(lambda: None)
+
+
+@pytest.mark.ycollab(hooks_class=AwaitingInitialiser)
+async def test_an_opened_chat_room_is_announced_with_initialize_once_it_can_be_found(
+    collab: Collab, jp_serverapp: ServerApp
+) -> None:
+    """jupyter-ai never attached to a chat on our rooms: it waits for ``initialize``."""
+    opener = ChatOpener(jp_serverapp.web_app.settings)
+    everything = SessionEvents()
+    for listener in (opener, everything):
+        jp_serverapp.event_logger.add_listener(schema_id=SESSION_SCHEMA, listener=listener)
+    content = {"messages": [{"id": "1", "body": "hello", "time": 1.0, "sender": "ann"}]}
+    collab.write_bytes(CHAT, json.dumps(content).encode())
+    session = await collab.put_session(CHAT, FORMAT, TYPE)
+    room_id = collab.room_id(session)
+    ann = collab.session_client(session, FrontEndChat(Doc()))
+    await ann.sync()
+    await wait_until(lambda: len(opener.opened) == 1, 5, "the chat opened by the listener")
+
+    data, bodies = opener.opened[0]
+    assert data == {
+        "level": "INFO",
+        "room": room_id,
+        "path": CHAT,
+        "action": "initialize",
+        "msg": "Room initialized",
+    }
+    assert room_id.startswith("text:chat:") and bodies == ["hello"]
+    assert [event["action"] for event in everything.events] == ["load", "initialize"]
+    bob = collab.session_client(session, FrontEndChat(Doc()))
+    await bob.sync()  # the room is open already: no second initialize
+    for client in (ann, bob):
+        await client.close()
+    await wait_until(lambda: everything.has("INFO", "clean"), 10, "the room closed")
+    again = collab.session_client(session, FrontEndChat(Doc()))
+    await again.sync()
+    await wait_until(lambda: len(opener.opened) == 2, 5, "the reopened chat announced")
+    assert [event["action"] for event in everything.events].count("initialize") == 2
+    await again.close()
 
 
 REOPENS = 8

@@ -41,7 +41,15 @@ async def test_a_documents_life_and_its_peers_are_told_on_the_event_bus(
     await wait_until(lambda: session_events.has("INFO", "clean"), 10, "the clean event")
 
     expected = {"level": "INFO", "room": room_id, "path": "nb.ipynb"}
-    assert [event["action"] for event in session_events.events] == ["load", "save", "clean"]
+    actions = [event["action"] for event in session_events.events]
+    assert actions == ["load", "initialize", "save", "clean"]
+    messages = [event["msg"] for event in session_events.events]
+    assert messages == [
+        "Content loaded from disk.",
+        "Room initialized",
+        "Content saved.",
+        "Room deleted.",
+    ]
     assert all(expected.items() <= event.items() for event in session_events.events)
     await wait_until(lambda: len(awareness_events.events) == 2, 5, "join and leave")
     assert [(event["roomid"], event["action"]) for event in awareness_events.events] == [
