@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from jupyter_server.serverapp import ServerApp
 from jupyter_ydoc.ybasedoc import YBaseDoc
+from jupyterlab_chat.chat_manager import ChatManager
 from jupyterlab_chat.ychat import YChat
 from pycrdt import Array, Doc, Map
 
@@ -180,6 +181,53 @@ async def test_an_opened_chat_room_is_announced_with_initialize_once_it_can_be_f
     await wait_until(lambda: len(opener.opened) == 2, 5, "the reopened chat announced")
     assert [event["action"] for event in everything.events].count("initialize") == 2
     await again.close()
+
+
+@dataclass(eq=False)
+class ChatEvents:
+    """A listener of jupyterlab-chat's own chat events (``opened``, ``closed``)."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    async def __call__(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:
+        self.events.append(dict(data))
+
+    def actions(self) -> list[str]:
+        """The chat's own actions (clients connecting come from our awareness events)."""
+        return [event["action"] for event in self.events if "client_id" not in event]
+
+    def clients(self) -> list[str]:
+        return [event["action"] for event in self.events if "client_id" in event]
+
+
+async def test_jupyterlab_chats_chat_manager_opens_and_closes_our_chat_rooms(
+    collab: Collab, jp_serverapp: ServerApp
+) -> None:
+    """jupyterlab-chat's ChatManager, the one jupyter-ai 3 attaches through, made as its server
+    extension makes it when it finds a collaboration server (which it will find once we are
+    registered as ``jupyter_server_ydoc``): our session events and ``get_document`` are all
+    it uses to open a chat, follow its messages and let it go."""
+    manager = ChatManager(jp_serverapp, rtc_enabled=True, start_scanner=False)
+    chats = ChatEvents()
+    manager.observe_chats(chats)
+    content = {"messages": [{"id": "1", "body": "hello", "time": 1.0, "sender": "ann"}]}
+    collab.write_bytes(CHAT, json.dumps(content).encode())
+    session = await collab.put_session(CHAT, FORMAT, TYPE)
+    ann = collab.session_client(session, FrontEndChat(Doc()))
+    await ann.sync()
+    await wait_until(lambda: chats.actions() == ["opened"], 5, "the chat opened")
+
+    opened = chats.events[0]
+    chat = manager.get(opened["chat_id"])
+    assert isinstance(chat, YChat) and opened["path"] == CHAT
+    assert [message.body for message in chat.get_messages()] == ["hello"]
+    ann.document.send("ann", "are you there?", 2.0)
+    await wait_until(lambda: len(chat.get_messages()) == 2, 5, "the message in the model")
+    assert chat.get_messages()[1].body == "are you there?"
+    await ann.close()
+    await wait_until(lambda: chats.actions() == ["opened", "closed"], 10, "the chat closed")
+    assert manager.get(opened["chat_id"]) is None
+    assert chats.clients() == ["client_connected", "client_disconnected"]
 
 
 REOPENS = 8
