@@ -22,6 +22,13 @@ FORK = "https://schema.jupyter.org/jupyter_collaboration/fork/v1"
 Level = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 Action = Literal["initialize", "load", "save", "overwrite", "clean"]
 
+#: The message of a session event that has none of its own, as jupyter-collaboration words it:
+#: the front end's log console shows it, and listeners may match it (``ROOM_INITIALIZED``).
+_MESSAGES: dict[str, str] = {"save": "Content saved.", "clean": "Room deleted."}
+#: jupyter-ai's router before 0.1 takes a chat room for open only on ``action == "initialize"``
+#: with exactly this message (and indexes ``msg``, so it must be there).
+ROOM_INITIALIZED = "Room initialized"
+
 
 def _schema(
     schema_id: str, title: str, properties: dict[str, Any], required: list[str]
@@ -93,16 +100,25 @@ class Events:
     ) -> None:
         """Emit a session event and log it at its level, but at most a warning (it is about one
         document, not the server: a failed save is retried, a deleted file waits), and a save
-        that went well at DEBUG (a line per autosave of every room; the event still has INFO)."""
+        that went well at DEBUG (a line per autosave of every room; the event still has INFO),
+        as is a room's ``initialize``, which follows its ``load`` line."""
         data: dict[str, Any] = {"level": level, "room": room, "path": path}
         if action:
             data["action"] = action
+        msg = msg or _MESSAGES.get(action or "", "")
         if msg:
             data["msg"] = msg
-        quiet = (level, action) == ("INFO", "save")
+        quiet = level == "INFO" and action in ("save", "initialize")  # "load" said it opened
         log_level = logging.DEBUG if quiet else min(logging.getLevelName(level), logging.WARNING)
         self._log.log(log_level, "%s %s: %s %s", room, path, action or "", msg)
         self._emit(SESSION, data)
+
+    def room_initialized(self, room_id: str, path: str) -> None:
+        """A document room is loaded, initialised by the deployment's hooks and findable
+        (``jupyter_server_ydoc``'s ``get_document(room_id=..., copy=False)``): other extensions
+        attach to it now. jupyterlab-chat's ChatManager (which jupyter-ai 3 listens to) opens
+        a chat on this event alone; the room id tells it the type (``text:chat:<file id>``)."""
+        self.session("INFO", room_id, path, "initialize", ROOM_INITIALIZED)
 
     def awareness(self, room_id: str, username: str, action: Literal["join", "leave"]) -> None:
         self._emit(AWARENESS, {"roomid": room_id, "username": username, "action": action})

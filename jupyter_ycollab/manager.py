@@ -82,6 +82,8 @@ class RoomManager:
         room = await load_room(room_id, self.settings, self.files, self.events, self._hooks)
         self.rooms[room_id] = room
         if room.document is not None:
+            # Only now: listeners run as tasks, and look the room up by its id.
+            self.events.room_initialized(room_id, room.document.path)
             self._warn_if_open_twice(room)
             self._schedule_eviction(room)  # until a peer joins
         return room

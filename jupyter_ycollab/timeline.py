@@ -32,7 +32,7 @@ class Timeline:
         """Build the copy: the checkpoint, then one undo step per group of logged updates."""
         doc: Doc[Any] = Doc()
         doc.apply_update(contents.checkpoint)
-        kind.wrap(doc)  # gives the roots their types
+        _type_roots(kind, doc)
         roots = doc.keys()
         content = [doc[name] for name in roots if name != "state"]
         undo = UndoManager(scopes=content, capture_timeout_millis=0)  # 0: never merge steps
@@ -61,6 +61,17 @@ class Timeline:
 
     def close(self) -> None:
         self._undo.clear()
+
+
+def _type_roots(kind: DocumentKind, doc: Doc[Any]) -> None:
+    """Give ``doc``'s roots the types the document class gives them, learnt from a view of an
+    empty ``Doc``: a view of ``doc`` itself might observe the replay and change the copy in
+    answer (jupyterlab-chat's YChat re-times and moves the messages it sees arrive), making
+    versions that never were, which a restore would then apply to the document."""
+    probe: Doc[Any] = Doc()
+    kind.wrap(probe)
+    for name in tuple(probe.keys()):
+        doc.get(name, type=type(probe[name]))
 
 
 def _steps(

@@ -41,7 +41,15 @@ async def test_a_documents_life_and_its_peers_are_told_on_the_event_bus(
     await wait_until(lambda: session_events.has("INFO", "clean"), 10, "the clean event")
 
     expected = {"level": "INFO", "room": room_id, "path": "nb.ipynb"}
-    assert [event["action"] for event in session_events.events] == ["load", "save", "clean"]
+    actions = [event["action"] for event in session_events.events]
+    assert actions == ["load", "initialize", "save", "clean"]
+    messages = [event["msg"] for event in session_events.events]
+    assert messages == [
+        "Content loaded from disk.",
+        "Room initialized",
+        "Content saved.",
+        "Room deleted.",
+    ]
     assert all(expected.items() <= event.items() for event in session_events.events)
     await wait_until(lambda: len(awareness_events.events) == 2, 5, "join and leave")
     assert [(event["roomid"], event["action"]) for event in awareness_events.events] == [
@@ -67,7 +75,9 @@ async def test_a_save_is_logged_at_debug_level_not_info(collab: Collab) -> None:
     finally:
         log.removeHandler(handler)
         log.level = level
-    levels = {record.getMessage().split(": ", 1)[1].strip(): record.levelno for record in records}
+    levels = {
+        record.getMessage().split(": ", 1)[1].split()[0]: record.levelno for record in records
+    }
     assert levels["load"] == logging.INFO and levels["save"] == logging.DEBUG
 
 

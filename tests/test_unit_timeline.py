@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
-from pycrdt import Doc, Map, Text
+from pycrdt import Array, Doc, Map, Text
 
 from jupyter_ycollab.content import DocumentKind
 from jupyter_ycollab.timeline import Timeline, _steps
@@ -54,3 +55,29 @@ async def test_each_version_is_one_undo_step_and_state_changes_are_none() -> Non
     assert timeline.redo(1) and str(text) == "one two"
     assert timeline.redo(1) and str(text) == "one two three"
     assert not timeline.redo(1)
+
+
+async def test_a_chat_timeline_is_the_log_replayed_as_it_is() -> None:
+    """jupyterlab-chat's YChat re-times and moves messages it sees arrive once the chat was
+    saved; the timeline's copy must hold the logged messages as they were, not re-timed ones
+    (a restore would apply those to the document). The author's client id is the largest a
+    client id can be, so its ``dirty = false`` wins over anything a view of the copy writes."""
+    author: Doc[Any] = Doc(client_id=2**53 - 1)
+    messages = author.get("messages", type=Array)
+    state = author.get("state", type=Map)
+    state["dirty"] = True
+    checkpoint = author.get_update()
+    updates: list[bytes] = []
+    author.observe(lambda event: updates.append(event.update))
+    for body, saved in (("first", False), ("second", True)):
+        message = {"id": body, "body": body, "time": 1.0, "sender": "ann", "raw_time": True}
+        messages.append(Map(message))
+        if not saved:
+            state["dirty"] = False  # a save
+    contents = LogContents("L", checkpoint, updates=updates, times=[10.0, 11.0, 12.0])
+
+    timeline = await Timeline.replay(DocumentKind.parse("text", "chat"), contents, step=0.5)
+    await asyncio.sleep(0)  # one turn of the loop: YChat schedules its changes for then
+
+    assert timeline.doc.get("messages", type=Array).to_py() == messages.to_py()
+    assert timeline.timestamps == [0.0, 10.0, 12.0]

@@ -1,0 +1,319 @@
+"""jupyterlab-chat through our rooms: the ``chat`` document type (YChat, from the ``jupyter_ydoc``
+entry point group) in a ``.chat`` file, two users talking, the server restarted under them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_server.serverapp import ServerApp
+from jupyter_ydoc.ybasedoc import YBaseDoc
+from jupyterlab_chat.chat_manager import ChatManager
+from jupyterlab_chat.ychat import YChat
+from pycrdt import Array, Doc, Map
+
+from jupyter_ycollab.hooks import CollabHooks
+from jupyter_ycollab.room import Room
+
+from .client import CollabClient, wait_until
+from .harness import Collab
+from .process import JupyterProcess
+from .servers import SESSION_SCHEMA, ServerSeries, SessionEvents, disconnected, successor
+
+CHAT = "talk.chat"
+#: The session body and room id jupyterlab-chat's front end uses for a ``.chat`` file.
+FORMAT, TYPE = "text", "chat"
+
+
+class FrontEndChat(YBaseDoc):
+    """The chat as jupyterlab-chat's front end holds it: the same shared types as YChat, and
+    messages written the way its model writes them (the sender in ``users`` first, then one map
+    pushed at the end of ``messages``, with the browser's clock as an unverified ``raw_time``).
+    No observers that rewrite the document: the server's YChat does that, not the page."""
+
+    def __init__(self, ydoc: Doc[Any]) -> None:
+        super().__init__(ydoc)
+        self._messages = ydoc.get("messages", type=Array)
+        self._users = ydoc.get("users", type=Map)
+        ydoc.get("attachments", type=Map)
+        ydoc.get("metadata", type=Map)
+
+    @property
+    def version(self) -> str:
+        return "1.0.0"
+
+    def get(self) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = self._messages.to_py() or []
+        return messages
+
+    def set(self, value: Any) -> None:
+        raise NotImplementedError("the page never replaces the whole chat")
+
+    def observe(self, callback: Callable[[str, Any], None]) -> None:
+        self._subscriptions[self._messages] = self._messages.observe_deep(
+            partial(callback, "messages")
+        )
+
+    def send(self, username: str, body: str, when: float) -> None:
+        with self._ydoc.transaction():
+            if username not in self._users:
+                self._users[username] = {"username": username, "name": username, "bot": False}
+            message = {
+                "type": "msg",
+                "id": str(uuid.uuid4()),
+                "body": body,
+                "time": when,
+                "sender": username,
+                "raw_time": True,
+            }
+            self._messages.append(Map(message))
+
+    def bodies(self) -> list[str]:
+        return [message["body"] for message in self.get()]
+
+    def shown(self) -> list[tuple[str, float]]:
+        """What the page shows of each message: its text and its time."""
+        return [(message["body"], message["time"]) for message in self.get()]
+
+
+def chat_peer(server: JupyterProcess, session: dict[str, Any]) -> CollabClient[FrontEndChat]:
+    return CollabClient(FrontEndChat(Doc()), server.room_url(session), server.headers)
+
+
+def file_bodies(path: Path) -> list[str] | None:
+    """The message bodies of the ``.chat`` file, or None while a save rewrites it."""
+    try:
+        return [message["body"] for message in json.loads(path.read_text())["messages"]]
+    except (ValueError, KeyError, OSError):
+        return None
+
+
+async def converse(
+    alice: CollabClient[FrontEndChat],
+    bob: CollabClient[FrontEndChat],
+    sent: list[str],
+    label: str,
+    turns: int,
+) -> None:
+    """Alice and Bob take turns; each message reaches the other before the next is written
+    (a conversation), with the browser's clock of a fake but increasing kind."""
+    for turn in range(turns):
+        speaker, listener = (alice, bob) if turn % 2 == 0 else (bob, alice)
+        body = f"{label} m{turn}"
+        name = "alice" if speaker is alice else "bob"
+        speaker.document.send(name, body, 1000.0 + len(sent))
+        sent.append(body)
+        await listener.wait_for(partial(holds, listener, body), 10, body)
+
+
+def holds(client: CollabClient[FrontEndChat], body: str) -> bool:
+    return body in client.document.bodies()
+
+
+@dataclass(eq=False)  # hashable by identity: the event logger keeps its listeners in a set
+class ChatOpener:
+    """Listens to session events as jupyterlab-chat's ChatManager does (and jupyter-ai through
+    it): on ``initialize`` for a room whose id says ``chat``, it takes the room's live document
+    from ``jupyter_server_ydoc`` and reads its messages, there and then."""
+
+    settings: dict[str, Any]
+    opened: list[tuple[dict[str, Any], list[str]]] = field(default_factory=list)
+
+    async def __call__(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:
+        parts = data.get("room", "").split(":")
+        if len(parts) < 3 or parts[1] != "chat" or data.get("action") != "initialize":
+            return
+        collaboration = self.settings["jupyter_server_ydoc"]
+        chat = await collaboration.get_document(room_id=data["room"], copy=False)
+        assert isinstance(chat, YChat), f"not the chat: {chat!r}"
+        self.opened.append((dict(data), [message.body for message in chat.get_messages()]))
+
+
+class AwaitingInitialiser(CollabHooks):
+    """A deployment's initialiser that awaits something real (a database, say): a listener
+    told of the room during that wait would not find it."""
+
+    async def initialise_document(self, room: Room, document: YBaseDoc) -> None:
+        await asyncio.to_thread(lambda: None)
+
+
+@pytest.mark.ycollab(hooks_class=AwaitingInitialiser)
+async def test_an_opened_chat_room_is_announced_with_initialize_once_it_can_be_found(
+    collab: Collab, jp_serverapp: ServerApp
+) -> None:
+    """jupyter-ai never attached to a chat on our rooms: it waits for ``initialize``."""
+    opener = ChatOpener(jp_serverapp.web_app.settings)
+    everything = SessionEvents()
+    for listener in (opener, everything):
+        jp_serverapp.event_logger.add_listener(schema_id=SESSION_SCHEMA, listener=listener)
+    content = {"messages": [{"id": "1", "body": "hello", "time": 1.0, "sender": "ann"}]}
+    collab.write_bytes(CHAT, json.dumps(content).encode())
+    session = await collab.put_session(CHAT, FORMAT, TYPE)
+    room_id = collab.room_id(session)
+    ann = collab.session_client(session, FrontEndChat(Doc()))
+    await ann.sync()
+    await wait_until(lambda: len(opener.opened) == 1, 5, "the chat opened by the listener")
+
+    data, bodies = opener.opened[0]
+    assert data == {
+        "level": "INFO",
+        "room": room_id,
+        "path": CHAT,
+        "action": "initialize",
+        "msg": "Room initialized",
+    }
+    assert room_id.startswith("text:chat:") and bodies == ["hello"]
+    assert [event["action"] for event in everything.events] == ["load", "initialize"]
+    bob = collab.session_client(session, FrontEndChat(Doc()))
+    await bob.sync()  # the room is open already: no second initialize
+    for client in (ann, bob):
+        await client.close()
+    await wait_until(lambda: everything.has("INFO", "clean"), 10, "the room closed")
+    again = collab.session_client(session, FrontEndChat(Doc()))
+    await again.sync()
+    await wait_until(lambda: len(opener.opened) == 2, 5, "the reopened chat announced")
+    assert [event["action"] for event in everything.events].count("initialize") == 2
+    await again.close()
+
+
+@dataclass(eq=False)
+class ChatEvents:
+    """A listener of jupyterlab-chat's own chat events (``opened``, ``closed``)."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    async def __call__(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:
+        self.events.append(dict(data))
+
+    def actions(self) -> list[str]:
+        """The chat's own actions (clients connecting come from our awareness events)."""
+        return [event["action"] for event in self.events if "client_id" not in event]
+
+    def clients(self) -> list[str]:
+        return [event["action"] for event in self.events if "client_id" in event]
+
+
+async def test_jupyterlab_chats_chat_manager_opens_and_closes_our_chat_rooms(
+    collab: Collab, jp_serverapp: ServerApp
+) -> None:
+    """jupyterlab-chat's ChatManager, the one jupyter-ai 3 attaches through, made as its server
+    extension makes it when it finds a collaboration server (which it will find once we are
+    registered as ``jupyter_server_ydoc``): our session events and ``get_document`` are all
+    it uses to open a chat, follow its messages and let it go."""
+    manager = ChatManager(jp_serverapp, rtc_enabled=True, start_scanner=False)
+    chats = ChatEvents()
+    manager.observe_chats(chats)
+    content = {"messages": [{"id": "1", "body": "hello", "time": 1.0, "sender": "ann"}]}
+    collab.write_bytes(CHAT, json.dumps(content).encode())
+    session = await collab.put_session(CHAT, FORMAT, TYPE)
+    ann = collab.session_client(session, FrontEndChat(Doc()))
+    await ann.sync()
+    await wait_until(lambda: chats.actions() == ["opened"], 5, "the chat opened")
+
+    opened = chats.events[0]
+    chat = manager.get(opened["chat_id"])
+    assert isinstance(chat, YChat) and opened["path"] == CHAT
+    assert [message.body for message in chat.get_messages()] == ["hello"]
+    ann.document.send("ann", "are you there?", 2.0)
+    await wait_until(lambda: len(chat.get_messages()) == 2, 5, "the message in the model")
+    assert chat.get_messages()[1].body == "are you there?"
+    await ann.close()
+    await wait_until(lambda: chats.actions() == ["opened", "closed"], 10, "the chat closed")
+    assert manager.get(opened["chat_id"]) is None
+    assert chats.clients() == ["client_connected", "client_disconnected"]
+
+
+REOPENS = 8
+
+
+async def test_chat_messages_keep_their_order_and_times_when_the_room_is_rebuilt_from_its_log(
+    collab: Collab,
+) -> None:
+    """A room rebuilt from its update log (here: evicted and reopened, as after a restart)
+    shows every message once, in order, with the time it had: nothing in the room may take
+    the log's old messages for new ones (YChat re-times and moves those). Each reopen gets a
+    new random client id, which decides whether the old replay went wrong: many reopens make
+    that near certain."""
+    path = collab.write_bytes(CHAT, b"")
+    session = await collab.put_session(CHAT, FORMAT, TYPE)
+    room_id = collab.room_id(session)
+    alice = collab.session_client(session, FrontEndChat(Doc()))
+    bob = collab.session_client(session, FrontEndChat(Doc()))
+    sent: list[str] = []
+    for reopen in range(REOPENS):
+        for client in (alice, bob):
+            await (client.reconnect() if reopen else client.sync())
+        await converse(alice, bob, sent, f"r{reopen}", 4)
+        await wait_until(lambda: file_bodies(path) == sent, 10, "the messages saved")
+        await wait_until(lambda: bob.document.shown() == alice.document.shown(), 10, "re-timed")
+        shown = alice.document.shown()
+        for client in (alice, bob):
+            await client.close()
+        await wait_until(lambda: room_id not in collab.rooms, 10, "the room evicted")
+        fresh = collab.session_client(session, FrontEndChat(Doc()))
+        await fresh.sync()
+        # A round trip: what the room did as it opened (YChat acts a turn later) came before.
+        await fresh.save(reopen)
+        assert fresh.document.shown() == shown, f"reopen {reopen + 1}"
+        await fresh.close()
+
+
+@pytest.fixture
+async def series(tmp_path: Path) -> AsyncIterator[ServerSeries]:
+    made = ServerSeries(
+        tmp_path / "home",
+        tmp_path / "root",
+        {"save_delay": 0.05, "max_save_delay": 0.2, "log_commit_delay": 0.05},
+    )
+    yield made
+    made.kill_all()
+
+
+async def reconnected(
+    client: CollabClient[FrontEndChat], server: JupyterProcess, session: dict[str, Any]
+) -> CollabClient[FrontEndChat]:
+    """The page's connection after the server came back: same document, new socket."""
+    await disconnected(client)
+    again = successor(client, server.room_url(session))
+    await again.sync()
+    return again
+
+
+@pytest.mark.timeout(120)
+async def test_every_chat_message_survives_restarts_in_order_on_the_page_and_in_the_file(
+    series: ServerSeries,
+) -> None:
+    path = series.root / CHAT
+    path.write_text("")  # what the front end's "New chat" creates
+    server = await series.start()
+    session = await server.put_session(CHAT, FORMAT, TYPE)
+    alice, bob = chat_peer(server, session), chat_peer(server, session)
+    await alice.sync()
+    await bob.sync()
+    sent: list[str] = []
+    for restart in range(2):
+        await converse(alice, bob, sent, f"r{restart}", 6)
+        await wait_until(lambda: file_bodies(path) == sent, 10, "the messages saved")
+        await series.stop()
+        server = await series.start()
+        again = await server.put_session(CHAT, FORMAT, TYPE)
+        assert again["sessionId"] == session["sessionId"], "a new lineage: pages would reload"
+        fresh = chat_peer(server, session)
+        await fresh.sync()
+        assert fresh.document.bodies() == sent, f"the room after restart {restart + 1}"
+        await fresh.close()
+        alice = await reconnected(alice, server, session)
+        bob = await reconnected(bob, server, session)
+        for client in (alice, bob):
+            assert client.document.bodies() == sent, f"a page after restart {restart + 1}"
+        await wait_until(lambda: file_bodies(path) == sent, 10, "the file after the restart")
+    await alice.close()
+    await bob.close()
+    await series.stop()
