@@ -12,6 +12,7 @@ calls they use, over our room, without widening ``Room`` for them.
 from __future__ import annotations
 
 import json
+import weakref
 from typing import Any
 
 from jupyter_ydoc.ybasedoc import YBaseDoc
@@ -58,13 +59,28 @@ class RoomAwareness:
         self.set_local_state(state)
 
 
+#: The one view handed out for each open room no file backs (a fork): made at the first call.
+_room_views: weakref.WeakKeyDictionary[Room, YBaseDoc] = weakref.WeakKeyDictionary()
+
+
 def live_document(room: Room) -> YBaseDoc | None:
     """The jupyter_ydoc view of the room's own ``Doc`` (changes to it reach every peer and are
     saved), with the room's awareness, as jupyter-collaboration hands it out; None for the
-    awareness relay, which has no document."""
+    awareness relay, which has no document.
+
+    Always the same view for a room: the document's own one for a file's room. A new view at
+    each call would add observers to the room's ``Doc`` for as long as it lives, and some
+    document classes act on what they observe (jupyterlab-chat's YChat re-times every new
+    message, and marks the document dirty when made): each call would add one more.
+    """
     if room.kind is None:
         return None
-    document = room.kind.wrap(room.doc)
+    if room.document is not None:
+        document = room.document.shared
+    elif room in _room_views:
+        document = _room_views[room]
+    else:
+        document = _room_views[room] = room.kind.wrap(room.doc)
     # Not a pycrdt.Awareness: the room keeps the states; this is the look-alike over them.
     document.awareness = RoomAwareness(room)  # type: ignore[assignment]
     return document

@@ -130,3 +130,20 @@ async def test_the_local_state_is_the_servers_own_and_survives_the_keepalive(
         lambda: len(client.received.awareness) > renewals + 2, 5, "keep-alive renewals"
     )
     assert client.awareness_states[own] == {"user": AGENT}
+
+
+async def test_every_extension_gets_the_rooms_one_chat_view(collab: Collab) -> None:
+    """The reference hands out its room's document; a view per call would add a YChat to the
+    room each time, each re-timing every new message and marking the chat dirty when made."""
+    collab.write_bytes("once.chat", b"")
+    session = await collab.put_session("once.chat", "text", "chat")
+    reader = collab.session_client(session, YUnicode(Doc()))
+    await reader.sync()
+    room_id = collab.room_id(session)
+
+    views = [await collab.compat.get_document(room_id=room_id, copy=False) for _ in range(3)]
+    room = await collab.compat.ywebsocket_server.get_room(room_id)
+
+    document = collab.rooms[room_id].document
+    assert document is not None
+    assert all(view is document.shared for view in [*views, room._document])
