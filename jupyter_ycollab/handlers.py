@@ -19,12 +19,18 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
 from tornado.iostream import StreamClosedError
-from tornado.websocket import WebSocketClosedError, WebSocketHandler
+from tornado.websocket import (
+    WebSocketClosedError,
+    WebSocketHandler,
+    WebSocketProtocol,
+    WebSocketProtocol13,
+)
 
 from . import protocol
 from .errors import (
     BadRequest,
     CollabError,
+    FrameTooLarge,
     RoomFull,
     UnknownSession,
     UnsupportedFrame,
@@ -85,10 +91,39 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
     room: Room | None = None
     room_id = ""  # the room this request joins, as the room_id hook named it
     readonly = True
+    _closing = False  # this side started closing (tornado's own closes do not come through us)
 
     @property
     def max_message_size(self) -> int:
-        return self.collab.manager.settings.max_message_size
+        """The largest frame this peer may send, by its role (``get`` knows it before tornado
+        reads this, at the upgrade): a read-only peer sends only state vectors and awareness."""
+        settings = self.collab.manager.settings
+        if self.readonly:
+            return settings.max_readonly_message_size
+        return settings.max_message_size
+
+    def get_websocket_protocol(self) -> WebSocketProtocol | None:
+        protocol = super().get_websocket_protocol()
+        if type(protocol) is WebSocketProtocol13:
+            return _SizeCheckedProtocol(self, False, protocol.params)
+        return protocol
+
+    def frame_too_large(self) -> None:
+        """Tornado refused a frame from its header (its payload is never read) and closes the
+        connection with 1009 itself: say so in the log, and leave the room now."""
+        if self._closing:
+            return  # our own close with that code (an awareness state too large)
+        limit = "max_readonly_message_size" if self.readonly else "max_message_size"
+        error = FrameTooLarge(f"a frame over {self.max_message_size} bytes ({limit})")
+        self.log.warning(
+            "Closing collaboration websocket %s of %r in room %s with %d: %s",
+            self.request.path,
+            self.peer,
+            self.room_id,
+            outcome_of(error).close_code,
+            error,
+        )
+        self._leave_room()
 
     @ws_authenticated
     async def get(self, requested: str) -> None:
@@ -131,6 +166,8 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
             readonly=self.readonly,
             username=self.username(),
             max_buffer=manager.settings.max_peer_buffer,
+            room_id=self.room_id,
+            backlogs=manager.backlogs,
         )
         manager.join(room, self.peer)
         manager.events.awareness(self.room_id, self.peer.username, "join")
@@ -176,6 +213,7 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         """Close, and leave the room now: a peer that does not read (the reason we may be
         closing) would not answer the closing handshake for a while."""
+        self._closing = True
         super().close(code, reason)
         self._leave_room()
 
@@ -184,7 +222,7 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
         if peer is None or room is None:
             return
         self.peer = self.room = None  # leave once, whichever of close and on_close comes first
-        peer.closed = True
+        peer.left()
         self.collab.manager.leave(room, peer)
         self.collab.manager.events.awareness(room.room_id, peer.username, "leave")
         self.collab.hook_calls.left(room, peer)
@@ -201,6 +239,19 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
             self.close(code, error.close_reason())
 
     # -- peer.Connection -----------------------------------------------------------------------
+
+    def abandon(self) -> None:
+        """Drop the TCP connection now, and what is queued on it."""
+        stream = getattr(self.ws_connection, "stream", None)
+        if stream is not None:
+            stream.close()
+
+    def bytes_flushed(self) -> int:
+        """The stream's count of bytes written to the socket: tornado's, private (0 when it is
+        not there: progress is then counted by whole frames)."""
+        connection = self.ws_connection
+        stream = getattr(connection, "stream", None)
+        return int(getattr(stream, "_total_write_done_index", 0))
 
     def send_frame(self, frame: bytes) -> asyncio.Future[None] | None:
         """Queue one binary frame; the future is the socket write's (often done at once).
@@ -221,3 +272,15 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
             return written
         except (WebSocketClosedError, StreamClosedError):
             return None
+
+
+class _SizeCheckedProtocol(WebSocketProtocol13):
+    """Tornado's protocol, which refuses a frame over the handler's ``max_message_size`` from
+    the frame's header (closing with 1009) but tells the handler nothing: this one does."""
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        if code == outcome_of(FrameTooLarge()).close_code and not self.server_terminated:
+            handler = self.handler
+            if isinstance(handler, RoomHandler):
+                handler.frame_too_large()
+        super().close(code, reason)
