@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import struct
 from typing import TYPE_CHECKING, Any, cast
 
 from jupyter_core.utils import ensure_async
@@ -116,8 +117,7 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
         limit = "max_readonly_message_size" if self.readonly else "max_message_size"
         error = FrameTooLarge(f"a frame over {self.max_message_size} bytes ({limit})")
         self.log.warning(
-            "Closing collaboration websocket %s of %r in room %s with %d: %s",
-            self.request.path,
+            "Closing %r of room %s with %d: %s",
             self.peer,
             self.room_id,
             outcome_of(error).close_code,
@@ -256,22 +256,36 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
     def send_frame(self, frame: bytes) -> asyncio.Future[None] | None:
         """Queue one binary frame; the future is the socket write's (often done at once).
 
-        Not through ``write_message``: it wraps every frame's write in a coroutine and a task
-        (to translate an error the future may carry), which with 100 peers was a task per peer
-        and update. Its frame writer is the one it uses itself (tornado's, private: when it is
-        not there, ``write_message`` does it); no compression is negotiated here.
+        The header and the payload go to the stream apart: tornado's stream keeps a payload of
+        over 2 KiB by reference, so a frame the room broadcasts is one bytes object however many
+        peers still have it queued. Tornado's frame writer copies the payload into each peer's
+        frame: 50 peers behind on 20 MB of updates held 50 copies of them (1 GB), now one. Not
+        through ``write_message`` either: it wraps every write in a coroutine and a task, a
+        task per peer and update. No compression is negotiated (``get_compression_options`` is
+        None), so the payload goes as it is.
         """
         connection = self.ws_connection
         if connection is None or connection.is_closing():
             return None
-        write_frame = getattr(connection, "_write_frame", None)
+        stream = getattr(connection, "stream", None)
         try:
-            if write_frame is None:
+            if stream is None:
                 return self.write_message(frame, binary=True)
-            written: asyncio.Future[None] = write_frame(True, _BINARY, frame)
+            stream.write(_frame_header(len(frame)))
+            written: asyncio.Future[None] = stream.write(frame)
             return written
         except (WebSocketClosedError, StreamClosedError):
             return None
+
+
+def _frame_header(length: int) -> bytes:
+    """The header of a final, unmasked binary frame of ``length`` bytes (RFC 6455, 5.2)."""
+    first = 0x80 | _BINARY
+    if length < 126:
+        return struct.pack("!BB", first, length)
+    if length <= 0xFFFF:
+        return struct.pack("!BBH", first, 126, length)
+    return struct.pack("!BBQ", first, 127, length)
 
 
 class _SizeCheckedProtocol(WebSocketProtocol13):
