@@ -217,7 +217,7 @@ async def test_a_slow_reader_of_a_big_first_sync_is_kept_and_converges(
     reading = asyncio.ensure_future(slow.run())
 
     async def keep_editing() -> None:
-        while not slow.synced:
+        while not slow.synced and not reading.done():
             append(source(writer), "y")
             await asyncio.sleep(0.2)  # the pace of the edits
 
