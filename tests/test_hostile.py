@@ -53,6 +53,8 @@ async def start_server(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     yield start
     for server in started:
         server.kill()
+    for server in started:  # refusals are log lines, never tracebacks or errors
+        assert not log_lines(server, r"^\[E |Traceback"), server.log()
 
 
 class Room:
