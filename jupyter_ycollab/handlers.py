@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import struct
 from typing import TYPE_CHECKING, Any, cast
 
 from jupyter_core.utils import ensure_async
@@ -19,13 +18,6 @@ from jupyter_server.auth.decorator import ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
-from tornado.iostream import StreamClosedError
-from tornado.websocket import (
-    WebSocketClosedError,
-    WebSocketHandler,
-    WebSocketProtocol,
-    WebSocketProtocol13,
-)
 
 from . import protocol
 from .errors import (
@@ -40,14 +32,12 @@ from .errors import (
 from .peer import Peer
 from .room import Room
 from .roomid import parse_room_id
+from .transport import SocketTransport
 
 if TYPE_CHECKING:
-    import asyncio
-
     from .app import YCollabApp
 
 AUTH_RESOURCE = "contents"
-_BINARY = 0x2  # the websocket opcode of a binary frame
 
 
 class CollabHandler(JupyterHandler):
@@ -81,7 +71,7 @@ def json_object(body: bytes, expected: str) -> dict[str, Any]:
     return data
 
 
-class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
+class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
     """``/api/collaboration/room/{room_id}``: one peer of one room.
 
     The deployment's hooks (hooks.py) name the room from the request, may refuse the connection
@@ -102,12 +92,6 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
         if self.readonly:
             return settings.max_readonly_message_size
         return settings.max_message_size
-
-    def get_websocket_protocol(self) -> WebSocketProtocol | None:
-        protocol = super().get_websocket_protocol()
-        if type(protocol) is WebSocketProtocol13:
-            return _SizeCheckedProtocol(self, False, protocol.params)
-        return protocol
 
     def frame_too_large(self) -> None:
         """Tornado refused a frame from its header (its payload is never read) and closes the
@@ -237,64 +221,3 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
             self.peer.close(code, error.close_reason())
         else:
             self.close(code, error.close_reason())
-
-    # -- peer.Connection -----------------------------------------------------------------------
-
-    def abandon(self) -> None:
-        """Drop the TCP connection now, and what is queued on it."""
-        stream = getattr(self.ws_connection, "stream", None)
-        if stream is not None:
-            stream.close()
-
-    def bytes_flushed(self) -> int:
-        """The stream's count of bytes written to the socket: tornado's, private (0 when it is
-        not there: progress is then counted by whole frames)."""
-        connection = self.ws_connection
-        stream = getattr(connection, "stream", None)
-        return int(getattr(stream, "_total_write_done_index", 0))
-
-    def send_frame(self, frame: bytes) -> asyncio.Future[None] | None:
-        """Queue one binary frame; the future is the socket write's (often done at once).
-
-        The header and the payload go to the stream apart: tornado's stream keeps a payload of
-        over 2 KiB by reference, so a frame the room broadcasts is one bytes object however many
-        peers still have it queued. Tornado's frame writer copies the payload into each peer's
-        frame: 50 peers behind on 20 MB of updates held 50 copies of them (1 GB), now one. Not
-        through ``write_message`` either: it wraps every write in a coroutine and a task, a
-        task per peer and update. No compression is negotiated (``get_compression_options`` is
-        None), so the payload goes as it is.
-        """
-        connection = self.ws_connection
-        if connection is None or connection.is_closing():
-            return None
-        stream = getattr(connection, "stream", None)
-        try:
-            if stream is None:
-                return self.write_message(frame, binary=True)
-            stream.write(_frame_header(len(frame)))
-            written: asyncio.Future[None] = stream.write(frame)
-            return written
-        except (WebSocketClosedError, StreamClosedError):
-            return None
-
-
-def _frame_header(length: int) -> bytes:
-    """The header of a final, unmasked binary frame of ``length`` bytes (RFC 6455, 5.2)."""
-    first = 0x80 | _BINARY
-    if length < 126:
-        return struct.pack("!BB", first, length)
-    if length <= 0xFFFF:
-        return struct.pack("!BBH", first, 126, length)
-    return struct.pack("!BBQ", first, 127, length)
-
-
-class _SizeCheckedProtocol(WebSocketProtocol13):
-    """Tornado's protocol, which refuses a frame over the handler's ``max_message_size`` from
-    the frame's header (closing with 1009) but tells the handler nothing: this one does."""
-
-    def close(self, code: int | None = None, reason: str | None = None) -> None:
-        if code == outcome_of(FrameTooLarge()).close_code and not self.server_terminated:
-            handler = self.handler
-            if isinstance(handler, RoomHandler):
-                handler.frame_too_large()
-        super().close(code, reason)
