@@ -51,6 +51,19 @@ class AwarenessTooLarge(CollabError):
     client ids: every other peer would have to receive and keep it."""
 
 
+class FrameTooLarge(CollabError):
+    """A frame over the peer's size limit (``max_message_size``, or
+    ``max_readonly_message_size`` for a read-only peer), refused from its header: its payload is
+    never read, so its size costs the server nothing."""
+
+
+class Backlogged(CollabError):
+    """A peer that holds memory it does not read: its unread backlog passed ``max_peer_buffer``,
+    it read nothing for ``peer_stall_timeout`` while bytes waited for it, or it had one of the
+    largest backlogs when all peers' together passed ``max_server_buffer``. It may come back
+    (and resync): the front end reconnects on 1013."""
+
+
 class RoomFull(CollabError):
     """The room already has ``max_peers_per_room`` peers; the client may try again later."""
 
@@ -141,6 +154,8 @@ OUTCOMES: dict[type[CollabError], Outcome] = {
     UnsupportedFrame: Outcome(400, 1003),
     InvalidUpdate: Outcome(400, 1007),
     AwarenessTooLarge: Outcome(413, 1009),
+    FrameTooLarge: Outcome(413, 1009),
+    Backlogged: Outcome(503, 1013),
     RoomFull: Outcome(503, 1013),
     TooManyRooms: Outcome(503, 1013),
     UnknownSession: Outcome(409, 1003),

@@ -18,13 +18,12 @@ from jupyter_server.auth.decorator import ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
-from tornado.iostream import StreamClosedError
-from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from . import protocol
 from .errors import (
     BadRequest,
     CollabError,
+    FrameTooLarge,
     RoomFull,
     UnknownSession,
     UnsupportedFrame,
@@ -33,14 +32,12 @@ from .errors import (
 from .peer import Peer
 from .room import Room
 from .roomid import parse_room_id
+from .transport import SocketTransport
 
 if TYPE_CHECKING:
-    import asyncio
-
     from .app import YCollabApp
 
 AUTH_RESOURCE = "contents"
-_BINARY = 0x2  # the websocket opcode of a binary frame
 
 
 class CollabHandler(JupyterHandler):
@@ -74,7 +71,7 @@ def json_object(body: bytes, expected: str) -> dict[str, Any]:
     return data
 
 
-class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
+class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
     """``/api/collaboration/room/{room_id}``: one peer of one room.
 
     The deployment's hooks (hooks.py) name the room from the request, may refuse the connection
@@ -85,10 +82,32 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
     room: Room | None = None
     room_id = ""  # the room this request joins, as the room_id hook named it
     readonly = True
+    _closing = False  # this side started closing (tornado's own closes do not come through us)
 
     @property
     def max_message_size(self) -> int:
-        return self.collab.manager.settings.max_message_size
+        """The largest frame this peer may send, by its role (``get`` knows it before tornado
+        reads this, at the upgrade): a read-only peer sends only state vectors and awareness."""
+        settings = self.collab.manager.settings
+        if self.readonly:
+            return settings.max_readonly_message_size
+        return settings.max_message_size
+
+    def frame_too_large(self) -> None:
+        """Tornado refused a frame from its header (its payload is never read) and closes the
+        connection with 1009 itself: say so in the log, and leave the room now."""
+        if self._closing:
+            return  # our own close with that code (an awareness state too large)
+        limit = "max_readonly_message_size" if self.readonly else "max_message_size"
+        error = FrameTooLarge(f"a frame over {self.max_message_size} bytes ({limit})")
+        self.log.warning(
+            "Closing %r of room %s with %d: %s",
+            self.peer,
+            self.room_id,
+            outcome_of(error).close_code,
+            error,
+        )
+        self._leave_room()
 
     @ws_authenticated
     async def get(self, requested: str) -> None:
@@ -131,6 +150,8 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
             readonly=self.readonly,
             username=self.username(),
             max_buffer=manager.settings.max_peer_buffer,
+            room_id=self.room_id,
+            backlogs=manager.backlogs,
         )
         manager.join(room, self.peer)
         manager.events.awareness(self.room_id, self.peer.username, "join")
@@ -176,6 +197,7 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         """Close, and leave the room now: a peer that does not read (the reason we may be
         closing) would not answer the closing handshake for a while."""
+        self._closing = True
         super().close(code, reason)
         self._leave_room()
 
@@ -184,7 +206,7 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
         if peer is None or room is None:
             return
         self.peer = self.room = None  # leave once, whichever of close and on_close comes first
-        peer.closed = True
+        peer.left()
         self.collab.manager.leave(room, peer)
         self.collab.manager.events.awareness(room.room_id, peer.username, "leave")
         self.collab.hook_calls.left(room, peer)
@@ -199,25 +221,3 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, CollabHandler):
             self.peer.close(code, error.close_reason())
         else:
             self.close(code, error.close_reason())
-
-    # -- peer.Connection -----------------------------------------------------------------------
-
-    def send_frame(self, frame: bytes) -> asyncio.Future[None] | None:
-        """Queue one binary frame; the future is the socket write's (often done at once).
-
-        Not through ``write_message``: it wraps every frame's write in a coroutine and a task
-        (to translate an error the future may carry), which with 100 peers was a task per peer
-        and update. Its frame writer is the one it uses itself (tornado's, private: when it is
-        not there, ``write_message`` does it); no compression is negotiated here.
-        """
-        connection = self.ws_connection
-        if connection is None or connection.is_closing():
-            return None
-        write_frame = getattr(connection, "_write_frame", None)
-        try:
-            if write_frame is None:
-                return self.write_message(frame, binary=True)
-            written: asyncio.Future[None] = write_frame(True, _BINARY, frame)
-            return written
-        except (WebSocketClosedError, StreamClosedError):
-            return None

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from .backlog import Backlogs
 from .errors import NotFound, TooManyRooms
 from .events import Events
 from .files import Files
@@ -47,6 +48,7 @@ class RoomManager:
         self._evictions: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._keepalive = KeepAlive(self.rooms, settings.keepalive_interval)
+        self.backlogs = Backlogs(settings.max_server_buffer, settings.peer_stall_timeout)
         self.stopping = False
 
     # -- opening -------------------------------------------------------------------------------
@@ -220,6 +222,7 @@ class RoomManager:
             return
         self.stopping = True
         self._keepalive.stop()
+        self.backlogs.stop()
         for timer in self._evictions.values():
             timer.cancel()
         self._evictions.clear()

@@ -53,10 +53,32 @@ class CollabOptions(HasTraits):
         help="Largest websocket frame accepted from a peer, in bytes; larger frames close the "
         "connection with code 1009.",
     )
+    max_readonly_message_size = Int(
+        1024 * 1024,
+        config=True,
+        help="Largest websocket frame accepted from a read-only peer, in bytes (at most "
+        "max_message_size counts); larger frames close the connection with code 1009, refused "
+        "from the frame's header before its payload is read. Such a peer sends only state "
+        "vectors and awareness: the default holds the state vector of a document edited by "
+        "tens of thousands of clients, and 8 awareness states of the largest size.",
+    )
     max_peer_buffer = Int(
         64 * 1024 * 1024,
         config=True,
         help="Bytes queued for a peer that is not reading before it is disconnected (code 1013).",
+    )
+    peer_stall_timeout = Float(
+        30.0,
+        config=True,
+        help="Seconds a peer with bytes queued for it may go without reading any of them; then "
+        "it is disconnected (code 1013) whatever its backlog. A peer that reads, however "
+        "slowly, is kept.",
+    )
+    max_server_buffer = Int(
+        1024 * 1024 * 1024,
+        config=True,
+        help="Bytes queued for all peers together; past it, the peers with the largest backlogs "
+        "are disconnected (code 1013) until the total is under it again.",
     )
     max_awareness_state = Int(
         64 * 1024,
@@ -165,13 +187,20 @@ class CollabOptions(HasTraits):
             raise TraitError(f"{proposal['trait'].name} must be >= 1, not {proposal['value']}")
         return int(proposal["value"])
 
-    @validate("max_save_delay", "keepalive_interval", "log_commit_delay")
+    @validate("max_save_delay", "keepalive_interval", "log_commit_delay", "peer_stall_timeout")
     def _positive(self, proposal: dict[str, Any]) -> float:
         if proposal["value"] <= 0:
             raise TraitError(f"{proposal['trait'].name} must be > 0, not {proposal['value']}")
         return float(proposal["value"])
 
-    @validate("max_message_size", "max_peer_buffer", "log_max_bytes", "max_awareness_state")
+    @validate(
+        "max_message_size",
+        "max_readonly_message_size",
+        "max_peer_buffer",
+        "max_server_buffer",
+        "log_max_bytes",
+        "max_awareness_state",
+    )
     def _positive_size(self, proposal: dict[str, Any]) -> int:
         if proposal["value"] < 1024:
             raise TraitError(f"{proposal['trait'].name} must be at least 1024 bytes")
@@ -185,7 +214,10 @@ class CollabOptions(HasTraits):
             poll_interval=self.poll_interval,
             keepalive_interval=self.keepalive_interval,
             max_message_size=self.max_message_size,
+            max_readonly_message_size=min(self.max_readonly_message_size, self.max_message_size),
             max_peer_buffer=self.max_peer_buffer,
+            peer_stall_timeout=self.peer_stall_timeout,
+            max_server_buffer=self.max_server_buffer,
             log_dir=Path(self.log_dir) if self.log_dir else Settings().log_dir,
             log_commit_delay=self.log_commit_delay,
             log_max_bytes=self.log_max_bytes,

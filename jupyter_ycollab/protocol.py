@@ -156,7 +156,9 @@ def _var_bytes(data: bytes) -> bytes:
 
 
 def encode_sync(step: SyncStep, payload: bytes) -> bytes:
-    return bytes((MessageType.SYNC, step)) + _var_bytes(payload)
+    # One copy of the payload: ``head + _var_bytes(payload)`` made two, the first a temporary
+    # as large as the payload (a 100 MB update's broadcast peaked at 300 MB, now 200).
+    return b"".join((bytes((MessageType.SYNC, step)), _var_uint(len(payload)), payload))
 
 
 def encode_awareness(payload: bytes) -> bytes:

@@ -16,7 +16,10 @@ class Settings:
     poll_interval: float = 1.0
     keepalive_interval: float = 15.0
     max_message_size: int = 512 * 1024 * 1024
+    max_readonly_message_size: int = 1024 * 1024
     max_peer_buffer: int = 64 * 1024 * 1024
+    peer_stall_timeout: float = 30.0
+    max_server_buffer: int = 1024 * 1024 * 1024
     log_dir: Path = field(default_factory=lambda: Path(jupyter_data_dir()) / "ycollab" / "logs")
     log_commit_delay: float = 0.1
     log_max_bytes: int = 16 * 1024 * 1024

@@ -125,6 +125,11 @@ class JupyterProcess:
         return time.monotonic() - started
 
     @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    @property
     def returncode(self) -> int | None:
         assert self.process is not None
         return self.process.poll()

@@ -114,8 +114,16 @@ async def test_a_room_opened_while_the_limit_was_reached_closes_with_1013(
 
 
 @pytest.mark.parametrize(
-    "setting", [{"max_rooms": 0}, {"max_peers_per_room": 0}, {"max_awareness_state": 10}]
+    "setting",
+    [
+        {"max_rooms": 0},
+        {"max_peers_per_room": 0},
+        {"max_awareness_state": 10},
+        {"max_readonly_message_size": 10},
+        {"max_server_buffer": 10},
+        {"peer_stall_timeout": 0},
+    ],
 )
-def test_limits_are_validated(setting: dict[str, int]) -> None:
+def test_limits_are_validated(setting: dict[str, float]) -> None:
     with pytest.raises(TraitError):
         YCollabApp(**setting)

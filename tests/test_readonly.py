@@ -5,21 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from jupyter_server.auth import Authorizer
 from jupyter_ydoc import YNotebook
 from pycrdt import Doc
 
+from .authorizers import READ_ONLY, HeaderAuthorizer
 from .harness import Collab, append, cell_sources
-
-READ_ONLY = {"X-Test-Read-Only": "1"}
-
-
-class HeaderAuthorizer(Authorizer):
-    """Denies every write to requests that carry the X-Test-Read-Only header."""
-
-    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        read_only = handler.request.headers.get("X-Test-Read-Only") == "1"
-        return not (read_only and action == "write")
 
 
 @pytest.fixture

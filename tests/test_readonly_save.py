@@ -9,8 +9,8 @@ import pytest
 from jupyter_ydoc import YNotebook
 from pycrdt import Doc
 
+from .authorizers import READ_ONLY, HeaderAuthorizer
 from .harness import Collab, append, cell_sources
-from .test_readonly import READ_ONLY, HeaderAuthorizer
 
 
 @pytest.fixture
