@@ -15,7 +15,14 @@ from jupyter_nbmodel_client import NbModelClient, get_jupyter_notebook_websocket
 from jupyter_server_nbmodel.log import get_logger
 
 from .client import wait_until
-from .harness import Collab, append, cell_sources, read_notebook, sources_on_disk
+from .harness import (
+    Collab,
+    append,
+    both_contents_paths,
+    cell_sources,
+    read_notebook,
+    sources_on_disk,
+)
 
 EXTENSIONS = {
     "jupyter_ycollab": True,
@@ -27,11 +34,10 @@ KERNEL_TIMEOUT = 60.0
 
 
 @pytest.fixture
-def jp_server_config(ycollab_settings: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "ServerApp": {"jpserver_extensions": EXTENSIONS},
-        "YCollabApp": ycollab_settings,
-    }
+def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
+    """conftest's server (both contents paths), with jupyter_server_nbmodel enabled."""
+    jp_server_config["ServerApp"]["jpserver_extensions"] = EXTENSIONS
+    return jp_server_config
 
 
 @pytest.fixture
@@ -89,6 +95,7 @@ def stream_text(cell: dict[str, Any]) -> str:
     return text
 
 
+@both_contents_paths
 async def test_outputs_stream_into_the_document_and_survive_the_runner_leaving(
     collab: Collab, kernel_id: str, nbmodel_log: Records
 ) -> None:
@@ -142,6 +149,7 @@ async def test_outputs_stream_into_the_document_and_survive_the_runner_leaving(
     assert not any("Outputs won't be written" in message for message in nbmodel_log.messages)
 
 
+@both_contents_paths
 async def test_an_agent_on_nbmodel_client_and_a_user_edit_one_notebook(collab: Collab) -> None:
     path = collab.write_notebook("shared.ipynb", ["x = 1"])
     user = await collab.open_notebook("shared.ipynb")

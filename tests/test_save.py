@@ -68,6 +68,7 @@ async def test_raw_save_of_a_text_file_replies_to_each_request_id(collab: Collab
 # second Ctrl-S right after a first, must answer ``success``, without rewriting the file.
 
 
+@both_contents_paths
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)
 async def test_ctrl_s_on_a_clean_notebook_replies_success_and_writes_nothing(
     collab: Collab,
@@ -83,6 +84,7 @@ async def test_ctrl_s_on_a_clean_notebook_replies_success_and_writes_nothing(
     assert writes.count("clean.ipynb") == 0
 
 
+@both_contents_paths
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)
 async def test_ctrl_s_on_a_clean_text_file_replies_success_and_writes_nothing(
     collab: Collab,
@@ -97,6 +99,7 @@ async def test_ctrl_s_on_a_clean_text_file_replies_success_and_writes_nothing(
     assert writes.count("clean.txt") == 0
 
 
+@both_contents_paths
 @pytest.mark.parametrize("opener", ["notebook", "text"])
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)
 async def test_a_second_ctrl_s_right_after_a_first_replies_success(
