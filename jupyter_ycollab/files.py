@@ -206,9 +206,22 @@ class Files:
             await self._renderer.start()
 
     async def write(self, path: str, kind: DocumentKind, content: Any) -> FileState:
+        """Save ``content`` through the contents manager; return the file's state as our save
+        left it.
+
+        The hash comes from a look after ``save`` returned. If the file moved since the model
+        ``save`` returned (a post-save hook changed it, or another program wrote right after
+        us), that hash is not of what we wrote: the state then has none, so the next look reads
+        the file and merges what changed instead of taking it for ours (and writing over it).
+        """
+        cm = self.contents
         model = {"type": _cm_type(kind), "format": kind.file_format, "content": content}
-        await ensure_async(self.contents.save(model, path))
-        return await self.stat(path, kind, with_hash=True)
+        saved = await ensure_async(cm.save(model, path))
+        after = await self.stat(path, kind, with_hash=True)
+        if stats_directly(cm) or not isinstance(saved, dict):
+            return after  # a stock manager with a pre-save hook: stamps are stats, not models
+        ours = model_stamp(saved)
+        return after if ours == after.stamp else FileState(ours)
 
     async def write_rendered(self, path: str, kind: DocumentKind, rendered: Rendered) -> FileState:
         """Save what ``render`` made: its bytes directly, or its content through ``save``."""
@@ -225,9 +238,7 @@ class Files:
         )
         if not stats_directly(cm):  # a replaced ``get``: it says what the file's state is
             return await self.stat(path, kind, with_hash=True)
-        # No stat from the write when post-save hooks ran after it: they may change the file.
-        stamp = local_stamp(written) if written is not None else stat_stamp(cm, path)
-        return FileState(stamp, rendered.file_hash)
+        return FileState(local_stamp(written), rendered.file_hash)
 
     async def close(self) -> None:
         for batch in list(self._signatures.values()):  # a replaced manager's too

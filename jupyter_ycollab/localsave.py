@@ -117,12 +117,14 @@ async def save_rendered(
     *,
     notebook: bool,
     signatures: SignatureBatch,
-) -> os.stat_result | None:
+) -> os.stat_result:
     """Write ``rendered.data`` to the local file at ``path`` as the contents manager would.
 
-    Returns the written file's stat, taken in the write's worker thread (the caller's stamp of
-    the file, without another path lookup and stat on the event loop), or None when post-save
-    hooks ran after it: they may change the file, so the caller must stat it after them.
+    Returns the written file's stat, taken in the write's worker thread right after the write:
+    the stamp of what *we* wrote. Post-save hooks run after it, and a hook (or another program)
+    that changes the file moves its stat away from this one, so the next look reads the file
+    and merges the change; a stat taken after them would pass it for ours, and the next save
+    would write over it.
     """
     cm = contents_manager
     assert rendered.data is not None, "only changed content is written"
@@ -135,15 +137,12 @@ async def save_rendered(
     stock = notebook and type(cm.checkpoints) in (AsyncFileCheckpoints, FileCheckpoints)
     # One worker thread call: the write, its stat, then the first checkpoint (one always
     # exists for notebooks) when the checkpoints are the stock ones.
-    written: os.stat_result | None = await asyncio.to_thread(
-        _write, cm, os_path, rendered.data, path if stock else None
-    )
+    written = await asyncio.to_thread(_write, cm, os_path, rendered.data, path if stock else None)
     if notebook and not stock and not await ensure_async(cm.checkpoints.list_checkpoints(path)):
         await ensure_async(cm.create_checkpoint(path))
     if cm.post_save_hook is not None or cm._post_save_hooks:
         model = await ensure_async(cm.get(path, content=False))
         cm.run_post_save_hooks(model=model, os_path=os_path)
-        written = None
     cm.emit(data={"action": "save", "path": path})
     return written
 
