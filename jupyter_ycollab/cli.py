@@ -21,6 +21,7 @@ from typing import Any
 from pycrdt import Doc
 
 from .content import DocumentKind, read_content
+from .errors import BadRequest
 from .logfile import log_path
 from .roomid import parse_room_id
 from .settings import Settings
@@ -35,7 +36,13 @@ def _replay(updates: list[bytes]) -> Doc[Any]:
 
 
 def _kind(contents: LogContents) -> DocumentKind:
-    parsed = parse_room_id(contents.room_id)
+    try:
+        parsed = parse_room_id(contents.room_id)
+    except BadRequest:
+        # Left by a room of a pair that no longer opens (``json:chat`` opened an empty chat, and
+        # the messages written into it are only here): read it as it was written.
+        file_format, file_type, _ = contents.room_id.split(":", 2)
+        return DocumentKind(file_format, file_type)
     if parsed is None:
         raise SystemExit(f"log of {contents.room_id!r} is not a document's")
     return parsed.kind

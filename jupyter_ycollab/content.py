@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from jupyter_ydoc import YBlob, YFile, YNotebook, ydocs
+from jupyter_ydoc import YBlob, YFile, YNotebook, YUnicode, ydocs
 from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Array, Doc, Map, Text
 
@@ -43,8 +43,20 @@ class DocumentKind:
 
     @classmethod
     def parse(cls, file_format: str, file_type: str) -> DocumentKind:
+        """The kind of a room that may open: one whose file can be read in ``file_format`` as
+        ``file_type``'s document class reads it, so that the room holds the file's content.
+
+        Any other pair would open a room that does not (``json:chat``: an empty chat) and save
+        it over the file at the first edit: ``BadRequest`` (400 / 4400), nothing opened.
+        """
         if file_format not in FORMATS or not file_type:
             raise BadRequest(f"unsupported document format {file_format!r} / type {file_type!r}")
+        readable = read_formats(ydocs.get(file_type, YFile))
+        if file_format not in readable:
+            raise BadRequest(
+                f"type {file_type!r} cannot be read in format {file_format!r}:"
+                f" use {' or '.join(map(repr, readable))}"
+            )
         return cls(file_format, file_type)
 
     @property
@@ -57,6 +69,26 @@ class DocumentKind:
     def wrap(self, doc: Doc[Any]) -> YBaseDoc:
         """The jupyter_ydoc view of a ``Doc`` (cheap: it only looks up root types)."""
         return self.ydoc_class(doc)
+
+
+def read_formats(cls: type[YBaseDoc]) -> tuple[str, ...]:
+    """The contents-manager formats a document class reads a file in faithfully.
+
+    The contents API gives a notebook as JSON, and a file as text or base64 only: the stock
+    manager answers a file asked for as ``json`` with base64 (its fallback), and a notebook
+    asked for as text or base64 with its JSON all the same. A notebook room is ``json``, a
+    blob ``base64``; a text file may also be opened as a blob (``base64:file``, its bytes
+    kept as they are). Any other class (YChat, custom types) is given the file's text, which
+    is what ``set`` parses: as base64 or JSON it would parse nothing (YChat then makes an
+    empty chat, which its first save writes over the file).
+    """
+    if issubclass(cls, YNotebook):
+        return ("json",)
+    if issubclass(cls, YBlob):
+        return ("base64",)
+    if issubclass(cls, YUnicode):
+        return ("text", "base64")
+    return ("text",)
 
 
 def build_base(kind: DocumentKind, content: Any) -> bytes:

@@ -81,6 +81,7 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
     peer: Peer | None = None
     room: Room | None = None
     room_id = ""  # the room this request joins, as the room_id hook named it
+    bad_request: BadRequest | None = None  # a room id naming no room that may open: 4400
     readonly = True
     _closing = False  # this side started closing (tornado's own closes do not come through us)
 
@@ -121,9 +122,13 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
             if parsed is not None:
                 self.collab.manager.files.path_of(parsed.file_id)
             self._check_capacity(room_id)
+            self.room_id = room_id
+        except BadRequest as error:
+            # Said after the upgrade: the front end gives up on 4400 with "Bad request for" and
+            # the path, while it would retry a refused upgrade forever. Nothing is allocated.
+            self.bad_request = error
         except CollabError as error:
             raise web.HTTPError(outcome_of(error).http_status, str(error)) from error
-        self.room_id = room_id
         await super().get(requested)
 
     async def open(self, requested: str) -> None:
@@ -131,6 +136,9 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
         # Frames are small and latency is the point: without this, Nagle's algorithm holds an
         # update back until the peer's delayed ACK (40 ms) whenever one is still unacknowledged.
         self.set_nodelay(True)
+        if self.bad_request is not None:
+            self._close_with(self.bad_request)
+            return
         manager = self.collab.manager
         try:
             await self.collab.hook_calls.check_connection(self, self.room_id)
