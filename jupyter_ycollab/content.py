@@ -72,7 +72,7 @@ def without_undo_history(view: ViewT) -> ViewT:
     every item the transactions it records delete, content included, so that undo can bring
     them back: yrs never collects them. A room's ``Doc`` lives as long as the room, and with
     its views recording, the ``Doc`` and its encoding (a new peer's first sync, the update
-    log's compactions, a save's snapshot) hold everything ever typed and deleted, not the
+    log's compactions, what a save renders) hold everything ever typed and deleted, not the
     document: 30 replacements of 1 MB make a 29 MB state instead of 1 MB. Nothing on the server
     undoes: undo is each front end's own, and the timeline routes use their own manager on a
     copy (timeline.py).
