@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from jupyter_ydoc import ydocs
 from pycrdt import Doc
 
 from jupyter_ycollab.content import (
@@ -108,3 +110,33 @@ def test_digests_ignore_the_transient_trusted_flag() -> None:
     assert digest_of(trusted) == digest_of(NOTEBOOK_44)
     edited = {**NOTEBOOK_44, "cells": [{**NOTEBOOK_44["cells"][0], "source": "x"}]}
     assert digest_of(edited) != digest_of(NOTEBOOK_44)
+
+
+# -- views keep nothing a document deletes (content.without_undo_history) ---------------------
+
+_BIG = 50_000  # characters of each content a view is given
+
+
+def _content(file_type: str, cycle: int) -> Any:
+    """A content of about ``_BIG`` characters for the view class ``file_type``, new each cycle."""
+    text = chr(ord("a") + cycle) * _BIG
+    if file_type == "notebook":
+        cell = {"cell_type": "markdown", "id": f"c{cycle}", "source": text, "metadata": {}}
+        return {**NOTEBOOK_EMPTY, "cells": [cell]}
+    if file_type == "blob":
+        return text.encode()
+    if file_type == "chat":
+        return json.dumps({"metadata": {"topic": text}})
+    return text
+
+
+@pytest.mark.parametrize("file_type", sorted(ydocs))  # every class of the entry point group
+def test_views_keep_nothing_their_document_deletes(file_type: str) -> None:
+    kind = DocumentKind("base64" if file_type == "blob" else "json", file_type)
+    doc: Doc[Any] = Doc()
+    view = kind.wrap(doc)
+    assert type(view) is ydocs[file_type]
+    for cycle in range(10):
+        view.set(_content(file_type, cycle))
+    assert len(doc.get_update()) < 2 * _BIG, "the view's undo manager kept deleted content"
+    assert not view.undo_manager.can_undo()
