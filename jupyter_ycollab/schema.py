@@ -69,9 +69,12 @@ def meta_problem(meta: Map[Any]) -> str | None:
 
 
 def blob_problem(source: Map[Any]) -> str | None:
-    """A binary file's ``bytes`` must stay bytes (saving base64-encodes them)."""
+    """A binary file's ``bytes`` must stay bytes (saving base64-encodes them); pycrdt reads
+    them back as ``bytearray``."""
     value = source.get("bytes", b"")
-    return None if isinstance(value, bytes) else "a binary file whose bytes are not bytes"
+    return (
+        None if isinstance(value, (bytes, bytearray)) else "a binary file whose bytes are not bytes"
+    )
 
 
 def _schema_problem(notebook: dict[str, Any], minor: int) -> str | None:

@@ -178,3 +178,20 @@ def test_a_log_left_by_a_room_of_a_refused_pair_still_exports(tmp_path: Path) ->
 
     assert cli.main(["--log-dir", str(tmp_path), "export", room_id, "-o", str(out)]) == 0
     assert [message["body"] for message in json.loads(out.read_text())["messages"]] == ["new"]
+
+
+@both_contents_paths
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120)
+async def test_a_binary_file_edited_by_a_peer_is_saved(collab: Collab) -> None:
+    """pycrdt hands a blob's bytes back as ``bytearray``: the update guard took that for a
+    schema break and closed every peer that edited a binary file (1007)."""
+    path = collab.write_bytes("pixel.bin", b"\x00\x01\x02")
+    session = await collab.put_session("pixel.bin", "base64", "file")
+    client = collab.session_client(session, YBlob(Doc()))
+    await client.sync()
+
+    client.document.set(b"\xff\xfe")
+    assert (await client.save(1))["status"] == "success"
+
+    assert client.connected
+    assert path.read_bytes() == b"\xff\xfe"
