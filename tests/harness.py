@@ -15,7 +15,7 @@ from jupyter_ydoc import YNotebook, YUnicode
 from pycrdt import Doc, Text
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest, HTTPResponse
 
-from .client import CollabClient, DocT
+from .client import CollabClient, DocT, wait_until
 from .fswatch import WriteCounter
 
 Fetch = Callable[..., Awaitable[HTTPResponse]]
@@ -241,3 +241,22 @@ class Collab:
                 await client.close()
         for counter in self.counters:
             counter.close()
+
+
+async def everyone_holds(
+    collab: Collab, path: str, clients: list[CollabClient[YNotebook]], expected: list[str]
+) -> None:
+    """The server's document and every client's hold ``expected`` (and nothing twice)."""
+
+    async def check() -> bool:
+        server = cell_sources(await collab.server_notebook(path))
+        return server == expected and all(cell_sources(c.document) == expected for c in clients)
+
+    try:
+        await wait_until(check, 5, f"everyone to hold {expected}")
+    except AssertionError:
+        server = cell_sources(await collab.server_notebook(path))
+        seen = {"server": server} | {
+            f"client {i}": cell_sources(c.document) for i, c in enumerate(clients)
+        }
+        raise AssertionError(f"expected {expected}, got {seen}") from None

@@ -17,11 +17,10 @@ from typing import Any
 import jupytext
 import nbformat
 import pytest
-from jupyter_ydoc import YNotebook
 from pycrdt import Text
 
-from .client import CollabClient, wait_until
-from .harness import Collab, append, cell_sources, make_notebook
+from .client import wait_until
+from .harness import Collab, append, cell_sources, everyone_holds, make_notebook
 
 UNSAVED = {"save_delay": 60.0, "max_save_delay": 120.0}
 SCRIPT = "# %%\na = 1\n\n# %%\nb = 2\n"
@@ -71,18 +70,6 @@ def write_paired(collab: Collab, name: str, sources: list[str]) -> tuple[Path, P
     script = collab.root / f"{name}.py"
     script.write_text(jupytext.writes(notebook, fmt="py:percent"))
     return ipynb, script
-
-
-async def everyone_holds(
-    collab: Collab, path: str, clients: list[CollabClient[YNotebook]], expected: list[str]
-) -> None:
-    """The room and every client hold exactly ``expected`` (no cell twice)."""
-
-    async def check() -> bool:
-        server = cell_sources(await collab.server_notebook(path))
-        return server == expected and all(cell_sources(c.document) == expected for c in clients)
-
-    await wait_until(check, 5, f"everyone to hold {expected}")
 
 
 async def test_a_percent_script_opens_as_a_notebook_and_is_co_edited(

@@ -11,7 +11,7 @@ from typing import Any
 import nbformat
 import pytest
 from jupyter_server.serverapp import ServerApp
-from jupyter_ydoc import YNotebook, YUnicode
+from jupyter_ydoc import YUnicode
 from pycrdt import Decoder, Text, YMessageType, YSyncMessageType
 
 from jupyter_ycollab.cli import latest_content
@@ -24,6 +24,7 @@ from .harness import (
     append,
     both_contents_paths,
     cell_sources,
+    everyone_holds,
     make_notebook,
     sources_on_disk,
 )
@@ -85,25 +86,6 @@ def changes_since(client: CollabClient[Any], index: int) -> list[bytes]:
 def source_of(client: CollabClient[YUnicode]) -> Text:
     source: Text = client.ydoc.get("source", type=Text)
     return source
-
-
-async def everyone_holds(
-    collab: Collab, path: str, clients: list[CollabClient[YNotebook]], expected: list[str]
-) -> None:
-    """The server's document and every client's hold ``expected`` (and nothing twice)."""
-
-    async def check() -> bool:
-        server = cell_sources(await collab.server_notebook(path))
-        return server == expected and all(cell_sources(c.document) == expected for c in clients)
-
-    try:
-        await wait_until(check, 5, f"everyone to hold {expected}")
-    except AssertionError:
-        server = cell_sources(await collab.server_notebook(path))
-        seen = {"server": server} | {
-            f"client {i}": cell_sources(c.document) for i, c in enumerate(clients)
-        }
-        raise AssertionError(f"expected {expected}, got {seen}") from None
 
 
 @both_contents_paths
