@@ -24,13 +24,13 @@ from typing import Any
 from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Doc
 
-from . import protocol
-from .content import DocumentKind
+from .codec.content import DocumentKind
 from .errors import BadRequest, NotFound
-from .manager import RoomManager
-from .peer import Peer
-from .room import Room
-from .roomid import DocumentRoomId
+from .rooms import protocol
+from .rooms.ids import DocumentRoomId
+from .rooms.manager import RoomManager
+from .rooms.peer import Peer
+from .rooms.room import Room
 
 
 class Rooms(Mapping[str, Room]):

@@ -10,17 +10,17 @@ from jupyter_server.serverapp import ServerApp
 
 from .api import Rooms
 from .compat import YDocCompat
+from .compat.standin import register_stand_in
+from .document.files import FileIds, Files, current_contents_manager
 from .events import Events
-from .files import FileIds, Files, current_contents_manager
-from .forkhandlers import ForkHandler, TimelineHandler, UndoRedoHandler
-from .handlers import RoomHandler
 from .hooks import CollabHooks, HookCalls
-from .manager import RoomManager
 from .memory import freeze_long_lived_objects
 from .options import CollabOptions
+from .rooms.manager import RoomManager
 from .serverlog import follow_server_log
-from .sessionhandler import SessionHandler
-from .standin import register_stand_in
+from .web.forks import ForkHandler, TimelineHandler, UndoRedoHandler
+from .web.session import SessionHandler
+from .web.websocket import RoomHandler
 
 _CONFLICTING_EXTENSION = "jupyter_server_ydoc"
 
@@ -42,8 +42,8 @@ class YCollabApp(ExtensionApp, CollabOptions):
         return Rooms(self.manager)
 
     def _link_jupyter_server_extension(self, serverapp: ServerApp) -> None:
-        """Also be found as ``jupyter_server_ydoc`` (standin.py), from here: jupyter_server links
-        every extension before it loads any, and jupyter_server_nbmodel, which loads before us
+        """Also be found as ``jupyter_server_ydoc`` (compat/standin.py), from here: jupyter_server
+        links every extension before it loads any, and jupyter_server_nbmodel, which loads before us
         (alphabetical order), looks for it while it loads."""
         super()._link_jupyter_server_extension(serverapp)
         self.compat = YDocCompat(self._room_manager, disable_rtc=self.disable_rtc)

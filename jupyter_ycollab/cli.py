@@ -20,12 +20,12 @@ from typing import Any
 
 from pycrdt import Doc
 
-from .content import DocumentKind, read_content
+from .codec.content import DocumentKind, read_content
 from .errors import BadRequest
-from .logfile import log_path
-from .roomid import parse_room_id
+from .history.logfile import log_path
+from .history.records import LogContents, parse_log
+from .rooms.ids import parse_room_id
 from .settings import Settings
-from .updatelog import LogContents, parse_log
 
 
 def _replay(updates: list[bytes]) -> Doc[Any]:

@@ -4,7 +4,7 @@ The schema ids and fields are the ones JupyterLab's collaboration UI knows (PROT
 Its log console shows every session event with its level and message. A WARNING also opens a
 dialog in every JupyterLab window on the server, whatever it has open, and that dialog's text is
 fixed: "The file ... has been opened with two different views". So WARNING is for that case
-alone (manager.py); a deleted file is an ERROR (its edits are no longer saved), a merge
+alone (rooms/manager.py); a deleted file is an ERROR (its edits are no longer saved), a merge
 conflict an INFO (both versions are kept).
 """
 

@@ -22,9 +22,9 @@ from .errors import CollabError, HookFailed
 if TYPE_CHECKING:
     from .api import Rooms
     from .app import YCollabApp
-    from .handlers import RoomHandler
-    from .peer import Peer
-    from .room import Room
+    from .rooms.peer import Peer
+    from .rooms.room import Room
+    from .web.websocket import RoomHandler
 
 log = logging.getLogger(__name__)
 

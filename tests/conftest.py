@@ -89,7 +89,7 @@ async def collab(
         for app in apps:
             error_logs.watch(app.log)
     # pytest-jupyter keeps signatures in memory; a server keeps them in a file, which local
-    # notebooks are read against directly (readfile.py): test what runs in production.
+    # notebooks are read against directly (fastpath/read.py): test what runs in production.
     signatures = jp_root_dir.parent / "nbsignatures.db"
     jp_serverapp.contents_manager.notary.store = SQLiteSignatureStore(str(signatures))
     harness = Collab(jp_serverapp, jp_fetch, jp_root_dir, jp_http_port, jp_base_url)

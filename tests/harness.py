@@ -24,11 +24,11 @@ Fetch = Callable[..., Awaitable[HTTPResponse]]
 class SubclassedContentsManager(AsyncLargeFileManager):
     """A deployment's own contents manager at its plainest: the stock one, subclassed, nothing
     changed. Not the stock class, so rooms read, stat and save through its ``get`` and ``save``
-    (files.py), the way they use jupytext's, S3's or a database's manager."""
+    (document/files.py), the way they use jupytext's, S3's or a database's manager."""
 
 
-#: Runs a test with the stock contents manager (the local fast paths: localsave.py,
-#: readfile.py) and with ``SubclassedContentsManager`` (the contents manager's get and save),
+#: Runs a test with the stock contents manager (the local fast paths: fastpath/save.py,
+#: fastpath/read.py) and with ``SubclassedContentsManager`` (the contents manager's get and save),
 #: the two ways a document reaches its file (the ``contents_manager_class`` fixture).
 both_contents_paths = pytest.mark.parametrize(
     "contents_manager_class", [None, SubclassedContentsManager], ids=["stock", "subclass"]

@@ -20,7 +20,7 @@ from jupyterlab_chat.ychat import YChat
 from pycrdt import Array, Doc, Map
 
 from jupyter_ycollab.hooks import CollabHooks
-from jupyter_ycollab.room import Room
+from jupyter_ycollab.rooms.room import Room
 
 from .client import CollabClient, wait_until
 from .harness import Collab

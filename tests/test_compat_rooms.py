@@ -1,4 +1,4 @@
-"""Rooms as extensions reach into them (compatroom.py): jupyter-ai-tools' own functions read a
+"""Rooms as extensions reach into them (compat/rooms.py): jupyter-ai-tools' own functions read a
 room's ``_document`` and ``awareness`` and show the agent among the users; jupyterlab-chat's
 ``YChat`` publishes who is writing through the live document's ``awareness``. The real packages'
 functions, called as they call them in a server, against rooms browsers (protocol clients) use.

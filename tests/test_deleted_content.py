@@ -5,7 +5,7 @@ typed into it.
 jupyter_ydoc's views make an undo manager on their document, and an undo manager keeps every
 item it saw deleted; the server makes views of each room's ``Doc`` (the room's own, the hooks'
 initialiser view, the compatibility API's live view), and none of them may keep anything
-(content.py, ``without_undo_history``). Each test replaces a document's content many times
+(codec/content.py, ``without_undo_history``). Each test replaces a document's content many times
 and checks the live ``Doc``'s encoded state against the size of one content; the last one
 checks a server process's resident memory.
 """
@@ -23,7 +23,7 @@ from pycrdt import Doc, Text
 
 from jupyter_ycollab.app import YCollabApp
 from jupyter_ycollab.hooks import CollabHooks
-from jupyter_ycollab.room import Room
+from jupyter_ycollab.rooms.room import Room
 
 from .client import CollabClient, wait_until
 from .harness import Collab
@@ -142,7 +142,7 @@ async def test_a_live_compat_view_keeps_nothing(collab: Collab) -> None:
 
 
 async def test_a_forks_live_compat_view_keeps_nothing(collab: Collab) -> None:
-    """A fork room has no view until the compatibility API hands one out (compatroom.py)."""
+    """A fork room has no view until the compatibility API hands one out (compat/rooms.py)."""
     collab.write_notebook("doc.ipynb", ["x = 1"])
     await collab.open_notebook("doc.ipynb")
     (root_id,) = collab.document_rooms

@@ -24,8 +24,8 @@ from jupyterlab_chat.ychat import YChat
 from pycrdt import Array, Doc, Map, Text
 
 from jupyter_ycollab import cli
-from jupyter_ycollab.logfile import log_path
-from jupyter_ycollab.updatelog import CHECKPOINT, encode_record, header_record
+from jupyter_ycollab.history.logfile import log_path
+from jupyter_ycollab.history.records import CHECKPOINT, encode_record, header_record
 
 from .client import CollabClient, wait_until
 from .harness import Collab, both_contents_paths, make_notebook

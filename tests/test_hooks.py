@@ -20,11 +20,11 @@ from traitlets import TraitError
 
 from jupyter_ycollab.app import YCollabApp
 from jupyter_ycollab.errors import HookFailed, NotFound, Refused
-from jupyter_ycollab.handlers import RoomHandler
 from jupyter_ycollab.hooks import CollabHooks
-from jupyter_ycollab.peer import Peer
-from jupyter_ycollab.room import Room
-from jupyter_ycollab.roomid import GLOBAL_AWARENESS
+from jupyter_ycollab.rooms.ids import GLOBAL_AWARENESS
+from jupyter_ycollab.rooms.peer import Peer
+from jupyter_ycollab.rooms.room import Room
+from jupyter_ycollab.web.websocket import RoomHandler
 
 from .client import CollabClient, wait_until
 from .example_hooks import MAX_DOCUMENTS_PER_USER, TEMPLATES, TeamHooks

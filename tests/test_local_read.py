@@ -1,4 +1,4 @@
-"""Local notebooks read directly (readfile.py) give exactly the base the contents manager's
+"""Local notebooks read directly (fastpath/read.py) give exactly the base the contents manager's
 path gives (same CRDT items, same lineage, same trust marks), and anything unusual goes through
 the contents manager."""
 
@@ -12,8 +12,8 @@ import nbformat
 import pytest
 from pycrdt import Doc, get_state
 
-from jupyter_ycollab.content import DocumentKind, build_base, read_content
-from jupyter_ycollab.jobthread import URGENT
+from jupyter_ycollab.codec.content import DocumentKind, build_base, read_content
+from jupyter_ycollab.fastpath.jobthread import URGENT
 
 from .client import wait_until
 from .harness import Collab, make_notebook

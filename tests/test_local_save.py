@@ -1,4 +1,4 @@
-"""Saves to local files written directly (localsave.py) keep what the contents manager's own
+"""Saves to local files written directly (fastpath/save.py) keep what the contents manager's own
 ``save`` does: signatures, the first checkpoint, hooks, nbformat's bytes; a pre-save hook gets
 the contents manager's path; big documents render in the render process."""
 
@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from pycrdt import Text
 
-from jupyter_ycollab.render import Rendered, RenderJob
+from jupyter_ycollab.document.render import Rendered, RenderJob
 
 from .client import wait_until
 from .harness import Collab, append, cell_sources, make_notebook

@@ -15,8 +15,8 @@ from jupyter_ydoc import YUnicode
 from pycrdt import Decoder, Text, YMessageType, YSyncMessageType
 
 from jupyter_ycollab.cli import latest_content
-from jupyter_ycollab.render import Rendered, RenderJob
-from jupyter_ycollab.updatelog import parse_log
+from jupyter_ycollab.document.render import Rendered, RenderJob
+from jupyter_ycollab.history.records import parse_log
 
 from .client import CollabClient, wait_until
 from .harness import (

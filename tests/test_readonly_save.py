@@ -27,7 +27,7 @@ async def test_a_read_only_save_request_fails_and_refusals_are_logged_once(
     writer = await collab.open_notebook("nb.ipynb")
     url = collab.room_url(collab.room_id(session), f"sessionId={session['sessionId']}")
     reader = collab.client(YNotebook(Doc()), url, {**collab.auth_headers, **READ_ONLY})
-    caplog.set_level(logging.INFO, logger="jupyter_ycollab.room")
+    caplog.set_level(logging.INFO, logger="jupyter_ycollab.rooms.room")
     await reader.sync()  # its step2 answering ours is the first refused edit
     for attempt in range(3):
         append(reader.document.ycells[0]["source"], f" # vandal {attempt}")

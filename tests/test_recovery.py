@@ -21,7 +21,7 @@ import pytest
 from jupyter_ydoc import YNotebook
 from pycrdt import Text
 
-from jupyter_ycollab.updatelog import parse_log
+from jupyter_ycollab.history.records import parse_log
 
 from .client import CollabClient, wait_until
 from .harness import append, cell_sources, make_notebook, sources_on_disk

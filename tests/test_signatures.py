@@ -1,5 +1,5 @@
 """Saved notebooks' trust signatures are stored in one transaction per short window
-(signatures.py), and nothing is lost or seen late through the server: a read flushes them
+(fastpath/signatures.py), and nothing is lost or seen late through the server: a read flushes them
 first, an explicit save is signed when it answers, shutdown flushes, a broken database falls
 back to the notary's store."""
 
@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from pycrdt import Doc
 
-from jupyter_ycollab.content import DocumentKind, read_content
+from jupyter_ycollab.codec.content import DocumentKind, read_content
 
 from .client import wait_until
 from .harness import Collab, append, make_notebook, sources_on_disk

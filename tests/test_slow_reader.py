@@ -9,7 +9,8 @@ import os
 
 import pytest
 
-from jupyter_ycollab import memory, peer
+from jupyter_ycollab import memory
+from jupyter_ycollab.rooms import peer
 
 from .client import wait_until
 from .harness import Collab, append

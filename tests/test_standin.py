@@ -1,5 +1,5 @@
 """Extensions that look for jupyter-collaboration as the ``jupyter_server_ydoc`` extension find
-jupyter_ycollab's stand-in (standin.py), with the real packages loaded in the server."""
+jupyter_ycollab's stand-in (compat/standin.py), with the real packages loaded in the server."""
 
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ import pytest
 from jupyter_ydoc import YUnicode
 from pycrdt import Doc, Text
 
-from jupyter_ycollab import logfile, protocol
+from jupyter_ycollab.history import logfile
+from jupyter_ycollab.rooms import protocol
 
 from .client import CollabClient, wait_until
 from .harness import Collab, append, both_contents_paths, cell_sources, sources_on_disk

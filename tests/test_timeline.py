@@ -18,7 +18,7 @@ from jupyter_ydoc import YNotebook
 from pycrdt import Doc, Text
 from tornado.httpclient import AsyncHTTPClient
 
-from jupyter_ycollab.updatelog import parse_log
+from jupyter_ycollab.history.records import parse_log
 
 from .client import CollabClient, wait_until
 from .harness import Collab, append, cell_sources, make_notebook, sources_on_disk

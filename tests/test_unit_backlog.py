@@ -1,4 +1,4 @@
-"""backlog.py with peers on a fake transport: the budget sheds the largest backlogs first, the
+"""rooms/backlog.py with peers on a fake transport: the budget sheds the largest backlogs first, the
 watch drops a peer that flushed nothing for the timeout and keeps one that flushes a little."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
-from jupyter_ycollab.backlog import Backlogs
-from jupyter_ycollab.peer import Peer
+from jupyter_ycollab.rooms.backlog import Backlogs
+from jupyter_ycollab.rooms.peer import Peer
 
 
 class FakeConnection:

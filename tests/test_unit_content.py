@@ -9,7 +9,7 @@ import pytest
 from jupyter_ydoc import ydocs
 from pycrdt import Doc
 
-from jupyter_ycollab.content import (
+from jupyter_ycollab.codec.content import (
     DocumentKind,
     build_base,
     digest_of,

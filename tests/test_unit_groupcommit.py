@@ -1,4 +1,4 @@
-"""The update logs of all rooms commit together (groupcommit.py), on real files: one worker
+"""The update logs of all rooms commit together (history/groupcommit.py), on real files: one worker
 thread call for every log with records due, no record later than its log's commit delay, an
 unhurried record sharing its log's next commit, and one log's failing disk fails only that log."""
 
@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from jupyter_ycollab import logfile
-from jupyter_ycollab.logfile import UpdateLog, read_log, write_fresh
-from jupyter_ycollab.updatelog import CHECKPOINT, encode_record, header_record
+from jupyter_ycollab.history import logfile
+from jupyter_ycollab.history.logfile import UpdateLog, read_log, write_fresh
+from jupyter_ycollab.history.records import CHECKPOINT, encode_record, header_record
 
 from .client import wait_until
 

@@ -1,4 +1,5 @@
-"""jobthread.py: calls run one at a time in their own thread, urgent ones before background ones,
+"""fastpath/jobthread.py: calls run one at a time in their own thread, urgent ones before
+background ones,
 a call whose caller gave up before its turn never runs, and the owner hears when it idles."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import threading
 
 import pytest
 
-from jupyter_ycollab.jobthread import BACKGROUND, URGENT, JobThread
+from jupyter_ycollab.fastpath.jobthread import BACKGROUND, URGENT, JobThread
 
 from .client import wait_until
 

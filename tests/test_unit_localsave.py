@@ -10,7 +10,7 @@ import pytest
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from tornado.web import HTTPError
 
-from jupyter_ycollab.localsave import os_path_of
+from jupyter_ycollab.fastpath.save import os_path_of
 
 
 def test_a_remembered_local_path_is_the_managers_for_its_root(tmp_path: Path) -> None:

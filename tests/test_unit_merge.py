@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map, Text
 
-from jupyter_ycollab import textdiff
-from jupyter_ycollab.content import DocumentKind, build_base, read_content
-from jupyter_ycollab.merge import MergeResult, three_way_merge
-from jupyter_ycollab.protocol import EMPTY_UPDATE
+from jupyter_ycollab.codec.content import DocumentKind, build_base, read_content
+from jupyter_ycollab.merge import text as textmerge
+from jupyter_ycollab.merge.threeway import MergeResult, three_way_merge
+from jupyter_ycollab.rooms.protocol import EMPTY_UPDATE
 
 NOTEBOOK = DocumentKind.parse("json", "notebook")
 TEXT = DocumentKind.parse("text", "file")
@@ -416,7 +416,7 @@ def test_diff_applied_to_a_text_gives_the_new_string(old: str, new: str) -> None
     doc: Doc[Any] = Doc()
     text = doc.get("t", type=Text)
     text.insert(0, old)
-    textdiff.apply(text, old, textdiff.diff(old, new))
+    textmerge.apply(text, old, textmerge.diff(old, new))
     assert str(text) == new
 
 

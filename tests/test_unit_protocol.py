@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jupyter_ycollab import protocol
 from jupyter_ycollab.errors import MalformedFrame
-from jupyter_ycollab.protocol import AwarenessEntry, SyncStep
+from jupyter_ycollab.rooms import protocol
+from jupyter_ycollab.rooms.protocol import AwarenessEntry, SyncStep
 
 
 def test_sync_frames_match_pycrdts_own_encoder() -> None:

@@ -1,4 +1,4 @@
-"""readfile.py: a notebook read directly has the contents manager's hash, small or big (a big
+"""fastpath/read.py: a notebook read directly has the contents manager's hash, small or big (a big
 file is hashed in a thread of its own, beside the parse)."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from jupyter_ycollab.content import DocumentKind
-from jupyter_ycollab.readfile import ReadJob, read_notebook_file
-from jupyter_ycollab.render import Signing
+from jupyter_ycollab.codec.content import DocumentKind
+from jupyter_ycollab.document.render import Signing
+from jupyter_ycollab.fastpath.read import ReadJob, read_notebook_file
 
 from .harness import make_notebook
 

@@ -1,4 +1,5 @@
-"""Rendering saves (render.py): the bytes written directly are nbformat's, byte for byte, and
+"""Rendering saves (document/render.py): the bytes written directly are nbformat's, byte for byte,
+and
 the signature is the one the contents manager's ``check_and_sign`` would store (pure)."""
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from hypothesis import strategies as st
 from nbformat.sign import NotebookNotary
 from pycrdt import Doc, Text, get_state
 
-from jupyter_ycollab.content import DocumentKind, build_base, digest_of
-from jupyter_ycollab.nbwrite import WrittenNotebook, notebook_bytes
-from jupyter_ycollab.render import RenderJob, Signing, content_of, notary_of, render
+from jupyter_ycollab.codec.content import DocumentKind, build_base, digest_of
+from jupyter_ycollab.document.render import RenderJob, Signing, content_of, notary_of, render
+from jupyter_ycollab.fastpath.nbwrite import WrittenNotebook, notebook_bytes
 
 NOTEBOOK = DocumentKind.parse("json", "notebook")
 TEXT = DocumentKind.parse("text", "file")

@@ -1,4 +1,4 @@
-"""The render process (renderworker.py, renderchild.py, renderpipe.py) answers as ``render``
+"""The render process (fastpath/process.py, child.py, pipe.py) answers as ``render``
 and ``read_notebook_file`` do in a thread: parts beside the pickle, merged snapshots back,
 failures (a hung child too) as ``OSError``."""
 
@@ -18,11 +18,11 @@ import nbformat
 import pytest
 from pycrdt import Array, Doc, get_state
 
-from jupyter_ycollab import renderchild, renderpipe
-from jupyter_ycollab.content import DocumentKind, build_base
-from jupyter_ycollab.readfile import ReadJob, read_notebook_file
-from jupyter_ycollab.render import RenderJob, Signing, render
-from jupyter_ycollab.renderworker import RenderProcess
+from jupyter_ycollab.codec.content import DocumentKind, build_base
+from jupyter_ycollab.document.render import RenderJob, Signing, render
+from jupyter_ycollab.fastpath import child, pipe
+from jupyter_ycollab.fastpath.process import RenderProcess
+from jupyter_ycollab.fastpath.read import ReadJob, read_notebook_file
 
 from .client import wait_until
 from .harness import make_notebook
@@ -107,26 +107,26 @@ async def test_queued_jobs_leave_the_servers_worker_threads_free(process: Render
 async def test_freed_memory_goes_back_once_no_job_comes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Not after every job: each job of a burst would fault its pages in again."""
     trims: list[int] = []
-    monkeypatch.setattr(renderchild, "give_back_freed_memory", lambda: trims.append(1))
-    monkeypatch.setattr(renderchild, "_IDLE_SECONDS", 60.0)
+    monkeypatch.setattr(child, "give_back_freed_memory", lambda: trims.append(1))
+    monkeypatch.setattr(child, "_IDLE_SECONDS", 60.0)
     jobs_out, jobs_in = (os.fdopen(fd, mode) for fd, mode in zip(os.pipe(), "rw", strict=True))
     results_out, results_in = (
         os.fdopen(fd, mode) for fd, mode in zip(os.pipe(), "rw", strict=True)
     )
-    serving = threading.Thread(target=renderchild.serve, args=(jobs_out.buffer, results_in.buffer))
+    serving = threading.Thread(target=child.serve, args=(jobs_out.buffer, results_in.buffer))
     serving.start()
     base = build_base(NOTEBOOK, _rich_notebook())
 
     def exchange() -> None:
         job = RenderJob(NOTEBOOK, (), digest_only=True)
-        renderpipe.send(jobs_in.buffer, (job, False), [base])
-        (ok, _), _ = renderpipe.receive(results_out.buffer)
+        pipe.send(jobs_in.buffer, (job, False), [base])
+        (ok, _), _ = pipe.receive(results_out.buffer)
         assert ok
 
     for _ in range(3):
         exchange()
     assert trims == []  # a burst keeps its memory
-    monkeypatch.setattr(renderchild, "_IDLE_SECONDS", 0.01)
+    monkeypatch.setattr(child, "_IDLE_SECONDS", 0.01)
     exchange()
     await wait_until(lambda: bool(trims), 10, "the idle child to give memory back")
     jobs_in.close()

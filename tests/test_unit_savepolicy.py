@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jupyter_ycollab.savepolicy import SavePolicy
+from jupyter_ycollab.document.savepolicy import SavePolicy
 
 
 def test_nothing_pending_means_no_save() -> None:

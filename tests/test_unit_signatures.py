@@ -12,7 +12,7 @@ from typing import Any
 
 from nbformat.sign import MemorySignatureStore, NotebookNotary
 
-from jupyter_ycollab.signatures import SignatureBatch
+from jupyter_ycollab.fastpath.signatures import SignatureBatch
 
 
 def _contents_manager(tmp_path: Path) -> Any:

@@ -1,4 +1,5 @@
-"""A document's state kept as parts (snapshots.py), merged where saves are rendered (render.py)."""
+"""A document's state kept as parts (document/snapshots.py), merged where saves are rendered
+(document/render.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from typing import Any
 
 from pycrdt import Doc, Text
 
-from jupyter_ycollab.content import DocumentKind, build_base, read_content
-from jupyter_ycollab.render import RenderJob, render
-from jupyter_ycollab.snapshots import Snapshots
+from jupyter_ycollab.codec.content import DocumentKind, build_base, read_content
+from jupyter_ycollab.document.render import RenderJob, render
+from jupyter_ycollab.document.snapshots import Snapshots
 
 TEXT = DocumentKind.parse("text", "file")
 

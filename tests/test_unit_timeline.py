@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pycrdt import Array, Doc, Map, Text
 
-from jupyter_ycollab.content import DocumentKind
-from jupyter_ycollab.timeline import Timeline, _steps
-from jupyter_ycollab.updatelog import LogContents
+from jupyter_ycollab.codec.content import DocumentKind
+from jupyter_ycollab.history.records import LogContents
+from jupyter_ycollab.rooms.timeline import Timeline, _steps
 
 
 @pytest.mark.parametrize(

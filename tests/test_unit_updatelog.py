@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 from pycrdt import Doc, Text
 
-from jupyter_ycollab.history import History, merged_update
-from jupyter_ycollab.logfile import UpdateLog, read_log, write_fresh
-from jupyter_ycollab.settings import Settings
-from jupyter_ycollab.updatelog import (
+from jupyter_ycollab.history.history import History, merged_update
+from jupyter_ycollab.history.logfile import UpdateLog, read_log, write_fresh
+from jupyter_ycollab.history.records import (
     CHECKPOINT,
     HEADER,
     SAVING,
@@ -25,6 +24,7 @@ from jupyter_ycollab.updatelog import (
     parse_log,
     saved_record,
 )
+from jupyter_ycollab.settings import Settings
 
 from .client import wait_until
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from pycrdt import Array, Doc, Map, Text, get_state
 
-from jupyter_ycollab import yplan
-from jupyter_ycollab.content import DocumentKind, build_base, read_content
+from jupyter_ycollab.codec import yplan
+from jupyter_ycollab.codec.content import DocumentKind, build_base, read_content
 
 NOTEBOOK = DocumentKind.parse("json", "notebook")
 

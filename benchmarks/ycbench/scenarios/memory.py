@@ -47,7 +47,7 @@ async def measure(server: JupyterServer, context: Context, sink: Sink) -> None:
     with_large = await _settled_rss(server)
     sink.put(f"one open {LARGE.name} room", "MB", (with_large - with_rooms) / MB)
     # An edit (and the save it causes, awaited so the edit surely arrived) may cost servers
-    # more memory: ours keeps a second copy of a document while a writer edits it (guard.py).
+    # more memory: ours keeps a second copy of a document while a writer edits it (rooms/guard.py).
     await large.edit(append_marker(0))
     await large.save(1, timeout=600)
     edited = await _settled_rss(server)

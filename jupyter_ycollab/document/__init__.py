@@ -1,0 +1,1 @@
+"""One file <-> one room ``Doc``: load it, save it, watch the file, merge outside changes in."""

@@ -1,0 +1,187 @@
+"""Render big documents in a child process, so that the server's event loop never waits for them.
+
+Why a process: rendering a 10,000-cell notebook takes ~0.2 s of calls into Rust and C (applying
+the update, pycrdt's JSON export, ``json.loads``, ``json.dumps``) that hold the GIL throughout;
+in a worker thread they still freeze the event loop for tens of milliseconds at a time.
+
+Why not ``multiprocessing``: its spawned children re-import the parent's ``__main__``, which would
+start a second Jupyter server from any launcher script without a main guard. This child runs as
+``python -m jupyter_ycollab.fastpath.child`` would (see ``_CHILD_MAIN``) and serves one job at a
+time
+over its stdin and stdout (pipe.py). The parent talks to it from one thread of its own
+(jobthread.py: waiting jobs hold no thread, urgent ones go first).
+
+The child runs only while big documents are being saved: it starts at the first edit of one
+(document/document.py), while the save waits for its delay, and exits after a minute without
+jobs. Its
+imports alone hold ~40 MB, and its cache of written cells as much again for 10,000 cells: a
+server whose big documents are only read, or edited once in a while, does not keep them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import pickle
+import select
+import subprocess
+import sys
+import threading
+
+from ..document.render import Rendered, RenderJob
+from .jobthread import BACKGROUND, URGENT, JobThread
+from .pipe import HELLO, read_exactly, receive, send, widen
+from .read import NotebookRead, ReadJob
+
+log = logging.getLogger(__name__)
+
+#: How the child starts: as ``python -m jupyter_ycollab.fastpath.child``, with one optional module
+#: kept out first. nbformat imports jsonschema, which loads the ``rfc3987_syntax`` format checker
+#: if it is installed (jupyter_events installs it): building its grammar took 0.6 of the child's
+#: 0.75 s of imports and 18 of its 56 MB. Nothing in the child validates, and jsonschema treats
+#: the module as absent when importing it fails.
+_CHILD_MAIN = (
+    "import runpy, sys; sys.modules['rfc3987_syntax'] = None; "
+    "runpy.run_module('jupyter_ycollab.fastpath.child', run_name='__main__', alter_sys=True)"
+)
+#: A child with no job for this long exits; the next job starts another (~0.25 s).
+EXIT_WHEN_IDLE_SECONDS = 60.0
+#: A child that has not answered a job after this long is killed (its job fails over to a
+#: thread): a render takes well under a second, and a child that hangs must not stop every save.
+REPLY_SECONDS = 120.0
+
+
+class RenderProcess:
+    """The parent's side: starts the child on first use, sends it one job at a time, and stops
+    it when it had no job for ``EXIT_WHEN_IDLE_SECONDS``."""
+
+    def __init__(self) -> None:
+        self._child: subprocess.Popen[bytes] | None = None
+        self._greeted = False  # the child's first byte, sent once its imports are done, was read
+        # One exchange at a time, urgent ones first; idle, the child is stopped from there.
+        self._jobs = JobThread(
+            "render process", on_idle=self._stop_idle_child, idle_after=EXIT_WHEN_IDLE_SECONDS
+        )
+        self._spawning = threading.Lock()  # apart: starting must not wait for an exchange
+        self.reply_timeout = REPLY_SECONDS
+
+    @property
+    def ready(self) -> bool:
+        """Whether the child is up and done importing (~0.25 s after it starts): until then, a
+        read for an open is better done in a thread (document/files.py)."""
+        child = self._child
+        if child is None or child.poll() is not None or child.stdout is None:
+            return False
+        return self._greeted or bool(select.select([child.stdout], [], [], 0)[0])
+
+    @property
+    def running(self) -> bool:
+        """Whether the child is started (and has not exited)."""
+        child = self._child
+        return child is not None and child.poll() is None
+
+    @property
+    def busy(self) -> bool:
+        """Whether a job is running or waiting (a new one would wait for it)."""
+        return self._jobs.busy
+
+    async def start(self) -> None:
+        """Start the child now, if it does not run (its imports overlap the save delay)."""
+        await asyncio.to_thread(self._running)
+
+    async def render(self, job: RenderJob) -> Rendered:
+        """``render(job)`` in the child; raises ``OSError`` if the child fails or is gone.
+        A digest only waits for saves and reads (it is background work)."""
+        priority = BACKGROUND if job.digest_only else URGENT
+        return await self._jobs.run(priority, lambda: self._exchange(job))
+
+    async def read(self, job: ReadJob) -> NotebookRead | None:
+        """``read_notebook_file(job)`` in the child; raises ``OSError`` as ``render`` does."""
+        result, _ = await self._jobs.run(URGENT, lambda: self._call((job, False), []))
+        assert result is None or isinstance(result, NotebookRead)
+        return result
+
+    async def close(self) -> None:
+        await self._jobs.stop(self._stop)
+
+    def _running(self) -> subprocess.Popen[bytes]:
+        with self._spawning:
+            if self._child is None or self._child.poll() is not None:
+                command = [sys.executable, "-c", _CHILD_MAIN]
+                self._child = subprocess.Popen(
+                    command, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+                )
+                self._greeted = False
+                for pipe in (self._child.stdin, self._child.stdout):
+                    widen(pipe)
+            return self._child
+
+    def _exchange(self, job: RenderJob) -> Rendered:
+        base = [] if job.base is None else [job.base]
+        meta = dataclasses.replace(job, parts=(), base=None)
+        result, parts = self._call((meta, bool(base)), [*base, *job.parts])
+        assert isinstance(result, Rendered)
+        data = parts[1] if len(parts) > 1 else None
+        snapshot = parts[0] or job.parts[0]  # empty: the job's single part, not sent back
+        return dataclasses.replace(result, snapshot=snapshot, data=data)
+
+    def _call(self, request: object, parts: list[bytes]) -> tuple[object, list[bytes]]:
+        child = self._running()
+        assert child.stdin is not None and child.stdout is not None
+        watchdog = _Watchdog(self.reply_timeout, child)
+        try:
+            if not self._greeted:
+                self._greeted = read_exactly(child.stdout, len(HELLO)) == HELLO
+            send(child.stdin, request, parts)
+            (ok, result), parts = receive(child.stdout)
+        except (OSError, EOFError, ValueError, pickle.UnpicklingError) as error:
+            child.kill()
+            hung = TimeoutError(f"no reply in {self.reply_timeout} s")
+            cause = hung if watchdog.fired else error
+            raise OSError(f"the render process stopped: {cause!r}") from cause
+        finally:
+            watchdog.cancel()
+        if not ok:
+            raise OSError(f"the render process failed: {result}")
+        return result, parts
+
+    def _stop_idle_child(self) -> None:
+        """In the job thread, so never during an exchange: the next job starts a new child."""
+        try:
+            self._stop()
+        except OSError as error:  # gone already: nothing to give back
+            log.debug("The idle render process was gone: %s", error)
+
+    def _stop(self) -> None:
+        with self._spawning:
+            child, self._child = self._child, None
+        if child is None:
+            return
+        if child.stdin is not None:
+            child.stdin.close()  # the child exits at the end of its input
+        try:
+            child.wait(5)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
+
+
+class _Watchdog:
+    """Kills ``child`` unless cancelled within ``seconds``: the parent's blocked read then ends."""
+
+    def __init__(self, seconds: float, child: subprocess.Popen[bytes]) -> None:
+        self.fired = False
+        self._child = child
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        self._child.kill()
+
+    def cancel(self) -> None:
+        self._timer.cancel()

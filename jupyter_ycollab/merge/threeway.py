@@ -1,0 +1,130 @@
+"""Three-way merge of a file changed outside Jupyter into its live room (pure).
+
+base = the room's ``Doc`` at the last load or save, kept as an update; theirs = the file now;
+ours = the live ``Doc``. The base-to-theirs difference is replayed as small CRDT operations on a
+fork of the base. The fork shares the base's items with the live document's history, so Yjs
+merges the two as concurrent edits: both sides' insertions are kept, text typed inside a span
+the other side deleted survives, nothing typed is lost.
+
+Values that cannot be merged (a map entry, a cell's outputs, a blob) changed differently on both
+sides keep ours, the people typing now, and are reported as conflicts, as are text edits that
+touch the same span. Notebooks take a second pass on a copy of the live document (see
+``notebook.py``). Text goes through ``text.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from jupyter_ydoc import YBlob, YNotebook, YUnicode
+from pycrdt import Doc, Map, Text, TransactionEvent, merge_updates
+
+from ..codec.content import DocumentKind
+from ..rooms.protocol import EMPTY_UPDATE
+from . import notebook
+from .text import merge_into
+
+#: An update that changes nothing (no items, empty delete set).
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """The update to apply to the live ``Doc``, and where both sides changed the same thing.
+
+    ``conflicts`` names cell ids for notebooks ("metadata" for the notebook's own metadata) and
+    "source" for text and blobs. ``base_update`` is the base for the next merge until the next
+    save: the base with the file's changes replayed, which the live ``Doc`` descends from once
+    ``update`` is applied. It holds the file's content except where ours was kept (conflicts,
+    cells we edited and the file deleted, cells the file moved); a later merge sees those as
+    differences again and resolves them the same way, so they are reported again.
+    """
+
+    update: bytes
+    conflicts: list[str]
+    base_update: bytes
+
+
+def three_way_merge(
+    kind: DocumentKind, base_update: bytes, ours: Doc[Any], theirs: Any, *, ids_kept: bool = True
+) -> MergeResult:
+    """Merge ``theirs`` (content as the contents manager returns it) into the live ``ours``.
+
+    ``base_update`` must be a state the live ``Doc`` descends from. Text must already have LF
+    line endings (``content.split_newlines``). Work happens on copies: ``ours`` is only read,
+    and the update is ``EMPTY_UPDATE`` when the file equals the base. ``ids_kept`` False: the
+    notebook's cell ids are not its file's (a jupytext script's are new at each read), so a
+    cell with an id new to the base may be a base cell (cellids.py).
+    """
+    if kind.ydoc_class is YNotebook:
+        return _merge_notebook(base_update, ours, theirs, ids_kept)
+    fork = _fork(base_update)
+    updates: list[bytes] = []
+    with _recorded(fork, updates):
+        if kind.ydoc_class is YBlob:
+            conflicts = _merge_blob(fork, ours, base64.b64decode(theirs or ""))
+        elif issubclass(kind.ydoc_class, YUnicode):
+            text, our_text = fork.get("source", type=Text), str(ours.get("source", type=Text))
+            base = str(text)
+            clash = merge_into(text, base, base, our_text, theirs or "")
+            conflicts = ["source"] if clash else []
+        else:  # a document type we do not know: the file replaces it, coarsely, and we say so
+            kind.wrap(fork).set(theirs)
+            conflicts = ["source"]
+    return MergeResult(_combined(updates), conflicts, fork.get_update())
+
+
+def _merge_notebook(base_update: bytes, ours: Doc[Any], theirs: Any, ids_kept: bool) -> MergeResult:
+    """Replay on a fork of the base, then repair on a copy of the live document if needed."""
+    fork = _fork(base_update)
+    updates: list[bytes] = []
+    with _recorded(fork, updates):
+        plan = notebook.replay(fork, ours, theirs, ids_kept=ids_kept)
+    next_base = fork.get_update()
+    if plan.needs_repair:
+        merged: Doc[Any] = Doc()
+        merged.apply_update(ours.get_update())
+        merged.apply_update(_combined(updates))
+        with _recorded(merged, updates):
+            notebook.repair(merged, plan)
+    return MergeResult(_combined(updates), plan.ordered_conflicts(), next_base)
+
+
+def _fork(base_update: bytes) -> Doc[Any]:
+    doc: Doc[Any] = Doc()  # a random client id: its items never collide with the live ones
+    doc.apply_update(base_update)
+    return doc
+
+
+@contextmanager
+def _recorded(doc: Doc[Any], updates: list[bytes]) -> Iterator[None]:
+    """Run one transaction on ``doc`` and keep its own update (not the history's delete set)."""
+
+    def keep(event: TransactionEvent) -> None:
+        updates.append(event.update)
+
+    subscription = doc.observe(keep)
+    try:
+        with doc.transaction():
+            yield
+    finally:
+        doc.unobserve(subscription)
+
+
+def _combined(updates: list[bytes]) -> bytes:
+    return merge_updates(*updates) if updates else EMPTY_UPDATE
+
+
+def _merge_blob(fork: Doc[Any], ours: Doc[Any], theirs: bytes) -> list[str]:
+    """Bytes cannot merge: the file's replace them unless ours changed them too (ours wins)."""
+    source = fork.get("source", type=Map)
+    base, mine = source.get("bytes"), ours.get("source", type=Map).get("bytes")
+    if theirs in (base, mine):
+        return []
+    if mine != base:
+        return ["source"]
+    source["bytes"] = theirs
+    return []

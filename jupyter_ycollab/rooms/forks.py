@@ -1,0 +1,99 @@
+"""Forks: rooms holding a copy of a document room's ``Doc``, with no file behind them.
+
+A fork is made from an open document room (its *root*), optionally kept in step with it, edited
+by its own peers, and deleted with or without merging its changes back into the root. A timeline
+is a fork whose copy is the root's history (timeline.py): its peers only watch, the undo/redo
+route steps through the versions, and restoring applies the version shown to the root, where it
+reaches every peer as ordinary edits and is saved like any.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pycrdt import Doc, Subscription, TransactionEvent
+
+from ..settings import Settings
+from .room import Room
+from .timeline import Timeline
+
+#: Close code for the peers of a fork that is deleted: the front end stops reconnecting.
+FORK_GONE = 4404
+
+
+@dataclass(frozen=True)
+class ForkInfo:
+    """What the front end shows of a fork (the field names are the wire format's)."""
+
+    root_roomid: str
+    synchronize: bool = False
+    title: str = ""
+    description: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Fork:
+    def __init__(
+        self, root: Room, room: Room, info: ForkInfo, timeline: Timeline | None = None
+    ) -> None:
+        self.root = root
+        self.room = room
+        self.info = info
+        self.timeline = timeline
+        self._subscription: Subscription | None = None
+        if info.synchronize:
+            self._subscription = root.doc.observe(self._follow_root)
+
+    @property
+    def fork_id(self) -> str:
+        return self.room.room_id
+
+    @classmethod
+    def copy_of(cls, root: Room, info: ForkInfo, settings: Settings) -> Fork:
+        """A fork holding the root's document as it is now."""
+        doc: Doc[Any] = Doc()
+        doc.apply_update(root.doc.get_update())
+        return cls(root, _fork_room(root, doc, settings), info)
+
+    @classmethod
+    async def timeline_of(cls, root: Room, settings: Settings) -> Fork:
+        """A read-only fork holding the root's history, at its latest version."""
+        assert root.document is not None and root.kind is not None, "a document room"
+        history = await root.document.history.read()
+        timeline = await Timeline.replay(root.kind, history, settings.timeline_step)
+        room = _fork_room(root, timeline.doc, settings, editable=False)
+        return cls(root, room, ForkInfo(root.room_id, title="timeline"), timeline)
+
+    def _follow_root(self, event: TransactionEvent) -> None:
+        self.room.apply_update(event.update)
+
+    def merge_into_root(self) -> None:
+        """Apply to the root what the fork has and the root has not (its own edits, the
+        version a timeline shows); the root's newer edits stay."""
+        self.root.apply_update(self.room.doc.get_update(self.root.doc.get_state()))
+
+    def close(self) -> None:
+        """Stop following the root, disconnect the fork's peers and free its document."""
+        if self._subscription is not None:
+            self.root.doc.unobserve(self._subscription)
+            self._subscription = None
+        for peer in tuple(self.room.peers):
+            peer.close(FORK_GONE, "this fork was deleted")
+        self.room.close()
+        if self.timeline is not None:
+            self.timeline.close()
+
+
+def _fork_room(root: Room, doc: Doc[Any], settings: Settings, *, editable: bool = True) -> Room:
+    return Room(
+        uuid.uuid4().hex,
+        doc,
+        session_id=root.session_id,
+        settings=settings,
+        kind=root.kind,
+        editable=editable,
+    )

@@ -1,0 +1,242 @@
+"""Opens, finds and evicts rooms; owns every background task; flushes all rooms on shutdown.
+
+A room is opened once (concurrent openers share the load), evicted ``cleanup_delay`` after its
+last peer left and only once its document is saved, and every dirty room is saved on stop.
+What one opening does is opening.py's; the loop that keeps idle peers connected, keepalive.py's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from ..document.files import Files
+from ..errors import NotFound, TooManyRooms
+from ..events import Events
+from ..memory import give_back_freed_memory
+from ..settings import Settings
+from .backlog import Backlogs
+from .forks import Fork, ForkInfo
+from .ids import parse_room_id
+from .keepalive import KeepAlive
+from .opening import NoHooks, RoomHooks, load_room
+from .peer import Peer
+from .room import Room
+
+log = logging.getLogger(__name__)
+
+GOING_AWAY = 1001
+
+
+class RoomManager:
+    def __init__(
+        self,
+        settings: Settings,
+        files: Files,
+        events: Events,
+        hooks: RoomHooks | None = None,
+    ) -> None:
+        self.settings = settings
+        self.files = files
+        self.events = events
+        self._hooks: RoomHooks = hooks or NoHooks()
+        self.rooms: dict[str, Room] = {}
+        self.forks: dict[str, Fork] = {}  # their rooms are in ``rooms`` too
+        self._opening: dict[str, asyncio.Task[Room]] = {}
+        self._evictions: dict[str, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._keepalive = KeepAlive(self.rooms, settings.keepalive_interval)
+        self.backlogs = Backlogs(settings.max_server_buffer, settings.peer_stall_timeout)
+        self.stopping = False
+
+    # -- opening -------------------------------------------------------------------------------
+
+    async def open(self, room_id: str) -> Room:
+        """The room for ``room_id``, loading its document the first time it is asked for."""
+        room = self.rooms.get(room_id)
+        if room is not None:
+            return room
+        task = self._opening.get(room_id)
+        if task is not None and task is asyncio.current_task():
+            raise RuntimeError(f"{room_id} is being initialised: change the document passed in")
+        if task is None:
+            self.check_room_limit(room_id)
+            task = asyncio.create_task(self._create(room_id), name=f"open {room_id}")
+            self._opening[room_id] = task
+            task.add_done_callback(lambda _: self._opening.pop(room_id, None))
+        return await asyncio.shield(task)
+
+    def check_room_limit(self, room_id: str | None = None) -> None:
+        """Raise ``TooManyRooms`` if opening ``room_id`` (or a fork, when None) would pass
+        ``max_rooms`` rooms holding a document (open, loading, waiting for eviction, forks);
+        an open room or the relay room always passes."""
+        if room_id is not None and (
+            room_id in self.rooms or room_id in self._opening or parse_room_id(room_id) is None
+        ):
+            return
+        count = len(self._opening) + sum(room.kind is not None for room in self.rooms.values())
+        if count >= self.settings.max_rooms:
+            raise TooManyRooms(f"{count} document rooms are open (max_rooms)")
+
+    async def _create(self, room_id: str) -> Room:
+        room = await load_room(room_id, self.settings, self.files, self.events, self._hooks)
+        self.rooms[room_id] = room
+        if room.document is not None:
+            # Only now: listeners run as tasks, and look the room up by its id.
+            self.events.room_initialized(room_id, room.document.path)
+            self._warn_if_open_twice(room)
+            self._schedule_eviction(room)  # until a peer joins
+        return room
+
+    def _warn_if_open_twice(self, room: Room) -> None:
+        assert room.document is not None
+        for other in self.rooms.values():
+            doc = other.document
+            if other is not room and doc is not None and doc.file_id == room.document.file_id:
+                msg = f"{doc.path} is also open as {other.room_id}: saves may overwrite each other"
+                self.events.session("WARNING", room.room_id, doc.path, msg=msg)
+
+    # -- peers ---------------------------------------------------------------------------------
+
+    def join(self, room: Room, peer: Peer) -> None:
+        self._keepalive.start()
+        timer = self._evictions.pop(room.room_id, None)
+        if timer is not None:
+            timer.cancel()
+        room.join(peer)
+
+    def leave(self, room: Room, peer: Peer) -> None:
+        room.leave(peer)
+        if room.peers or self.rooms.get(room.room_id) is not room:
+            return
+        fork = self.forks.get(room.room_id)
+        if fork is not None:
+            self._schedule_eviction(room)  # a timeline goes, a fork stays until deleted
+            self._schedule_eviction(fork.root)  # which its peers may have kept open
+        elif room.document is None:  # nothing to save: a relay room goes with its last peer
+            self.rooms.pop(room.room_id, None)
+            room.close()
+        else:
+            self._schedule_eviction(room)
+
+    # -- forks ---------------------------------------------------------------------------------
+
+    def fork(self, root_id: str, info: ForkInfo) -> Fork:
+        """A new fork of the open document room ``root_id``."""
+        self.check_room_limit()
+        fork = Fork.copy_of(self._open_document_room(root_id), info, self.settings)
+        self._add_fork(fork)
+        return fork
+
+    async def open_timeline(self, root_id: str) -> Fork:
+        """A new timeline of the open document room ``root_id``."""
+        self.check_room_limit()
+        fork = await Fork.timeline_of(self._open_document_room(root_id), self.settings)
+        self._add_fork(fork)
+        return fork
+
+    def _open_document_room(self, room_id: str) -> Room:
+        room = self.rooms.get(room_id)
+        if room is None or room.document is None:
+            raise NotFound("Root room not found")
+        return room
+
+    def _add_fork(self, fork: Fork) -> None:
+        """Serve ``fork``'s room; a timeline nobody joins goes after ``cleanup_delay``."""
+        self.rooms[fork.fork_id] = fork.room
+        self.forks[fork.fork_id] = fork
+        self._schedule_eviction(fork.room)
+
+    def remove_fork(self, fork_id: str) -> Fork | None:
+        fork = self.forks.pop(fork_id, None)
+        if fork is not None:
+            self.rooms.pop(fork_id, None)
+            timer = self._evictions.pop(fork_id, None)
+            if timer is not None:
+                timer.cancel()
+            fork.close()
+        return fork
+
+    def forks_of(self, root_id: str) -> list[Fork]:
+        return [fork for fork in self.forks.values() if fork.root.room_id == root_id]
+
+    def _in_use(self, room: Room) -> bool:
+        """Whether peers use the room, or one of its forks (which needs its root to merge)."""
+        return bool(room.peers) or any(fork.room.peers for fork in self.forks_of(room.room_id))
+
+    # -- eviction ------------------------------------------------------------------------------
+
+    def _schedule_eviction(self, room: Room) -> None:
+        fork = self.forks.get(room.room_id)
+        evictable = room.document is not None or (fork is not None and fork.timeline is not None)
+        if not evictable or self._in_use(room) or self.stopping or room.room_id in self._evictions:
+            return
+        loop = asyncio.get_running_loop()
+        self._evictions[room.room_id] = loop.call_later(
+            self.settings.cleanup_delay, lambda: self._spawn(self._evict(room))
+        )
+
+    async def _evict(self, room: Room) -> None:
+        self._evictions.pop(room.room_id, None)
+        if self._in_use(room) or self.rooms.get(room.room_id) is not room:
+            return
+        document = room.document
+        if document is None:  # an unused timeline
+            self.remove_fork(room.room_id)
+            return
+        if document.dirty:
+            await document.save()
+        if self._in_use(room):
+            return
+        if document.dirty:  # the save failed: keep the room, and its edits, for another try
+            self._schedule_eviction(room)
+            return
+        for fork in self.forks_of(room.room_id):
+            self.remove_fork(fork.fork_id)
+        del self.rooms[room.room_id]
+        room.close()
+        self._hooks.release(room)
+        await document.close()
+        give_back_freed_memory()
+        self.events.session("INFO", room.room_id, document.path, "clean")
+
+    # -- background work -----------------------------------------------------------------------
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Background task failed", exc_info=task.exception())
+
+    # -- shutdown ------------------------------------------------------------------------------
+
+    async def stop(self) -> None:
+        """Close every connection, then save every room that has unsaved changes."""
+        if self.stopping:
+            return
+        self.stopping = True
+        self._keepalive.stop()
+        self.backlogs.stop()
+        for timer in self._evictions.values():
+            timer.cancel()
+        self._evictions.clear()
+        # A snapshot: a relay room (the global awareness room) goes as its last peer leaves.
+        for room in list(self.rooms.values()):
+            for peer in tuple(room.peers):
+                peer.close(GOING_AWAY, "server shutting down")
+        await asyncio.gather(*self._tasks, *self._opening.values(), return_exceptions=True)
+        documents = [room.document for room in self.rooms.values() if room.document is not None]
+        await asyncio.gather(*(document.close() for document in documents))
+        for fork_id in list(self.forks):
+            self.remove_fork(fork_id)
+        for room in list(self.rooms.values()):
+            room.close()
+            self._hooks.release(room)
+        await self.files.close()  # the render process, once no document saves any more
+        log.info("Saved and closed %d collaborative rooms", len(documents))

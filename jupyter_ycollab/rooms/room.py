@@ -1,0 +1,177 @@
+"""A room: one pycrdt ``Doc``, its awareness, its peers. Applies what comes in, fans out the rest.
+
+No I/O happens here: frames leave through each peer's outbox, saving is the document's job.
+The ``Doc``'s update observer is the only way out, so an update reaches every other peer exactly
+once whether it came from a peer, from disk or from server-side code.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pycrdt import Doc, Subscription, TransactionEvent
+
+from ..codec.content import DocumentKind
+from ..errors import InvalidUpdate
+from ..settings import Settings
+from . import protocol
+from .awareness import AwarenessStates
+from .guard import UpdateGuard
+from .peer import Peer
+from .protocol import SyncStep
+
+if TYPE_CHECKING:
+    from ..document.document import Document
+
+log = logging.getLogger(__name__)
+
+SaveReply = Callable[[str], None]
+
+
+class Room:
+    def __init__(
+        self,
+        room_id: str,
+        doc: Doc[Any] | None = None,
+        document: Document | None = None,
+        session_id: str = "",
+        settings: Settings | None = None,
+        *,
+        kind: DocumentKind | None = None,
+        editable: bool = True,
+    ) -> None:
+        """A room with a ``document`` is backed by its file; one with only a ``kind`` holds a
+        document no file backs (a fork, a timeline); one with neither is an awareness relay.
+        Peers' edits are applied only if the room is ``editable`` (a timeline is not)."""
+        settings = settings or Settings()
+        self.room_id = room_id
+        self.doc = doc if doc is not None else Doc()
+        self.document = document
+        self.kind = document.kind if document is not None else kind
+        self.editable = editable and self.kind is not None
+        self.session_id = session_id
+        self.awareness = AwarenessStates(settings.max_awareness_state)
+        self._guard: UpdateGuard | None = None
+        if self.editable and self.kind is not None and settings.validate_updates:
+            full_state = document.full_state if document is not None else None
+            self._guard = UpdateGuard(self.doc, self.kind, full_state)
+        if document is not None:
+            document.wants_autosave = self.awareness.autosave
+        self.peers: dict[Peer, None] = {}  # insertion-ordered set
+        self._author: Peer | None = None
+        self._subscription: Subscription | None = self.doc.observe(self._on_update)
+
+    # -- peers ---------------------------------------------------------------------------------
+
+    def join(self, peer: Peer) -> None:
+        """Start the handshake: our state vector, then everyone's awareness."""
+        self.peers[peer] = None
+        peer.send(protocol.encode_sync(SyncStep.STEP1, self.doc.get_state()))
+        peer.send(protocol.encode_awareness(self.awareness.snapshot()))
+
+    def leave(self, peer: Peer) -> None:
+        """Drop a peer and tell the others its awareness states are gone."""
+        if self.peers.pop(peer, 0) is None:
+            removal = self.awareness.forget(peer)
+            if removal is not None:
+                self.broadcast(protocol.encode_awareness(removal))
+            if self._guard is not None and all(other.readonly for other in self.peers):
+                self._guard.release()  # nobody left whose edits need checking
+
+    def broadcast(self, frame: bytes, exclude: Peer | None = None) -> None:
+        for peer in tuple(self.peers):
+            if peer is not exclude:
+                peer.send(frame)
+
+    def renew_awareness(self) -> None:
+        """Send every peer something, so idle clients do not drop the connection after 30 s."""
+        if self.peers:
+            self.broadcast(protocol.encode_awareness(self.awareness.renew_server_state()))
+
+    # -- inbound -------------------------------------------------------------------------------
+
+    def receive(self, peer: Peer, message: protocol.Message) -> None:
+        """Handle one decoded message; raise a ``CollabError`` to disconnect the peer."""
+        if isinstance(message, protocol.Sync):
+            self._receive_sync(peer, message)
+        elif isinstance(message, protocol.Awareness):
+            if self.awareness.apply(peer, message.payload):
+                self.broadcast(protocol.encode_awareness(message.payload), exclude=peer)
+        elif isinstance(message, protocol.QueryAwareness):
+            peer.send(protocol.encode_awareness(self.awareness.snapshot()))
+        elif isinstance(message, protocol.SaveRequest):
+            self._receive_save_request(peer, message.save_id)
+        # Other RAW messages are dropped, never relayed.
+
+    def _receive_sync(self, peer: Peer, message: protocol.Sync) -> None:
+        if message.step == SyncStep.STEP1:
+            peer.send(protocol.encode_sync(SyncStep.STEP2, self._update_since(message.payload)))
+        elif not self.editable:
+            return  # a relay room or a timeline: nothing a peer sends is applied
+        elif peer.readonly:
+            if not peer.refused_edit_logged:
+                peer.refused_edit_logged = True
+                log.info("Room %s: ignoring edits from read-only %r", self.room_id, peer)
+        else:
+            self.apply_update(message.payload, author=peer)
+
+    def _update_since(self, state_vector: bytes) -> bytes:
+        if state_vector == protocol.EMPTY_STATE and self.document is not None:
+            return self.document.full_state()  # a new client: often the same bytes as the last
+        try:
+            return self.doc.get_update(state_vector)
+        except ValueError as error:
+            raise InvalidUpdate(f"invalid state vector: {error}") from error
+
+    def apply_update(self, update: bytes, author: Peer | None = None) -> None:
+        """Apply a Yjs update; the observer relays it to every peer but its author.
+
+        A peer's update is checked first (guard.py): one that pycrdt rejects or that would break
+        the document raises ``InvalidUpdate`` and never touches the room's ``Doc``.
+        """
+        if update == protocol.EMPTY_UPDATE:  # what a peer with nothing new answers our step 1 with
+            return
+        if author is not None and self._guard is not None:
+            self._guard.check(update)
+        self._author = author
+        try:
+            self.doc.apply_update(update)
+        except (ValueError, RuntimeError) as error:
+            raise InvalidUpdate(f"invalid update: {error}") from error
+        finally:
+            self._author = None
+
+    def _receive_save_request(self, peer: Peer, save_id: int) -> None:
+        def reply(status: str) -> None:
+            peer.send(
+                protocol.encode_raw({"type": "save", "responseTo": save_id, "status": status})
+            )
+
+        if self.document is None or peer.readonly:
+            reply("failed")
+        else:
+            self.document.request_save(reply)
+
+    # -- outbound ------------------------------------------------------------------------------
+
+    def _on_update(self, event: TransactionEvent) -> None:
+        update: bytes = event.update
+        if update == protocol.EMPTY_UPDATE:  # an empty transaction: nothing to tell anyone
+            return
+        if self._guard is not None:
+            self._guard.follow(update)
+        self.broadcast(protocol.encode_sync(SyncStep.UPDATE, update), exclude=self._author)
+
+    def close(self) -> None:
+        """Stop observing the document; the room is no longer usable."""
+        if self._subscription is not None:
+            self.doc.unobserve(self._subscription)
+            self._subscription = None
+        if self._guard is not None:
+            self._guard.close()
+            self._guard = None
+
+    def __repr__(self) -> str:
+        return f"<Room {self.room_id} peers={len(self.peers)}>"

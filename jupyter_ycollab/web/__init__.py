@@ -1,0 +1,1 @@
+"""HTTP and the websocket: authenticate, authorize, translate ids, bytes and errors."""

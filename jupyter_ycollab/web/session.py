@@ -1,0 +1,55 @@
+"""``PUT /api/collaboration/session/{path}``: the route a front end asks before it connects.
+
+It indexes the file, opens the document's room and names it (format, type, file id, and the
+session id of the document's lineage). Apart from websocket.py, which holds the room websocket:
+a plain REST route with its own body, answered before any peer exists.
+"""
+
+from __future__ import annotations
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from ..codec.content import DocumentKind
+from ..errors import BadRequest, CollabError, NotFound, outcome_of
+from .websocket import CollabHandler, json_object
+
+
+class SessionHandler(CollabHandler, APIHandler):
+    """``PUT /api/collaboration/session/{path}``: index the file, open its room, name it."""
+
+    # Opening a document only needs read: read-only users join as read-only peers.
+    @web.authenticated
+    @authorized("read")  # type: ignore[untyped-decorator]
+    async def put(self, path: str) -> None:
+        path = path.lstrip("/")  # the timeline asks for "/dir/file": the same file as "dir/file"
+        try:
+            kind = _parse_session_body(self.request.body)
+            if not await self.collab.manager.files.exists(path):
+                raise NotFound(f"file {path!r} does not exist")
+            file_ids = self.collab.manager.files.ids
+            file_id = file_ids.get_id(path)
+            created = file_id is None
+            if created:
+                file_id = file_ids.index(path)
+            room = await self.collab.manager.open(f"{kind.file_format}:{kind.file_type}:{file_id}")
+        except CollabError as error:
+            raise web.HTTPError(outcome_of(error).http_status, str(error)) from error
+        self.set_status(201 if created else 200)
+        self.finish(
+            {
+                "format": kind.file_format,
+                "type": kind.file_type,
+                "fileId": file_id,
+                "sessionId": room.session_id,
+            }
+        )
+
+
+def _parse_session_body(body: bytes) -> DocumentKind:
+    data = json_object(body, '{"format": ..., "type": ...}')
+    file_format, file_type = data.get("format"), data.get("type")
+    if not isinstance(file_format, str) or not isinstance(file_type, str):
+        raise BadRequest('"format" and "type" must be strings')
+    return DocumentKind.parse(file_format, file_type)
