@@ -1,5 +1,6 @@
 """The README's table of the package's folders names every module of the package, and no module
-that does not exist: a module added, moved or removed fails here until the table says so."""
+that does not exist: a module added, moved or removed fails here until the table says so. And
+what cites docs/protocol.md cites a section (or an item of section 10) it has."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from pathlib import Path
 import jupyter_ycollab
 
 PACKAGE = Path(jupyter_ycollab.__file__).parent
-README = Path(__file__).parent.parent / "README.md"
+ROOT = Path(__file__).parent.parent
+README = ROOT / "README.md"
+PROTOCOL = ROOT / "docs" / "protocol.md"
+#: ``docs/protocol.md section 4``, ``docs/protocol.md 10.6, 10.9`` (a line break may fall inside).
+CITATION = re.compile(r"docs/protocol\.md\)?\s+(section\s+\d+|\d+\.\d+(?:,\s*\d+\.\d+)*)")
 
 
 def readme_rows() -> list[tuple[str, list[str]]]:
@@ -66,3 +71,35 @@ def test_the_table_has_one_line_per_folder() -> None:
         "" if path.parent == PACKAGE else f"{path.parent.relative_to(PACKAGE).as_posix()}/"
         for path in PACKAGE.rglob("*.py")
     }
+
+
+def protocol_citations() -> set[str]:
+    """What the repository cites of docs/protocol.md: ``section 4``, ``10.5``."""
+    cited = set()
+    for folder in ("jupyter_ycollab", "tests", "ui-tests", "benchmarks"):
+        for path in (ROOT / folder).rglob("*.py"):
+            cited |= _citations(path.read_text())
+    return cited | _citations(README.read_text())
+
+
+def _citations(text: str) -> set[str]:
+    return {
+        " ".join(part.split())
+        for match in CITATION.finditer(text)
+        for part in match.group(1).split(",")
+    }
+
+
+def test_what_cites_the_protocol_finds_it_there() -> None:
+    text = PROTOCOL.read_text()
+    sections = set(re.findall(r"^## (\d+)\. ", text, flags=re.MULTILINE))
+    beyond = text[text.index("## 10. ") :]
+    items = set(re.findall(r"^(\d+)\. ", beyond, flags=re.MULTILINE))
+    cited = protocol_citations()
+    assert "section 4" in cited and "10.5" in cited  # the pattern still reads the citations
+    for citation in cited:
+        if citation.startswith("section "):
+            assert citation.removeprefix("section ") in sections, citation
+        else:
+            section, item = citation.split(".")
+            assert section == "10" and item in items, citation

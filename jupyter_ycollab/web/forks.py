@@ -1,4 +1,5 @@
-"""REST routes for forks, the document timeline and its undo/redo/restore (PROTOCOL.md section 2).
+"""REST routes for forks, the document timeline and its undo/redo/restore (docs/protocol.md
+section 2).
 
 Thin, like websocket.py: GET needs ``contents:read``, PUT and DELETE ``contents:write`` (the
 ``authorized`` decorator maps the method to the action). The front end writes literal ``&&`` in
