@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from .hooks import RoomHandler
+from .hooks import RoomHandler as RoomHandler
 
-__all__ = ["RoomHandler"]
-
-warnings.warn(
-    "jupyter_ycollab.handlers is deprecated: use `from jupyter_ycollab.hooks import RoomHandler`",
-    DeprecationWarning,
-    stacklevel=2,
-)
+_NEW = "from jupyter_ycollab.hooks import RoomHandler"
+warnings.warn(f"{__name__} is deprecated: use `{_NEW}`", DeprecationWarning, stacklevel=2)

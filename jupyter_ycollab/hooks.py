@@ -43,6 +43,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    """``YCollabApp``, imported when first asked for: app.py imports this module (through
+    options.py), so importing it at the top would be a circle."""
     if name == "YCollabApp":
         from .app import YCollabApp
 

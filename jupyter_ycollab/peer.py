@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from .hooks import Peer
+from .hooks import Peer as Peer
 
-__all__ = ["Peer"]
-
-warnings.warn(
-    "jupyter_ycollab.peer is deprecated: use `from jupyter_ycollab.hooks import Peer`",
-    DeprecationWarning,
-    stacklevel=2,
-)
+_NEW = "from jupyter_ycollab.hooks import Peer"
+warnings.warn(f"{__name__} is deprecated: use `{_NEW}`", DeprecationWarning, stacklevel=2)

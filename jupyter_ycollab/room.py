@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from .hooks import Room
+from .hooks import Room as Room
 
-__all__ = ["Room"]
-
-warnings.warn(
-    "jupyter_ycollab.room is deprecated: use `from jupyter_ycollab.hooks import Room`",
-    DeprecationWarning,
-    stacklevel=2,
-)
+_NEW = "from jupyter_ycollab.hooks import Room"
+warnings.warn(f"{__name__} is deprecated: use `{_NEW}`", DeprecationWarning, stacklevel=2)

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from .hooks import GLOBAL_AWARENESS
+from .hooks import GLOBAL_AWARENESS as GLOBAL_AWARENESS
 
-__all__ = ["GLOBAL_AWARENESS"]
-
-warnings.warn(
-    "jupyter_ycollab.roomid is deprecated: "
-    "use `from jupyter_ycollab.hooks import GLOBAL_AWARENESS`",
-    DeprecationWarning,
-    stacklevel=2,
-)
+_NEW = "from jupyter_ycollab.hooks import GLOBAL_AWARENESS"
+warnings.warn(f"{__name__} is deprecated: use `{_NEW}`", DeprecationWarning, stacklevel=2)
