@@ -13,12 +13,14 @@ from .compat import YDocCompat
 from .compat.standin import register_stand_in
 from .document.files import FileIds, Files, current_contents_manager
 from .events import Events
-from .hooks import CollabHooks, HookCalls
+from .hooks import CollabHooks
 from .memory import freeze_long_lived_objects
 from .options import CollabOptions
 from .rooms.manager import RoomManager
 from .serverlog import follow_server_log
 from .web.forks import ForkHandler, TimelineHandler, UndoRedoHandler
+from .web.hookcalls import HookCalls
+from .web.services import SETTINGS_KEY, Services
 from .web.session import SessionHandler
 from .web.websocket import RoomHandler
 
@@ -74,6 +76,7 @@ class YCollabApp(ExtensionApp, CollabOptions):
         self.hooks = self.hooks_class(self)  # before the manager: it calls them
         self.hook_calls = HookCalls(self.hooks)
         self.manager = RoomManager(self._core_settings(), files, events, self.hook_calls)
+        self.settings[SETTINGS_KEY] = Services(self.manager, files, events, self.hook_calls)
         self.settings[_CONFLICTING_EXTENSION] = self.compat
 
     def _jupyter_server_ydoc_enabled(self) -> bool:
