@@ -46,6 +46,8 @@ RENDER_PROCESS_MIN_BYTES = 64 * 1024
 
 
 class FastFiles(Files):
+    """``Files`` with the fast path for stock contents managers (see the module's docstring)."""
+
     def __init__(
         self,
         contents_manager: Callable[[], Any],
