@@ -56,7 +56,6 @@ class Document:
         self.history = History(room_id, settings)
         self.file = FileWatch(room_id, file_id, kind, doc, self.history, files=files, events=events)
         self._saver = SaveWorker(
-            doc,
             self.file,
             self.history,
             files=files,

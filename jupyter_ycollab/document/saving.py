@@ -14,12 +14,9 @@ import contextlib
 import logging
 import math
 from collections.abc import Callable
-from typing import Any
 
-from pycrdt import Doc
 from tornado.web import HTTPError
 
-from ..codec.content import DocumentKind
 from ..errors import CollabError, NotFound
 from ..events import Events
 from ..history.history import History
@@ -35,7 +32,6 @@ log = logging.getLogger(__name__)
 
 SaveReply = Callable[[str], None]
 
-_MAX_RETRY_DELAY = 60.0
 #: A save that finds the file changed since its last look merges the change and tries again,
 #: this many times at most (then it fails, and is retried later like any failed save).
 _CATCH_UP_TRIES = 5
@@ -46,7 +42,6 @@ _AUTOSAVE_RECHECK = 1.0
 class SaveWorker:
     def __init__(
         self,
-        doc: Doc[Any],
         file: FileWatch,
         history: History,
         *,
@@ -57,9 +52,8 @@ class SaveWorker:
     ) -> None:
         """``wants_autosave`` tells whether the peers want autosave (their awareness states)."""
         self.room_id = file.room_id
-        self.kind: DocumentKind = file.kind
+        self.kind = file.kind
         self.history = history
-        self._doc = doc
         self.snapshots: Snapshots | None = None  # set once the document is loaded
         self._file = file
         self._files = files
@@ -70,7 +64,6 @@ class SaveWorker:
         self._replies: list[SaveReply] = []
         self._wake = asyncio.Event()
         self._closing = False
-        self._failures = 0
         self._worker: asyncio.Task[None] | None = None
         self._preparing: asyncio.Task[None] | None = None  # for big ones' saves
         self._digest_ahead = True  # a big one's base, at its first change
@@ -183,7 +176,7 @@ class SaveWorker:
                 status = "failed"
                 self._failed(ticket, error)
             else:
-                self._failures = 0
+                self._policy.failures = 0
             finally:
                 self._saving = False
         for reply in replies:
@@ -223,7 +216,7 @@ class SaveWorker:
         if base is not None and rendered.base_digest is not None:
             self.history.digested(base, rendered.base_digest)  # lazily: most rooms never save
         if rendered.unchanged:
-            write_state(self._doc, dirty=False)
+            write_state(self._file.doc, dirty=False)
             return "skipped"
         if self._file.gone and not await self._files.exists(self.path):
             raise NotFound(f"{self.path} was deleted: not recreating it")
@@ -233,14 +226,12 @@ class SaveWorker:
         saved = self._file.state = await self._files.write_rendered(self.path, self.kind, rendered)
         self.history.file_path = self.path
         self.history.saved(rendered.snapshot, mark, saved.hash, rendered.digest)
-        write_state(self._doc, path=self.path, dirty=False, hash=saved.hash)
+        write_state(self._file.doc, path=self.path, dirty=False, hash=saved.hash)
         self._events.session("INFO", self.room_id, self.path, "save")
         return "success"
 
     def _failed(self, ticket: float | None, error: Exception) -> None:
-        self._failures += 1
-        delay = min(self._settings.save_delay * 2**self._failures, _MAX_RETRY_DELAY)
-        self._policy.give_back(ticket, asyncio.get_running_loop().time() + delay)
+        delay = self._policy.failed(ticket, asyncio.get_running_loop().time())
         log.warning("Saving %s failed (retry in %.1f s): %s", self.path, delay, error)
         self._events.session("ERROR", self.room_id, self.path, "save", f"save failed: {error}")
 

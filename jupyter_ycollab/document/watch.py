@@ -43,7 +43,7 @@ class FileWatch:
         self.state: FileState | None = None  # the file as we last loaded, saved or looked at it
         self.newline = "\n"  # the file's line ending, put back when saving
         self.gone = False  # the file disappeared while the room was open
-        self._doc = doc
+        self.doc = doc
         self._history = history
         self._files = files
         self._events = events
@@ -82,7 +82,7 @@ class FileWatch:
         if changed:
             content, self.newline = split_newlines(self.kind, raw)
             self.merge(content)
-            write_state(self._doc, hash=now.hash)
+            write_state(self.doc, hash=now.hash)
         return back
 
     def merge(self, theirs: Any) -> None:
@@ -90,9 +90,9 @@ class FileWatch:
         state = self.known_state()
         ids_kept = self._files.keeps_cell_ids  # not a jupytext script's: new at each read
         merge = three_way_merge(
-            self.kind, self._history.base_update, self._doc, theirs, ids_kept=ids_kept
+            self.kind, self._history.base_update, self.doc, theirs, ids_kept=ids_kept
         )
-        UpdateListeners.of(self._doc).apply(merge.update, Origin.DISK)
+        UpdateListeners.of(self.doc).apply(merge.update, Origin.DISK)
         self._history.rebase(merge.base_update, state.hash)
         self._events.session(
             "INFO", self.room_id, self.path, "overwrite", "merged the file's changes"
