@@ -19,7 +19,7 @@ from typing import Any
 from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Doc
 
-from ..codec.content import DocumentKind
+from ..codec.kinds import DocumentKind
 from ..codec.listeners import UpdateListeners
 from ..codec.origins import NOT_EDITS
 from ..events import Events

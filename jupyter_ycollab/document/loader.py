@@ -13,7 +13,9 @@ from typing import Any
 
 from pycrdt import Doc
 
-from ..codec.content import DocumentKind, build_base, digest_of
+from ..codec.building import build_base
+from ..codec.content import digest_of
+from ..codec.kinds import DocumentKind
 from ..codec.listeners import UpdateListeners
 from ..codec.origins import Origin
 from ..history.history import History

@@ -13,7 +13,8 @@ from typing import Any
 
 from pycrdt import Doc
 
-from ..codec.content import DocumentKind, split_newlines
+from ..codec.content import split_newlines
+from ..codec.kinds import DocumentKind
 from ..codec.listeners import UpdateListeners
 from ..codec.origins import Origin
 from ..errors import NotFound

@@ -18,7 +18,7 @@ from typing import Any
 
 from pycrdt import Doc, get_state
 
-from ..codec.content import BUILD_VERSION
+from ..codec.building import BUILD_VERSION
 from ..codec.listeners import Hears, UpdateListeners
 from ..codec.origins import Origin, TransactionOrigin
 from ..codec.updates import EMPTY_UPDATE, merged_update

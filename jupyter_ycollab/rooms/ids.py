@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..codec.content import DocumentKind
+from ..codec.kinds import DocumentKind
 from ..errors import BadRequest, NotFound
 
 GLOBAL_AWARENESS = "JupyterLab:globalAwareness"

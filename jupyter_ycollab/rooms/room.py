@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pycrdt import Doc
 
-from ..codec.content import DocumentKind
+from ..codec.kinds import DocumentKind
 from ..codec.listeners import Hears, UpdateListeners
 from ..codec.origins import FromPeer, Origin, TransactionOrigin
 from ..codec.updates import EMPTY_STATE, EMPTY_UPDATE
