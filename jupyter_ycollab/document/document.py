@@ -32,8 +32,6 @@ from .serverstate import write_state
 from .snapshots import Snapshots
 from .watch import FileWatch
 
-__all__ = ["Document", "SaveReply"]
-
 
 class Document:
     """A room's document and its file."""
@@ -63,7 +61,7 @@ class Document:
             settings=settings,
             wants_autosave=lambda: self.wants_autosave(),
         )
-        self._loader = Loader(kind, doc, self.history, self.file, files)
+        self._loader = Loader(self.file, self.history, files)
         self._listeners = UpdateListeners.of(doc)
         self._events = events
         self._shared: YBaseDoc | None = None  # made once the Doc is loaded (``load``)

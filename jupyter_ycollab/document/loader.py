@@ -11,11 +11,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from pycrdt import Doc
-
 from ..codec.building import build_base
 from ..codec.content import digest_of
-from ..codec.kinds import DocumentKind
 from ..codec.listeners import UpdateListeners
 from ..codec.origins import Origin
 from ..history.history import History
@@ -40,12 +37,10 @@ class Loaded:
 
 
 class Loader:
-    def __init__(
-        self, kind: DocumentKind, doc: Doc[Any], history: History, file: FileWatch, files: Files
-    ) -> None:
-        self._kind = kind
-        self._doc = doc
-        self._listeners = UpdateListeners.of(doc)
+    def __init__(self, file: FileWatch, history: History, files: Files) -> None:
+        self._kind = file.kind
+        self._doc = file.doc
+        self._listeners = UpdateListeners.of(file.doc)
         self._history = history
         self._file = file
         self._files = files
