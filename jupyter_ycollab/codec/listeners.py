@@ -112,14 +112,14 @@ class UpdateListeners:
     def _on_update(self, event: TransactionEvent) -> None:
         update: bytes = event.update  # read once: each read copies it out of pycrdt
         origin = self.origin
-        errors: list[Exception] = []
+        failed: Exception | None = None
         for _, listener in self._listeners:
             try:
                 listener(update, origin)
             except Exception as error:  # the later listeners still hear it
-                errors.append(error)
-        if errors:
-            raise errors[0]
+                failed = failed or error
+        if failed is not None:
+            raise failed
 
 
 _BY_DOC: weakref.WeakKeyDictionary[Doc[Any], UpdateListeners] = weakref.WeakKeyDictionary()

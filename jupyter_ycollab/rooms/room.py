@@ -64,6 +64,7 @@ class Room:
         if document is not None:
             document.wants_autosave = self.awareness.autosave
         self.peers: dict[Peer, None] = {}  # insertion-ordered set
+        self._senders: dict[Peer, FromPeer[Peer]] = {}  # their origins, made once (0.5 us)
         self._listeners = UpdateListeners.of(self.doc)
         self._stop_relaying: Callable[[], None] | None = self._listeners.listen(
             Hears.RELAY, self._relay
@@ -74,11 +75,13 @@ class Room:
     def join(self, peer: Peer) -> None:
         """Start the handshake: our state vector, then everyone's awareness."""
         self.peers[peer] = None
+        self._senders[peer] = FromPeer(peer)
         peer.send(protocol.encode_sync(SyncStep.STEP1, self.doc.get_state()))
         peer.send(protocol.encode_awareness(self.awareness.snapshot()))
 
     def leave(self, peer: Peer) -> None:
         """Drop a peer and tell the others its awareness states are gone."""
+        self._senders.pop(peer, None)
         if self.peers.pop(peer, 0) is None:
             removal = self.awareness.forget(peer)
             if removal is not None:
@@ -141,7 +144,8 @@ class Room:
             return
         if author is not None and self._guard is not None:
             self._guard.check(update)
-        origin = Origin.SERVER_API if author is None else FromPeer(author)
+        sender = None if author is None else self._senders.get(author) or FromPeer(author)
+        origin = Origin.SERVER_API if sender is None else sender
         try:
             self._listeners.apply(update, origin)
         except (ValueError, RuntimeError) as error:
