@@ -51,7 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{marker}: {meaning}")
 
 
-def variants_of(item: pytest.Function | Any) -> list[Variant]:
+def variants_of(item: pytest.Item) -> list[Variant]:
     """The variants a test's markers ask for (see the module's docstring)."""
     if item.get_closest_marker("jupytext_only"):
         return [JUPYTEXT]
