@@ -5,7 +5,7 @@ Every test that starts a server runs under both ways a document reaches its file
 ``Variant``): ``[fast]`` (the stock manager, read and written directly) and ``[contents]`` (the
 fast path off: the contents manager's own get and save). Markers change that set:
 ``fast_path_only(reason)``, ``also_subclassed`` (plus ``[subclass]``), ``also_jupytext`` (plus
-``[jupytext]``), ``jupytext_only``.
+``[jupytext]``), ``jupytext_only``. ``--variants fast,contents`` runs only those variants.
 Unexpected ERROR log records fail the test; a test that provokes one on purpose lists a regular
 expression for it in the ``expected_errors`` fixture.
 """
@@ -49,6 +49,32 @@ MARKERS = {
 def pytest_configure(config: pytest.Config) -> None:
     for marker, meaning in MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: {meaning}")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--variants",
+        help="run only these variants, comma-separated (fast,contents,subclass,jupytext); "
+        "tests that start no server run always",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the variants ``--variants`` leaves out (a CI job per variant, a quick run)."""
+    wanted = config.getoption("variants")
+    if not wanted:
+        return
+    names = set(wanted.split(","))
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        variant = callspec.params.get("variant") if callspec else None
+        if variant is not None and variant.name not in names:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    config.hook.pytest_deselected(items=dropped)
+    items[:] = kept
 
 
 def variants_of(item: pytest.Item) -> list[Variant]:
