@@ -22,9 +22,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from jupyter_ydoc.ybasedoc import YBaseDoc
-from pycrdt import Doc
 
 from .codec.content import DocumentKind
+from .codec.updates import copy_of
 from .errors import BadRequest, NotFound
 from .rooms import protocol
 from .rooms.ids import DocumentRoomId
@@ -104,8 +104,7 @@ class Rooms(Mapping[str, Room]):
         both sides' changes merge as concurrent edits. Nothing lands if the block raises.
         """
         room, kind = await self._editable_room(room_id)
-        copy: Doc[Any] = Doc()
-        copy.apply_update(room.doc.get_update())
+        copy = copy_of(room.doc)
         before = copy.get_state()
         yield kind.wrap(copy)
         room.apply_update(copy.get_update(before))

@@ -18,21 +18,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pycrdt import Doc
-
 from .codec.content import DocumentKind, read_content
+from .codec.updates import replayed
 from .errors import BadRequest
 from .history.logfile import log_path
 from .history.records import LogContents, parse_log
 from .rooms.ids import parse_room_id
 from .settings import Settings
-
-
-def _replay(updates: list[bytes]) -> Doc[Any]:
-    doc: Doc[Any] = Doc()
-    for update in updates:
-        doc.apply_update(update)
-    return doc
 
 
 def _kind(contents: LogContents) -> DocumentKind:
@@ -50,11 +42,11 @@ def _kind(contents: LogContents) -> DocumentKind:
 
 def latest_content(contents: LogContents) -> Any:
     """The document as the log last knew it (unsaved edits included)."""
-    return read_content(_kind(contents), _replay([contents.checkpoint, *contents.updates]))
+    return read_content(_kind(contents), replayed([contents.checkpoint, *contents.updates]))
 
 
 def has_unsaved_edits(contents: LogContents) -> bool:
-    base = read_content(_kind(contents), _replay(contents.base_updates()))
+    base = read_content(_kind(contents), replayed(contents.base_updates()))
     return bool(base != latest_content(contents))
 
 

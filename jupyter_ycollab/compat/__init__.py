@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
 
 from jupyter_ydoc.ybasedoc import YBaseDoc
-from pycrdt import Doc
 
+from ..codec.updates import copy_of
 from ..errors import CollabError
 from ..rooms.ids import parse_room_id
 from ..rooms.manager import RoomManager
@@ -118,9 +117,7 @@ class YDocCompat:
             return None
         if not copy:
             return live_document(room)
-        snapshot: Doc[Any] = Doc()
-        snapshot.apply_update(room.doc.get_update())
-        return room.kind.wrap(snapshot)
+        return room.kind.wrap(copy_of(room.doc))
 
     async def _open_document_room(self, room_id: str) -> Room | None:
         try:

@@ -20,6 +20,7 @@ from nbformat.sign import NotebookNotary
 from pycrdt import Doc
 
 from ..codec.content import DocumentKind, digest_of, read_content
+from ..codec.updates import replayed
 from ..fastpath.hashing import Hashing
 from ..fastpath.nbwrite import WrittenNotebook, notebook_bytes
 
@@ -68,15 +69,11 @@ class Rendered:
 
 def content_of(kind: DocumentKind, update: bytes, newline: str = "\n") -> Any:
     """The file content of the state ``update``, as a contents model holds it."""
-    doc: Doc[Any] = Doc()
-    doc.apply_update(update)
-    return read_content(kind, doc, newline)
+    return read_content(kind, replayed([update]), newline)
 
 
 def render(job: RenderJob) -> Rendered:
-    doc: Doc[Any] = Doc()
-    for part in job.parts:
-        doc.apply_update(part)
+    doc = replayed(job.parts)
     content = read_content(job.kind, doc, job.newline)
     # Cells are remembered only where nobody else gets the content (a contents manager's
     # pre-save hook may change it in place).

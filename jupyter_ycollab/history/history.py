@@ -20,7 +20,7 @@ from typing import Any
 from pycrdt import Doc, Subscription, TransactionEvent, get_state
 
 from ..codec.content import BUILD_VERSION
-from ..rooms.protocol import EMPTY_UPDATE
+from ..codec.updates import EMPTY_UPDATE, merged_update
 from ..settings import Settings
 from .logfile import UpdateLog, cut_torn_tail, log_path, read_log, set_aside_before_merge
 from .records import (
@@ -33,14 +33,6 @@ from .records import (
     saved_record,
     time_record,
 )
-
-
-def merged_update(updates: list[bytes]) -> bytes:
-    """One update holding all of ``updates`` (a full state when they start from empty)."""
-    doc: Doc[Any] = Doc()
-    for update in updates:
-        doc.apply_update(update)
-    return doc.get_update()
 
 
 class History:

@@ -24,7 +24,7 @@ from jupyter_ydoc import YBlob, YNotebook, YUnicode
 from pycrdt import Doc, Map, Text, TransactionEvent, merge_updates
 
 from ..codec.content import DocumentKind
-from ..rooms.protocol import EMPTY_UPDATE
+from ..codec.updates import EMPTY_UPDATE, replayed
 from . import notebook
 from .text import merge_into
 
@@ -85,17 +85,14 @@ def _merge_notebook(base_update: bytes, ours: Doc[Any], theirs: Any, ids_kept: b
         plan = notebook.replay(fork, ours, theirs, ids_kept=ids_kept)
     next_base = fork.get_update()
     if plan.needs_repair:
-        merged: Doc[Any] = Doc()
-        merged.apply_update(ours.get_update())
-        merged.apply_update(_combined(updates))
+        merged = replayed([ours.get_update(), _combined(updates)])
         with _recorded(merged, updates):
             notebook.repair(merged, plan)
     return MergeResult(_combined(updates), plan.ordered_conflicts(), next_base)
 
 
 def _fork(base_update: bytes) -> Doc[Any]:
-    doc: Doc[Any] = Doc()  # a random client id: its items never collide with the live ones
-    doc.apply_update(base_update)
+    doc = replayed([base_update])  # a random client id: its items never collide with the live ones
     return doc
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from pycrdt import Doc, Subscription, TransactionEvent
 
+from ..codec.updates import copy_of
 from ..settings import Settings
 from .room import Room
 from .timeline import Timeline
@@ -55,9 +56,7 @@ class Fork:
     @classmethod
     def copy_of(cls, root: Room, info: ForkInfo, settings: Settings) -> Fork:
         """A fork holding the root's document as it is now."""
-        doc: Doc[Any] = Doc()
-        doc.apply_update(root.doc.get_update())
-        return cls(root, _fork_room(root, doc, settings), info)
+        return cls(root, _fork_room(root, copy_of(root.doc), settings), info)
 
     @classmethod
     async def timeline_of(cls, root: Room, settings: Settings) -> Fork:

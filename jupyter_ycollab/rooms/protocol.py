@@ -15,12 +15,6 @@ from ..errors import MalformedFrame
 
 _MAX_VARUINT_BYTES = 8  # 56 bits: far beyond any length or id we accept
 
-#: A Yjs (v1) update with no structs and no deletions: an empty transaction, or a peer with
-#: nothing new answering a step 1.
-EMPTY_UPDATE = b"\x00\x00"
-#: The state vector of an empty document: what a new client sends in its step 1.
-EMPTY_STATE = b"\x00"
-
 
 class MessageType(IntEnum):
     SYNC = 0

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pycrdt import Doc, Subscription, TransactionEvent
 
 from ..codec.content import DocumentKind
+from ..codec.updates import EMPTY_STATE, EMPTY_UPDATE
 from ..errors import InvalidUpdate
 from ..settings import Settings
 from . import protocol
@@ -118,7 +119,7 @@ class Room:
             self.apply_update(message.payload, author=peer)
 
     def _update_since(self, state_vector: bytes) -> bytes:
-        if state_vector == protocol.EMPTY_STATE and self.document is not None:
+        if state_vector == EMPTY_STATE and self.document is not None:
             return self.document.full_state()  # a new client: often the same bytes as the last
         try:
             return self.doc.get_update(state_vector)
@@ -131,7 +132,7 @@ class Room:
         A peer's update is checked first (guard.py): one that pycrdt rejects or that would break
         the document raises ``InvalidUpdate`` and never touches the room's ``Doc``.
         """
-        if update == protocol.EMPTY_UPDATE:  # what a peer with nothing new answers our step 1 with
+        if update == EMPTY_UPDATE:  # what a peer with nothing new answers our step 1 with
             return
         if author is not None and self._guard is not None:
             self._guard.check(update)
@@ -158,7 +159,7 @@ class Room:
 
     def _on_update(self, event: TransactionEvent) -> None:
         update: bytes = event.update
-        if update == protocol.EMPTY_UPDATE:  # an empty transaction: nothing to tell anyone
+        if update == EMPTY_UPDATE:  # an empty transaction: nothing to tell anyone
             return
         if self._guard is not None:
             self._guard.follow(update)

@@ -16,6 +16,7 @@ from typing import Any
 from pycrdt import Doc, UndoManager
 
 from ..codec.content import DocumentKind
+from ..codec.updates import replayed
 from ..history.records import LogContents
 
 _UPDATES_PER_TURN = 500  # replaying a long log gives the event loop a turn this often
@@ -30,8 +31,7 @@ class Timeline:
     @classmethod
     async def replay(cls, kind: DocumentKind, contents: LogContents, step: float) -> Timeline:
         """Build the copy: the checkpoint, then one undo step per group of logged updates."""
-        doc: Doc[Any] = Doc()
-        doc.apply_update(contents.checkpoint)
+        doc = replayed([contents.checkpoint])
         _type_roots(kind, doc)
         roots = doc.keys()
         content = [doc[name] for name in roots if name != "state"]

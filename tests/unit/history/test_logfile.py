@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from pycrdt import Doc, Text
 
-from jupyter_ycollab.history.history import History, merged_update
+from jupyter_ycollab.codec.updates import merged_update
+from jupyter_ycollab.history.history import History
 from jupyter_ycollab.history.logfile import UpdateLog, read_log, write_fresh
 from jupyter_ycollab.history.records import (
     CHECKPOINT,

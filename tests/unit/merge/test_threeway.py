@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map, Text
 
 from jupyter_ycollab.codec.content import DocumentKind, build_base, read_content
+from jupyter_ycollab.codec.updates import EMPTY_UPDATE
 from jupyter_ycollab.merge import text as textmerge
 from jupyter_ycollab.merge.threeway import MergeResult, three_way_merge
-from jupyter_ycollab.rooms.protocol import EMPTY_UPDATE
 
 NOTEBOOK = DocumentKind.parse("json", "notebook")
 TEXT = DocumentKind.parse("text", "file")
