@@ -13,12 +13,15 @@ from .compat import YDocCompat
 from .compat.standin import register_stand_in
 from .document.files import FileIds, Files, current_contents_manager
 from .events import Events
-from .hooks import CollabHooks, HookCalls
+from .fastpath.files import FastFiles
+from .hooks import CollabHooks
 from .memory import freeze_long_lived_objects
 from .options import CollabOptions
 from .rooms.manager import RoomManager
 from .serverlog import follow_server_log
 from .web.forks import ForkHandler, TimelineHandler, UndoRedoHandler
+from .web.hookcalls import HookCalls
+from .web.services import SETTINGS_KEY, Services
 from .web.session import SessionHandler
 from .web.websocket import RoomHandler
 
@@ -65,16 +68,23 @@ class YCollabApp(ExtensionApp, CollabOptions):
         page_config = self.serverapp.web_app.settings.setdefault("page_config_data", {})
         page_config.setdefault("disableRTC", self.disable_rtc)
         page_config.setdefault("serverSideExecution", self.server_side_execution)
-        files = Files(
-            current_contents_manager(self.serverapp),  # jupytext replaces it after we load
-            _LazyFileIds(self.serverapp.web_app.settings),
-            render_process=self.render_process,
-        )
+        files = self._files()
         events = Events(self.serverapp.event_logger, self.log)
         self.hooks = self.hooks_class(self)  # before the manager: it calls them
         self.hook_calls = HookCalls(self.hooks)
         self.manager = RoomManager(self._core_settings(), files, events, self.hook_calls)
+        self.settings[SETTINGS_KEY] = Services(self.manager, files, events, self.hook_calls)
         self.settings[_CONFLICTING_EXTENSION] = self.compat
+
+    def _files(self) -> Files:
+        """The rooms' way to their files: with the fast path (for stock managers), or only
+        through the contents manager's ``get`` and ``save``."""
+        assert self.serverapp is not None
+        contents = current_contents_manager(self.serverapp)  # jupytext replaces it after we load
+        ids = _LazyFileIds(self.serverapp.web_app.settings)
+        if self.fast_path:
+            return FastFiles(contents, ids, render_process=self.render_process)
+        return Files(contents, ids)
 
     def _jupyter_server_ydoc_enabled(self) -> bool:
         """Whether the user enabled the real jupyter_server_ydoc (jupyter-collaboration)."""

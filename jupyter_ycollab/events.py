@@ -1,6 +1,7 @@
 """The jupyter_events schemas the collaboration front end listens to, and helpers to emit them.
 
-The schema ids and fields are the ones JupyterLab's collaboration UI knows (PROTOCOL.md section 6).
+The schema ids and fields are the ones JupyterLab's collaboration UI knows (docs/protocol.md
+section 8).
 Its log console shows every session event with its level and message. A WARNING also opens a
 dialog in every JupyterLab window on the server, whatever it has open, and that dialog's text is
 fixed: "The file ... has been opened with two different views". So WARNING is for that case

@@ -1,32 +1,56 @@
-"""Deployment hooks: how rooms are named, who may connect, how documents start, who came and went.
+"""What a deployment imports to customise the server: the hooks to subclass and what they see.
 
 A deployment subclasses ``CollabHooks``, overrides what it needs and names its class in
 ``c.YCollabApp.hooks_class``; one instance serves the whole server. The defaults change nothing.
-``HookCalls`` is the server's side: it calls a hook so that a bug in it costs one connection
-(closed with the server-error code 4500) or one room's opening, logged once with its
-traceback, and never the server or the other peers.
+Every name a deployment needs is importable from here (``__all__``, the README's list, checked by
+tests/test_public_surface.py); where they live inside the package may change. How the server
+calls the hooks, so that a failing one costs only its connection or its room, is
+web/hookcalls.py.
+
+``YCollabApp`` is imported when first asked for (module ``__getattr__``): app.py imports
+options.py, which imports this module for ``CollabHooks``, so importing app.py here would be a
+circle.
 """
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-import logging
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jupyter_ydoc.ybasedoc import YBaseDoc
 
-from .errors import CollabError, HookFailed
+from .api import Rooms
+from .errors import CollabError, Refused
+from .rooms.ids import GLOBAL_AWARENESS
+from .rooms.peer import Peer
+from .rooms.room import Room
+from .web.websocket import RoomHandler
 
 if TYPE_CHECKING:
-    from .api import Rooms
     from .app import YCollabApp
-    from .rooms.peer import Peer
-    from .rooms.room import Room
-    from .web.websocket import RoomHandler
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "GLOBAL_AWARENESS",
+    "CollabError",
+    "CollabHooks",
+    "Peer",
+    "Refused",
+    "Room",
+    "RoomHandler",
+    "Rooms",
+    "YCollabApp",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """``YCollabApp``, imported when first asked for: app.py imports this module (through
+    options.py), so importing it at the top would be a circle."""
+    if name == "YCollabApp":
+        from .app import YCollabApp
+
+        return YCollabApp
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _ASYNC_HOOKS = ("room_id", "check_connection", "initialise_document")
 _SYNC_HOOKS = ("on_join", "on_leave", "on_close")
@@ -102,75 +126,3 @@ def check_hooks_class(cls: type[CollabHooks]) -> None:
     for name in _SYNC_HOOKS:
         if inspect.iscoroutinefunction(getattr(cls, name)):
             raise TypeError(f"{cls.__qualname__}.{name} must be a plain method (not async def)")
-
-
-# -- calling hooks (the server's side) ---------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _failures_of(
-    hook: str, answers: tuple[type[Exception], ...] = (CollabError,)
-) -> Iterator[None]:
-    """Let the hook's answers (``CollabError``: Refused, NotFound...) through; turn anything else
-    into ``HookFailed``, logged here once with its traceback."""
-    try:
-        yield
-    except answers:
-        raise
-    except Exception as error:
-        log.error("Collaboration hook %s failed", hook, exc_info=error)
-        raise HookFailed(f"the server's {hook} hook failed") from error
-
-
-class HookCalls:
-    """How the server calls the deployment's hooks: never letting one raise anything but a
-    ``CollabError`` (see ``_failures_of``), and keeping each document view an initialiser got
-    for as long as its room is open, so the observers attached to it live that long and no
-    longer (pycrdt drops an observer with its subscription, and cannot collect one that refers
-    back to its room)."""
-
-    def __init__(self, hooks: CollabHooks) -> None:
-        self.hooks = hooks
-        self._views: dict[Room, YBaseDoc] = {}
-
-    async def name_room(self, handler: RoomHandler, requested: str) -> str:
-        with _failures_of("room_id"):
-            room_id = await self.hooks.room_id(handler, requested)
-            if not isinstance(room_id, str):
-                raise TypeError(f"room_id returned {room_id!r}, not a str")
-        return room_id
-
-    async def check_connection(self, handler: RoomHandler, room_id: str) -> None:
-        with _failures_of("check_connection"):
-            await self.hooks.check_connection(handler, room_id)
-
-    async def initialise(self, room: Room) -> None:
-        """Run ``initialise_document`` on a freshly loaded document room (none for others)."""
-        if room.document is None:
-            return
-        view = self._views[room] = room.document.kind.wrap(room.doc)
-        try:
-            with _failures_of("initialise_document"):
-                await self.hooks.initialise_document(room, view)
-        except BaseException:
-            self.release(room)
-            raise
-
-    def release(self, room: Room) -> None:
-        """The room is closed: drop the observers its initialiser attached, then tell the
-        deployment (a failure is logged; the room is closed whatever the hook does)."""
-        view = self._views.pop(room, None)
-        if view is None:
-            return  # not a document room, or released already
-        view.unobserve()
-        with contextlib.suppress(HookFailed), _failures_of("on_close", answers=()):
-            self.hooks.on_close(room)
-
-    def joined(self, room: Room, peer: Peer) -> None:
-        with _failures_of("on_join"):
-            self.hooks.on_join(room, peer)
-
-    def left(self, room: Room, peer: Peer) -> None:
-        """Never raises: the peer is gone whatever the hook does (a failure is logged)."""
-        with contextlib.suppress(HookFailed), _failures_of("on_leave", answers=()):
-            self.hooks.on_leave(room, peer)

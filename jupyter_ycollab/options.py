@@ -131,6 +131,16 @@ class CollabOptions(HasTraits):
         help="Seconds of edits that make one version on the document timeline (the history "
         "slider); 0 makes every logged commit a version.",
     )
+    fast_path = Bool(
+        True,
+        config=True,
+        help="Read, check and write the files of a plain stock contents manager directly "
+        "(notebooks parsed and written cell by cell off the event loop, trust signatures "
+        "stored in batches, big documents in a child process: see render_process), doing "
+        "what its get and save do, several times faster. It applies only while the contents "
+        "manager is a plain stock one: any other (a subclass, jupytext, S3) always gets its "
+        "own get and save. False: every manager gets its own get and save.",
+    )
     render_process = Bool(
         True,
         config=True,

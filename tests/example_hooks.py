@@ -10,13 +10,15 @@ from collections import Counter
 from jupyter_ydoc import YUnicode
 from jupyter_ydoc.ybasedoc import YBaseDoc
 
-from jupyter_ycollab.app import YCollabApp
-from jupyter_ycollab.errors import Refused
-from jupyter_ycollab.hooks import CollabHooks
-from jupyter_ycollab.rooms.ids import GLOBAL_AWARENESS
-from jupyter_ycollab.rooms.peer import Peer
-from jupyter_ycollab.rooms.room import Room
-from jupyter_ycollab.web.websocket import RoomHandler
+from jupyter_ycollab.hooks import (
+    GLOBAL_AWARENESS,
+    CollabHooks,
+    Peer,
+    Refused,
+    Room,
+    RoomHandler,
+    YCollabApp,
+)
 
 MAX_DOCUMENTS_PER_USER = 3
 ALIASES = {"standup": "notes/standup.md"}  # alias:standup is the room of that text file

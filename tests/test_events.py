@@ -1,5 +1,5 @@
-"""Events on the server's bus (PROTOCOL.md section 6), as the front end and other extensions get
-them: a document's life (load, save, clean) and its peers coming and going. Fork events are
+"""Events on the server's bus (docs/protocol.md section 8), as the front end and other extensions
+get them: a document's life (load, save, clean) and its peers coming and going. Fork events are
 checked in test_forks.py, warnings in test_outside_changes.py and test_file_fate.py."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Forks (PROTOCOL.md section 2): create, list, edit apart, keep in step, delete with or without
-merging back, events, errors, and no fork outliving its root."""
+"""Forks (docs/protocol.md section 2): create, list, edit apart, keep in step, delete with or
+without merging back, events, errors, and no fork outliving its root."""
 
 from __future__ import annotations
 

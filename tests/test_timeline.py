@@ -1,5 +1,5 @@
-"""The document timeline (PROTOCOL.md section 2): versions from the update log, a read-only room
-stepping through them with undo and redo, restore as ordinary edits, and nothing leaked.
+"""The document timeline (docs/protocol.md section 2): versions from the update log, a read-only
+room stepping through them with undo and redo, restore as ordinary edits, and nothing leaked.
 
 ``timeline_step=0`` makes every log commit a version, so no test waits seconds between edits."""
 

@@ -13,7 +13,7 @@ from pages import LabPage, expect_no_dialog
 from waiting import wait_until
 
 
-@pytest.mark.reference_bug("the file on disk overwrites unsaved edits (PROTOCOL.md 7.5)")
+@pytest.mark.reference_bug("the file on disk overwrites unsaved edits (docs/protocol.md 10.5)")
 @pytest.mark.usefixtures("autosave_off")
 def test_disk_change_merges_with_unsaved_edits(folder: TestFolder, new_user: NewUser) -> None:
     path = folder.write_text("merge.txt", "alpha\nbravo\ncharlie\n")

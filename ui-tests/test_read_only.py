@@ -1,7 +1,7 @@
 """Scenario 6: a read-only user sees live edits and cannot change the document.
 
 The reference server (jupyter-collaboration 5.0.4) fails this test: it refuses the reader's
-document session (403), and would let a reader edit anyway (PROTOCOL.md section 2).
+document session (403), and would let a reader edit anyway (docs/protocol.md section 2).
 
 The reader is a browser context with the ``ycollab-ui-role=reader`` cookie: the test server
 configuration (``jupyter_server_test_config.py``) gives it an identity without ``contents:write``.
@@ -16,7 +16,7 @@ from documents import TestFolder
 
 
 @pytest.mark.reference_bug(
-    "readers are refused the document (403) yet could edit (PROTOCOL.md 7.2)"
+    "readers are refused the document (403) yet could edit (docs/protocol.md 10.2)"
 )
 def test_read_only_user_sees_edits_but_cannot_change(folder: TestFolder, new_user: NewUser) -> None:
     path = folder.write_notebook("readonly.ipynb", ["shared = 1"])

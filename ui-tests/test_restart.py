@@ -49,7 +49,7 @@ def restart_under_two_users(
     return alice, bob
 
 
-@pytest.mark.reference_bug("edits are lost or garbled after a restart (PROTOCOL.md 7.6, 7.9)")
+@pytest.mark.reference_bug("edits lost or garbled after a restart (docs/protocol.md 10.6, 10.9)")
 def test_server_restart_keeps_notebook_intact(
     folder: TestFolder, new_user: NewUser, lab_server: LabServer
 ) -> None:
@@ -57,12 +57,12 @@ def test_server_restart_keeps_notebook_intact(
     restart_under_two_users(folder, new_user, lab_server)
 
 
-@pytest.mark.reference_bug("edits are lost or garbled after a restart (PROTOCOL.md 7.6, 7.9)")
+@pytest.mark.reference_bug("edits lost or garbled after a restart (docs/protocol.md 10.6, 10.9)")
 def test_server_restart_reconnects_without_session_dialog(
     folder: TestFolder, new_user: NewUser, lab_server: LabServer
 ) -> None:
     """Ours: the same history (session lineage) survives the restart, so clients reconnect and
-    merge silently, without a "Session expired" dialog (PROTOCOL.md section 3)."""
+    merge silently, without a "Session expired" dialog (docs/protocol.md section 3)."""
     alice, bob = restart_under_two_users(folder, new_user, lab_server)
     for user in (alice, bob):
         session_dialogs = [note for note in user.dialog_notes() if "Reload" in note]

@@ -1,4 +1,4 @@
-"""The few frame layouts the suite builds or parses by hand (PROTOCOL.md section 4).
+"""The few frame layouts the suite builds or parses by hand (docs/protocol.md section 4).
 
 SYNC frames are built and applied with pycrdt's own helpers; only RAW frames (Jupyter's save
 request and reply) need lib0 varString encoding, whose length is the UTF-8 byte length.

@@ -9,7 +9,6 @@ and handed over as an update; the room's ``Doc`` keeps a random client id for la
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pycrdt import Array, Doc, Map, Text
 
 from ..errors import BadRequest
 from . import yplan
+from .digest import digest_of as digest_of  # imported from here too
 from .yplan import NewArray, NewMap, NewText
 
 #: Client id of every load. Yjs client ids are random 32-bit numbers; one fixed id for loads
@@ -247,33 +247,6 @@ def read_notebook(doc: Doc[Any]) -> dict[str, Any]:
         "nbformat": major,
         "nbformat_minor": minor,
     }
-
-
-def digest_of(content: Any) -> str:
-    """A fingerprint of file content, to tell whether a save would change anything without
-    keeping a second copy of a big notebook in memory."""
-    if isinstance(content, str):
-        data = content.encode()
-    else:
-        data = json.dumps(_without_transient(content), sort_keys=True, ensure_ascii=False).encode()
-    return hashlib.sha256(data).hexdigest()
-
-
-def _without_transient(content: Any) -> Any:
-    """A notebook without the cells' ``trusted`` flags: the contents manager adds them when it
-    reads a file (from its signature) and drops them when it writes one, so they say nothing
-    about whether the file would change."""
-    if not isinstance(content, dict) or not isinstance(content.get("cells"), list):
-        return content
-    cells = [_untrusted(cell) for cell in content["cells"]]
-    return {**content, "cells": cells}
-
-
-def _untrusted(cell: Any) -> Any:
-    metadata = cell.get("metadata") if isinstance(cell, dict) else None
-    if not isinstance(metadata, dict) or "trusted" not in metadata:
-        return cell
-    return {**cell, "metadata": {k: v for k, v in metadata.items() if k != "trusted"}}
 
 
 def split_newlines(kind: DocumentKind, content: Any) -> tuple[Any, str]:

@@ -19,7 +19,6 @@ from tornado.web import HTTPError
 from ..codec.content import split_newlines
 from ..errors import CollabError, NotFound
 from .loading import LoadedDocument, SaveReply
-from .render import RenderJob
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +36,7 @@ class Document(LoadedDocument):
 
     def _changed(self) -> None:
         super()._changed()
-        size = len(self.history.base_update)
-        if self._preparing is None and self._needs_preparing(size):
-            name = f"prepare {self.room_id}"  # beside the worker: saves must not wait for it
-            self._preparing = asyncio.create_task(self._prepare_to_save(size), name=name)
-
-    def _needs_preparing(self, size: int) -> bool:
-        """Whether saves of this document need the render process started, or (once) its base
-        digested ahead of them."""
-        big = self._files.renders_apart(size)
-        return big and (self._digest_ahead or self._files.needs_render_process(size))
+        self._preparation.changed(self._newline)  # beside the worker: saves must not wait
 
     # -- the worker ----------------------------------------------------------------------------
 
@@ -85,31 +75,6 @@ class Document(LoadedDocument):
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), min(due or math.inf, next_poll) - now)
 
-    async def _prepare_to_save(self, size: int) -> None:
-        """A big document changed: start the render process while the save waits for its delay
-        (a document that is only read never needs it), and the first time, digest the base
-        there, so that the first save has only the document to render."""
-        try:
-            await self._files.prepare(size)
-            if self._digest_ahead:
-                self._digest_ahead = False
-                if self.history.base_digest is None:
-                    await self._digest_big_base()
-        finally:
-            self._preparing = None
-
-    async def _digest_big_base(self) -> None:
-        """A big document's base digest, rendered apart now rather than in its first save (a
-        save that comes first renders it itself)."""
-        base = self.history.base_update
-        job = RenderJob(self.kind, (base,), self._newline, digest_only=True)
-        try:
-            digest = (await self._files.render(job)).digest
-        except (ValueError, RuntimeError) as error:  # pycrdt's; the first save will tell
-            log.debug("Could not digest the base of %s: %s", self.room_id, error)
-            return
-        self.history.digested(base, digest)
-
     # -- saving --------------------------------------------------------------------------------
 
     async def save(self) -> str:
@@ -122,7 +87,7 @@ class Document(LoadedDocument):
             try:
                 status = await self._write_caught_up()
                 if replies and status == "success":  # asked for: signed when it answers
-                    await self._files.signatures.flush()
+                    await self._files.flush()
             except NotFound:
                 status = "failed"  # deleted: keep the edits, wait for the file to come back
                 self._file_gone()
@@ -149,10 +114,7 @@ class Document(LoadedDocument):
         raise OSError(f"{self.path} kept changing while it was being saved")
 
     async def _write(self) -> str:
-        if self._preparing is not None:
-            # The base's digest is being rendered: waiting for it beats rendering the base again
-            # in this save (and the digest job after it, which the next save would wait for).
-            await asyncio.wait([self._preparing])
+        await self._preparation.done()  # what was started ahead (a base's digest): not twice
         # The state is taken on the loop without encoding it (snapshots.py), and rendered off it.
         assert self._snapshots is not None, "saves start once the document is loaded"
         parts, mark = self._snapshots.take(), self.history.mark()
@@ -238,10 +200,7 @@ class Document(LoadedDocument):
         self._wake.set()
         if self._worker is not None:
             await self._worker
-        if self._preparing is not None:
-            self._preparing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._preparing
+        await self._preparation.close()
         if self._policy.pending or self._replies:
             await self.save()
         if self._snapshots is not None:

@@ -59,8 +59,7 @@ class LoadedDocument:
         self._closing = False
         self._failures = 0
         self._worker: asyncio.Task[None] | None = None
-        self._preparing: asyncio.Task[None] | None = None  # for big ones' saves (document.py)
-        self._digest_ahead = True  # a big one's base, at its first change (document.py)
+        self._preparation = files.save_preparation(kind, self.history)  # for saves (document.py)
         self._snapshots: Snapshots | None = None  # from the end of the load on
         self._quiet = False
         self._gone = False  # the file disappeared while the room was open

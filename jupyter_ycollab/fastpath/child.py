@@ -14,10 +14,10 @@ import select
 import sys
 from typing import IO
 
-from ..document.render import RenderJob, render
 from ..memory import give_back_freed_memory
 from .pipe import HELLO, receive, send
 from .read import ReadJob, read_notebook_file
+from .serialise import FastJob, RenderedBytes, render
 
 #: Freed memory goes back to the system once no job came for this long, not after every job:
 #: each job would then fault its pages in again (a save of a 20 MB notebook: ~35 ms of trimming
@@ -45,14 +45,15 @@ def serve(jobs: IO[bytes], results: IO[bytes]) -> None:
         del meta, parts
 
 
-def _rendered(meta: RenderJob, has_base: bool, parts: list[bytes]) -> tuple[object, list[bytes]]:
+def _rendered(meta: FastJob, has_base: bool, parts: list[bytes]) -> tuple[object, list[bytes]]:
     base = parts.pop(0) if has_base else None
     job = dataclasses.replace(meta, parts=tuple(parts), base=base)
     rendered = render(job)
-    data = [] if rendered.data is None else [rendered.data]
     snapshot = rendered.snapshot if len(job.parts) > 1 else b""
-    reply = dataclasses.replace(rendered, snapshot=b"", data=None)
-    return (True, reply), [snapshot, *data]
+    if isinstance(rendered, RenderedBytes):  # the bytes go apart, not pickled
+        reply = dataclasses.replace(rendered, snapshot=b"", data=b"")
+        return (True, reply), [snapshot, rendered.data]
+    return (True, dataclasses.replace(rendered, snapshot=b"")), [snapshot]
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ code cells are all trusted. A base's digest, computed ahead of the first save, s
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -28,6 +27,8 @@ from nbformat.sign import NotebookNotary, yield_everything
 from nbformat.v4.nbjson import BytesEncoder
 from nbformat.v4.rwbase import split_lines, strip_transient
 
+from ..codec.digest import sized_cell_digest
+
 JSON_OPTIONS: dict[str, Any] = {
     "cls": BytesEncoder,
     "indent": 1,
@@ -38,11 +39,6 @@ JSON_OPTIONS: dict[str, Any] = {
 _MEMORY_BYTES = 128 * 1024 * 1024
 
 
-def canonical_json(value: Any) -> bytes:
-    """Equal for equal values, whatever their keys' order."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, cls=BytesEncoder).encode()
-
-
 class WrittenCell:
     """One cell: its digest now, its text and signed bytes when first asked for."""
 
@@ -50,13 +46,8 @@ class WrittenCell:
 
     def __init__(self, source: dict[str, Any]) -> None:
         self.source = source  # the cell as the document gave it: an equal cell is written alike
-        metadata = source.get("metadata")
-        if isinstance(metadata, dict) and "trusted" in metadata:  # transient: never written
-            metadata = {k: v for k, v in metadata.items() if k != "trusted"}
-            source = {**source, "metadata": metadata}
-        data = canonical_json(source)
-        self.digest = hashlib.sha256(data).digest()
-        self.size = 3 * len(data)  # what it keeps alive, about: source, text, signed bytes
+        self.digest, size = sized_cell_digest(source)  # the codec's digest, remembered
+        self.size = 3 * size  # what it keeps alive, about: source, text, signed bytes
         self._text: bytes | None = None
         self._trusted: bool | None = None
         self._signed: bytes | None = None

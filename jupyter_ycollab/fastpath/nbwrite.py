@@ -5,7 +5,8 @@ which are remembered from one save to the next (nbcells.py).
 Why: a cell's text in the file depends only on the cell (nbformat indents it by a fixed two
 levels), the signature is one HMAC over the cells' bytes in order, and the digest that tells
 whether a save would change the file is made of the cells' digests, so a save serialises only
-the cells that changed. Everything else (the notebook's metadata, its other keys) goes through
+the cells that changed (the digest is the codec's, codec/digest.py: only its parts are
+remembered here). Everything else (the notebook's metadata, its other keys) goes through
 nbformat's own functions as before, and is remembered the same way: it almost never changes
 between saves, and writing it (nbformat's indented JSON, which takes json's pure-Python encoder)
 cost a small notebook's save more than its one changed cell.
@@ -13,7 +14,6 @@ cost a small notebook's save more than its one changed cell.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from typing import Any
@@ -23,7 +23,8 @@ from nbformat import NotebookNode
 from nbformat.sign import NotebookNotary, yield_everything
 from nbformat.v4.rwbase import split_lines, strip_transient
 
-from .nbcells import JSON_OPTIONS, Memory, canonical_json, written_cell
+from ..codec.digest import notebook_digest, top_digest
+from .nbcells import JSON_OPTIONS, Memory, written_cell
 
 _CELLS_KEY = '{\n "cells": []'  # sorted keys put the cells first, indented by one space
 _TOPS_BYTES = 16 * 1024 * 1024
@@ -50,7 +51,7 @@ class WrittenTop:
         self.signed_before, self.signed_after = (b"".join(part) for part in parts)
         strip_transient(NotebookNode(metadata=top.metadata, cells=[]))  # type: ignore[no-untyped-call]
         self.head = json.dumps({**top, "cells": []}, **JSON_OPTIONS)
-        self.digest = hashlib.sha256(canonical_json({**top, "cells": []})).digest()
+        self.digest = top_digest(source)  # the codec's, remembered
         self.size = 3 * len(self.head)  # what it keeps alive, about: source, head, signed bytes
 
 
@@ -87,11 +88,8 @@ class WrittenNotebook:
 
     @property
     def digest(self) -> str:
-        """Equal for equal content, transient keys aside (a ``trusted`` flag, a signature)."""
-        digest = hashlib.sha256(self._top.digest)
-        for cell in self.cells:
-            digest.update(cell.digest)
-        return digest.hexdigest()
+        """The codec's ``digest_of`` the notebook, from its parts' remembered digests."""
+        return notebook_digest(self._top.digest, (cell.digest for cell in self.cells))
 
     def data(self) -> bytes:
         """The file's bytes: ``nbformat.writes`` of the notebook, and a final newline."""

@@ -12,7 +12,7 @@ over its stdin and stdout (pipe.py). The parent talks to it from one thread of i
 (jobthread.py: waiting jobs hold no thread, urgent ones go first).
 
 The child runs only while big documents are being saved: it starts at the first edit of one
-(document/document.py), while the save waits for its delay, and exits after a minute without
+(files.py), while the save waits for its delay, and exits after a minute without
 jobs. Its
 imports alone hold ~40 MB, and its cache of written cells as much again for 10,000 cells: a
 server whose big documents are only read, or edited once in a while, does not keep them.
@@ -29,10 +29,11 @@ import subprocess
 import sys
 import threading
 
-from ..document.render import Rendered, RenderJob
+from ..document.render import Rendered
 from .jobthread import BACKGROUND, URGENT, JobThread
 from .pipe import HELLO, read_exactly, receive, send, widen
 from .read import NotebookRead, ReadJob
+from .serialise import FastJob, RenderedBytes
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class RenderProcess:
     @property
     def ready(self) -> bool:
         """Whether the child is up and done importing (~0.25 s after it starts): until then, a
-        read for an open is better done in a thread (document/files.py)."""
+        read for an open is better done in a thread (files.py)."""
         child = self._child
         if child is None or child.poll() is not None or child.stdout is None:
             return False
@@ -90,7 +91,7 @@ class RenderProcess:
         """Start the child now, if it does not run (its imports overlap the save delay)."""
         await asyncio.to_thread(self._running)
 
-    async def render(self, job: RenderJob) -> Rendered:
+    async def render(self, job: FastJob) -> Rendered:
         """``render(job)`` in the child; raises ``OSError`` if the child fails or is gone.
         A digest only waits for saves and reads (it is background work)."""
         priority = BACKGROUND if job.digest_only else URGENT
@@ -117,14 +118,15 @@ class RenderProcess:
                     widen(pipe)
             return self._child
 
-    def _exchange(self, job: RenderJob) -> Rendered:
+    def _exchange(self, job: FastJob) -> Rendered:
         base = [] if job.base is None else [job.base]
         meta = dataclasses.replace(job, parts=(), base=None)
         result, parts = self._call((meta, bool(base)), [*base, *job.parts])
         assert isinstance(result, Rendered)
-        data = parts[1] if len(parts) > 1 else None
         snapshot = parts[0] or job.parts[0]  # empty: the job's single part, not sent back
-        return dataclasses.replace(result, snapshot=snapshot, data=data)
+        if isinstance(result, RenderedBytes):
+            return dataclasses.replace(result, snapshot=snapshot, data=parts[1])
+        return dataclasses.replace(result, snapshot=snapshot)
 
     def _call(self, request: object, parts: list[bytes]) -> tuple[object, list[bytes]]:
         child = self._running()

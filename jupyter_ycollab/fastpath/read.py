@@ -21,8 +21,8 @@ from nbformat import NotebookNode
 from nbformat.v4.rwbase import _rejoin_mimebundle
 
 from ..codec.content import DocumentKind, build_base
-from ..document.render import Signing, notary_of
 from .hashing import Hashing
+from .serialise import Signing, notary_of
 
 
 @dataclass(frozen=True)

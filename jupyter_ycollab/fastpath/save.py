@@ -1,5 +1,5 @@
 """Saving to a local file: what Jupyter's own file contents manager does, with the heavy work
-(converting, signing, serialising: document/render.py) done before, off the event loop.
+(converting, signing, serialising: serialise.py) done before, off the event loop.
 
 Only for the stock ``FileContentsManager`` family with no pre-save hook: everything else (a
 subclass, jupytext, S3, a hook that may change the model) gets the contents manager's ``save``,
@@ -22,33 +22,18 @@ from jupyter_server.services.contents.filecheckpoints import (
     FileCheckpoints,
 )
 from jupyter_server.services.contents.fileio import copy2_safe
-from jupyter_server.services.contents.filemanager import (
-    AsyncFileContentsManager,
-    FileContentsManager,
-)
-from jupyter_server.services.contents.largefilemanager import (
-    AsyncLargeFileManager,
-    LargeFileManager,
-)
 from nbformat.sign import SQLiteSignatureStore
 
-from ..document.render import Rendered, Signing
+from ..document.files import STOCK_MANAGERS, stock_get
+from .serialise import RenderedBytes, Signing
 from .signatures import SignatureBatch
-
-#: Exact classes: a subclass may override any step (``save``, ``_save_notebook``, checkpoints).
-_STOCK_MANAGERS = (
-    AsyncLargeFileManager,
-    AsyncFileContentsManager,
-    LargeFileManager,
-    FileContentsManager,
-)
 
 
 def writes_directly(contents_manager: Any) -> bool:
     """Whether saves to ``contents_manager``'s files may take the local path: a stock manager
     whose ``save`` nobody replaced or hooked (a replaced ``save`` must see every save)."""
     cm = contents_manager
-    stock = type(cm) in _STOCK_MANAGERS and getattr(cm.save, "__func__", None) is type(cm).save
+    stock = type(cm) in STOCK_MANAGERS and getattr(cm.save, "__func__", None) is type(cm).save
     return stock and not _has_pre_save_hooks(cm)
 
 
@@ -57,8 +42,7 @@ def stats_directly(contents_manager: Any) -> bool:
     manager whose ``get`` nobody replaced. Any other manager (jupytext's, which derives from the
     stock one; a subclass) has its own idea of a file's ``last_modified`` and ``hash``, a paired
     notebook's covering both of its files: only its ``get`` may say."""
-    cm = contents_manager
-    return type(cm) in _STOCK_MANAGERS and getattr(cm.get, "__func__", None) is type(cm).get
+    return stock_get(contents_manager)
 
 
 def reads_directly(contents_manager: Any) -> bool:
@@ -92,7 +76,7 @@ def os_path_of(contents_manager: Any, path: str) -> str:
     may not be pure, so it is asked every time.
     """
     cm = contents_manager
-    if type(cm) not in _STOCK_MANAGERS:
+    if type(cm) not in STOCK_MANAGERS:
         return str(cm._get_os_path(path))
     known = _os_paths.setdefault(cm, {})
     key = (str(cm.root_dir), path)
@@ -113,7 +97,7 @@ def signing_of(contents_manager: Any) -> Signing:
 async def save_rendered(
     contents_manager: Any,
     path: str,
-    rendered: Rendered,
+    rendered: RenderedBytes,
     *,
     notebook: bool,
     signatures: SignatureBatch,
@@ -127,7 +111,6 @@ async def save_rendered(
     would write over it.
     """
     cm = contents_manager
-    assert rendered.data is not None, "only changed content is written"
     if notebook and not rendered.trusted:
         cm.log.warning("Notebook %s is not trusted", path)
     elif rendered.signature is not None:

@@ -10,7 +10,7 @@ refresh ``last_seen`` or insert, then cull the oldest quarter past ``cache_size`
 
 What waits is only the "this notebook's outputs are trusted" record: a crash in the window
 makes those outputs show as untrusted (the safe direction). Our own reads flush first
-(``flush``: document/files.py), so a notebook reopened right after its save is still trusted;
+(``flush``: files.py), so a notebook reopened right after its save is still trusted;
 shutdown flushes too. A store that is not an SQLite file (in memory, custom) is written at once, as
 before. When the batch cannot be written, each signature goes through the store the way the
 contents manager's ``check_and_sign`` does (recreating a broken store once).

@@ -21,7 +21,7 @@ from .room import Room
 
 
 class RoomHooks(Protocol):
-    """What the manager tells the deployment's hooks (hooks.HookCalls) about a room's life."""
+    """What the manager tells the deployment's hooks (web/hookcalls.py) about a room's life."""
 
     async def initialise(self, room: Room) -> None:
         """A room was loaded; nobody has it until this returns (raise to fail the opening)."""

@@ -1,7 +1,7 @@
 """Frames of the y-websocket protocol <-> typed messages. Pure: no I/O, no pycrdt.
 
-Layouts (lib0 encoding) are in PROTOCOL.md section 4. Decoding is strict: anything that does not
-parse exactly raises :class:`MalformedFrame`, so a hostile frame never reaches a document.
+Layouts (lib0 encoding) are in docs/protocol.md section 4. Decoding is strict: anything that does
+not parse exactly raises :class:`MalformedFrame`, so a hostile frame never reaches a document.
 """
 
 from __future__ import annotations

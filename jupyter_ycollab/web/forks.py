@@ -1,4 +1,5 @@
-"""REST routes for forks, the document timeline and its undo/redo/restore (PROTOCOL.md section 2).
+"""REST routes for forks, the document timeline and its undo/redo/restore (docs/protocol.md
+section 2).
 
 Thin, like websocket.py: GET needs ``contents:read``, PUT and DELETE ``contents:write`` (the
 ``authorized`` decorator maps the method to the action). The front end writes literal ``&&`` in
@@ -39,18 +40,18 @@ class ForkHandler(_RestHandler):
     @web.authenticated
     @authorized
     async def get(self, root_id: str) -> None:
-        forks = self.collab.manager.forks_of(root_id)
+        forks = self.services.manager.forks_of(root_id)
         self.finish({fork.fork_id: fork.info.as_json() for fork in forks if not fork.timeline})
 
     @web.authenticated
     @authorized
     async def put(self, root_id: str) -> None:
         try:
-            fork = self.collab.manager.fork(root_id, _fork_info(root_id, self.request.body))
+            fork = self.services.manager.fork(root_id, _fork_info(root_id, self.request.body))
         except CollabError as error:
             return self.fail(error)
         info = fork.info.as_json()
-        self.collab.manager.events.fork(fork.fork_id, info, self.username(), "create")
+        self.services.events.fork(fork.fork_id, info, self.username(), "create")
         self.set_status(201)
         self.finish(
             {"sessionId": fork.room.session_id, "fork_roomid": fork.fork_id, "fork_info": info}
@@ -59,7 +60,7 @@ class ForkHandler(_RestHandler):
     @web.authenticated
     @authorized
     async def delete(self, fork_id: str) -> None:
-        manager = self.collab.manager
+        manager = self.services.manager
         try:
             merge = _boolean(self.required_argument("merge"), "merge")
             fork = manager.forks.get(fork_id)
@@ -70,7 +71,7 @@ class ForkHandler(_RestHandler):
         except CollabError as error:
             return self.fail(error)
         manager.remove_fork(fork_id)
-        manager.events.fork(fork_id, fork.info.as_json(), self.username(), "delete")
+        self.services.events.fork(fork_id, fork.info.as_json(), self.username(), "delete")
         self.finish({})
 
 
@@ -82,11 +83,11 @@ class TimelineHandler(_RestHandler):
     @authorized
     async def get(self, path: str) -> None:
         path = path.lstrip("/")  # the front end may send "/dir/file"
-        manager = self.collab.manager
+        manager = self.services.manager
         try:
             file_format = self.required_argument("format")
             file_type = self.required_argument("type")
-            file_id = manager.files.ids.get_id(path)
+            file_id = self.services.files.ids.get_id(path)
             if file_id is None:
                 raise NotFound("Room not found")
             fork = await manager.open_timeline(f"{file_format}:{file_type}:{file_id}")
@@ -119,7 +120,7 @@ class UndoRedoHandler(_RestHandler):
             self.fail(error)
 
     def _timeline(self, room_id: str, fork_id: str) -> Fork:
-        fork = self.collab.manager.forks.get(fork_id)
+        fork = self.services.manager.forks.get(fork_id)
         if fork is None or fork.timeline is None or fork.root.room_id != room_id:
             raise NotFound("Fork not found")
         return fork
@@ -136,7 +137,7 @@ class UndoRedoHandler(_RestHandler):
             return {"error": "No more redo operations available"}
         if action == "restore":
             fork.merge_into_root()
-            self.collab.manager.remove_fork(fork.fork_id)
+            self.services.manager.remove_fork(fork.fork_id)
             return {"code": 200, "status": "Document restored successfully"}
         raise BadRequest(f"unknown action {action!r}: expected undo, redo or restore")
 

@@ -26,14 +26,16 @@ class SessionHandler(CollabHandler, APIHandler):
         path = path.lstrip("/")  # the timeline asks for "/dir/file": the same file as "dir/file"
         try:
             kind = _parse_session_body(self.request.body)
-            if not await self.collab.manager.files.exists(path):
+            files = self.services.files
+            if not await files.exists(path):
                 raise NotFound(f"file {path!r} does not exist")
-            file_ids = self.collab.manager.files.ids
+            file_ids = files.ids
             file_id = file_ids.get_id(path)
             created = file_id is None
             if created:
                 file_id = file_ids.index(path)
-            room = await self.collab.manager.open(f"{kind.file_format}:{kind.file_type}:{file_id}")
+            room_id = f"{kind.file_format}:{kind.file_type}:{file_id}"
+            room = await self.services.manager.open(room_id)
         except CollabError as error:
             raise web.HTTPError(outcome_of(error).http_status, str(error)) from error
         self.set_status(201 if created else 200)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import ws_authenticated
@@ -32,22 +32,21 @@ from ..rooms import protocol
 from ..rooms.ids import parse_room_id
 from ..rooms.peer import Peer
 from ..rooms.room import Room
+from .services import SETTINGS_KEY, Services
 from .transport import SocketTransport
-
-if TYPE_CHECKING:
-    from ..app import YCollabApp
 
 AUTH_RESOURCE = "contents"
 
 
 class CollabHandler(JupyterHandler):
-    """What every collaboration route shares: the app, the auth resource, the user."""
+    """What every collaboration route shares: the services, the auth resource, the user."""
 
     auth_resource = AUTH_RESOURCE
 
     @property
-    def collab(self) -> YCollabApp:
-        return cast("YCollabApp", self.settings["jupyter_ycollab"])
+    def services(self) -> Services:
+        """The parts of the server the routes use (services.py), from the Tornado settings."""
+        return cast(Services, self.settings[SETTINGS_KEY])
 
     def username(self) -> str:
         user: Any = self.current_user
@@ -89,7 +88,7 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
     def max_message_size(self) -> int:
         """The largest frame this peer may send, by its role (``get`` knows it before tornado
         reads this, at the upgrade): a read-only peer sends only state vectors and awareness."""
-        settings = self.collab.manager.settings
+        settings = self.services.manager.settings
         if self.readonly:
             return settings.max_readonly_message_size
         return settings.max_message_size
@@ -116,11 +115,11 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
             raise web.HTTPError(403)
         self.readonly = not await self.may("write")
         try:
-            room_id = await self.collab.hook_calls.name_room(self, requested)
+            room_id = await self.services.hooks.name_room(self, requested)
             # Rooms the REST routes registered (forks, timelines) have no file behind their id.
-            parsed = None if room_id in self.collab.manager.rooms else parse_room_id(room_id)
+            parsed = None if room_id in self.services.manager.rooms else parse_room_id(room_id)
             if parsed is not None:
-                self.collab.manager.files.path_of(parsed.file_id)
+                self.services.files.path_of(parsed.file_id)
             self._check_capacity(room_id)
             self.room_id = room_id
         except BadRequest as error:
@@ -139,9 +138,9 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
         if self.bad_request is not None:
             self._close_with(self.bad_request)
             return
-        manager = self.collab.manager
+        manager = self.services.manager
         try:
-            await self.collab.hook_calls.check_connection(self, self.room_id)
+            await self.services.hooks.check_connection(self, self.room_id)
             if self.ws_connection is None:  # gone while it was checked: open nothing for it
                 return
             room = await manager.open(self.room_id)
@@ -162,9 +161,9 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
             backlogs=manager.backlogs,
         )
         manager.join(room, self.peer)
-        manager.events.awareness(self.room_id, self.peer.username, "join")
+        self.services.events.awareness(self.room_id, self.peer.username, "join")
         try:
-            self.collab.hook_calls.joined(room, self.peer)
+            self.services.hooks.joined(room, self.peer)
         except CollabError as error:
             self._close_with(error)
 
@@ -174,7 +173,7 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
         Checked before the upgrade (HTTP 503, cheap for the client) and again after it, where
         the answer is close code 1013: the front end retries with back-off either way.
         """
-        manager = self.collab.manager
+        manager = self.services.manager
         room = manager.rooms.get(room_id)
         if room is None:
             manager.check_room_limit(room_id)
@@ -215,9 +214,9 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
             return
         self.peer = self.room = None  # leave once, whichever of close and on_close comes first
         peer.left()
-        self.collab.manager.leave(room, peer)
-        self.collab.manager.events.awareness(room.room_id, peer.username, "leave")
-        self.collab.hook_calls.left(room, peer)
+        self.services.manager.leave(room, peer)
+        self.services.events.awareness(room.room_id, peer.username, "leave")
+        self.services.hooks.left(room, peer)
 
     def _close_with(self, error: CollabError) -> None:
         # A stale session is routine (a tab left open across a history reset) and clients may

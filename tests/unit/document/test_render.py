@@ -16,8 +16,9 @@ from nbformat.sign import NotebookNotary
 from pycrdt import Doc, Text, get_state
 
 from jupyter_ycollab.codec.content import DocumentKind, build_base, digest_of
-from jupyter_ycollab.document.render import RenderJob, Signing, content_of, notary_of, render
+from jupyter_ycollab.document.render import content_of
 from jupyter_ycollab.fastpath.nbwrite import WrittenNotebook, notebook_bytes
+from jupyter_ycollab.fastpath.serialise import FastJob, RenderedBytes, Signing, notary_of, render
 
 NOTEBOOK = DocumentKind.parse("json", "notebook")
 TEXT = DocumentKind.parse("text", "file")
@@ -112,8 +113,8 @@ def test_any_sources_and_outputs_give_nbformats_bytes(
 
 def test_render_skips_the_bytes_of_an_unchanged_document() -> None:
     base = build_base(NOTEBOOK, _rich_notebook())
-    rendered = render(RenderJob(NOTEBOOK, (base,), base=base, to_bytes=True, signing=SIGNING))
-    assert rendered.unchanged and rendered.data is None
+    rendered = render(FastJob(NOTEBOOK, (base,), base=base, to_bytes=True, signing=SIGNING))
+    assert rendered.unchanged and not isinstance(rendered, RenderedBytes)
 
 
 @pytest.mark.parametrize(
@@ -124,7 +125,7 @@ def test_render_gives_text_and_binary_files_bytes_and_hash(
     kind: DocumentKind, content: str, data: bytes
 ) -> None:
     newline = "\r\n" if kind is TEXT else "\n"
-    rendered = render(RenderJob(kind, (build_base(kind, content),), newline, to_bytes=True))
+    rendered = render(FastJob(kind, (build_base(kind, content),), newline, to_bytes=True))
     assert rendered.data == data
     assert rendered.file_hash == hashlib.sha256(data).hexdigest()
     assert rendered.digest == digest_of(content.replace("\n", newline))
@@ -133,16 +134,16 @@ def test_render_gives_text_and_binary_files_bytes_and_hash(
 def test_render_for_the_contents_manager_gives_the_content() -> None:
     content = _rich_notebook()
     base = build_base(NOTEBOOK, content)
-    rendered = render(RenderJob(NOTEBOOK, (base,), base=base))
-    assert rendered.data is None and rendered.unchanged
+    rendered = render(FastJob(NOTEBOOK, (base,), base=base))
+    assert not isinstance(rendered, RenderedBytes) and rendered.unchanged
     assert rendered.content == content_of(NOTEBOOK, base)
 
 
 def test_a_notebook_nbformat_cannot_write_is_left_to_the_contents_manager() -> None:
     content = _rich_notebook()
     del content["cells"][0]["cell_type"]  # possible only with validate_updates off
-    rendered = render(RenderJob(NOTEBOOK, (build_base(NOTEBOOK, content),), to_bytes=True))
-    assert rendered.data is None and rendered.content["cells"][0]["id"] == "c1"
+    rendered = render(FastJob(NOTEBOOK, (build_base(NOTEBOOK, content),), to_bytes=True))
+    assert not isinstance(rendered, RenderedBytes) and rendered.content["cells"][0]["id"] == "c1"
 
 
 def _variants() -> list[dict[str, Any]]:
@@ -213,14 +214,14 @@ def test_big_cells_are_remembered_and_taken_again() -> None:
 
 def test_the_digest_tells_equal_content_without_its_transient_keys() -> None:
     base = build_base(NOTEBOOK, _rich_notebook())
-    same = render(RenderJob(NOTEBOOK, (base,), base=base))
+    same = render(FastJob(NOTEBOOK, (base,), base=base))
     marked = _rich_notebook()
     marked["metadata"]["signature"] = "sha256:x"
     marked["cells"][0]["metadata"]["trusted"] = False
     edited = _rich_notebook()
     edited["cells"][2]["source"] = "changed"
     for content, unchanged in ((marked, True), (edited, False)):
-        job = RenderJob(NOTEBOOK, (build_base(NOTEBOOK, content),), base=base)
+        job = FastJob(NOTEBOOK, (build_base(NOTEBOOK, content),), base=base)
         assert render(job).unchanged is unchanged
     assert same.unchanged
 
@@ -232,7 +233,7 @@ def test_a_big_files_hash_is_its_bytes() -> None:
     doc.apply_update(base)
     doc.get("source", type=Text).insert(0, "y")
     edit = doc.get_update(get_state(base))
-    rendered = render(RenderJob(TEXT, (base, edit), to_bytes=True))
+    rendered = render(FastJob(TEXT, (base, edit), to_bytes=True))
     assert rendered.data == b"y" + b"x" * 3_000_000
     assert rendered.file_hash == hashlib.sha256(rendered.data).hexdigest()
     assert rendered.snapshot == doc.get_update()

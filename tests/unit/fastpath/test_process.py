@@ -19,10 +19,10 @@ import pytest
 from pycrdt import Array, Doc, get_state
 
 from jupyter_ycollab.codec.content import DocumentKind, build_base
-from jupyter_ycollab.document.render import RenderJob, Signing, render
 from jupyter_ycollab.fastpath import child, pipe
 from jupyter_ycollab.fastpath.process import RenderProcess
 from jupyter_ycollab.fastpath.read import ReadJob, read_notebook_file
+from jupyter_ycollab.fastpath.serialise import FastJob, Signing, render
 
 from ...client import wait_until
 from ...harness import make_notebook
@@ -46,7 +46,7 @@ async def test_a_render_in_the_process_is_the_same_as_in_a_thread(process: Rende
     doc.apply_update(base)
     doc.get("cells", type=Array)[0]["source"].insert(0, "# edited\n")
     edit = doc.get_update(get_state(base))
-    job = RenderJob(NOTEBOOK, (base, edit), base=base, to_bytes=True, signing=SIGNING)
+    job = FastJob(NOTEBOOK, (base, edit), base=base, to_bytes=True, signing=SIGNING)
 
     apart, here = await process.render(job), render(job)
 
@@ -58,7 +58,7 @@ async def test_a_render_in_the_process_is_the_same_as_in_a_thread(process: Rende
 
 async def test_a_single_part_is_not_sent_back(process: RenderProcess) -> None:
     base = build_base(NOTEBOOK, _rich_notebook())
-    rendered = await process.render(RenderJob(NOTEBOOK, (base,), saved_digest="other"))
+    rendered = await process.render(FastJob(NOTEBOOK, (base,), saved_digest="other"))
     assert rendered.snapshot is base and rendered.content is not None
 
 
@@ -82,8 +82,8 @@ async def test_a_read_in_the_process_is_the_same_as_in_a_thread(
 
 async def test_a_job_that_fails_in_the_process_raises_oserror(process: RenderProcess) -> None:
     with pytest.raises(OSError, match="failed"):
-        await process.render(RenderJob(NOTEBOOK, (b"not an update",)))
-    rendered = await process.render(RenderJob(NOTEBOOK, (build_base(NOTEBOOK, _rich_notebook()),)))
+        await process.render(FastJob(NOTEBOOK, (b"not an update",)))
+    rendered = await process.render(FastJob(NOTEBOOK, (build_base(NOTEBOOK, _rich_notebook()),)))
     assert rendered.content is not None  # the process serves the next job
 
 
@@ -94,7 +94,7 @@ async def test_queued_jobs_leave_the_servers_worker_threads_free(process: Render
     loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=2))
     base = build_base(NOTEBOOK, make_notebook([f"cell {i}\n" * 20 for i in range(2000)]))
     renders = [
-        asyncio.ensure_future(process.render(RenderJob(NOTEBOOK, (base,), digest_only=True)))
+        asyncio.ensure_future(process.render(FastJob(NOTEBOOK, (base,), digest_only=True)))
         for _ in range(4)
     ]
     await asyncio.sleep(0)
@@ -118,7 +118,7 @@ async def test_freed_memory_goes_back_once_no_job_comes(monkeypatch: pytest.Monk
     base = build_base(NOTEBOOK, _rich_notebook())
 
     def exchange() -> None:
-        job = RenderJob(NOTEBOOK, (), digest_only=True)
+        job = FastJob(NOTEBOOK, (), digest_only=True)
         pipe.send(jobs_in.buffer, (job, False), [base])
         (ok, _), _ = pipe.receive(results_out.buffer)
         assert ok
@@ -135,7 +135,7 @@ async def test_freed_memory_goes_back_once_no_job_comes(monkeypatch: pytest.Monk
 
 
 async def test_a_child_that_gives_no_reply_is_killed_and_replaced(process: RenderProcess) -> None:
-    job = RenderJob(NOTEBOOK, (build_base(NOTEBOOK, _rich_notebook()),))
+    job = FastJob(NOTEBOOK, (build_base(NOTEBOOK, _rich_notebook()),))
     await process.render(job)  # running
     child = process._child
     assert child is not None

@@ -11,8 +11,8 @@ import nbformat
 import pytest
 
 from jupyter_ycollab.codec.content import DocumentKind
-from jupyter_ycollab.document.render import Signing
 from jupyter_ycollab.fastpath.read import ReadJob, read_notebook_file
+from jupyter_ycollab.fastpath.serialise import Signing
 
 from ...harness import make_notebook
 

@@ -1,0 +1,29 @@
+"""What the collaboration routes use, as one typed object in the Tornado settings.
+
+app.py builds it once and puts it under ``SETTINGS_KEY``; every handler reads it from there (as
+jupyter_server_fileid's handlers read their manager), so the handlers know the parts they use and
+not the app that composed them. ``settings["jupyter_ycollab"]`` stays the app: other code reads
+that one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..document.files import Files
+from ..events import Events
+from ..rooms.manager import RoomManager
+from .hookcalls import HookCalls
+
+SETTINGS_KEY = "jupyter_ycollab_services"
+
+
+@dataclass(frozen=True)
+class Services:
+    """The room manager (open, join, leave, forks, limits), the files (existence, file ids),
+    the event bus, and the deployment's hooks, as the server calls them."""
+
+    manager: RoomManager
+    files: Files
+    events: Events
+    hooks: HookCalls
