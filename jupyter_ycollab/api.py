@@ -23,7 +23,7 @@ from typing import Any
 
 from jupyter_ydoc.ybasedoc import YBaseDoc
 
-from .codec.content import DocumentKind
+from .codec.kinds import DocumentKind
 from .codec.updates import copy_of
 from .errors import BadRequest, NotFound
 from .rooms import protocol

@@ -16,7 +16,7 @@ from jupyter_ydoc.ybasedoc import YBaseDoc
 
 from ..codec.updates import copy_of
 from ..errors import CollabError
-from ..rooms.ids import parse_room_id
+from ..rooms.ids import parse_room_id, room_id_of
 from ..rooms.manager import RoomManager
 from ..rooms.room import Room
 from .rooms import CompatRoom, live_document
@@ -134,4 +134,4 @@ class YDocCompat:
             raise TypeError("get_document needs room_id, or path, content_type and file_format")
         ids = self._manager.files.ids
         file_id = ids.index(path) if create else ids.get_id(path)
-        return None if file_id is None else f"{file_format}:{content_type}:{file_id}"
+        return None if file_id is None else room_id_of(file_format, content_type, file_id)

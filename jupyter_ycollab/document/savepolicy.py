@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: A failed save is retried after ``delay`` doubled at each failure in a row, at most this.
+MAX_RETRY_DELAY = 60.0
+
 
 @dataclass
 class SavePolicy:
@@ -17,6 +20,7 @@ class SavePolicy:
     first_change: float | None = None
     last_change: float | None = None
     not_before: float = 0.0
+    failures: int = 0  # in a row
 
     @property
     def pending(self) -> bool:
@@ -56,3 +60,11 @@ class SavePolicy:
         if self.last_change is None:
             self.last_change = ticket
         self.not_before = retry_at
+
+    def failed(self, ticket: float | None, now: float) -> float:
+        """A save failed at ``now``: give its changes back, to be retried after a delay that
+        doubles with each failure in a row; return the delay."""
+        self.failures += 1
+        delay = min(self.delay * 2.0**self.failures, MAX_RETRY_DELAY)
+        self.give_back(ticket, now + delay)
+        return delay

@@ -12,10 +12,13 @@ long time) they are folded into one full update on the loop, once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from pycrdt import Doc, Subscription, TransactionEvent
+from pycrdt import Doc
+
+from ..codec.listeners import Hears, UpdateListeners
+from ..codec.origins import TransactionOrigin
 
 _MIN_FOLD_BYTES = 256 * 1024
 
@@ -28,7 +31,9 @@ class Snapshots:
         self._parts = list(parts)
         self._pending_bytes = sum(len(part) for part in self._parts[1:])
         self._folding = False
-        self._subscription: Subscription | None = doc.observe(self._on_update)
+        self._stop: Callable[[], None] | None = UpdateListeners.of(doc).listen(
+            Hears.SNAPSHOTS, self._on_update
+        )
 
     def take(self) -> tuple[bytes, ...]:
         """The document's state now, as parts to apply in order to an empty ``Doc``."""
@@ -37,7 +42,7 @@ class Snapshots:
     def full_state(self) -> bytes:
         """The document's full state as one update: the head when nothing happened since it was
         taken, else encoded now and kept as the new head (so the next caller gets it free)."""
-        if self._subscription is None:  # closed: the parts no longer follow the document
+        if self._stop is None:  # closed: the parts no longer follow the document
             return self._doc.get_update()
         if len(self._parts) != 1:
             self._parts, self._pending_bytes = [self._doc.get_update()], 0
@@ -51,12 +56,11 @@ class Snapshots:
             self._pending_bytes = sum(len(part) for part in self._parts[1:])
 
     def close(self) -> None:
-        if self._subscription is not None:
-            self._doc.unobserve(self._subscription)
-            self._subscription = None
+        if self._stop is not None:
+            self._stop()
+            self._stop = None
 
-    def _on_update(self, event: TransactionEvent) -> None:
-        update: bytes = event.update
+    def _on_update(self, update: bytes, _origin: TransactionOrigin) -> None:
         self._parts.append(update)
         self._pending_bytes += len(update)
         limit = max(_MIN_FOLD_BYTES, len(self._parts[0]) // 4)
@@ -66,5 +70,5 @@ class Snapshots:
 
     def _fold(self) -> None:
         self._folding = False
-        if self._subscription is not None:
+        if self._stop is not None:
             self.full_state()

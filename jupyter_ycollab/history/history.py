@@ -11,15 +11,16 @@ changes from process to process.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
-from pycrdt import Doc, Subscription, TransactionEvent, get_state
+from pycrdt import Doc, get_state
 
-from ..codec.content import BUILD_VERSION
+from ..codec.building import BUILD_VERSION
+from ..codec.listeners import Hears, UpdateListeners
+from ..codec.origins import Origin, TransactionOrigin
 from ..codec.updates import EMPTY_UPDATE, merged_update
 from ..settings import Settings
 from .logfile import UpdateLog, cut_torn_tail, log_path, read_log, set_aside_before_merge
@@ -51,11 +52,9 @@ class History:
         self._reusable: LogContents | None = None  # the log read at load, while still true
         self._began = False  # begun from a fresh base, not yet opened
         self._log: UpdateLog | None = None
-        self._subscription: Subscription | None = None
+        self._stop_logging: Callable[[], None] | None = None
         self._doc: Doc[Any] | None = None
         self._generation = 0  # bumped by each compaction
-        self._compaction_due = False
-        self._unhurried = False
 
     async def recover(self) -> LogContents | None:
         """What the log from an earlier run holds, if there is a trustworthy one."""
@@ -133,7 +132,7 @@ class History:
             # document (a 20 MB notebook: ~50 ms of writing): until then the file holds it all.
             self._log.rewrite(records, seq=seq)
         self._reusable, self._began = None, False
-        self._subscription = doc.observe(self._on_update)
+        self._stop_logging = UpdateListeners.of(doc).listen(Hears.LOG, self._on_update)
 
     def _compact_records(self, doc: Doc[Any], *, tail: bool = True) -> tuple[list[bytes], int]:
         """The records of a compact log (base, then one update holding everything since), and
@@ -149,19 +148,12 @@ class History:
             return records, 0
         return [*records, time_record(), encode_record(UPDATE, since)], 1
 
-    @contextlib.contextmanager
-    def unhurried(self) -> Iterator[None]:
-        """Updates applied inside are ones recovery can do without (the server's own ``state``
-        values): logged without hurry, to share the next edits' fsync (logfile.py)."""
-        self._unhurried = True
-        try:
-            yield
-        finally:
-            self._unhurried = False
-
-    def _on_update(self, event: TransactionEvent) -> None:
+    def _on_update(self, update: bytes, origin: TransactionOrigin) -> None:
+        """Log ``update``; the server's own ``state`` values are ones recovery can do without
+        (a recovered room sets them again): logged without hurry, to share the next edits'
+        fsync (logfile.py)."""
         assert self._log is not None
-        self._log.append_update(event.update, unhurried=self._unhurried)
+        self._log.append_update(update, unhurried=origin is Origin.SERVER_STATE)
         limit = max(self._settings.log_max_bytes, 2 * self._compacted_size)
         if self._log.size > limit and not self._log.rewrite_requested:
             # Not inside the observer: the document is still committing its transaction.
@@ -237,9 +229,9 @@ class History:
         return parse_log(await asyncio.to_thread(self.path.read_bytes))
 
     async def close(self, *, discard: bool = False) -> None:
-        if self._subscription is not None and self._doc is not None:
-            self._doc.unobserve(self._subscription)
-            self._subscription = None
+        if self._stop_logging is not None:
+            self._stop_logging()
+            self._stop_logging = None
         if self._log is not None:
             await self._log.close()
         if discard:

@@ -11,7 +11,7 @@ from typing import Any
 
 from pycrdt import Array, Map, Text
 
-from ..codec.content import shared_output, shared_value
+from ..codec.building import shared_output, shared_value
 from .text import merge_into
 
 _MISSING: Any = object()

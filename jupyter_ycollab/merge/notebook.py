@@ -19,7 +19,7 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map
 
-from ..codec.content import _with_id, new_cell
+from ..codec.building import new_cell, with_cell_id
 from .cellids import adopt_base_ids
 from .entries import merge_entries
 
@@ -111,7 +111,7 @@ def _read_disk(notebook: dict[str, Any], base: _Cells | None) -> tuple[dict[str,
 
 def _disk_cell(cell: dict[str, Any], index: int) -> dict[str, Any]:
     """A file's cell shaped as a load stores it, so that unchanged cells compare equal."""
-    cell = dict(_with_id(cell, index))
+    cell = dict(with_cell_id(cell, index))
     if isinstance(cell.get("source"), list):
         cell["source"] = "".join(cell["source"])
     cell.setdefault("metadata", {})

@@ -23,7 +23,7 @@ from typing import Any
 from jupyter_ydoc import YBlob, YNotebook, YUnicode
 from pycrdt import Doc, Map, Text, TransactionEvent, merge_updates
 
-from ..codec.content import DocumentKind
+from ..codec.kinds import DocumentKind
 from ..codec.updates import EMPTY_UPDATE, replayed
 from . import notebook
 from .text import merge_into

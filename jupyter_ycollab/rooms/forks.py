@@ -10,11 +10,14 @@ reaches every peer as ordinary edits and is saved like any.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pycrdt import Doc, Subscription, TransactionEvent
+from pycrdt import Doc
 
+from ..codec.listeners import Hears, UpdateListeners
+from ..codec.origins import TransactionOrigin
 from ..codec.updates import copy_of
 from ..settings import Settings
 from .room import Room
@@ -45,9 +48,10 @@ class Fork:
         self.room = room
         self.info = info
         self.timeline = timeline
-        self._subscription: Subscription | None = None
+        self._stop_following: Callable[[], None] | None = None
         if info.synchronize:
-            self._subscription = root.doc.observe(self._follow_root)
+            listeners = UpdateListeners.of(root.doc)
+            self._stop_following = listeners.listen(Hears.FORKS, self._follow_root)
 
     @property
     def fork_id(self) -> str:
@@ -67,8 +71,8 @@ class Fork:
         room = _fork_room(root, timeline.doc, settings, editable=False)
         return cls(root, room, ForkInfo(root.room_id, title="timeline"), timeline)
 
-    def _follow_root(self, event: TransactionEvent) -> None:
-        self.room.apply_update(event.update)
+    def _follow_root(self, update: bytes, _origin: TransactionOrigin) -> None:
+        self.room.apply_update(update)
 
     def merge_into_root(self) -> None:
         """Apply to the root what the fork has and the root has not (its own edits, the
@@ -77,9 +81,9 @@ class Fork:
 
     def close(self) -> None:
         """Stop following the root, disconnect the fork's peers and free its document."""
-        if self._subscription is not None:
-            self.root.doc.unobserve(self._subscription)
-            self._subscription = None
+        if self._stop_following is not None:
+            self._stop_following()
+            self._stop_following = None
         for peer in tuple(self.room.peers):
             peer.close(FORK_GONE, "this fork was deleted")
         self.room.close()

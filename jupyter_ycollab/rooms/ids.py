@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..codec.content import DocumentKind
+from ..codec.kinds import DocumentKind
 from ..errors import BadRequest, NotFound
 
 GLOBAL_AWARENESS = "JupyterLab:globalAwareness"
@@ -16,7 +16,12 @@ class DocumentRoomId:
     file_id: str
 
     def __str__(self) -> str:
-        return f"{self.kind.file_format}:{self.kind.file_type}:{self.file_id}"
+        return room_id_of(self.kind.file_format, self.kind.file_type, self.file_id)
+
+
+def room_id_of(file_format: str, file_type: str, file_id: str) -> str:
+    """The id of a document's room, formatted here only (parse_room_id reads it back)."""
+    return f"{file_format}:{file_type}:{file_id}"
 
 
 def parse_room_id(room_id: str) -> DocumentRoomId | None:

@@ -1,8 +1,9 @@
 """A room: one pycrdt ``Doc``, its awareness, its peers. Applies what comes in, fans out the rest.
 
 No I/O happens here: frames leave through each peer's outbox, saving is the document's job.
-The ``Doc``'s update observer is the only way out, so an update reaches every other peer exactly
-once whether it came from a peer, from disk or from server-side code.
+The room's listener of the ``Doc``'s updates (codec/listeners.py) is the only way out, so an
+update reaches every other peer exactly once whether it came from a peer, from disk or from
+server-side code; its origin (codec/origins.py) tells which peer sent it, not to echo it back.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pycrdt import Doc, Subscription, TransactionEvent
+from pycrdt import Doc
 
-from ..codec.content import DocumentKind
+from ..codec.kinds import DocumentKind
+from ..codec.listeners import Hears, UpdateListeners
+from ..codec.origins import FromPeer, Origin, TransactionOrigin
 from ..codec.updates import EMPTY_STATE, EMPTY_UPDATE
 from ..errors import InvalidUpdate
 from ..settings import Settings
@@ -61,19 +64,24 @@ class Room:
         if document is not None:
             document.wants_autosave = self.awareness.autosave
         self.peers: dict[Peer, None] = {}  # insertion-ordered set
-        self._author: Peer | None = None
-        self._subscription: Subscription | None = self.doc.observe(self._on_update)
+        self._senders: dict[Peer, FromPeer[Peer]] = {}  # their origins, made once (0.5 us)
+        self._listeners = UpdateListeners.of(self.doc)
+        self._stop_relaying: Callable[[], None] | None = self._listeners.listen(
+            Hears.RELAY, self._relay
+        )
 
     # -- peers ---------------------------------------------------------------------------------
 
     def join(self, peer: Peer) -> None:
         """Start the handshake: our state vector, then everyone's awareness."""
         self.peers[peer] = None
+        self._senders[peer] = FromPeer(peer)
         peer.send(protocol.encode_sync(SyncStep.STEP1, self.doc.get_state()))
         peer.send(protocol.encode_awareness(self.awareness.snapshot()))
 
     def leave(self, peer: Peer) -> None:
         """Drop a peer and tell the others its awareness states are gone."""
+        self._senders.pop(peer, None)
         if self.peers.pop(peer, 0) is None:
             removal = self.awareness.forget(peer)
             if removal is not None:
@@ -136,13 +144,12 @@ class Room:
             return
         if author is not None and self._guard is not None:
             self._guard.check(update)
-        self._author = author
+        sender = None if author is None else self._senders.get(author) or FromPeer(author)
+        origin = Origin.SERVER_API if sender is None else sender
         try:
-            self.doc.apply_update(update)
+            self._listeners.apply(update, origin)
         except (ValueError, RuntimeError) as error:
             raise InvalidUpdate(f"invalid update: {error}") from error
-        finally:
-            self._author = None
 
     def _receive_save_request(self, peer: Peer, save_id: int) -> None:
         def reply(status: str) -> None:
@@ -157,19 +164,19 @@ class Room:
 
     # -- outbound ------------------------------------------------------------------------------
 
-    def _on_update(self, event: TransactionEvent) -> None:
-        update: bytes = event.update
+    def _relay(self, update: bytes, origin: TransactionOrigin) -> None:
         if update == EMPTY_UPDATE:  # an empty transaction: nothing to tell anyone
             return
         if self._guard is not None:
             self._guard.follow(update)
-        self.broadcast(protocol.encode_sync(SyncStep.UPDATE, update), exclude=self._author)
+        sender = origin.peer if isinstance(origin, FromPeer) else None
+        self.broadcast(protocol.encode_sync(SyncStep.UPDATE, update), exclude=sender)
 
     def close(self) -> None:
-        """Stop observing the document; the room is no longer usable."""
-        if self._subscription is not None:
-            self.doc.unobserve(self._subscription)
-            self._subscription = None
+        """Stop relaying the document's updates; the room is no longer usable."""
+        if self._stop_relaying is not None:
+            self._stop_relaying()
+            self._stop_relaying = None
         if self._guard is not None:
             self._guard.close()
             self._guard = None

@@ -15,7 +15,7 @@ from typing import Any
 
 from pycrdt import Doc, UndoManager
 
-from ..codec.content import DocumentKind
+from ..codec.kinds import DocumentKind
 from ..codec.updates import replayed
 from ..history.records import LogContents
 

@@ -16,6 +16,7 @@ from tornado import web
 
 from ..errors import BadRequest, CollabError, NotFound, outcome_of
 from ..rooms.forks import Fork, ForkInfo
+from ..rooms.ids import room_id_of
 from .websocket import CollabHandler, json_object
 
 
@@ -90,7 +91,7 @@ class TimelineHandler(_RestHandler):
             file_id = self.services.files.ids.get_id(path)
             if file_id is None:
                 raise NotFound("Room not found")
-            fork = await manager.open_timeline(f"{file_format}:{file_type}:{file_id}")
+            fork = await manager.open_timeline(room_id_of(file_format, file_type, file_id))
         except CollabError as error:
             return self.fail(error)
         assert fork.timeline is not None

@@ -13,6 +13,7 @@ from tornado import web
 
 from ..codec.content import DocumentKind
 from ..errors import BadRequest, CollabError, NotFound, outcome_of
+from ..rooms.ids import DocumentRoomId
 from .websocket import CollabHandler, json_object
 
 
@@ -34,8 +35,7 @@ class SessionHandler(CollabHandler, APIHandler):
             created = file_id is None
             if created:
                 file_id = file_ids.index(path)
-            room_id = f"{kind.file_format}:{kind.file_type}:{file_id}"
-            room = await self.services.manager.open(room_id)
+            room = await self.services.manager.open(str(DocumentRoomId(kind, str(file_id))))
         except CollabError as error:
             raise web.HTTPError(outcome_of(error).http_status, str(error)) from error
         self.set_status(201 if created else 200)

@@ -1,0 +1,127 @@
+"""File content -> pycrdt documents, in the shared types JupyterLab's front end expects.
+
+Loading is deterministic: the same content always becomes the same CRDT items (a fixed client id,
+no random cell ids, no default metadata added), so state that a client built from the same file
+merges into a rebuilt room without duplicating anything. The base is built in its own ``Doc``
+and handed over as an update; the room's ``Doc`` keeps a random client id for later edits. The
+live shared types an edit inserts (the merge's new cells) are made here too, in the same shapes.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+from jupyter_ydoc import YBlob, YFile, YNotebook
+from pycrdt import Array, Doc, Map, Text
+
+from . import yplan
+from .kinds import DocumentKind
+from .yplan import NewArray, NewMap, NewText
+
+#: Client id of every load. Yjs client ids are random 32-bit numbers; one fixed id for loads
+#: makes equal content give equal items. Nothing but a load ever writes with it.
+LOAD_CLIENT_ID = 0x5EED
+#: Names what ``build_base`` makes of a file. Bump it with any change to the items it builds:
+#: fresh histories are named after it and the file's hash (history/history.py), and clients holding
+#: items of another build must not be taken for the same history.
+BUILD_VERSION = 1
+_CELL_ID_NAMESPACE = uuid.UUID("8d7a3f4e-0c4b-4f55-9c63-2b8f4f1f6a10")
+
+
+def build_base(kind: DocumentKind, content: Any) -> bytes:
+    """The Yjs update holding ``content``, built deterministically in a throwaway ``Doc``."""
+    doc: Doc[Any] = Doc(client_id=LOAD_CLIENT_ID)
+    with doc.transaction():
+        if kind.ydoc_class is YNotebook:
+            _fill_notebook(doc, content)
+        elif kind.ydoc_class is YBlob:
+            doc.get("source", type=Map)["bytes"] = base64.b64decode(content or "")
+        elif issubclass(kind.ydoc_class, YFile):
+            doc.get("source", type=Text).insert(0, content or "")
+        else:
+            kind.wrap(doc).set(content)
+    return doc.get_update()
+
+
+def _fill_notebook(doc: Doc[Any], notebook: dict[str, Any]) -> None:
+    direct = yplan.direct_writes()
+    meta = {
+        "nbformat": notebook.get("nbformat", 4),
+        "nbformat_minor": notebook.get("nbformat_minor", 5),
+        "metadata": NewMap(dict(notebook.get("metadata", {}))),
+    }
+    yplan.set_entries(doc, "meta", meta, direct=direct)
+    # Inserted last to first at the head: appending walks the whole list each time (quadratic).
+    cells = reversed(list(enumerate(notebook.get("cells", []))))
+    planned = (_ycell(with_cell_id(cell, index)) for index, cell in cells)
+    yplan.insert_each_at_head(doc, "cells", planned, direct=direct)
+
+
+def _ycell(cell: dict[str, Any]) -> NewMap:
+    """A cell in jupyter_ydoc 2.0.0's schema (what ``@jupyter/ydoc`` reads).
+
+    Keys keep the file's order, so equal files give equal items; nothing is copied deeply (the
+    shared types copy plain values themselves).
+    """
+    fields = {key: value for key, value in cell.items() if key not in _SHARED_CELL_KEYS}
+    fields["source"] = NewText(_joined(cell.get("source", "")))
+    fields["metadata"] = NewMap(dict(cell.get("metadata", {})))
+    if cell.get("cell_type") == "code":
+        fields["outputs"] = NewArray([_youtput(output) for output in cell.get("outputs", [])])
+        fields["execution_state"] = "idle"
+    elif not fields.get("attachments", True):
+        del fields["attachments"]
+    return NewMap(fields)
+
+
+_SHARED_CELL_KEYS = ("source", "metadata", "outputs")
+
+
+def _youtput(output: dict[str, Any]) -> NewMap:
+    if output.get("output_type") != "stream":
+        return NewMap(dict(output))
+    return NewMap({**output, "text": NewText(_joined(output.get("text", "")))})
+
+
+def _joined(text: str | list[str]) -> str:
+    return text if isinstance(text, str) else "".join(text)
+
+
+def with_cell_id(cell: dict[str, Any], index: int) -> dict[str, Any]:
+    """Give a cell without an id (nbformat < 4.5) one derived from its position, not random."""
+    if "id" in cell:
+        return cell
+    return {**cell, "id": str(uuid.uuid5(_CELL_ID_NAMESPACE, str(index)))}
+
+
+def new_cell(cell: dict[str, Any]) -> Map[Any]:
+    """A cell map as a load makes it (``YNotebook.create_ycell``): shared source and outputs.
+
+    Live shared types, for an edit to insert (the merge); a load plans its cells (``_ycell``)."""
+    values = {key: shared_value(key, value) for key, value in cell.items()}
+    if cell.get("cell_type") == "code":
+        values.setdefault("execution_state", "idle")
+    return Map(values)
+
+
+def shared_value(key: str, value: Any) -> Any:
+    """``value`` as cell entry ``key`` holds it: source as text, metadata and outputs shared."""
+    if key == "source" and isinstance(value, str):
+        return Text(value)
+    if key == "metadata" and isinstance(value, dict):
+        return Map(dict(value))
+    if key == "outputs" and isinstance(value, list):
+        return Array([shared_output(output) for output in value])
+    return value
+
+
+def shared_output(output: Any) -> Any:
+    """An output as a cell's ``outputs`` array holds it: a map, a stream's text shared."""
+    if not isinstance(output, dict):
+        return output
+    if output.get("output_type") == "stream":
+        text = output.get("text", "")
+        return Map({**output, "text": Text("".join(text) if isinstance(text, list) else text)})
+    return Map(dict(output))

@@ -1,0 +1,102 @@
+"""What a room holds (``DocumentKind``): a contents-manager format and type, and the jupyter_ydoc
+class that views it; and the one way the server makes such a view (``wrap``), recording no undo
+history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from jupyter_ydoc import YBlob, YFile, YNotebook, YUnicode, ydocs
+from jupyter_ydoc.ybasedoc import YBaseDoc
+from pycrdt import Doc
+
+from ..errors import BadRequest
+
+FORMATS = ("json", "text", "base64")
+#: The one transaction origin the undo managers of the server's views track: no transaction has it.
+_UNDO_NOTHING = object()
+ViewT = TypeVar("ViewT", bound=YBaseDoc)
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    """What a room holds: the contents-manager format and type, and the jupyter_ydoc class."""
+
+    file_format: str
+    file_type: str
+
+    @classmethod
+    def parse(cls, file_format: str, file_type: str) -> DocumentKind:
+        """The kind of a room that may open: one whose file can be read in ``file_format`` as
+        ``file_type``'s document class reads it, so that the room holds the file's content.
+
+        Any other pair would open a room that does not (``json:chat``: an empty chat) and save
+        it over the file at the first edit: ``BadRequest`` (400 / 4400), nothing opened.
+        """
+        if file_format not in FORMATS or not file_type:
+            raise BadRequest(f"unsupported document format {file_format!r} / type {file_type!r}")
+        readable = read_formats(ydocs.get(file_type, YFile))
+        if file_format not in readable:
+            raise BadRequest(
+                f"type {file_type!r} cannot be read in format {file_format!r}:"
+                f" use {' or '.join(map(repr, readable))}"
+            )
+        return cls(file_format, file_type)
+
+    @property
+    def ydoc_class(self) -> type[YBaseDoc]:
+        if self.file_format == "base64":
+            return YBlob
+        cls: type[YBaseDoc] = ydocs.get(self.file_type, YFile)
+        return cls
+
+    def wrap(self, doc: Doc[Any]) -> YBaseDoc:
+        """The jupyter_ydoc view of a ``Doc`` (cheap: it only looks up root types), keeping
+        nothing the document deletes (``without_undo_history``). Every view the server makes
+        is made here: the room's own, its hooks' and compatibility views, copies."""
+        return without_undo_history(self.ydoc_class(doc))
+
+
+def without_undo_history(view: ViewT) -> ViewT:
+    """``view``, its undo manager recording no transaction, so that deleted content is freed.
+
+    Why: jupyter_ydoc's views make an ``UndoManager`` on their document (``YBaseDoc.__init__``;
+    ``YNotebook`` scopes it to the cells, ``YUnicode`` to the text), and an undo manager keeps
+    every item the transactions it records delete, content included, so that undo can bring
+    them back: yrs never collects them. A room's ``Doc`` lives as long as the room, and with
+    its views recording, the ``Doc`` and its encoding (a new peer's first sync, the update
+    log's compactions, what a save renders) hold everything ever typed and deleted, not the
+    document: 30 replacements of 1 MB make a 29 MB state instead of 1 MB. Nothing on the server
+    undoes: undo is each front end's own, and the timeline routes use their own manager on a
+    copy (rooms/timeline.py).
+
+    How: a yrs undo manager given origins to track records only transactions with one of them,
+    and the one given here is private, so it records nothing. The view keeps the manager
+    jupyter_ydoc made (its class and attributes are what extensions expect, stacks empty), and
+    a scope it adds later is not recorded either. Not ``clear()``: yrs collects deleted items
+    only when the transaction that deletes them commits, so clearing later frees nothing.
+    """
+    view.undo_manager.include_origin(_UNDO_NOTHING)
+    return view
+
+
+def read_formats(cls: type[YBaseDoc]) -> tuple[str, ...]:
+    """The contents-manager formats a document class reads a file in faithfully.
+
+    The contents API gives a notebook as JSON, and a file as text or base64 only: the stock
+    manager answers a file asked for as ``json`` with base64 (its fallback), and a notebook
+    asked for as text or base64 with its JSON all the same. A notebook room is ``json``, a
+    blob ``base64``; a text file may also be opened as a blob (``base64:file``, its bytes
+    kept as they are). Any other class (YChat, custom types) is given the file's text, which
+    is what ``set`` parses: as base64 or JSON it would parse nothing (YChat then makes an
+    empty chat, which its first save writes over the file).
+    """
+    if issubclass(cls, YNotebook):
+        return ("json",)
+    if issubclass(cls, YBlob):
+        return ("base64",)
+    if issubclass(cls, YUnicode):
+        return ("text", "base64")
+    return ("text",)

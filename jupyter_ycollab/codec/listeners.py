@@ -1,0 +1,125 @@
+"""Who hears an update of a room's ``Doc``, in which order, and why: one subscription per ``Doc``
+that calls each listener with the update and where it came from (origins.py).
+
+First, while pycrdt commits the transaction and before any of the listeners below (it calls the
+shared types' observers before the ``Doc``'s), the document's jupyter_ydoc view hears *which part*
+changed (document/document.py): an edit of the content, not of the ``state`` map, that is not in
+``NOT_EDITS`` makes the document dirty, to be saved. It reads the origin here (``origin``). Then,
+in the order of ``Hears``:
+
+1. ``LOG``: the history (history/history.py) appends the update to the crash-safe log, the
+   server's ``state`` values without hurry.
+2. ``SNAPSHOTS``: the document (document/snapshots.py) keeps it as a part of its full state,
+   which new peers and saves get without an encoding on the event loop.
+3. ``RELAY``: the room (rooms/room.py): its guard's shadow follows the document, then every peer
+   but the update's sender gets it.
+4. ``FORKS``: forks kept in step with the room (rooms/forks.py) apply it to their copy, whose
+   own listeners (its room's relay) hear it then, inside this commit.
+
+The order is the one these parts were made in before this module (a document's history and
+snapshots exist before its room, forks after it), now written down; only the forks must come
+after the others, as their copy's listeners run inside the call. A listener that raises does not
+keep the later ones from hearing (as with separate observers); the first error is raised after.
+
+One per ``Doc``, found from it (``of``), so the parts that hold the ``Doc`` reach the same one
+without it being passed through their constructors. The registry holds neither alive: the ``Doc``
+is a weak key, and the listeners hold it weakly. It subscribes to pycrdt only while someone
+listens: a ``Doc`` filled update by update before anyone does (a log replayed) pays no observer.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import IntEnum
+from functools import partial
+from typing import Any
+
+from pycrdt import Doc, Subscription, TransactionEvent
+
+from .origins import Origin, TransactionOrigin
+
+Listener = Callable[[bytes, TransactionOrigin], None]
+
+
+class Hears(IntEnum):
+    """The listeners' places, in the order they hear an update (the module docstring says why)."""
+
+    LOG = 1
+    SNAPSHOTS = 2
+    RELAY = 3
+    FORKS = 4
+
+
+class UpdateListeners:
+    def __init__(self, doc: Doc[Any]) -> None:
+        self._doc = weakref.ref(doc)
+        self._listeners: list[tuple[Hears, Listener]] = []
+        self._subscription: Subscription | None = None
+        #: Where the transaction being made comes from (server code unless someone said).
+        self.origin: TransactionOrigin = Origin.SERVER_API
+
+    @classmethod
+    def of(cls, doc: Doc[Any]) -> UpdateListeners:
+        """The listeners of ``doc``, made at the first ask."""
+        listeners = _BY_DOC.get(doc)
+        if listeners is None:
+            listeners = _BY_DOC[doc] = cls(doc)
+        return listeners
+
+    def listen(self, place: Hears, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` with every update from now on, in ``place``; return what stops it."""
+        entry = (place, listener)
+        # A new list, never one changed in place: a listener may come or go during a dispatch.
+        self._listeners = sorted([*self._listeners, entry], key=lambda each: each[0])
+        if self._subscription is None:
+            self._subscription = self._the_doc().observe(self._on_update)
+        return partial(self._stop, entry)
+
+    def apply(self, update: bytes, origin: TransactionOrigin) -> None:
+        """Apply ``update`` to the ``Doc``; its listeners hear it as coming from ``origin``.
+
+        Every peer's update comes through here: a plain try/finally, not ``writing``'s
+        generator."""
+        outer, self.origin = self.origin, origin
+        try:
+            self._the_doc().apply_update(update)
+        finally:
+            self.origin = outer
+
+    @contextmanager
+    def writing(self, origin: TransactionOrigin) -> Iterator[None]:
+        """The changes made inside come from ``origin`` (the outer origin is back on exit)."""
+        outer, self.origin = self.origin, origin
+        try:
+            yield
+        finally:
+            self.origin = outer
+
+    def _the_doc(self) -> Doc[Any]:
+        doc = self._doc()
+        assert doc is not None, "whoever uses the listeners holds their Doc"
+        return doc
+
+    def _stop(self, entry: tuple[Hears, Listener]) -> None:
+        self._listeners = [each for each in self._listeners if each is not entry]
+        doc = self._doc()
+        if not self._listeners and self._subscription is not None and doc is not None:
+            doc.unobserve(self._subscription)
+            self._subscription = None
+
+    def _on_update(self, event: TransactionEvent) -> None:
+        update: bytes = event.update  # read once: each read copies it out of pycrdt
+        origin = self.origin
+        failed: Exception | None = None
+        for _, listener in self._listeners:
+            try:
+                listener(update, origin)
+            except Exception as error:  # the later listeners still hear it
+                failed = failed or error
+        if failed is not None:
+            raise failed
+
+
+_BY_DOC: weakref.WeakKeyDictionary[Doc[Any], UpdateListeners] = weakref.WeakKeyDictionary()

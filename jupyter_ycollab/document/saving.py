@@ -1,0 +1,207 @@
+"""The save worker: one task per document, the only writer of its file.
+
+It saves when the save policy says so (skipping writes that would not change the content, then
+marking ``state.dirty = false`` and the new ``state.hash``, which is how the front end learns a
+save happened), and looks at the file every ``poll_interval`` for changes made outside the room,
+which the file watch (watch.py) merges three ways. A save looks at the file first too: an outside
+change is never written over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections.abc import Callable
+
+from tornado.web import HTTPError
+
+from ..errors import CollabError, NotFound
+from ..events import Events
+from ..history.history import History
+from ..settings import Settings
+from .files import Files
+from .savepolicy import SavePolicy
+from .serverstate import write_state
+from .snapshots import Snapshots
+from .watch import FileWatch
+
+log = logging.getLogger(__name__)
+
+SaveReply = Callable[[str], None]
+
+#: A save that finds the file changed since its last look merges the change and tries again,
+#: this many times at most (then it fails, and is retried later like any failed save).
+_CATCH_UP_TRIES = 5
+_CHANGED_MEANWHILE = "changed meanwhile"
+_AUTOSAVE_RECHECK = 1.0
+
+
+class SaveWorker:
+    def __init__(
+        self,
+        file: FileWatch,
+        history: History,
+        *,
+        files: Files,
+        events: Events,
+        settings: Settings,
+        wants_autosave: Callable[[], bool],
+    ) -> None:
+        """``wants_autosave`` tells whether the peers want autosave (their awareness states)."""
+        self.room_id = file.room_id
+        self.kind = file.kind
+        self.history = history
+        self.snapshots: Snapshots | None = None  # set once the document is loaded
+        self._file = file
+        self._files = files
+        self._events = events
+        self._settings = settings
+        self._wants_autosave = wants_autosave
+        self._policy = SavePolicy(settings.save_delay, settings.max_save_delay)
+        self._replies: list[SaveReply] = []
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._worker: asyncio.Task[None] | None = None
+        self._preparation = files.save_preparation(file.kind, history)  # big ones' saves
+        self._save_lock = asyncio.Lock()
+        self._saving = False
+
+    @property
+    def path(self) -> str:
+        return self._file.path
+
+    @property
+    def _newline(self) -> str:
+        return self._file.newline
+
+    def start(self, snapshots: Snapshots) -> None:
+        """Start saving the loaded document, whose state ``snapshots`` keeps."""
+        self.snapshots = snapshots
+        self._worker = asyncio.create_task(self._run(), name=f"document {self.room_id}")
+
+    @property
+    def dirty(self) -> bool:
+        """True while some change has not reached the file (a save in progress counts)."""
+        return self._policy.pending or self._saving
+
+    def request_save(self, reply: SaveReply) -> None:
+        """Save now (after any save in progress); see ``Document.request_save``."""
+        self._replies.append(reply)
+        self._wake.set()
+
+    def changed(self) -> None:
+        """The document was edited: save it when the policy says."""
+        self._policy.changed(asyncio.get_running_loop().time())
+        self._wake.set()
+        self._preparation.changed(self._newline)  # beside the worker: saves must not wait
+
+    async def _run(self) -> None:
+        """Save when due; look at the file every poll interval; sleep otherwise."""
+        loop = asyncio.get_running_loop()
+        poll = self._settings.poll_interval
+        next_poll = loop.time() + poll if poll else math.inf  # 0: never (a save still looks)
+        while not self._closing:
+            now = loop.time()
+            due = self._policy.due_at()
+            if due is not None and not self._wants_autosave():
+                due = max(due, now + _AUTOSAVE_RECHECK)  # autosave is off: only look again
+            if self._replies or (due is not None and due <= now):
+                await self.save()
+                next_poll = max(next_poll, loop.time() + poll)  # a save looks at the file first
+            elif next_poll <= now:
+                async with self._save_lock:
+                    await self._catch_up_with_file()
+                next_poll = loop.time() + poll
+            else:
+                self._wake.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), min(due or math.inf, next_poll) - now)
+
+    # -- saving --------------------------------------------------------------------------------
+
+    async def save(self) -> str:
+        """Write the document to its file if its content changed, one save at a time: answers
+        ``success``, ``skipped`` (the file already held it) or ``failed``."""
+        async with self._save_lock:
+            replies, self._replies = self._replies, []
+            ticket = self._policy.take()
+            self._saving = True
+            try:
+                status = await self._write_caught_up()
+                if replies and status == "success":  # asked for: signed when it answers
+                    await self._files.flush()
+            except NotFound:
+                status = "failed"  # deleted: keep the edits, wait for the file to come back
+                self._file.mark_gone()
+                self._policy.give_back(ticket, retry_at=math.inf)
+            except (CollabError, HTTPError, OSError, ValueError, RuntimeError) as error:
+                status = "failed"
+                self._failed(ticket, error)
+            else:
+                self._policy.failures = 0
+            finally:
+                self._saving = False
+        for reply in replies:
+            reply("failed" if status == "failed" else "success")
+        return status
+
+    async def _write_caught_up(self) -> str:
+        """Merge what changed in the file since the last look, then write it: again when it
+        changed while the document was being rendered. An outside change is never written over."""
+        for _ in range(_CATCH_UP_TRIES):
+            await self._catch_up_with_file()
+            status = await self._write()
+            if status != _CHANGED_MEANWHILE:
+                return status
+        raise OSError(f"{self.path} kept changing while it was being saved")
+
+    async def _catch_up_with_file(self) -> None:
+        """Merge what changed in the file since the last look (the caller holds the lock)."""
+        if await self._file.catch_up():
+            self._policy.retry_now()  # the file is back: save to it again
+
+    async def _write(self) -> str:
+        await self._preparation.done()  # what was started ahead (a base's digest): not twice
+        # The state is taken on the loop without encoding it (snapshots.py), and rendered off it.
+        assert self.snapshots is not None, "saves start once the document is loaded"
+        parts, mark = self.snapshots.take(), self.history.mark()
+        saved_digest = self.history.base_digest
+        base = self.history.base_update if saved_digest is None else None
+        job = self._files.render_job(
+            self.kind, parts, newline=self._newline, base=base, saved_digest=saved_digest
+        )
+        rendered = await self._files.render(job)
+        self.snapshots.merged(parts, rendered.snapshot)
+        if base is not None and rendered.base_digest is not None:
+            self.history.digested(base, rendered.base_digest)  # lazily: most rooms never save
+        if rendered.unchanged:
+            write_state(self._file.doc, dirty=False)
+            return "skipped"
+        if self._file.gone and not await self._files.exists(self.path):
+            raise NotFound(f"{self.path} was deleted: not recreating it")
+        await self.history.saving(mark)  # a save cut short is merged on recovery, as ever
+        if not await self._file.unchanged():
+            return _CHANGED_MEANWHILE
+        saved = self._file.state = await self._files.write_rendered(self.path, self.kind, rendered)
+        self.history.file_path = self.path
+        self.history.saved(rendered.snapshot, mark, saved.hash, rendered.digest)
+        write_state(self._file.doc, path=self.path, dirty=False, hash=saved.hash)
+        self._events.session("INFO", self.room_id, self.path, "save")
+        return "success"
+
+    def _failed(self, ticket: float | None, error: Exception) -> None:
+        delay = self._policy.failed(ticket, asyncio.get_running_loop().time())
+        log.warning("Saving %s failed (retry in %.1f s): %s", self.path, delay, error)
+        self._events.session("ERROR", self.room_id, self.path, "save", f"save failed: {error}")
+
+    async def close(self) -> None:
+        """Stop the worker after any save in progress, then save what is unsaved."""
+        self._closing = True
+        self._wake.set()
+        if self._worker is not None:
+            await self._worker
+        await self._preparation.close()
+        if self._policy.pending or self._replies:
+            await self.save()

@@ -1,0 +1,113 @@
+"""A document's file as the room last knew it (its path, state, line ending, whether it is gone),
+and the changes made to it outside the room: looked for, and merged three ways.
+
+Apart from the save worker (saving.py), which writes the file and asks this first what changed
+in it; and from the loader (loader.py), which reads it first and merges a change found after a
+restart here too. The merge keeps both sides: what changed in the file since the base, and the
+room's live edits (merge/threeway.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pycrdt import Doc
+
+from ..codec.content import split_newlines
+from ..codec.kinds import DocumentKind
+from ..codec.listeners import UpdateListeners
+from ..codec.origins import Origin
+from ..errors import NotFound
+from ..events import Events
+from ..history.history import History
+from ..merge.threeway import three_way_merge
+from .files import Files, FileState
+from .serverstate import write_state
+
+
+class FileWatch:
+    def __init__(
+        self,
+        room_id: str,
+        file_id: str,
+        kind: DocumentKind,
+        doc: Doc[Any],
+        history: History,
+        *,
+        files: Files,
+        events: Events,
+    ) -> None:
+        self.room_id = room_id
+        self.file_id = file_id
+        self.kind = kind
+        self.path = ""
+        self.state: FileState | None = None  # the file as we last loaded, saved or looked at it
+        self.newline = "\n"  # the file's line ending, put back when saving
+        self.gone = False  # the file disappeared while the room was open
+        self.doc = doc
+        self._history = history
+        self._files = files
+        self._events = events
+
+    def known_state(self) -> FileState:
+        assert self.state is not None, "the file is read or stat-ed before this"
+        return self.state
+
+    async def read(self) -> Any:
+        """The file's content (text with LF line endings), remembering its state."""
+        raw, self.state = await self._files.read(self.path, self.kind)
+        content, self.newline = split_newlines(self.kind, raw)
+        return content
+
+    async def unchanged(self) -> bool:
+        """Whether the file is as the last look (or save) left it: its stat did not move."""
+        now = await self._files.stat(self.path, self.kind)
+        return self.state is None or now.same_stat(self.state)
+
+    async def catch_up(self) -> bool:
+        """Stat the file (at its current path); read and hash it only when its size or mtime
+        moved, and merge what changed. True when the file is back after it was gone.
+        The caller holds the document's save lock."""
+        try:
+            self.path = self._files.path_of(self.file_id)
+            now = await self._files.stat(self.path, self.kind)
+            if self.state is not None and now.same_stat(self.state):
+                return False
+            raw, now = await self._files.read(self.path, self.kind)
+        except NotFound:
+            self.mark_gone()
+            return False
+        back, self.gone = self.gone, False  # restored, or recreated by someone: save to it again
+        changed = self.state is None or now.hash != self.state.hash
+        self.state = now  # a touch only moves the stat
+        if changed:
+            content, self.newline = split_newlines(self.kind, raw)
+            self.merge(content)
+            write_state(self.doc, hash=now.hash)
+        return back
+
+    def merge(self, theirs: Any) -> None:
+        """Apply what changed in the file since the base; keep the live edits too."""
+        state = self.known_state()
+        ids_kept = self._files.keeps_cell_ids  # not a jupytext script's: new at each read
+        merge = three_way_merge(
+            self.kind, self._history.base_update, self.doc, theirs, ids_kept=ids_kept
+        )
+        UpdateListeners.of(self.doc).apply(merge.update, Origin.DISK)
+        self._history.rebase(merge.base_update, state.hash)
+        self._events.session(
+            "INFO", self.room_id, self.path, "overwrite", "merged the file's changes"
+        )
+        for place in merge.conflicts:
+            msg = f"both the file and the room changed {place}: both versions kept"
+            self._events.session("INFO", self.room_id, self.path, "overwrite", msg)
+
+    def mark_gone(self) -> None:
+        """Deleted (or moved outside Jupyter): keep the content, say so once, never recreate it."""
+        if not self.gone:
+            self.gone = True
+            msg = (
+                "the file was deleted or moved outside Jupyter: the room keeps its content, "
+                "and saves wait for the file to come back"
+            )
+            self._events.session("ERROR", self.room_id, self.path, msg=msg)
