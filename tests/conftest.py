@@ -1,6 +1,11 @@
 """Fixtures: a real Jupyter server with jupyter_ycollab, and helpers to talk to it.
 
 Per-test settings: ``@pytest.mark.ycollab(save_delay=5)`` overrides the YCollabApp defaults below.
+Every test that starts a server runs under both ways a document reaches its file (harness.py's
+``Variant``): ``[fast]`` (the stock manager, read and written directly) and ``[contents]`` (the
+fast path off: the contents manager's own get and save). Markers change that set:
+``fast_path_only(reason)``, ``also_subclassed`` (plus ``[subclass]``), ``also_jupytext`` (plus
+``[jupytext]``), ``jupytext_only``. ``--variants fast,contents`` runs only those variants.
 Unexpected ERROR log records fail the test; a test that provokes one on purpose lists a regular
 expression for it in the ``expected_errors`` fixture.
 """
@@ -18,7 +23,7 @@ import pytest
 from jupyter_server.serverapp import ServerApp
 from nbformat.sign import SQLiteSignatureStore
 
-from .harness import Collab, Fetch
+from .harness import CONTENTS, FAST, JUPYTEXT, SUBCLASS, Collab, Fetch, Variant
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -32,10 +37,69 @@ FAST_SETTINGS: dict[str, Any] = {
 }
 
 
+MARKERS = {
+    "ycollab(**settings)": "override YCollabApp settings for this test",
+    "fast_path_only(reason)": "run only as [fast]: the test is about the fast path itself",
+    "also_subclassed": "also run as [subclass], under a subclass of the stock contents manager",
+    "also_jupytext": "also run as [jupytext], under jupytext's contents manager",
+    "jupytext_only": "run only as [jupytext]: the test is about jupytext's formats",
+}
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "ycollab(**settings): override YCollabApp settings for this test"
+    for marker, meaning in MARKERS.items():
+        config.addinivalue_line("markers", f"{marker}: {meaning}")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--variants",
+        help="run only these variants, comma-separated (fast,contents,subclass,jupytext); "
+        "tests that start no server run always",
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the variants ``--variants`` leaves out (a CI job per variant, a quick run)."""
+    wanted = config.getoption("variants")
+    if not wanted:
+        return
+    names = set(wanted.split(","))
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        variant = callspec.params.get("variant") if callspec else None
+        if variant is not None and variant.name not in names:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    config.hook.pytest_deselected(items=dropped)
+    items[:] = kept
+
+
+def variants_of(item: pytest.Item) -> list[Variant]:
+    """The variants a test's markers ask for (see the module's docstring)."""
+    if item.get_closest_marker("jupytext_only"):
+        return [JUPYTEXT]
+    fast_only = item.get_closest_marker("fast_path_only")
+    if fast_only:
+        if not (fast_only.args or fast_only.kwargs.get("reason")):
+            raise pytest.UsageError(f"{item.nodeid}: fast_path_only needs a reason")
+        return [FAST]
+    variants = [FAST, CONTENTS]
+    if item.get_closest_marker("also_subclassed"):
+        variants.append(SUBCLASS)
+    if item.get_closest_marker("also_jupytext"):
+        variants.append(JUPYTEXT)
+    return variants
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize every test that starts a server (its fixtures need ``variant``) over its
+    variants, the way pycrdt-websocket parametrizes its fixtures over its two APIs."""
+    if "variant" in metafunc.fixturenames:
+        variants = variants_of(metafunc.definition)
+        metafunc.parametrize("variant", variants, ids=[v.name for v in variants])
 
 
 @pytest.fixture
@@ -45,32 +109,33 @@ async def jp_asyncio_loop() -> asyncio.AbstractEventLoop:
 
 
 @pytest.fixture
-def ycollab_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+def ycollab_settings(request: pytest.FixtureRequest, variant: Variant) -> dict[str, Any]:
     settings = dict(FAST_SETTINGS)
+    if not variant.fast_path:  # the default stays unset: [fast] runs what users run
+        settings["fast_path"] = False
     for marker in reversed(list(request.node.iter_markers("ycollab"))):
         settings.update(marker.kwargs)
     return settings
 
 
 @pytest.fixture
-def contents_manager_class() -> type | None:
-    """The server's contents manager class; None: the stock one, whose local files rooms read
-    and write directly. A test runs both ways a document reaches its file with
-    ``@harness.both_contents_paths`` (None, then a plain subclass that rooms must use through
-    its ``get`` and ``save``)."""
-    return None
-
-
-@pytest.fixture
-def jp_server_config(
-    ycollab_settings: dict[str, Any], contents_manager_class: type | None
-) -> dict[str, Any]:
-    server: dict[str, Any] = {
-        "jpserver_extensions": {"jupyter_ycollab": True, "jupyter_server_fileid": True}
-    }
-    if contents_manager_class is not None:
-        server["contents_manager_class"] = contents_manager_class
+def jp_server_config(ycollab_settings: dict[str, Any], variant: Variant) -> dict[str, Any]:
+    extensions = {"jupyter_ycollab": True, "jupyter_server_fileid": True}
+    extensions.update(dict.fromkeys(variant.extensions, True))
+    server: dict[str, Any] = {"jpserver_extensions": extensions}
+    if variant.manager is not None:
+        server["contents_manager_class"] = variant.manager
     return {"ServerApp": server, "YCollabApp": ycollab_settings}
+
+
+def assert_serving(serverapp: ServerApp, variant: Variant) -> None:
+    """The server runs the variant's contents manager (else the test would silently test the
+    stock one)."""
+    manager = serverapp.web_app.settings["contents_manager"]
+    if variant.manager is not None:
+        assert type(manager) is variant.manager, f"{variant.name}: {manager!r} is serving"
+    if "jupyterlab_jupytext" in variant.extensions:
+        assert "Jupytext" in type(manager).__name__, f"jupytext is not serving: {manager!r}"
 
 
 @pytest.fixture
@@ -81,10 +146,9 @@ async def collab(
     jp_http_port: int,
     jp_base_url: str,
     error_logs: ErrorLogCollector,
-    contents_manager_class: type | None,
+    variant: Variant,
 ) -> AsyncIterator[Collab]:
-    if contents_manager_class is not None:  # the test would silently test the stock path
-        assert type(jp_serverapp.contents_manager) is contents_manager_class
+    assert_serving(jp_serverapp, variant)
     for apps in jp_serverapp.extension_manager.extension_apps.values():
         for app in apps:
             error_logs.watch(app.log)

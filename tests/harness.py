@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
-import pytest
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from jupyter_ydoc import YNotebook, YUnicode
@@ -27,12 +27,29 @@ class SubclassedContentsManager(AsyncLargeFileManager):
     (document/files.py), the way they use jupytext's, S3's or a database's manager."""
 
 
-#: Runs a test with the stock contents manager (the local fast paths: fastpath/save.py,
-#: fastpath/read.py) and with ``SubclassedContentsManager`` (the contents manager's get and save),
-#: the two ways a document reaches its file (the ``contents_manager_class`` fixture).
-both_contents_paths = pytest.mark.parametrize(
-    "contents_manager_class", [None, SubclassedContentsManager], ids=["stock", "subclass"]
-)
+@dataclass(frozen=True)
+class Variant:
+    """One way the server reaches a document's file; every integration test runs under the
+    variants its markers ask for (conftest.py's ``pytest_generate_tests``)."""
+
+    name: str
+    #: ``YCollabApp.fast_path``: False makes even a stock manager go through its own get/save.
+    fast_path: bool
+    #: ``ServerApp.contents_manager_class``; None: the stock one.
+    manager: type | None = None
+    #: Server extensions enabled too (jupytext's replaces the contents manager after ours loads).
+    extensions: tuple[str, ...] = ()
+
+
+#: The stock manager with the fast path: direct reads, direct writes, the render process.
+FAST = Variant("fast", fast_path=True)
+#: The stock manager with the fast path off: the contents manager's own ``get`` and ``save``.
+CONTENTS = Variant("contents", fast_path=False)
+#: A deployment's own manager under the default settings: the fast path is on but must step
+#: aside for a manager that is not the stock one (``also_subclassed`` tests).
+SUBCLASS = Variant("subclass", fast_path=True, manager=SubclassedContentsManager)
+#: jupytext's manager, a real non-stock one (``also_jupytext`` and ``jupytext_only`` tests).
+JUPYTEXT = Variant("jupytext", fast_path=True, extensions=("jupyterlab_jupytext",))
 
 
 def make_notebook(sources: list[str], *, minor: int = 5) -> nbformat.NotebookNode:

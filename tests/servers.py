@@ -53,6 +53,7 @@ class ServerSeries:
         self.home = home
         self.root = root
         self.ycollab = dict(ycollab)
+        self.extensions: dict[str, bool] = {}  # besides ours and jupyter_server_fileid
         self.current: JupyterProcess | None = None
         self.started: list[JupyterProcess] = []
         root.mkdir(parents=True, exist_ok=True)
@@ -64,7 +65,7 @@ class ServerSeries:
 
     async def start(self) -> JupyterProcess:
         assert self.current is None, "a server of this series is still running"
-        server = JupyterProcess(self.home, self.root, ycollab=self.ycollab)
+        server = JupyterProcess(self.home, self.root, self.extensions, self.ycollab)
         server.log_path = self.home / f"server-{len(self.started)}.log"  # one per process
         self.started.append(server)
         server.start()

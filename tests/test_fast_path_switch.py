@@ -17,6 +17,9 @@ from jupyter_ycollab.fastpath.files import FastFiles
 from .harness import Collab, append, cell_sources, read_notebook, sources_on_disk
 from .test_save import contents_hash
 
+# Each test sets ``fast_path`` itself: the suite's variants (conftest.py) would only repeat them.
+pytestmark = pytest.mark.fast_path_only(reason="each test chooses the fast_path switch itself")
+
 
 class ManagerCalls:
     """Counts the contents manager's ``get`` (with content) and ``save`` of one path, spied on

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import nbformat
+import pytest
 from jupyter_ydoc import YNotebook
 from pycrdt import Array, Doc, Map, Text, create_update_message, write_var_uint
 
@@ -107,6 +108,9 @@ async def send_and_probe(fuzzer: CollabClient[Any], frame: bytes) -> bool:
     return fuzzer.connected
 
 
+@pytest.mark.fast_path_only(
+    reason="a 35 s stress test of the wire and the guard, which do not depend on the file path"
+)
 async def test_fuzzing_a_live_room_harms_no_honest_peer(collab: Collab) -> None:
     collab.write_notebook("nb.ipynb", ["x = 1", "y = 2"])
     session = await collab.put_session("nb.ipynb")

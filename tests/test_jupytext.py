@@ -3,16 +3,17 @@ read and save through the replacement: a percent-format ``.py`` opens, co-edits 
 notebook written back in its own format; a paired notebook's ``.py`` follows every save; a
 change made to the ``.py`` outside reaches the room.
 
-The server here enables jupytext's extension exactly as its ``jupyter_server_config.d`` file
-does in production (pytest-jupyter's isolated config paths do not read that file, so the
-other tests run the stock manager).
+These tests run only as ``[jupytext]`` (conftest.py), whose server enables jupytext's extension
+exactly as its ``jupyter_server_config.d`` file does in production (pytest-jupyter's isolated
+config paths do not read that file, so the other variants run the stock manager); the harness
+checks that jupytext's manager serves. Behaviour tests elsewhere marked ``also_jupytext`` run
+under it too, on ``.ipynb`` files.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import jupytext
 import nbformat
@@ -22,27 +23,11 @@ from pycrdt import Text
 from .client import wait_until
 from .harness import Collab, append, cell_sources, everyone_holds, make_notebook
 
+pytestmark = pytest.mark.jupytext_only
+
 UNSAVED = {"save_delay": 60.0, "max_save_delay": 120.0}
 SCRIPT = "# %%\na = 1\n\n# %%\nb = 2\n"
 PAIRED = {"jupytext": {"formats": "ipynb,py:percent"}}
-
-
-@pytest.fixture
-def jp_server_config(ycollab_settings: dict[str, Any]) -> dict[str, Any]:
-    extensions = {"jupyter_ycollab": True, "jupyter_server_fileid": True}
-    return {
-        "ServerApp": {"jpserver_extensions": {**extensions, "jupyterlab_jupytext": True}},
-        "YCollabApp": ycollab_settings,
-    }
-
-
-@pytest.fixture
-def jupytext_collab(collab: Collab) -> Collab:
-    """The harness, once jupytext's manager is checked to be the server's (else these tests
-    would test the stock one)."""
-    manager = collab.serverapp.web_app.settings["contents_manager"]
-    assert "Jupytext" in type(manager).__name__, f"jupytext is not serving: {manager!r}"
-    return collab
 
 
 def script_cells(path: Path) -> list[str] | None:
@@ -73,9 +58,8 @@ def write_paired(collab: Collab, name: str, sources: list[str]) -> tuple[Path, P
 
 
 async def test_a_percent_script_opens_as_a_notebook_and_is_co_edited(
-    jupytext_collab: Collab,
+    collab: Collab,
 ) -> None:
-    collab = jupytext_collab
     path = collab.write_bytes("s.py", SCRIPT.encode())
     alice = await collab.open_notebook("s.py")
     bob = await collab.open_notebook("s.py")
@@ -93,8 +77,7 @@ async def test_a_percent_script_opens_as_a_notebook_and_is_co_edited(
 
 
 @pytest.mark.ycollab(**UNSAVED)
-async def test_ctrl_s_saves_a_script_notebook_in_its_format(jupytext_collab: Collab) -> None:
-    collab = jupytext_collab
+async def test_ctrl_s_saves_a_script_notebook_in_its_format(collab: Collab) -> None:
     path = collab.write_bytes("s.py", SCRIPT.encode())
     client = await collab.open_notebook("s.py")
     hash_before = client.document.ystate.get("hash")
@@ -113,9 +96,8 @@ async def test_ctrl_s_saves_a_script_notebook_in_its_format(jupytext_collab: Col
 
 
 async def test_an_autosave_of_a_paired_notebook_writes_its_script_too(
-    jupytext_collab: Collab,
+    collab: Collab,
 ) -> None:
-    collab = jupytext_collab
     ipynb, script = write_paired(collab, "nb", ["a = 1", "b = 2"])
     client = await collab.open_notebook("nb.ipynb")
 
@@ -129,9 +111,8 @@ async def test_an_autosave_of_a_paired_notebook_writes_its_script_too(
 
 @pytest.mark.ycollab(**UNSAVED)
 async def test_a_change_to_a_paired_script_outside_reaches_the_room(
-    jupytext_collab: Collab,
+    collab: Collab,
 ) -> None:
-    collab = jupytext_collab
     ipynb, script = write_paired(collab, "nb", ["a = 1", "b = 2", "c = 3"])
     alice = await collab.open_notebook("nb.ipynb")
     bob = await collab.open_notebook("nb.ipynb")
@@ -149,9 +130,8 @@ async def test_a_change_to_a_paired_script_outside_reaches_the_room(
 
 @pytest.mark.ycollab(**UNSAVED)
 async def test_a_script_changed_outside_merges_cell_by_cell_without_duplicates(
-    jupytext_collab: Collab,
+    collab: Collab,
 ) -> None:
-    collab = jupytext_collab
     path = collab.write_bytes("s.py", b"# %%\na = 1\n\n# %%\nb = 2\n\n# %%\nc = 3\n")
     client = await collab.open_notebook("s.py")
     append(client.document.ycells[0]["source"], "  # typed")

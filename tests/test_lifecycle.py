@@ -42,6 +42,7 @@ async def test_a_room_with_a_peer_outlives_cleanup_delay(collab: Collab) -> None
     await reader.wait_for(lambda: cell_sources(reader.document) == ["xy"], 5, "the edit")
 
 
+@pytest.mark.also_jupytext
 @pytest.mark.ycollab(**SLOW_SAVES)
 async def test_a_dirty_room_is_saved_before_it_is_evicted(collab: Collab) -> None:
     path = collab.write_notebook("nb.ipynb", ["a = 1"])
@@ -56,6 +57,7 @@ async def test_a_dirty_room_is_saved_before_it_is_evicted(collab: Collab) -> Non
     assert cell_sources(read_notebook(path)) == ["a = 123"]
 
 
+@pytest.mark.also_jupytext
 @pytest.mark.ycollab(**SLOW_SAVES)
 async def test_stopping_the_server_saves_dirty_rooms(
     collab: Collab, jp_serverapp: ServerApp
@@ -106,6 +108,7 @@ async def test_stopping_the_server_with_browsers_connected_saves_dirty_rooms(
         await window.wait_closed(10)
 
 
+@pytest.mark.also_jupytext
 async def test_a_client_reconnecting_to_a_reopened_room_duplicates_nothing(
     collab: Collab,
 ) -> None:
@@ -124,6 +127,7 @@ async def test_a_client_reconnecting_to_a_reopened_room_duplicates_nothing(
     await wait_until(lambda: sources_on_disk(path) == ["a = 1", "b = 20"], 10, "the save")
 
 
+@pytest.mark.also_jupytext
 async def test_a_client_whose_edits_were_saved_reconnects_to_the_reopened_room(
     collab: Collab,
 ) -> None:

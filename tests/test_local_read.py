@@ -17,7 +17,11 @@ from jupyter_ycollab.fastpath.jobthread import URGENT
 
 from .client import wait_until
 from .harness import Collab, make_notebook
-from .test_unit_render import _rich_notebook
+from .unit.document.test_render import _rich_notebook
+
+pytestmark = pytest.mark.fast_path_only(
+    reason="direct reads of local notebooks are the fast path's own (fastpath/read.py)"
+)
 
 NOTEBOOK = DocumentKind.parse("json", "notebook")
 HTML = {"output_type": "display_data", "data": {"text/html": "<b>hi</b>"}, "metadata": {}}

@@ -18,6 +18,10 @@ from jupyter_ycollab.document.render import Rendered, RenderJob
 from .client import wait_until
 from .harness import Collab, append, cell_sources, make_notebook
 
+pytestmark = pytest.mark.fast_path_only(
+    reason="direct writes and the render process are the fast path's own (fastpath/save.py)"
+)
+
 HTML = {"output_type": "display_data", "data": {"text/html": "<b>hi</b>"}, "metadata": {}}
 
 

@@ -18,7 +18,6 @@ from .client import wait_until
 from .harness import (
     Collab,
     append,
-    both_contents_paths,
     cell_sources,
     read_notebook,
     sources_on_disk,
@@ -95,7 +94,7 @@ def stream_text(cell: dict[str, Any]) -> str:
     return text
 
 
-@both_contents_paths
+@pytest.mark.also_subclassed
 async def test_outputs_stream_into_the_document_and_survive_the_runner_leaving(
     collab: Collab, kernel_id: str, nbmodel_log: Records
 ) -> None:
@@ -149,7 +148,7 @@ async def test_outputs_stream_into_the_document_and_survive_the_runner_leaving(
     assert not any("Outputs won't be written" in message for message in nbmodel_log.messages)
 
 
-@both_contents_paths
+@pytest.mark.also_subclassed
 async def test_an_agent_on_nbmodel_client_and_a_user_edit_one_notebook(collab: Collab) -> None:
     path = collab.write_notebook("shared.ipynb", ["x = 1"])
     user = await collab.open_notebook("shared.ipynb")

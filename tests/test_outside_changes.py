@@ -22,7 +22,6 @@ from .client import CollabClient, wait_until
 from .harness import (
     Collab,
     append,
-    both_contents_paths,
     cell_sources,
     everyone_holds,
     make_notebook,
@@ -88,7 +87,8 @@ def source_of(client: CollabClient[YUnicode]) -> Text:
     return source
 
 
-@both_contents_paths
+@pytest.mark.also_jupytext
+@pytest.mark.also_subclassed
 @pytest.mark.ycollab(**UNSAVED)
 async def test_a_notebook_rewritten_on_disk_while_two_clients_edit_keeps_all_four_changes(
     collab: Collab, session_events: SessionEvents
@@ -122,6 +122,7 @@ async def test_a_notebook_rewritten_on_disk_while_two_clients_edit_keeps_all_fou
     ]
 
 
+@pytest.mark.also_jupytext
 @pytest.mark.ycollab(**UNSAVED)
 async def test_cells_removed_and_moved_on_disk_are_removed_and_moved_in_the_document(
     collab: Collab,
@@ -138,7 +139,7 @@ async def test_cells_removed_and_moved_on_disk_are_removed_and_moved_in_the_docu
     await everyone_holds(collab, "nb.ipynb", [client], ["d = 4", "a = 1  # edited", "c = 3"])
 
 
-@both_contents_paths
+@pytest.mark.also_subclassed
 @pytest.mark.parametrize(
     ("client_edit_at_start", "label"),
     [(True, "clients at the start"), (False, "clients at the end")],
@@ -341,7 +342,7 @@ async def test_with_polling_off_a_save_still_looks_and_nothing_polls_after_it(
     await assert_stays(lambda: len(looks) == seen, 0.5, "no poll after the save")
 
 
-@both_contents_paths
+@pytest.mark.also_subclassed
 @pytest.mark.ycollab(**UNSAVED)
 async def test_a_change_made_right_after_our_save_is_merged_not_written_over(
     collab: Collab,

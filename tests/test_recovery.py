@@ -24,7 +24,7 @@ from pycrdt import Text
 from jupyter_ycollab.history.records import parse_log
 
 from .client import CollabClient, wait_until
-from .harness import append, cell_sources, make_notebook, sources_on_disk
+from .harness import Variant, append, cell_sources, make_notebook, sources_on_disk
 from .process import JupyterProcess
 from .servers import (
     ServerSeries,
@@ -47,11 +47,20 @@ TOKEN = re.compile(r"\b[ab]\d+\b")
 
 
 @pytest.fixture
-async def series_factory(tmp_path: Path) -> AsyncIterator[Callable[..., ServerSeries]]:
+async def series_factory(
+    tmp_path: Path, variant: Variant
+) -> AsyncIterator[Callable[..., ServerSeries]]:
+    """Server series of the test's variant (conftest.py): its way to the file, its manager."""
     made: list[ServerSeries] = []
+    assert variant.manager is None, "a subprocess server imports no class from the tests"
 
     def make(**ycollab: Any) -> ServerSeries:
+        if not variant.fast_path:
+            ycollab.setdefault("fast_path", False)
         series = ServerSeries(tmp_path / "home", tmp_path / "root", ycollab)
+        # A subprocess server reads the environment's jupyter_server_config.d, where jupytext
+        # enables itself: off unless the variant is [jupytext], or it would serve every variant.
+        series.extensions = {"jupyterlab_jupytext": "jupyterlab_jupytext" in variant.extensions}
         made.append(series)
         return series
 
@@ -358,6 +367,7 @@ async def test_a_history_rebuilt_from_an_unchanged_file_keeps_its_lineage(
     await series.stop()
 
 
+@pytest.mark.also_jupytext
 async def test_unsaved_edits_and_a_change_made_while_the_server_was_down_are_both_kept(
     series_factory: Callable[..., ServerSeries],
 ) -> None:
@@ -421,6 +431,7 @@ async def test_unsaved_edits_and_a_change_made_while_the_server_was_down_are_bot
     await series.stop()
 
 
+@pytest.mark.also_jupytext
 async def test_a_kill_before_a_saves_record_is_written_keeps_that_save_as_it_is(
     series_factory: Callable[..., ServerSeries],
 ) -> None:
@@ -494,6 +505,9 @@ class SizeSampler:
         self.sample()
 
 
+@pytest.mark.fast_path_only(
+    reason="a stress test of the update log, which is the same on both paths: one run saves time"
+)
 @pytest.mark.timeout(120)
 async def test_the_log_stays_bounded_over_100000_updates_and_compaction_keeps_the_lineage(
     series_factory: Callable[..., ServerSeries],

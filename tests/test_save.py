@@ -8,7 +8,7 @@ import pytest
 from pycrdt import Text
 
 from .client import wait_until
-from .harness import Collab, append, both_contents_paths, cell_sources, read_notebook
+from .harness import Collab, append, cell_sources, read_notebook
 
 
 async def contents_hash(collab: Collab, path: str) -> str:
@@ -16,7 +16,8 @@ async def contents_hash(collab: Collab, path: str) -> str:
     return str(model["hash"])
 
 
-@both_contents_paths
+@pytest.mark.also_jupytext
+@pytest.mark.also_subclassed
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)
 async def test_raw_save_request_saves_and_replies_success(collab: Collab) -> None:
     path = collab.write_notebook("nb.ipynb", ["a = 1"])
@@ -32,7 +33,8 @@ async def test_raw_save_request_saves_and_replies_success(collab: Collab) -> Non
     assert writes.count("nb.ipynb") == 1
 
 
-@both_contents_paths
+@pytest.mark.also_jupytext
+@pytest.mark.also_subclassed
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)
 async def test_a_save_publishes_the_new_hash_and_clears_dirty(collab: Collab) -> None:
     collab.write_notebook("nb.ipynb", ["a = 1"])
@@ -68,7 +70,8 @@ async def test_raw_save_of_a_text_file_replies_to_each_request_id(collab: Collab
 # second Ctrl-S right after a first, must answer ``success``, without rewriting the file.
 
 
-@both_contents_paths
+@pytest.mark.also_jupytext
+@pytest.mark.also_subclassed
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)
 async def test_ctrl_s_on_a_clean_notebook_replies_success_and_writes_nothing(
     collab: Collab,
@@ -84,7 +87,7 @@ async def test_ctrl_s_on_a_clean_notebook_replies_success_and_writes_nothing(
     assert writes.count("clean.ipynb") == 0
 
 
-@both_contents_paths
+@pytest.mark.also_subclassed
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)
 async def test_ctrl_s_on_a_clean_text_file_replies_success_and_writes_nothing(
     collab: Collab,
@@ -99,7 +102,7 @@ async def test_ctrl_s_on_a_clean_text_file_replies_success_and_writes_nothing(
     assert writes.count("clean.txt") == 0
 
 
-@both_contents_paths
+@pytest.mark.also_subclassed
 @pytest.mark.parametrize("opener", ["notebook", "text"])
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)
 async def test_a_second_ctrl_s_right_after_a_first_replies_success(

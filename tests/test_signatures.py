@@ -18,6 +18,10 @@ from jupyter_ycollab.codec.content import DocumentKind, read_content
 from .client import wait_until
 from .harness import Collab, append, make_notebook, sources_on_disk
 
+pytestmark = pytest.mark.fast_path_only(
+    reason="the signature batch is the fast path's own (fastpath/signatures.py)"
+)
+
 NOTEBOOK = DocumentKind.parse("json", "notebook")
 HTML = {"output_type": "display_data", "data": {"text/html": "<b>hi</b>"}, "metadata": {}}
 

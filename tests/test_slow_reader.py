@@ -37,6 +37,9 @@ async def silent_peer(collab: Collab, url: str) -> asyncio.StreamWriter:
     return writer
 
 
+@pytest.mark.fast_path_only(
+    reason="a 16 s stress test of a peer's backlog, which does not depend on the file path"
+)
 @pytest.mark.ycollab(max_peer_buffer=4 * MiB, save_delay=5, max_save_delay=30)
 async def test_a_peer_that_stops_reading_is_closed_with_1013_and_memory_stays_bounded(
     collab: Collab,

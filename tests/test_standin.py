@@ -47,7 +47,7 @@ async def test_jupyterlab_chat_sees_collaboration_on(collab: Collab) -> None:
 
 async def test_the_stand_in_is_not_configured_and_not_a_conflict(collab: Collab) -> None:
     """It is not in ``jpserver_extensions`` (what the refusal to run beside the real package
-    reads, test_process.py) and the server runs."""
+    reads, test_server_process.py) and the server runs."""
     assert "jupyter_server_ydoc" not in collab.serverapp.jpserver_extensions
     extension = collab.serverapp.extension_manager.extensions["jupyter_server_ydoc"]
     assert extension.enabled

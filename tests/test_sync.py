@@ -15,7 +15,7 @@ from jupyter_ycollab.history import logfile
 from jupyter_ycollab.rooms import protocol
 
 from .client import CollabClient, wait_until
-from .harness import Collab, append, both_contents_paths, cell_sources, sources_on_disk
+from .harness import Collab, append, cell_sources, sources_on_disk
 
 pytestmark = pytest.mark.ycollab(save_delay=0.5, max_save_delay=5.0, cleanup_delay=0.5)
 
@@ -30,6 +30,7 @@ async def wait_evicted(collab: Collab, room_id: str, timeout: float = 5.0) -> No
     await wait_until(lambda: room_id not in collab.rooms, timeout, f"eviction of {room_id}")
 
 
+@pytest.mark.also_jupytext
 async def test_notebook_edits_of_two_peers_reach_each_other_and_the_server(
     collab: Collab,
 ) -> None:
@@ -50,7 +51,8 @@ async def test_notebook_edits_of_two_peers_reach_each_other_and_the_server(
     assert server.get()["cells"] == alice.document.get()["cells"]
 
 
-@both_contents_paths
+@pytest.mark.also_jupytext
+@pytest.mark.also_subclassed
 async def test_notebook_burst_of_edits_is_written_to_disk_once(collab: Collab) -> None:
     path = collab.write_notebook("nb.ipynb", ["a = 1", "b = 2"])
     writes = collab.watch_writes()
@@ -70,7 +72,7 @@ async def test_notebook_burst_of_edits_is_written_to_disk_once(collab: Collab) -
     assert writes.count("nb.ipynb") == 1
 
 
-@both_contents_paths
+@pytest.mark.also_subclassed
 async def test_text_edits_of_two_peers_converge_and_are_written_once(collab: Collab) -> None:
     path = collab.write_bytes("notes.txt", b"hello\nworld\n")
     writes = collab.watch_writes()
@@ -128,7 +130,8 @@ async def test_opening_and_closing_a_text_file_keeps_its_bytes_and_mtime(
     assert writes.count(name) == 0
 
 
-@both_contents_paths
+@pytest.mark.also_jupytext
+@pytest.mark.also_subclassed
 @pytest.mark.parametrize("minor", [4, 5])
 async def test_opening_and_closing_a_notebook_does_not_rewrite_it(
     collab: Collab, minor: int

@@ -27,7 +27,7 @@ from jupyter_ycollab.history.records import (
 )
 from jupyter_ycollab.settings import Settings
 
-from .client import wait_until
+from ...client import wait_until
 
 
 def _text_doc(text: str = "") -> Doc[Any]:

@@ -17,7 +17,7 @@ from jupyter_ycollab.history import logfile
 from jupyter_ycollab.history.logfile import UpdateLog, read_log, write_fresh
 from jupyter_ycollab.history.records import CHECKPOINT, encode_record, header_record
 
-from .client import wait_until
+from ...client import wait_until
 
 T = TypeVar("T")
 

@@ -14,7 +14,7 @@ from jupyter_ycollab.codec.content import DocumentKind
 from jupyter_ycollab.fastpath.read import ReadJob, read_notebook_file
 from jupyter_ycollab.fastpath.serialise import Signing
 
-from .harness import make_notebook
+from ...harness import make_notebook
 
 
 @pytest.mark.parametrize("size", [10, 3 * 2**20])

@@ -24,9 +24,9 @@ from jupyter_ycollab.fastpath.process import RenderProcess
 from jupyter_ycollab.fastpath.read import ReadJob, read_notebook_file
 from jupyter_ycollab.fastpath.serialise import FastJob, Signing, render
 
-from .client import wait_until
-from .harness import make_notebook
-from .test_unit_render import SIGNING, _rich_notebook
+from ...client import wait_until
+from ...harness import make_notebook
+from ..document.test_render import SIGNING, _rich_notebook
 
 NOTEBOOK = DocumentKind.parse("json", "notebook")
 

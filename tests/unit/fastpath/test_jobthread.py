@@ -11,7 +11,7 @@ import pytest
 
 from jupyter_ycollab.fastpath.jobthread import BACKGROUND, URGENT, JobThread
 
-from .client import wait_until
+from ...client import wait_until
 
 
 async def _blocked(jobs: JobThread) -> tuple[threading.Event, asyncio.Task[None]]:

@@ -15,7 +15,7 @@ from jupyter_ycollab.document.render import render as render_for_the_contents_ma
 from jupyter_ycollab.fastpath.nbwrite import WrittenNotebook
 from jupyter_ycollab.fastpath.serialise import FastJob, render
 
-from .test_unit_render import SIGNING, _rich_notebook
+from ..document.test_render import SIGNING, _rich_notebook
 
 NOTEBOOK = DocumentKind.parse("json", "notebook")
 
