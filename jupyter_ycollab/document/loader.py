@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..codec.building import build_base
-from ..codec.content import digest_of
+from ..codec.digest import digest_of
 from ..codec.listeners import UpdateListeners
 from ..codec.origins import Origin
 from ..history.history import History
