@@ -74,10 +74,6 @@ class Document:
         return self.file.path
 
     @property
-    def session_id(self) -> str:
-        return self.history.lineage
-
-    @property
     def shared(self) -> YBaseDoc:
         """The room's jupyter_ydoc view of its ``Doc``; it holds our observer."""
         assert self._shared is not None, "the document is loaded"
