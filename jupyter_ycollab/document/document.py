@@ -6,9 +6,8 @@
 - the file watch (watch.py) knows the file and merges the changes made outside the room;
 - the save worker (saving.py), one task, is the only writer of the file.
 
-Who hears an update of the ``Doc`` in which order is written in one place: codec/listeners.py.
-The document's own listener is its jupyter_ydoc view's observer: an edit of the content by a
-peer or server code (codec/origins.py) makes it dirty.
+Who hears an update of the ``Doc`` in which order (this document's view first: an edit makes it
+dirty) is written in one place: codec/listeners.py.
 """
 
 from __future__ import annotations
