@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .codec.content import DocumentKind, read_content
+from .codec.content import read_content
+from .codec.kinds import DocumentKind
 from .codec.updates import replayed
 from .errors import BadRequest
 from .history.logfile import log_path

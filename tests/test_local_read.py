@@ -12,7 +12,9 @@ import nbformat
 import pytest
 from pycrdt import Doc, get_state
 
-from jupyter_ycollab.codec.content import DocumentKind, build_base, read_content
+from jupyter_ycollab.codec.building import build_base
+from jupyter_ycollab.codec.content import read_content
+from jupyter_ycollab.codec.kinds import DocumentKind
 from jupyter_ycollab.fastpath.jobthread import URGENT
 
 from .client import wait_until

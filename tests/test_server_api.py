@@ -11,7 +11,7 @@ import pytest
 from jupyter_server.serverapp import ServerApp
 from pycrdt import Doc, Text
 
-from jupyter_ycollab.codec.content import DocumentKind
+from jupyter_ycollab.codec.kinds import DocumentKind
 
 from .client import wait_until
 from .harness import Collab, append, cell_sources, sources_on_disk

@@ -13,7 +13,8 @@ import nbformat
 import pytest
 from pycrdt import Doc
 
-from jupyter_ycollab.codec.content import DocumentKind, read_content
+from jupyter_ycollab.codec.content import read_content
+from jupyter_ycollab.codec.kinds import DocumentKind
 
 from .client import wait_until
 from .harness import Collab, append, make_notebook, sources_on_disk

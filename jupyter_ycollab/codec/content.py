@@ -2,8 +2,7 @@
 line endings, kept apart from the shared text.
 
 The codec's other parts: the kinds of document (kinds.py), building a document from a file
-(building.py), the digest (digest.py). ``DocumentKind``, ``build_base`` and ``digest_of`` are
-named here too, where most of the package and its tests import them from.
+(building.py), the digest (digest.py).
 """
 
 from __future__ import annotations
@@ -15,18 +14,7 @@ from typing import Any
 from jupyter_ydoc import YNotebook
 from pycrdt import Array, Doc, Map
 
-from .building import build_base
-from .digest import digest_of
 from .kinds import DocumentKind
-
-__all__ = [
-    "DocumentKind",
-    "build_base",
-    "digest_of",
-    "read_content",
-    "read_notebook",
-    "split_newlines",
-]
 
 
 def read_content(kind: DocumentKind, doc: Doc[Any], newline: str = "\n") -> Any:

@@ -6,9 +6,8 @@
 - the file watch (watch.py) knows the file and merges the changes made outside the room;
 - the save worker (saving.py), one task, is the only writer of the file.
 
-Who hears an update of the ``Doc`` in which order is written in one place: codec/listeners.py.
-The document's own listener is its jupyter_ydoc view's observer: an edit of the content by a
-peer or server code (codec/origins.py) makes it dirty.
+Who hears an update of the ``Doc`` in which order (this document's view first: an edit makes it
+dirty) is written in one place: codec/listeners.py.
 """
 
 from __future__ import annotations
@@ -47,10 +46,8 @@ class Document:
         events: Events,
         settings: Settings,
     ) -> None:
-        self.room_id = room_id
         self.file_id = file_id
         self.kind = kind
-        self.doc = doc
         self.history = History(room_id, settings)
         self.file = FileWatch(room_id, file_id, kind, doc, self.history, files=files, events=events)
         self._saver = SaveWorker(
@@ -74,10 +71,6 @@ class Document:
         return self.file.path
 
     @property
-    def session_id(self) -> str:
-        return self.history.lineage
-
-    @property
     def shared(self) -> YBaseDoc:
         """The room's jupyter_ydoc view of its ``Doc``; it holds our observer."""
         assert self._shared is not None, "the document is loaded"
@@ -93,17 +86,17 @@ class Document:
         old content arrived again.
         """
         loaded = await self._loader.load()
-        await self.history.open(self.doc)
-        self._snapshots = Snapshots(self.doc, loaded.state)  # encoded when first needed
+        await self.history.open(self.file.doc)
+        self._snapshots = Snapshots(self.file.doc, loaded.state)  # encoded when first needed
         # Made once the history records: what the view writes as it is made (YChat sets
         # ``state.dirty``) is logged like any change, so the log still rebuilds the Doc.
-        self._shared = self.kind.wrap(self.doc)
-        write_state(self.doc, path=self.path, hash=self.file.known_state().hash)
+        self._shared = self.kind.wrap(self.file.doc)
+        write_state(self.file.doc, path=self.path, hash=self.file.known_state().hash)
         self.shared.observe(self._on_change)
         if loaded.unsaved:
             self._saver.changed()
         self._saver.start(self._snapshots)
-        self._events.session("INFO", self.room_id, self.path, "load", loaded.source)
+        self._events.session("INFO", self.file.room_id, self.path, "load", loaded.source)
 
     def full_state(self) -> bytes:
         """The document's full state as one update (encoded only if it changed since the last

@@ -30,13 +30,11 @@ from jupyter_server.services.contents.largefilemanager import (
 )
 from tornado.web import HTTPError
 
-from ..codec.content import DocumentKind
+from ..codec.kinds import DocumentKind
 from ..errors import LoadFailed, NotFound
 from ..history.history import History
 from .filestate import FileState, model_stamp
 from .render import Rendered, RenderJob, render
-
-__all__ = ["FileIds", "FileState", "Files", "SavePreparation", "current_contents_manager"]
 
 #: Exact classes: a subclass may override any step (``get``, ``save``, checkpoints).
 STOCK_MANAGERS = (

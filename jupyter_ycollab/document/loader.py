@@ -1,8 +1,7 @@
 """Filling a room's ``Doc``: from the update log when there is one (recovery after a restart or a
 crash, with the file merged in if it changed meanwhile), else from the file.
 
-Nothing listens to the ``Doc`` while it is filled (document.py opens the history and makes the
-jupyter_ydoc view after): a log is replayed update by update into a ``Doc`` nobody observes.
+Nothing listens to the ``Doc`` while it is filled (``Document.load`` says why).
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..codec.building import build_base
-from ..codec.content import digest_of
+from ..codec.digest import digest_of
 from ..codec.listeners import UpdateListeners
 from ..codec.origins import Origin
 from ..history.history import History

@@ -13,8 +13,9 @@ from typing import Any
 
 from pycrdt import Doc
 
-from ..codec.content import DocumentKind, read_content
+from ..codec.content import read_content
 from ..codec.digest import digest_of
+from ..codec.kinds import DocumentKind
 from ..codec.updates import replayed
 
 

@@ -72,10 +72,6 @@ class SaveWorker:
     def path(self) -> str:
         return self._file.path
 
-    @property
-    def _newline(self) -> str:
-        return self._file.newline
-
     def start(self, snapshots: Snapshots) -> None:
         """Start saving the loaded document, whose state ``snapshots`` keeps."""
         self.snapshots = snapshots
@@ -95,7 +91,7 @@ class SaveWorker:
         """The document was edited: save it when the policy says."""
         self._policy.changed(asyncio.get_running_loop().time())
         self._wake.set()
-        self._preparation.changed(self._newline)  # beside the worker: saves must not wait
+        self._preparation.changed(self._file.newline)  # beside the worker: saves must not wait
 
     async def _run(self) -> None:
         """Save when due; look at the file every poll interval; sleep otherwise."""
@@ -170,7 +166,7 @@ class SaveWorker:
         saved_digest = self.history.base_digest
         base = self.history.base_update if saved_digest is None else None
         job = self._files.render_job(
-            self.kind, parts, newline=self._newline, base=base, saved_digest=saved_digest
+            self.kind, parts, newline=self._file.newline, base=base, saved_digest=saved_digest
         )
         rendered = await self._files.render(job)
         self.snapshots.merged(parts, rendered.snapshot)

@@ -21,7 +21,8 @@ from ..errors import NotFound
 from ..events import Events
 from ..history.history import History
 from ..merge.threeway import three_way_merge
-from .files import Files, FileState
+from .files import Files
+from .filestate import FileState
 from .serverstate import write_state
 
 

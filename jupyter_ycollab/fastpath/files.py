@@ -16,8 +16,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from ..codec.content import DocumentKind
-from ..document.files import FileIds, Files, FileState, SavePreparation
+from ..codec.kinds import DocumentKind
+from ..document.files import FileIds, Files, SavePreparation
+from ..document.filestate import FileState
 from ..document.render import Rendered, RenderJob
 from ..errors import LoadFailed, NotFound
 from ..history.history import History

@@ -11,7 +11,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
-from ..codec.content import DocumentKind
+from ..codec.kinds import DocumentKind
 from ..document.files import SavePreparation
 from ..history.history import History
 from .serialise import FastJob

@@ -20,7 +20,8 @@ from typing import Any
 from nbformat import NotebookNode
 from nbformat.v4.rwbase import _rejoin_mimebundle
 
-from ..codec.content import DocumentKind, build_base
+from ..codec.building import build_base
+from ..codec.kinds import DocumentKind
 from .hashing import Hashing
 from .serialise import Signing, notary_of
 

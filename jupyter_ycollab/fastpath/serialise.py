@@ -19,8 +19,9 @@ from typing import Any
 
 from nbformat.sign import NotebookNotary
 
-from ..codec.content import DocumentKind, read_content
+from ..codec.content import read_content
 from ..codec.digest import digest_of
+from ..codec.kinds import DocumentKind
 from ..codec.updates import replayed
 from ..document.render import Rendered, RenderJob, base_digest_of, snapshot_of
 from .hashing import Hashing

@@ -27,7 +27,7 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, Subscription, Text, TextEvent, get_update
 
-from ..codec.content import DocumentKind
+from ..codec.kinds import DocumentKind
 from ..errors import InvalidUpdate, MalformedFrame
 from .protocol import read_delete_set, read_state_vector
 from .schema import blob_problem, cell_problem, meta_problem, nbformat_minor

@@ -57,7 +57,7 @@ async def load_room(
     )
     await document.load()
     give_back_freed_memory()  # the parse and the copy the load made are garbage now
-    room = Room(room_id, doc, document, session_id=document.session_id, settings=settings)
+    room = Room(room_id, doc, document, session_id=document.history.lineage, settings=settings)
     try:
         await hooks.initialise(room)
     except BaseException:

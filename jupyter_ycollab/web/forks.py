@@ -63,11 +63,13 @@ class ForkHandler(_RestHandler):
     async def delete(self, fork_id: str) -> None:
         manager = self.services.manager
         try:
-            merge = _boolean(self.required_argument("merge"), "merge")
+            merge = self.required_argument("merge")
+            if merge not in ("true", "false"):
+                raise BadRequest(f"merge must be true or false, not {merge!r}")
             fork = manager.forks.get(fork_id)
             if fork is None or fork.timeline is not None:
                 raise NotFound("Fork room not found")
-            if merge:
+            if merge == "true":
                 fork.merge_into_root()
         except CollabError as error:
             return self.fail(error)
@@ -152,12 +154,6 @@ def _fork_info(root_id: str, body: bytes) -> ForkInfo:
     if not isinstance(synchronize, bool):
         raise BadRequest('"synchronize" must be true or false')
     return ForkInfo(root_id, synchronize, title, description)
-
-
-def _boolean(value: str, name: str) -> bool:
-    if value not in ("true", "false"):
-        raise BadRequest(f"{name} must be true or false, not {value!r}")
-    return value == "true"
 
 
 def _steps(value: str) -> int:

@@ -11,7 +11,7 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from ..codec.content import DocumentKind
+from ..codec.kinds import DocumentKind
 from ..errors import BadRequest, CollabError, NotFound, outcome_of
 from ..rooms.ids import DocumentRoomId
 from .websocket import CollabHandler, json_object

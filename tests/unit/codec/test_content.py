@@ -9,13 +9,10 @@ import pytest
 from jupyter_ydoc import ydocs
 from pycrdt import Doc
 
-from jupyter_ycollab.codec.content import (
-    DocumentKind,
-    build_base,
-    digest_of,
-    read_content,
-    split_newlines,
-)
+from jupyter_ycollab.codec.building import build_base
+from jupyter_ycollab.codec.content import read_content, split_newlines
+from jupyter_ycollab.codec.digest import digest_of
+from jupyter_ycollab.codec.kinds import DocumentKind
 from jupyter_ycollab.errors import BadRequest
 
 NOTEBOOK_44: dict[str, Any] = {

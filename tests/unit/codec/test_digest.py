@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from jupyter_ycollab.codec.content import DocumentKind, build_base, digest_of
+from jupyter_ycollab.codec.building import build_base
+from jupyter_ycollab.codec.digest import digest_of
+from jupyter_ycollab.codec.kinds import DocumentKind
 from jupyter_ycollab.document.render import RenderJob
 from jupyter_ycollab.document.render import render as render_for_the_contents_manager
 from jupyter_ycollab.fastpath.nbwrite import WrittenNotebook

@@ -14,7 +14,9 @@ import pytest
 from pycrdt import Array, Doc, Map, Text, get_state
 
 from jupyter_ycollab.codec import yplan
-from jupyter_ycollab.codec.content import DocumentKind, build_base, read_content
+from jupyter_ycollab.codec.building import build_base
+from jupyter_ycollab.codec.content import read_content
+from jupyter_ycollab.codec.kinds import DocumentKind
 
 NOTEBOOK = DocumentKind.parse("json", "notebook")
 

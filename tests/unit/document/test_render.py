@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from nbformat.sign import NotebookNotary
 from pycrdt import Doc, Text, get_state
 
-from jupyter_ycollab.codec.content import DocumentKind, build_base, digest_of
+from jupyter_ycollab.codec.building import build_base
+from jupyter_ycollab.codec.digest import digest_of
+from jupyter_ycollab.codec.kinds import DocumentKind
 from jupyter_ycollab.document.render import content_of
 from jupyter_ycollab.fastpath.nbwrite import WrittenNotebook, notebook_bytes
 from jupyter_ycollab.fastpath.serialise import FastJob, RenderedBytes, Signing, notary_of, render

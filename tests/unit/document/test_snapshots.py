@@ -8,7 +8,9 @@ from typing import Any
 
 from pycrdt import Doc, Text
 
-from jupyter_ycollab.codec.content import DocumentKind, build_base, read_content
+from jupyter_ycollab.codec.building import build_base
+from jupyter_ycollab.codec.content import read_content
+from jupyter_ycollab.codec.kinds import DocumentKind
 from jupyter_ycollab.document.render import RenderJob, render
 from jupyter_ycollab.document.snapshots import Snapshots
 

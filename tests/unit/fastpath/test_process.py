@@ -18,7 +18,8 @@ import nbformat
 import pytest
 from pycrdt import Array, Doc, get_state
 
-from jupyter_ycollab.codec.content import DocumentKind, build_base
+from jupyter_ycollab.codec.building import build_base
+from jupyter_ycollab.codec.kinds import DocumentKind
 from jupyter_ycollab.fastpath import child, pipe
 from jupyter_ycollab.fastpath.process import RenderProcess
 from jupyter_ycollab.fastpath.read import ReadJob, read_notebook_file

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from jupyter_ycollab.codec.content import DocumentKind
+from jupyter_ycollab.codec.kinds import DocumentKind
 from jupyter_ycollab.fastpath.read import ReadJob, read_notebook_file
 from jupyter_ycollab.fastpath.serialise import Signing
 

@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map, Text
 
-from jupyter_ycollab.codec.content import DocumentKind, build_base, read_content
+from jupyter_ycollab.codec.building import build_base
+from jupyter_ycollab.codec.content import read_content
+from jupyter_ycollab.codec.kinds import DocumentKind
 from jupyter_ycollab.codec.updates import EMPTY_UPDATE
 from jupyter_ycollab.merge import text as textmerge
 from jupyter_ycollab.merge.threeway import MergeResult, three_way_merge

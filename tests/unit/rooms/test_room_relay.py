@@ -9,7 +9,7 @@ from typing import Any
 
 from pycrdt import Doc, Text
 
-from jupyter_ycollab.codec.content import DocumentKind
+from jupyter_ycollab.codec.kinds import DocumentKind
 from jupyter_ycollab.rooms import protocol
 from jupyter_ycollab.rooms.peer import Peer
 from jupyter_ycollab.rooms.room import Room

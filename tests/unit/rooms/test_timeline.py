@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pycrdt import Array, Doc, Map, Text
 
-from jupyter_ycollab.codec.content import DocumentKind
+from jupyter_ycollab.codec.kinds import DocumentKind
 from jupyter_ycollab.history.records import LogContents
 from jupyter_ycollab.rooms.timeline import Timeline, _steps
 
