@@ -18,8 +18,17 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from .client import wait_until
 
 TOKEN = "ycollab-test-token"
-# Extensions the tests do not need: off, so that the server starts fast.
-UNNEEDED = ("jupyterlab", "notebook", "jupyter_lsp", "jupyter_server_terminals", "nbclassic")
+# Extensions the tests do not need: off, so that the server starts fast. jupytext too: it enables
+# itself in the environment's jupyter_server_config.d and would replace the stock contents manager
+# in every subprocess server (a test that wants it enables it: ``extensions``).
+UNNEEDED = (
+    "jupyterlab",
+    "notebook",
+    "jupyter_lsp",
+    "jupyter_server_terminals",
+    "nbclassic",
+    "jupyterlab_jupytext",
+)
 
 
 def free_port() -> int:

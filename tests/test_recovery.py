@@ -58,9 +58,7 @@ async def series_factory(
         if not variant.fast_path:
             ycollab.setdefault("fast_path", False)
         series = ServerSeries(tmp_path / "home", tmp_path / "root", ycollab)
-        # A subprocess server reads the environment's jupyter_server_config.d, where jupytext
-        # enables itself: off unless the variant is [jupytext], or it would serve every variant.
-        series.extensions = {"jupyterlab_jupytext": "jupyterlab_jupytext" in variant.extensions}
+        series.extensions = dict.fromkeys(variant.extensions, True)  # jupytext: off unless asked
         made.append(series)
         return series
 
