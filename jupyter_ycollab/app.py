@@ -9,6 +9,7 @@ from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
 
 from .api import Rooms
+from .cluster.options import ClusterOptions
 from .compat import YDocCompat
 from .compat.standin import register_stand_in
 from .document.files import FileIds, Files, current_contents_manager
@@ -28,7 +29,7 @@ from .web.websocket import RoomHandler
 _CONFLICTING_EXTENSION = "jupyter_server_ydoc"
 
 
-class YCollabApp(ExtensionApp, CollabOptions):
+class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions):
     """Real-time collaboration for JupyterLab: one room per document, saved to its file."""
 
     name = "jupyter_ycollab"
