@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
@@ -13,6 +13,7 @@ from .cluster.options import ClusterOptions
 from .compat import YDocCompat
 from .compat.standin import register_stand_in
 from .document.files import FileIds, Files, current_contents_manager
+from .document.sharing import Share, alone
 from .events import Events
 from .fastpath.files import FastFiles
 from .hooks import CollabHooks
@@ -25,6 +26,9 @@ from .web.hookcalls import HookCalls
 from .web.services import SETTINGS_KEY, Services
 from .web.session import SessionHandler
 from .web.websocket import RoomHandler
+
+if TYPE_CHECKING:
+    from .cluster.cluster import Cluster
 
 _CONFLICTING_EXTENSION = "jupyter_server_ydoc"
 
@@ -39,6 +43,7 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions):
     hooks: CollabHooks
     hook_calls: HookCalls
     compat: YDocCompat
+    cluster: Cluster | None = None
 
     @property
     def rooms(self) -> Rooms:
@@ -72,8 +77,8 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions):
         files = self._files()
         events = Events(self.serverapp.event_logger, self.log)
         self.hooks = self.hooks_class(self)  # before the manager: it calls them
-        self.hook_calls = HookCalls(self.hooks)
-        self.manager = RoomManager(self._core_settings(), files, events, self.hook_calls)
+        share = self._join_cluster(files)
+        self.manager = RoomManager(self._core_settings(), files, events, self.hook_calls, share)
         self.settings[SETTINGS_KEY] = Services(self.manager, files, events, self.hook_calls)
         self.settings[_CONFLICTING_EXTENSION] = self.compat
 
@@ -86,6 +91,25 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions):
         if self.fast_path:
             return FastFiles(contents, ids, render_process=self.render_process)
         return Files(contents, ids)
+
+    def _join_cluster(self, files: Files) -> Share:
+        """The hook calls, and how documents are shared: through Redis when ``redis_url`` is
+        set (cluster/, imported only then: a single server needs no Redis client)."""
+        settings = self._cluster_settings()
+        if settings is None:
+            self.hook_calls = HookCalls(self.hooks)
+            return alone
+        try:
+            from .cluster.cluster import Cluster
+            from .cluster.hooks import ClusterHookCalls
+        except ImportError as error:
+            raise RuntimeError(
+                f"redis_url is set but {error.name} is missing: pip install jupyter_ycollab[redis]"
+            ) from error
+        self.cluster = Cluster(settings)
+        self.hook_calls = ClusterHookCalls(self.hooks, self.cluster, files)
+        self.log.info("Sharing rooms with the servers of %s", self.cluster.describe())
+        return self.cluster.share
 
     def _jupyter_server_ydoc_enabled(self) -> bool:
         """Whether the user enabled the real jupyter_server_ydoc (jupyter-collaboration)."""
@@ -124,6 +148,8 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions):
 
     async def stop_extension(self) -> None:
         await self.manager.stop()
+        if self.cluster is not None:
+            await self.cluster.stop()
 
 
 class _LazyFileIds:

@@ -72,6 +72,11 @@ class TooManyRooms(CollabError):
     """Opening one more document room would pass ``max_rooms``; nothing was opened."""
 
 
+class ClusterBusy(CollabError):
+    """Servers share this document (cluster/) and it could not be joined now: another server is
+    still loading it, or Redis did not answer. Nothing was opened; the client may try again."""
+
+
 class UnknownSession(CollabError):
     """The client's session id names another lineage of the document: its state must not merge."""
 
@@ -158,6 +163,7 @@ OUTCOMES: dict[type[CollabError], Outcome] = {
     Backlogged: Outcome(503, 1013),
     RoomFull: Outcome(503, 1013),
     TooManyRooms: Outcome(503, 1013),
+    ClusterBusy: Outcome(503, 1013),
     UnknownSession: Outcome(409, 1003),
     Refused: Outcome(403, 1003),  # or the close code the hook chose
     HookFailed: Outcome(500, 4500),

@@ -9,11 +9,13 @@ in the order of ``Hears``:
 
 1. ``LOG``: the history (history/history.py) appends the update to the crash-safe log, the
    server's ``state`` values without hurry.
-2. ``SNAPSHOTS``: the document (document/snapshots.py) keeps it as a part of its full state,
+2. ``CLUSTER``: when servers share the room (cluster/), the update is queued for the room's
+   stream, unless another server sent it: durable here first, then on its way to the others.
+3. ``SNAPSHOTS``: the document (document/snapshots.py) keeps it as a part of its full state,
    which new peers and saves get without an encoding on the event loop.
-3. ``RELAY``: the room (rooms/room.py): its guard's shadow follows the document, then every peer
+4. ``RELAY``: the room (rooms/room.py): its guard's shadow follows the document, then every peer
    but the update's sender gets it.
-4. ``FORKS``: forks kept in step with the room (rooms/forks.py) apply it to their copy, whose
+5. ``FORKS``: forks kept in step with the room (rooms/forks.py) apply it to their copy, whose
    own listeners (its room's relay) hear it then, inside this commit.
 
 The order is the one these parts were made in before this module (a document's history and
@@ -47,9 +49,10 @@ class Hears(IntEnum):
     """The listeners' places, in the order they hear an update (the module docstring says why)."""
 
     LOG = 1
-    SNAPSHOTS = 2
-    RELAY = 3
-    FORKS = 4
+    CLUSTER = 2
+    SNAPSHOTS = 3
+    RELAY = 4
+    FORKS = 5
 
 
 class UpdateListeners:

@@ -5,6 +5,8 @@ to treat it, instead of a flag per listener.
 - What the server loads (``LOAD``) or takes from the file (``DISK``) is not an edit to save.
 - The server's own ``state`` values (``SERVER_STATE``: path, dirty, hash) are no edit either, and
   recovery can do without them: the log writes them without hurry (history/logfile.py).
+- What another server accepted (``CLUSTER``, cluster/) is an edit to save, by the one server that
+  writes the file; it is never sent back to the cluster.
 - What server-side code writes (``SERVER_API``: api.py, compat/, a fork following its root, a
   timeline's restore) is an edit every peer hears. So is a change nobody named: a deployment's
   initialiser or observer writing to the document directly.
@@ -32,6 +34,7 @@ class Origin(Enum):
     DISK = "disk"
     SERVER_STATE = "server state"
     SERVER_API = "server api"
+    CLUSTER = "cluster"
 
 
 @dataclass(frozen=True)

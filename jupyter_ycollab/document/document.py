@@ -4,7 +4,9 @@
 - the history (history/) logs every update from then on, crash-safe;
 - the snapshots (snapshots.py) keep its full state without encoding it on the event loop;
 - the file watch (watch.py) knows the file and merges the changes made outside the room;
-- the save worker (saving.py), one task, is the only writer of the file.
+- the save worker (saving.py), one task, is the only writer of the file;
+- its sharing (sharing.py) with other servers, when servers share it (cluster/): joined from
+  them if it is live there, and written by one server at a time.
 
 Who hears an update of the ``Doc`` in which order (this document's view first: an edit makes it
 dirty) is written in one place: codec/listeners.py.
@@ -28,6 +30,7 @@ from .files import Files
 from .loader import Loader
 from .saving import SaveReply, SaveWorker
 from .serverstate import write_state
+from .sharing import Alone, SavedFile, Share, Sharing, alone
 from .snapshots import Snapshots
 from .watch import FileWatch
 
@@ -45,6 +48,7 @@ class Document:
         files: Files,
         events: Events,
         settings: Settings,
+        share: Share = alone,
     ) -> None:
         self.file_id = file_id
         self.kind = kind
@@ -59,6 +63,9 @@ class Document:
             wants_autosave=lambda: self.wants_autosave(),
         )
         self._loader = Loader(self.file, self.history, files)
+        self._files = files
+        self._share = share
+        self.sharing: Sharing = Alone()  # made once the path is known (``load``)
         self._listeners = UpdateListeners.of(doc)
         self._events = events
         self._shared: YBaseDoc | None = None  # made once the Doc is loaded (``load``)
@@ -85,18 +92,33 @@ class Document:
         it must see the document loaded, never the log replayed update by update, as if its
         old content arrived again.
         """
-        loaded = await self._loader.load()
+        self.file.path = self._files.path_of(self.file_id)
+        self.sharing = self._share(self.kind, self.path)
+        joined = await self.sharing.join()
+        loaded = await (self._loader.load() if joined is None else self._loader.join(joined))
+        if joined is None:  # the others join this state from now on
+            await self.sharing.started_here(loaded.state, self.history)
         await self.history.open(self.file.doc)
         self._snapshots = Snapshots(self.file.doc, loaded.state)  # encoded when first needed
+        self.sharing.start(self.file.doc, self._take_over)  # and hear every change from now on
         # Made once the history records: what the view writes as it is made (YChat sets
         # ``state.dirty``) is logged like any change, so the log still rebuilds the Doc.
         self._shared = self.kind.wrap(self.file.doc)
-        write_state(self.file.doc, path=self.path, hash=self.file.known_state().hash)
+        if joined is None:  # a server that joined did not look at the file
+            write_state(self.file.doc, path=self.path, hash=self.file.known_state().hash)
         self.shared.observe(self._on_change)
         if loaded.unsaved:
             self._saver.changed()
-        self._saver.start(self._snapshots)
+        self._saver.start(self._snapshots, self.sharing)
         self._events.session("INFO", self.file.room_id, self.path, "load", loaded.source)
+
+    def _take_over(self, saved: SavedFile | None) -> None:
+        """This server now writes the file (its writer left or died): what the file holds is
+        the base, the file is looked at again, and whatever the writer had not saved is."""
+        if saved is not None:
+            self.history.take_base(saved.update, saved.hash, saved.digest)
+        self.file.state = None
+        self._saver.changed()
 
     def full_state(self) -> bytes:
         """The document's full state as one update (encoded only if it changed since the last
@@ -130,6 +152,7 @@ class Document:
     async def close(self) -> None:
         """Stop the worker after any save in progress, flush what is unsaved, close the log."""
         await self._saver.close()
+        await self.sharing.close()
         if self._snapshots is not None:
             self._snapshots.close()
         # A deleted file's log goes with its room, unless it still holds unsaved edits.

@@ -19,6 +19,7 @@ from ..history.records import LogContents
 from .files import Files
 from .render import content_of
 from .serverstate import write_state
+from .sharing import Joined
 from .watch import FileWatch
 
 
@@ -46,13 +47,25 @@ class Loader:
 
     async def load(self) -> Loaded:
         """Fill the ``Doc``, leaving the history ready to open and the file's state known."""
-        self._file.path = self._files.path_of(self._file.file_id)
         self._history.file_path = self._file.path
         recovered = await self._history.recover()
         if recovered is None:
             return Loaded([await self._begin_from_file()], False, "Content loaded from disk.")
         state, unsaved = await self._resume(recovered)
         return Loaded(state, unsaved, "Content loaded from the update log.")
+
+    async def join(self, joined: Joined) -> Loaded:
+        """Fill the ``Doc`` with the state other servers hold (cluster/): never from the file,
+        which would build a second history of the same content."""
+        for update in joined.updates:
+            self._listeners.apply(update, Origin.LOAD)
+        self._history.file_path = self._file.path
+        saved = joined.saved
+        if saved is None:  # the cluster did not record a save: its first state is the base
+            self._history.join(joined.lineage, joined.updates[0], None, None)
+        else:
+            self._history.join(joined.lineage, saved.update, saved.hash, saved.digest)
+        return Loaded(joined.updates, False, "Content joined from the other servers.")
 
     async def _begin_from_file(self) -> bytes:
         """Build the room from its file and return its full state, the server's ``state``

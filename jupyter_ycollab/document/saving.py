@@ -4,7 +4,8 @@ It saves when the save policy says so (skipping writes that would not change the
 marking ``state.dirty = false`` and the new ``state.hash``, which is how the front end learns a
 save happened), and looks at the file every ``poll_interval`` for changes made outside the room,
 which the file watch (watch.py) merges three ways. A save looks at the file first too: an outside
-change is never written over.
+change is never written over. When servers share the document (sharing.py), only the one that
+writes the file does either; on the others a save only makes sure the edits reached the cluster.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..settings import Settings
 from .files import Files
 from .savepolicy import SavePolicy
 from .serverstate import write_state
+from .sharing import Alone, SavedFile, Sharing
 from .snapshots import Snapshots
 from .watch import FileWatch
 
@@ -36,6 +38,12 @@ SaveReply = Callable[[str], None]
 _CATCH_UP_TRIES = 5
 _CHANGED_MEANWHILE = "changed meanwhile"
 _AUTOSAVE_RECHECK = 1.0
+#: Seconds before a server that could not hand its edits to the cluster tries again.
+_SHARE_RETRY = 1.0
+
+
+class _NotTheWriter(Exception):
+    """Another server took over writing the file while this one was about to."""
 
 
 class SaveWorker:
@@ -54,6 +62,7 @@ class SaveWorker:
         self.kind = file.kind
         self.history = history
         self.snapshots: Snapshots | None = None  # set once the document is loaded
+        self.sharing: Sharing = Alone()  # likewise
         self._file = file
         self._files = files
         self._events = events
@@ -72,9 +81,9 @@ class SaveWorker:
     def path(self) -> str:
         return self._file.path
 
-    def start(self, snapshots: Snapshots) -> None:
+    def start(self, snapshots: Snapshots, sharing: Sharing) -> None:
         """Start saving the loaded document, whose state ``snapshots`` keeps."""
-        self.snapshots = snapshots
+        self.snapshots, self.sharing = snapshots, sharing
         self._worker = asyncio.create_task(self._run(), name=f"document {self.room_id}")
 
     @property
@@ -107,8 +116,9 @@ class SaveWorker:
                 await self.save()
                 next_poll = max(next_poll, loop.time() + poll)  # a save looks at the file first
             elif next_poll <= now:
-                async with self._save_lock:
-                    await self._catch_up_with_file()
+                if self.sharing.writes_file():
+                    async with self._save_lock:
+                        await self._catch_up_with_file()
                 next_poll = loop.time() + poll
             else:
                 self._wake.clear()
@@ -120,6 +130,8 @@ class SaveWorker:
     async def save(self) -> str:
         """Write the document to its file if its content changed, one save at a time: answers
         ``success``, ``skipped`` (the file already held it) or ``failed``."""
+        if not self.sharing.writes_file():
+            return await self._leave_to_writer()
         async with self._save_lock:
             replies, self._replies = self._replies, []
             ticket = self._policy.take()
@@ -128,6 +140,10 @@ class SaveWorker:
                 status = await self._write_caught_up()
                 if replies and status == "success":  # asked for: signed when it answers
                     await self._files.flush()
+            except _NotTheWriter:
+                self._policy.give_back(ticket, retry_at=0.0)  # the next round leaves it
+                self._replies[:0] = replies
+                replies, status = [], "skipped"
             except NotFound:
                 status = "failed"  # deleted: keep the edits, wait for the file to come back
                 self._file.mark_gone()
@@ -142,6 +158,18 @@ class SaveWorker:
         for reply in replies:
             reply("failed" if status == "failed" else "success")
         return status
+
+    async def _leave_to_writer(self) -> str:
+        """Another server writes the file: make sure it has our edits (they are safe in our
+        log meanwhile), and let it answer Ctrl-S."""
+        replies, self._replies = self._replies, []
+        for reply in replies:
+            self.sharing.forward_save(reply)
+        ticket = self._policy.take()
+        if await self.sharing.flush():
+            return "skipped"
+        self._policy.give_back(ticket, retry_at=asyncio.get_running_loop().time() + _SHARE_RETRY)
+        return "failed"
 
     async def _write_caught_up(self) -> str:
         """Merge what changed in the file since the last look, then write it: again when it
@@ -180,9 +208,12 @@ class SaveWorker:
         await self.history.saving(mark)  # a save cut short is merged on recovery, as ever
         if not await self._file.unchanged():
             return _CHANGED_MEANWHILE
+        if not await self.sharing.confirm_writer():
+            raise _NotTheWriter
         saved = self._file.state = await self._files.write_rendered(self.path, self.kind, rendered)
         self.history.file_path = self.path
         self.history.saved(rendered.snapshot, mark, saved.hash, rendered.digest)
+        await self.sharing.saved(SavedFile(rendered.snapshot, saved.hash, rendered.digest))
         write_state(self._file.doc, path=self.path, dirty=False, hash=saved.hash)
         self._events.session("INFO", self.room_id, self.path, "save")
         return "success"

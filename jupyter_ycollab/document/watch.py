@@ -79,10 +79,13 @@ class FileWatch:
             self.mark_gone()
             return False
         back, self.gone = self.gone, False  # restored, or recreated by someone: save to it again
-        changed = self.state is None or now.hash != self.state.hash
-        self.state = now  # a touch only moves the stat
-        if changed:
+        # Not looked at yet (a server that joined, or took over writing): the base's hash.
+        known = self.state.hash if self.state is not None else self._history.base_hash
+        changed = known is None or now.hash != known
+        first_look, self.state = self.state is None, now  # a touch only moves the stat
+        if changed or first_look:
             content, self.newline = split_newlines(self.kind, raw)
+        if changed:
             self.merge(content)
             write_state(self.doc, hash=now.hash)
         return back

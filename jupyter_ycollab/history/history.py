@@ -102,9 +102,20 @@ class History:
         updates = recovered.saving_updates()
         return None if updates is None else merged_update(updates)
 
-    def take_base(self, base_update: bytes, file_hash: str | None) -> None:
-        """The file holds ``base_update`` (our own save, found after a crash)."""
-        self._set_base(base_update, file_hash)
+    def take_base(
+        self, base_update: bytes, file_hash: str | None, digest: str | None = None
+    ) -> None:
+        """The file holds ``base_update`` (our own save found after a crash, or another
+        server's save)."""
+        self._set_base(base_update, file_hash, digest)
+
+    def join(
+        self, lineage: str, base_update: bytes, file_hash: str | None, digest: str | None
+    ) -> None:
+        """Continue a history other servers hold (cluster/): its lineage, and what the file
+        holds as they last saved it. ``open`` then logs the document anew from that base."""
+        self.lineage = lineage
+        self._set_base(base_update, file_hash, digest)
 
     async def open(self, doc: Doc[Any]) -> None:
         """Start logging ``doc``, then every update it applies.

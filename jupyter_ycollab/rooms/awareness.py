@@ -31,10 +31,15 @@ class AwarenessStates:
         self.server_client_id = random.getrandbits(32)
         self._entries[self.server_client_id] = AwarenessEntry(self.server_client_id, 0, "{}")
 
-    def apply(self, owner: Hashable, payload: bytes) -> list[AwarenessEntry]:
-        """Record an update from ``owner``; return the entries that were newer than ours."""
+    def apply(
+        self, owner: Hashable, payload: bytes, *, relayed: bool = False
+    ) -> list[AwarenessEntry]:
+        """Record an update from ``owner``; return the entries that were newer than ours.
+        A ``relayed`` one comes from another server, which checked its own peer's limits and
+        speaks for all its peers: no limit on its client ids."""
         entries = decode_awareness_update(payload)
-        self._check_limits(owner, entries)
+        if not relayed:
+            self._check_limits(owner, entries)
         states = [_parse_state(entry.state) for entry in entries]  # all valid, or none kept
         accepted = []
         for entry, state in zip(entries, states, strict=True):

@@ -13,6 +13,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from ..document.files import Files
+from ..document.sharing import Share, alone
 from ..errors import NotFound, TooManyRooms
 from ..events import Events
 from ..memory import give_back_freed_memory
@@ -37,11 +38,14 @@ class RoomManager:
         files: Files,
         events: Events,
         hooks: RoomHooks | None = None,
+        share: Share = alone,
     ) -> None:
+        """``share`` makes each document's sharing with other servers (cluster/), if any."""
         self.settings = settings
         self.files = files
         self.events = events
         self._hooks: RoomHooks = hooks or NoHooks()
+        self._share = share
         self.rooms: dict[str, Room] = {}
         self.forks: dict[str, Fork] = {}  # their rooms are in ``rooms`` too
         self._opening: dict[str, asyncio.Task[Room]] = {}
@@ -81,7 +85,9 @@ class RoomManager:
             raise TooManyRooms(f"{count} document rooms are open (max_rooms)")
 
     async def _create(self, room_id: str) -> Room:
-        room = await load_room(room_id, self.settings, self.files, self.events, self._hooks)
+        room = await load_room(
+            room_id, self.settings, self.files, self.events, self._hooks, self._share
+        )
         self.rooms[room_id] = room
         if room.document is not None:
             # Only now: listeners run as tasks, and look the room up by its id.

@@ -13,6 +13,7 @@ from pycrdt import Doc
 
 from ..document.document import Document
 from ..document.files import Files
+from ..document.sharing import Share
 from ..events import Events
 from ..memory import give_back_freed_memory
 from ..settings import Settings
@@ -39,7 +40,7 @@ class NoHooks:
 
 
 async def load_room(
-    room_id: str, settings: Settings, files: Files, events: Events, hooks: RoomHooks
+    room_id: str, settings: Settings, files: Files, events: Events, hooks: RoomHooks, share: Share
 ) -> Room:
     """The room for ``room_id``, its document loaded and initialised; not registered anywhere."""
     parsed = parse_room_id(room_id)
@@ -54,6 +55,7 @@ async def load_room(
         files=files,
         events=events,
         settings=settings,
+        share=share,
     )
     await document.load()
     give_back_freed_memory()  # the parse and the copy the load made are garbage now

@@ -9,7 +9,7 @@ server-side code; its origin (codec/origins.py) tells which peer sent it, not to
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 from pycrdt import Doc
@@ -69,6 +69,8 @@ class Room:
         self._stop_relaying: Callable[[], None] | None = self._listeners.listen(
             Hears.RELAY, self._relay
         )
+        #: Hears every awareness update this room's peers make (the cluster shares them).
+        self.awareness_out: Callable[[bytes], None] = _nobody
 
     # -- peers ---------------------------------------------------------------------------------
 
@@ -83,11 +85,22 @@ class Room:
         """Drop a peer and tell the others its awareness states are gone."""
         self._senders.pop(peer, None)
         if self.peers.pop(peer, 0) is None:
-            removal = self.awareness.forget(peer)
-            if removal is not None:
-                self.broadcast(protocol.encode_awareness(removal))
+            self.forget_awareness(peer)
             if self._guard is not None and all(other.readonly for other in self.peers):
                 self._guard.release()  # nobody left whose edits need checking
+
+    def forget_awareness(self, owner: Hashable) -> None:
+        """Tell everyone the states ``owner`` (a peer, or another server) announced are gone."""
+        removal = self.awareness.forget(owner)
+        if removal is not None:
+            self.broadcast(protocol.encode_awareness(removal))
+            if isinstance(owner, Peer):
+                self.awareness_out(removal)
+
+    def relay_awareness(self, server: Hashable, payload: bytes) -> None:
+        """Awareness another ``server``'s peers announced: kept under that server, relayed."""
+        if self.awareness.apply(server, payload, relayed=True):
+            self.broadcast(protocol.encode_awareness(payload))
 
     def broadcast(self, frame: bytes, exclude: Peer | None = None) -> None:
         for peer in tuple(self.peers):
@@ -108,6 +121,7 @@ class Room:
         elif isinstance(message, protocol.Awareness):
             if self.awareness.apply(peer, message.payload):
                 self.broadcast(protocol.encode_awareness(message.payload), exclude=peer)
+                self.awareness_out(message.payload)
         elif isinstance(message, protocol.QueryAwareness):
             peer.send(protocol.encode_awareness(self.awareness.snapshot()))
         elif isinstance(message, protocol.SaveRequest):
@@ -183,3 +197,7 @@ class Room:
 
     def __repr__(self) -> str:
         return f"<Room {self.room_id} peers={len(self.peers)}>"
+
+
+def _nobody(_payload: bytes) -> None:
+    return None

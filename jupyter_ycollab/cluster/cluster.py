@@ -1,0 +1,151 @@
+"""This server's part in the cluster: its Redis connection, its shared rooms, and the two loops
+that serve them all (docs/cluster.md).
+
+- the reader: one blocking ``XREAD`` over every shared room's stream, each entry handed to its
+  room in order (one connection, however many rooms);
+- the keeper, every third of the lease time: this server's own key renewed (its heartbeat), each
+  room's lease renewed or taken, and the awareness of servers whose key expired removed.
+
+When Redis does not answer, both keep trying; rooms go on serving their own peers meanwhile, and
+each room is brought level with the cluster when Redis answers again (``SharedRoom.reconcile``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Coroutine
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from ..codec.kinds import DocumentKind
+from ..document.sharing import Sharing
+from .keys import RoomKeys, server_key
+from .lease import Lease
+from .options import ClusterSettings
+from .shared import SharedRoom
+from .store import RoomStore, read_streams
+
+log = logging.getLogger(__name__)
+
+#: Milliseconds the reader blocks before it looks at the set of rooms again.
+READ_BLOCK_MS = 200
+RETRY_DELAY = 0.5
+
+
+class Cluster:
+    errors: tuple[type[BaseException], ...] = (RedisError, OSError)
+
+    def __init__(self, settings: ClusterSettings) -> None:
+        self.settings = settings
+        self.redis = Redis.from_url(settings.redis_url)
+        self.server_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.healthy = asyncio.Event()
+        self.healthy.set()
+        self._rooms: dict[str, SharedRoom] = {}  # by their stream's key
+        self._tasks: list[asyncio.Task[None]] = []
+        self._rooms_changed = asyncio.Event()
+
+    def describe(self) -> str:
+        """Where the cluster meets, without the password: for the log."""
+        where = self.settings.redis_url.rsplit("@", 1)[-1]
+        return f"{where} (namespace {self.settings.namespace!r}) as {self.server_id}"
+
+    def share(self, kind: DocumentKind, path: str) -> Sharing:
+        """The sharing of the document at ``path`` (the ``Share`` the rooms are given)."""
+        keys = RoomKeys.of(self.settings.namespace, kind.file_format, kind.file_type, path)
+        lease = Lease(self.redis, keys, self.server_id, self.settings.lease_ttl)
+        return SharedRoom(self, RoomStore(self.redis, keys, self.server_id), lease)
+
+    def add(self, room: SharedRoom) -> None:
+        self._rooms[room.store.keys.updates] = room
+        self._rooms_changed.set()
+        if not self._tasks:
+            self._tasks = [self._spawn(self._read(), "read"), self._spawn(self._keep(), "keep")]
+
+    def remove(self, room: SharedRoom) -> None:
+        if self._rooms.get(room.store.keys.updates) is room:
+            del self._rooms[room.store.keys.updates]
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        return asyncio.create_task(coroutine, name=f"cluster {name}")
+
+    # -- health --------------------------------------------------------------------------------
+
+    def trouble(self, error: BaseException) -> None:
+        """Redis did not answer: say it once per outage."""
+        if self.healthy.is_set():
+            self.healthy.clear()
+            log.warning(
+                "Redis at %s did not answer (%s): every room goes on serving this server's "
+                "peers, their edits kept in the update log, until it does",
+                self.describe(),
+                error,
+            )
+
+    async def _recovered(self) -> None:
+        """Redis answers again: bring every room level with the cluster, both ways."""
+        log.warning("Redis answers again: reconciling %d shared rooms", len(self._rooms))
+        self.healthy.set()
+        for room in list(self._rooms.values()):
+            await room.reconcile()
+
+    # -- the loops -----------------------------------------------------------------------------
+
+    async def _read(self) -> None:
+        while True:
+            rooms = dict(self._rooms)
+            if not rooms:
+                self._rooms_changed.clear()
+                await self._rooms_changed.wait()
+                continue
+            positions = {key: room.position for key, room in rooms.items()}
+            try:
+                entries = await read_streams(self.redis, positions, READ_BLOCK_MS)
+                if not self.healthy.is_set():
+                    await self._recovered()
+                    continue
+            except self.errors as error:
+                self.trouble(error)
+                await asyncio.sleep(RETRY_DELAY)
+                continue
+            for key, entry in entries:
+                room = self._rooms.get(key)
+                if room is not None:
+                    room.receive(entry)
+
+    async def _keep(self) -> None:
+        ttl = self.settings.lease_ttl
+        while True:
+            try:
+                await self.redis.set(
+                    server_key(self.settings.namespace, self.server_id), b"1", px=int(ttl * 1000)
+                )
+                for room in list(self._rooms.values()):
+                    await room.keep_lease()
+                await self._forget_dead_servers()
+            except self.errors as error:
+                self.trouble(error)
+            await asyncio.sleep(ttl / 3)
+
+    async def _forget_dead_servers(self) -> None:
+        heard = {server for room in self._rooms.values() for server in room.servers_heard}
+        for server in heard:
+            if not await self.redis.exists(server_key(self.settings.namespace, server)):
+                for room in list(self._rooms.values()):
+                    room.server_gone(server)
+
+    async def stop(self) -> None:
+        """Stop the loops (the rooms closed first) and say this server is gone."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        with contextlib.suppress(*self.errors):
+            await self.redis.delete(server_key(self.settings.namespace, self.server_id))
+        await self.redis.aclose()

@@ -1,0 +1,59 @@
+"""The deployment's hooks as the cluster calls them: each shared room told of its ``Room`` once
+made, and room ids from another server's file-id database found by their file.
+
+Servers on separate pods index files separately, so a client that a load balancer moves to
+another server comes back with a room id this one never issued. Every server records its file
+ids in one Redis hash (file id -> path); an id unknown here is looked up there, and the client
+joins this server's room for that file (the session id is the cluster's, the same on every
+server, so it merges without duplicates).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..document.files import Files
+from ..hooks import CollabHooks
+from ..rooms.ids import DocumentRoomId, parse_room_id
+from ..rooms.room import Room
+from ..web.hookcalls import HookCalls
+from .keys import file_ids_key
+from .shared import SharedRoom
+
+if TYPE_CHECKING:
+    from ..web.websocket import RoomHandler
+    from .cluster import Cluster
+
+
+class ClusterHookCalls(HookCalls):
+    def __init__(self, hooks: CollabHooks, cluster: Cluster, files: Files) -> None:
+        super().__init__(hooks)
+        self._cluster = cluster
+        self._files = files
+        self._file_ids = file_ids_key(cluster.settings.namespace)
+
+    async def name_room(self, handler: RoomHandler, requested: str) -> str:
+        room_id = await super().name_room(handler, requested)
+        parsed = None if room_id in handler.services.manager.rooms else parse_room_id(room_id)
+        if parsed is None or self._files.ids.get_path(parsed.file_id) is not None:
+            return room_id
+        try:
+            path = await self._cluster.redis.hget(self._file_ids, parsed.file_id)
+        except self._cluster.errors as error:
+            self._cluster.trouble(error)
+            return room_id  # unknown here: 404, as on a single server
+        if path is None:
+            return room_id
+        path = path.decode() if isinstance(path, bytes) else path
+        local = self._files.ids.get_id(path) or self._files.ids.index(path)
+        return room_id if local is None else str(DocumentRoomId(parsed.kind, local))
+
+    async def initialise(self, room: Room) -> None:
+        document = room.document
+        if document is not None and isinstance(document.sharing, SharedRoom):
+            document.sharing.attach(room)
+            try:
+                await self._cluster.redis.hset(self._file_ids, document.file_id, document.path)
+            except self._cluster.errors as error:
+                self._cluster.trouble(error)
+        await super().initialise(room)

@@ -1,0 +1,110 @@
+"""How a document is shared with other servers: the seam the cluster (cluster/) plugs into, and
+``Alone``, what a single server does (nothing).
+
+A shared document may be live on another server already: then it is joined from there, never
+built a second time from its file. Only one server at a time writes the file (``writes_file``);
+the others only make sure their edits reached the cluster (``flush``), and forward Ctrl-S.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pycrdt import Doc
+
+from ..codec.kinds import DocumentKind
+from ..history.history import History
+
+SaveReply = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SavedFile:
+    """What the file holds, as the server that wrote it last recorded it."""
+
+    update: bytes  # the document's full state as saved
+    hash: str | None
+    digest: str | None
+    fence: int = 0  # the writer's fencing token (cluster/lease.py)
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A document live on other servers: its state, its lineage, and what its file holds."""
+
+    updates: list[bytes]  # the first a full state
+    lineage: str
+    saved: SavedFile | None
+
+
+class Sharing(Protocol):
+    async def join(self) -> Joined | None:
+        """The document as the cluster holds it, or None: this server loads it from its file
+        (and holds the right to write it)."""
+
+    async def started_here(self, state: list[bytes], history: History) -> None:
+        """This server loaded the document (``state``, its updates in order, and ``history``,
+        its lineage and what the file holds): the others join it from now on."""
+
+    def start(self, doc: Doc[Any], take_over: Callable[[SavedFile | None], None]) -> None:
+        """Share the loaded ``doc``; ``take_over`` is called when this server becomes the one
+        that writes the file, with what the file holds."""
+
+    def writes_file(self) -> bool:
+        """Whether this server may save the file and merge its outside changes now."""
+
+    async def confirm_writer(self) -> bool:
+        """Checked right before writing the file: still this server's right?"""
+
+    async def saved(self, saved: SavedFile) -> None:
+        """This server wrote the file."""
+
+    def forward_save(self, reply: SaveReply) -> None:
+        """Ctrl-S on a server that does not write the file: the writer saves, ``reply`` hears."""
+
+    async def flush(self) -> bool:
+        """Whether this server's edits reached the cluster (waits a bounded time)."""
+
+    async def close(self) -> None:
+        """The room is closing here."""
+
+
+class Alone:
+    """A document no other server shares: loaded from its file, written by this server."""
+
+    async def join(self) -> Joined | None:
+        return None
+
+    async def started_here(self, state: list[bytes], history: History) -> None:
+        return None
+
+    def start(self, doc: Doc[Any], take_over: Callable[[SavedFile | None], None]) -> None:
+        return None
+
+    def writes_file(self) -> bool:
+        return True
+
+    async def confirm_writer(self) -> bool:
+        return True
+
+    async def saved(self, saved: SavedFile) -> None:
+        return None
+
+    def forward_save(self, reply: SaveReply) -> None:
+        reply("failed")  # never called: this server writes the file
+
+    async def flush(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        return None
+
+
+#: Makes the sharing of one document, from its kind and path, once its path is known.
+Share = Callable[[DocumentKind, str], Sharing]
+
+
+def alone(kind: DocumentKind, path: str) -> Sharing:
+    return Alone()
