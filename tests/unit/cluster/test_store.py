@@ -231,3 +231,12 @@ async def test_publish_raises_when_redis_dies_and_works_once_it_is_back(tmp_path
     finally:
         await client.aclose()
         server.stop()
+
+
+async def test_an_entry_we_cannot_read_has_no_kind_but_keeps_its_id(
+    redis_client: redis.asyncio.Redis, store: RoomStore
+) -> None:
+    foreign = await redis_client.xadd(KEYS.updates, {b"x": b"1", b"y": b"2"})
+    ids = await store.publish([("u", b"ours")])
+    found = await store.read_after(b"0-0")
+    assert found == [Entry(foreign, "", "", b""), Entry(ids[0], "s1", "u", b"ours")]
