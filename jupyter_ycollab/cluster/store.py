@@ -204,12 +204,19 @@ async def read_streams(
         return []
     streams: dict[KeyT, StreamIdT] = dict(positions.items())
     found: Any = await redis.xread(streams, count=count, block=block_ms)
-    # RESP2 answers [[key, entries], ...]; RESP3 {key: entries}; a timeout None (or empty).
-    pairs: list[tuple[bytes | str, _Entries]] = list(
-        found.items() if isinstance(found, dict) else (found or [])
-    )
     return [
         (key.decode() if isinstance(key, bytes) else key, _entry(entry_id, fields))
-        for key, entries in pairs
+        for key, entries in _per_stream(found)
         for entry_id, fields in entries
     ]
+
+
+def _per_stream(found: Any) -> list[tuple[bytes | str, _Entries]]:
+    """XREAD's answer as (key, entries): RESP2 gives [[key, entries], ...], RESP3 (through
+    redis-py) {key: [entries]}, a timeout None or an empty answer."""
+    if isinstance(found, dict):
+        return [
+            (key, value[0] if value and isinstance(value[0], list) else value)
+            for key, value in found.items()
+        ]
+    return [(key, entries) for key, entries in found or []]
