@@ -164,7 +164,8 @@ class RoomStore:
         return SavedFile(found[b"update"], hash_ or None, digest or None, int(found[b"fence"]))
 
     async def record_saved(self, saved: SavedFile) -> bool:
-        """Record a save; refused (False) if ``saved.fence`` is older than the current fence."""
+        """Record a save; refused (False) if ``saved.fence`` is older than the current fence or
+        than the fence of the save recorded last."""
         args: list[bytes | str | int] = [saved.update, saved.hash or "", saved.digest or ""]
         args.append(saved.fence)
         keys = [self.keys.saved, self.keys.fence]
