@@ -1,0 +1,223 @@
+"""One shared room in Redis: its stream of updates, its folded state, what its file holds.
+
+Writes that only the lease holder may make (the state, the saved file) go through Lua scripts
+that check its fencing token against ``P:fence`` in the same atomic step: a holder that lost the
+lease (paused, partitioned) can no longer overwrite what its successor recorded. Everything is
+bytes on the wire (``decode_responses=False``); Redis errors propagate, the caller decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from .keys import RoomKeys
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.typing import KeyT, StreamIdT
+
+# What redis-py answers with decode_responses=False (its types allow str too).
+_Entries = list[tuple[bytes, dict[bytes, bytes]]]
+_Hash = dict[bytes, bytes]
+
+SERVER = b"s"  # the field naming the server that accepted an entry; the other field is its kind
+
+# KEYS: state, fence. ARGV: snapshot, lineage, fence.
+_CREATE_STATE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], 'snapshot', ARGV[1], 'at', '0-0', 'lineage', ARGV[2])
+return 1
+"""
+
+# KEYS: state, fence, updates. ARGV: snapshot, at, fence, keep_ms. The trim point is the older of
+# `at` and "keep_ms ago" by Redis's own clock (the one stream ids come from): never past `at`.
+# A fold never moves `at` backwards: the entries before the newer `at` may be trimmed already.
+_FOLD = """
+local function parse(id)
+  local dash = string.find(id, '-', 1, true)
+  if not dash then return tonumber(id), 0 end
+  return tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
+end
+local function older(a, b)
+  local am, as = parse(a)
+  local bm, bs = parse(b)
+  return am < bm or (am == bm and as < bs)
+end
+if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[3]) then return 0 end
+local at = redis.call('HGET', KEYS[1], 'at')
+if not at or older(ARGV[2], at) then return 0 end
+redis.call('HSET', KEYS[1], 'snapshot', ARGV[1], 'at', ARGV[2])
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[4])
+local horizon = string.format('%.0f-0', math.max(ms, 0))
+local minid = ARGV[2]
+if older(horizon, minid) then minid = horizon end
+redis.call('XTRIM', KEYS[3], 'MINID', minid)
+return 1
+"""
+
+# KEYS: saved, fence. ARGV: update, hash, digest, fence. Refused from a writer older than the
+# current fence, or older than the one that recorded the file last.
+_RECORD_SAVED = """
+local fence = tonumber(ARGV[4])
+if fence < tonumber(redis.call('GET', KEYS[2]) or '0') then return 0 end
+if fence < tonumber(redis.call('HGET', KEYS[1], 'fence') or '0') then return 0 end
+redis.call('HSET', KEYS[1], 'update', ARGV[1], 'hash', ARGV[2], 'digest', ARGV[3], 'fence', ARGV[4])
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One stream entry."""
+
+    id: bytes  # the stream id, e.g. b"1700000000000-0"
+    server: str  # who accepted it (field b"s")
+    kind: str  # "u" a Yjs update, "a" an awareness update, "c" a control message
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class SharedState:
+    """The room's folded state: ``snapshot`` holds every stream entry up to ``at``."""
+
+    snapshot: bytes
+    at: bytes
+    lineage: str  # the session id every server of the room shares
+
+
+@dataclass(frozen=True)
+class SavedFile:
+    """What the file holds, as its last writer (with fence ``fence``) recorded it."""
+
+    update: bytes
+    hash: str | None
+    digest: str | None
+    fence: int
+
+
+def _entry(entry_id: bytes, fields: Mapping[bytes, bytes]) -> Entry:
+    """An entry from its fields; one we cannot read gets kind "" (callers skip unknown kinds,
+    but still see its id, so that a reader moves past it)."""
+    others = [(key, value) for key, value in fields.items() if key != SERVER]
+    kind, payload = others[0] if len(others) == 1 else (b"", b"")
+    server = fields.get(SERVER, b"")
+    return Entry(entry_id, server.decode(errors="replace"), kind.decode(errors="replace"), payload)
+
+
+class RoomStore:
+    """The Redis side of one shared room, as seen by server ``server_id``."""
+
+    def __init__(self, redis: Redis, keys: RoomKeys, server_id: str) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.server_id = server_id
+        self._create_state = redis.register_script(_CREATE_STATE)
+        self._fold = redis.register_script(_FOLD)
+        self._record_saved = redis.register_script(_RECORD_SAVED)
+
+    async def publish(self, entries: Sequence[tuple[str, bytes]]) -> list[bytes]:
+        """XADD each ``(kind, payload)`` in order, in one round trip; their stream ids."""
+        if not entries:
+            return []
+        pipe = self.redis.pipeline(transaction=False)  # one connection: the order is kept
+        server = self.server_id.encode()
+        for kind, payload in entries:
+            pipe.xadd(self.keys.updates, {SERVER: server, kind.encode(): payload})
+        return list(await pipe.execute())
+
+    async def read_after(self, after: bytes, count: int | None = None) -> list[Entry]:
+        """The entries after id ``after`` (not that one), oldest first; ``b"0-0"`` for all."""
+        answer = await self.redis.xrange(self.keys.updates, b"(" + after, b"+", count=count)
+        found = cast("_Entries", answer)
+        return [_entry(entry_id, fields) for entry_id, fields in found]
+
+    async def state(self) -> SharedState | None:
+        """The folded state, or None if nobody created it yet (or it expired)."""
+        found = cast("_Hash", await self.redis.hgetall(self.keys.state))
+        if b"snapshot" not in found:
+            return None
+        return SharedState(found[b"snapshot"], found.get(b"at", b"0-0"), _text(found, b"lineage"))
+
+    async def create_state(self, snapshot: bytes, lineage: str, fence: int) -> bool:
+        """Create the state (at ``0-0``) if there is none and ``fence`` is current."""
+        keys = [self.keys.state, self.keys.fence]
+        return bool(await self._create_state(keys=keys, args=[snapshot, lineage, fence]))
+
+    async def fold(self, snapshot: bytes, at: bytes, fence: int, keep_ms: int = 60_000) -> bool:
+        """Replace the snapshot by one holding the stream up to ``at``, and trim the stream to
+        the last ``keep_ms`` (never past ``at``). False if ``fence`` is not current, there is
+        no state, or ``at`` is older than the state's."""
+        keys = [self.keys.state, self.keys.fence, self.keys.updates]
+        return bool(await self._fold(keys=keys, args=[snapshot, at, fence, keep_ms]))
+
+    async def saved(self) -> SavedFile | None:
+        """What the file holds as last recorded, or None if never recorded (or expired)."""
+        found = cast("_Hash", await self.redis.hgetall(self.keys.saved))
+        if b"update" not in found:
+            return None
+        hash_, digest = _text(found, b"hash"), _text(found, b"digest")
+        return SavedFile(found[b"update"], hash_ or None, digest or None, int(found[b"fence"]))
+
+    async def record_saved(self, saved: SavedFile) -> bool:
+        """Record a save; refused (False) if ``saved.fence`` is older than the current fence or
+        than the fence of the save recorded last."""
+        args: list[bytes | str | int] = [saved.update, saved.hash or "", saved.digest or ""]
+        args.append(saved.fence)
+        keys = [self.keys.saved, self.keys.fence]
+        return bool(await self._record_saved(keys=keys, args=args))
+
+    async def expire(self, seconds: float) -> None:
+        """Let the room expire from Redis in ``seconds`` (nobody has it open)."""
+        milliseconds = max(1, round(seconds * 1000))
+        await self._each_key(lambda pipe, key: pipe.pexpire(key, milliseconds))
+
+    async def persist(self) -> None:
+        """Keep the room in Redis for good again (someone opened it)."""
+        await self._each_key(lambda pipe, key: pipe.persist(key))
+
+    async def _each_key(self, command: Any) -> None:
+        # Not the lease: it keeps its own expiry (a longer one would outlive a dead holder, none
+        # at all would make it immortal).
+        pipe = self.redis.pipeline(transaction=False)
+        for key in self.keys.all():
+            if key != self.keys.lease:
+                command(pipe, key)
+        await pipe.execute()
+
+
+def _text(found: Mapping[bytes, bytes], field: bytes) -> str:
+    return found.get(field, b"").decode()
+
+
+async def read_streams(
+    redis: Redis, positions: Mapping[str, bytes], block_ms: int, count: int = 1000
+) -> list[tuple[str, Entry]]:
+    """One ``XREAD BLOCK`` over several streams (key -> the last id seen): the new entries as
+    ``(key, entry)``, in stream order per key; [] when nothing came within ``block_ms``. With
+    no streams, waits ``block_ms`` and returns [] (a reader with no rooms does not spin)."""
+    if not positions:
+        await asyncio.sleep(block_ms / 1000)
+        return []
+    streams: dict[KeyT, StreamIdT] = dict(positions.items())
+    found: Any = await redis.xread(streams, count=count, block=block_ms)
+    return [
+        (key.decode() if isinstance(key, bytes) else key, _entry(entry_id, fields))
+        for key, entries in _per_stream(found)
+        for entry_id, fields in entries
+    ]
+
+
+def _per_stream(found: Any) -> list[tuple[bytes | str, _Entries]]:
+    """XREAD's answer as (key, entries): RESP2 gives [[key, entries], ...], RESP3 (through
+    redis-py) {key: [entries]}, a timeout None or an empty answer."""
+    if isinstance(found, dict):
+        return [
+            (key, value[0] if value and isinstance(value[0], list) else value)
+            for key, value in found.items()
+        ]
+    return [(key, entries) for key, entries in found or []]
