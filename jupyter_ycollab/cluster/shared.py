@@ -101,9 +101,11 @@ class SharedRoom:
             created = fence is not None and await self.store.create_state(
                 full, history.lineage, fence
             )
-            if created:
-                saved = SavedFile(history.base_update, history.base_hash, history.base_digest)
-                await self.store.record_saved(_fenced(saved, fence))
+            if created and fence is not None:
+                base = history.base_update
+                await self.store.record_saved(
+                    SavedFile(base, history.base_hash, history.base_digest, fence)
+                )
         except self.cluster.errors as error:
             self.cluster.trouble(error)
             created = False

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from ..document.sharing import SavedFile
 from .keys import RoomKeys
 
 if TYPE_CHECKING:
@@ -88,16 +89,6 @@ class SharedState:
     snapshot: bytes
     at: bytes
     lineage: str  # the session id every server of the room shares
-
-
-@dataclass(frozen=True)
-class SavedFile:
-    """What the file holds, as its last writer (with fence ``fence``) recorded it."""
-
-    update: bytes
-    hash: str | None
-    digest: str | None
-    fence: int
 
 
 def _entry(entry_id: bytes, fields: Mapping[bytes, bytes]) -> Entry:
@@ -182,10 +173,12 @@ class RoomStore:
 
     async def _each_key(self, command: Any) -> None:
         # Not the lease: it keeps its own expiry (a longer one would outlive a dead holder, none
-        # at all would make it immortal).
+        # at all would make it immortal). Not the fence either: a counter that started again
+        # at 1 would let a writer paused past the room's expiry pass as current (one small key
+        # per file ever shared, for good).
         pipe = self.redis.pipeline(transaction=False)
         for key in self.keys.all():
-            if key != self.keys.lease:
+            if key not in (self.keys.lease, self.keys.fence):
                 command(pipe, key)
         await pipe.execute()
 

@@ -107,7 +107,7 @@ async def test_record_saved_refuses_an_older_fence(
     assert await store.saved() == SavedFile(b"v1", "hash-1", "sha256:1", fence)
 
 
-async def test_expire_then_persist_every_key_but_the_lease(
+async def test_expire_then_persist_every_key_but_the_lease_and_the_fence(
     redis_client: redis.asyncio.Redis, store: RoomStore
 ) -> None:
     fence = await take_fence(redis_client)
@@ -115,11 +115,12 @@ async def test_expire_then_persist_every_key_but_the_lease(
     await store.create_state(b"s", "l", fence)
     await store.record_saved(SavedFile(b"u", "h", "d", fence))
     await redis_client.set(KEYS.lease, f"s1:{fence}", px=5000)
-    others = [key for key in KEYS.all() if key != KEYS.lease]
+    others = [key for key in KEYS.all() if key not in (KEYS.lease, KEYS.fence)]
     await store.expire(100)
     for key in others:
         assert 0 < await redis_client.pttl(key) <= 100_000, key
     assert await redis_client.pttl(KEYS.lease) <= 5000  # its own expiry, not the room's
+    assert await redis_client.pttl(KEYS.fence) == -1  # never restarts at 1: see store.py
     await store.persist()
     for key in others:
         assert await redis_client.pttl(key) == -1, key
@@ -135,4 +136,4 @@ async def test_expired_room_is_gone(redis_client: redis.asyncio.Redis, store: Ro
 
 
 async def gone(client: redis.asyncio.Redis) -> bool:
-    return not await client.exists(*KEYS.all())
+    return not await client.exists(*(key for key in KEYS.all() if key != KEYS.fence))
