@@ -224,6 +224,14 @@ class SharedRoom:
         elif "saved" in message:
             self._answer(str(message["saved"]), str(message.get("status", "failed")))
 
+    def _save_forwarded_here(self) -> None:
+        """Ctrl-S forwarded to a writer that is gone: this server writes the file now."""
+        document = self.room.document if self.room is not None else None
+        if document is not None:
+            awaiting, self._awaiting = self._awaiting, {}
+            for reply in awaiting.values():
+                document.request_save(reply)
+
     def _answered(self, request: str, status: str) -> None:
         self._queue("c", json.dumps({"saved": request, "status": status}).encode())
 
@@ -276,6 +284,7 @@ class SharedRoom:
         if held and not self.writer:
             self.writer = True
             self._take_over(await self.store.saved())
+            self._save_forwarded_here()
         self.writer = held
         if held:
             await self.store.expire(self.cluster.settings.idle_expiry)
