@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..document.files import Files
-from ..hooks import CollabHooks
 from ..rooms.ids import DocumentRoomId, parse_room_id
 from ..rooms.room import Room
 from ..web.hookcalls import HookCalls
@@ -21,6 +20,7 @@ from .keys import file_ids_key
 from .shared import SharedRoom
 
 if TYPE_CHECKING:
+    from ..hooks import CollabHooks
     from ..web.websocket import RoomHandler
     from .cluster import Cluster
 

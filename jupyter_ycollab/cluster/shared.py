@@ -1,9 +1,9 @@
 """One document shared through the cluster (docs/cluster.md): the ``Sharing`` of its ``Document``.
 
-Its way out is a listener at ``Hears.CLUSTER`` that queues every update this server accepted (and
-its peers' awareness) for the room's stream, published in order by one task; its way in is
-``receive``, which the cluster's one reader calls with each new entry of that stream. It holds
-the room's lease: only while it does is this server the one that writes the file.
+Its way out is a listener at ``Hears.CLUSTER`` that puts every update this server accepted (and
+its peers' awareness) in its outbox (outbox.py); its way in is ``receive``, which the cluster's
+one reader calls with each new entry of the room's stream. It holds the room's lease: only while
+it does is this server the one that writes the file.
 """
 
 from __future__ import annotations
@@ -11,20 +11,24 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pycrdt import Doc
 
 from ..codec.listeners import Hears, UpdateListeners
 from ..codec.origins import Origin, TransactionOrigin
-from ..codec.updates import EMPTY_UPDATE, merged_update
+from ..codec.updates import merged_update
+from ..document.document import Document
 from ..document.sharing import Joined, SavedFile, SaveReply
 from ..errors import ClusterBusy
 from ..history.history import History
 from ..rooms.room import Room
 from .lease import Lease
+from .outbox import Outbox
+from .reconcile import level_with_cluster
+from .saves import ForwardedSaves
 from .store import Entry, RoomStore, SharedState
 
 if TYPE_CHECKING:
@@ -34,10 +38,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds a server waits for another that is loading the document to share it.
 JOIN_TIMEOUT = 30.0
-#: Seconds a server waits for its edits to reach Redis before it says they did not (yet).
-FLUSH_TIMEOUT = 2.0
-#: Seconds a Ctrl-S forwarded to the writer waits for its answer.
-SAVE_TIMEOUT = 30.0
+#: Seconds between two folds of the stream into the snapshot (each after a save).
+FOLD_INTERVAL = 10.0
 
 
 class SharedRoom:
@@ -48,19 +50,16 @@ class SharedRoom:
         self.position = b"0-0"  # the last stream entry this server applied
         self.room: Room | None = None
         self.writer = False  # this server writes the file
-        self._doc: Doc[Any] | None = None
+        self.doc: Doc[Any] | None = None
         self._take_over: Callable[[SavedFile | None], None] = lambda _saved: None
         self._stop_listening: Callable[[], None] | None = None
-        self._outbox: list[tuple[str, bytes]] = []
-        self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._publisher: asyncio.Task[None] | None = None
-        self._awaiting: dict[str, SaveReply] = {}  # forwarded Ctrl-S by request id
+        self.outbox = Outbox(cluster, store)  # the way out
+        self._saves = ForwardedSaves(lambda message: self.outbox.put("c", message))
         self._backlog_awareness: list[Entry] = []  # met while joining, relayed once attached
         self.servers_heard: set[str] = set()  # other servers whose peers' awareness we keep
         self.lineage = ""  # the session id of the history the cluster holds
         self.behind = False  # not level with the cluster since an outage (``reconcile``)
+        self._folded_at = -FOLD_INTERVAL
 
     # -- joining -------------------------------------------------------------------------------
 
@@ -102,10 +101,8 @@ class SharedRoom:
                 full, history.lineage, fence
             )
             if created and fence is not None:
-                base = history.base_update
-                await self.store.record_saved(
-                    SavedFile(base, history.base_hash, history.base_digest, fence)
-                )
+                base, digest = history.base_update, history.base_digest
+                await self.store.record_saved(SavedFile(base, history.base_hash, digest, fence))
         except self.cluster.errors as error:
             self.cluster.trouble(error)
             created = False
@@ -114,15 +111,14 @@ class SharedRoom:
             raise ClusterBusy("another server shared this document first: try again")
 
     def start(self, doc: Doc[Any], take_over: Callable[[SavedFile | None], None]) -> None:
-        self._doc, self._take_over = doc, take_over
+        self.doc, self._take_over = doc, take_over
         self._stop_listening = UpdateListeners.of(doc).listen(Hears.CLUSTER, self._on_update)
-        self._publisher = asyncio.create_task(self._publish(), name=f"publish {self.store.keys}")
         self.cluster.add(self)
 
     def attach(self, room: Room) -> None:
         """The room is made: share its peers' awareness, relay the others'."""
         self.room = room
-        room.awareness_out = lambda payload: self._queue("a", payload)
+        room.awareness_out = lambda payload: self.outbox.put("a", payload)
         for entry in self._backlog_awareness:
             self.receive(entry)
         self._backlog_awareness = []
@@ -131,34 +127,10 @@ class SharedRoom:
 
     def _on_update(self, update: bytes, origin: TransactionOrigin) -> None:
         if origin is not Origin.CLUSTER:  # another server's: it is in the stream already
-            self._queue("u", update)
-
-    def _queue(self, kind: str, payload: bytes) -> None:
-        self._outbox.append((kind, payload))
-        self._idle.clear()
-        self._wake.set()
-
-    async def _publish(self) -> None:
-        """Publish the outbox in order, batch by batch; keep it while Redis does not answer."""
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._outbox:
-                batch, self._outbox = self._outbox, []
-                try:
-                    await self.store.publish(batch)
-                except self.cluster.errors as error:
-                    self._outbox[:0] = batch
-                    self.cluster.trouble(error)
-                    await self.cluster.healthy.wait()
-            self._idle.set()
+            self.outbox.put("u", update)
 
     async def flush(self) -> bool:
-        try:
-            await asyncio.wait_for(self._idle.wait(), FLUSH_TIMEOUT)
-        except asyncio.TimeoutError:
-            return False
-        return True
+        return await self.outbox.flush()
 
     # -- the way in ----------------------------------------------------------------------------
 
@@ -167,16 +139,17 @@ class SharedRoom:
         self.position = entry.id
         if entry.server == self.cluster.server_id:
             return
-        if entry.kind == "u" and self._doc is not None:
+        if entry.kind == "u" and self.doc is not None:
             try:
-                UpdateListeners.of(self._doc).apply(entry.payload, Origin.CLUSTER)
+                UpdateListeners.of(self.doc).apply(entry.payload, Origin.CLUSTER)
             except Exception:  # one bad entry must not stop the others
                 log.exception("Applying an update from %s failed", entry.server)
         elif entry.kind == "a" and self.room is not None:
             self.servers_heard.add(entry.server)
             self.room.relay_awareness(entry.server, entry.payload)
         elif entry.kind == "c":
-            self._control(json.loads(entry.payload))
+            writer = self._document() if self.writes_file() else None
+            self._saves.heard(json.loads(entry.payload), writer)
 
     def server_gone(self, server: str) -> None:
         """``server`` stopped renewing its key: its peers' awareness states go."""
@@ -198,78 +171,29 @@ class SharedRoom:
         return self.writer
 
     async def saved(self, saved: SavedFile) -> None:
-        fence = self.lease.fence
+        """Record what the file holds; now and then, fold the stream into the snapshot (an
+        encoding of the whole document: not at every save)."""
+        fence, now = self.lease.fence, asyncio.get_running_loop().time()
         if fence is None:
             return
         try:
-            await self.store.record_saved(_fenced(saved, fence))
-            if self._doc is not None:
-                await self.store.fold(self._doc.get_update(), self.position, fence)
+            await self.store.record_saved(replace(saved, fence=fence))
+            if self.doc is not None and now - self._folded_at >= FOLD_INTERVAL:
+                self._folded_at = now
+                await self.store.fold(self.doc.get_update(), self.position, fence)
         except self.cluster.errors as error:
             self.cluster.trouble(error)
 
     def forward_save(self, reply: SaveReply) -> None:
-        request = uuid.uuid4().hex
-        self._awaiting[request] = reply
-        self._queue("c", json.dumps({"save": request}).encode())
-        loop = asyncio.get_running_loop()
-        loop.call_later(SAVE_TIMEOUT, lambda: self._answer(request, "failed"))
+        self._saves.forward(reply)
 
-    def _control(self, message: dict[str, Any]) -> None:
-        if "save" in message and self.writes_file() and self.room is not None:
-            document = self.room.document
-            if document is not None:
-                request = str(message["save"])
-                document.request_save(lambda status: self._answered(request, status))
-        elif "saved" in message:
-            self._answer(str(message["saved"]), str(message.get("status", "failed")))
-
-    def _save_forwarded_here(self) -> None:
-        """Ctrl-S forwarded to a writer that is gone: this server writes the file now."""
-        document = self.room.document if self.room is not None else None
-        if document is not None:
-            awaiting, self._awaiting = self._awaiting, {}
-            for reply in awaiting.values():
-                document.request_save(reply)
-
-    def _answered(self, request: str, status: str) -> None:
-        self._queue("c", json.dumps({"saved": request, "status": status}).encode())
-
-    def _answer(self, request: str, status: str) -> None:
-        reply = self._awaiting.pop(request, None)
-        if reply is not None:
-            reply(status)
-
-    # -- after an outage ------------------------------------------------------------------------
+    def _document(self) -> Document | None:
+        return self.room.document if self.room is not None else None
 
     async def reconcile(self) -> None:
-        """Bring this server's copy level with the cluster's, both ways, by state vectors:
-        what Redis missed while it was down (or lost, restarted empty) and what we missed."""
-        if self._doc is None:
-            return
+        """Bring this copy level with the cluster's after an outage (reconcile.py)."""
         self.behind = True
-        state = await self.store.state()
-        if state is None:  # Redis lost the room: the lease's next holder shares it again
-            fence = self.lease.fence if await self.lease.try_acquire() else None
-            if fence is not None:
-                await self.store.create_state(self._doc.get_update(), self.lineage, fence)
-                self.position, self.behind = b"0-0", False
-            return
-        if state.lineage != self.lineage:
-            log.error("%s has another history in Redis: not merged", self.store.keys)
-            return
-        entries = await self.store.read_after(state.at)
-        cluster: Doc[Any] = Doc()
-        for update in [state.snapshot, *(e.payload for e in entries if e.kind == "u")]:
-            cluster.apply_update(update)
-        self.position = entries[-1].id if entries else state.at
-        UpdateListeners.of(self._doc).apply(
-            cluster.get_update(self._doc.get_state()), Origin.CLUSTER
-        )
-        missing = self._doc.get_update(cluster.get_state())
-        if missing != EMPTY_UPDATE:
-            self._queue("u", missing)
-        self.behind = False
+        await level_with_cluster(self)
 
     # -- the lease -----------------------------------------------------------------------------
 
@@ -284,7 +208,9 @@ class SharedRoom:
         if held and not self.writer:
             self.writer = True
             self._take_over(await self.store.saved())
-            self._save_forwarded_here()
+            document = self._document()
+            if document is not None:
+                self._saves.save_here(document)
         self.writer = held
         if held:
             await self.store.expire(self.cluster.settings.idle_expiry)
@@ -301,13 +227,6 @@ class SharedRoom:
         self.cluster.remove(self)
         if self._stop_listening is not None:
             self._stop_listening()
-        await self.flush()
-        if self._publisher is not None:
-            self._publisher.cancel()
+        await self.outbox.close()
         await self._release()
-        for request in list(self._awaiting):
-            self._answer(request, "failed")
-
-
-def _fenced(saved: SavedFile, fence: int) -> SavedFile:
-    return SavedFile(saved.update, saved.hash, saved.digest, fence)
+        self._saves.fail_all()

@@ -1,0 +1,60 @@
+"""Ctrl-S on a server that does not write the file: asked of the writer through the room's
+stream, answered when the writer saved (or ``failed`` after ``SAVE_TIMEOUT``). The front end
+needs a real answer: ``success`` only once the file holds the document.
+
+If the writer dies first, the server that takes over saves and answers instead (``save_here``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from ..document.document import Document
+from ..document.sharing import SaveReply
+
+#: Seconds a forwarded Ctrl-S waits for the writer's answer.
+SAVE_TIMEOUT = 30.0
+
+
+class ForwardedSaves:
+    def __init__(self, send: Callable[[bytes], None]) -> None:
+        """``send`` puts a control message on the room's stream."""
+        self._send = send
+        self._awaiting: dict[str, SaveReply] = {}  # by request id
+
+    def forward(self, reply: SaveReply) -> None:
+        request = uuid.uuid4().hex
+        self._awaiting[request] = reply
+        self._send(json.dumps({"save": request}).encode())
+        loop = asyncio.get_running_loop()
+        loop.call_later(SAVE_TIMEOUT, lambda: self._answer(request, "failed"))
+
+    def heard(self, message: dict[str, Any], writer: Document | None) -> None:
+        """A control message from another server; ``writer`` is our document if we write it."""
+        if "save" in message and writer is not None:
+            request = str(message["save"])
+            writer.request_save(lambda status: self._saved(request, status))
+        elif "saved" in message:
+            self._answer(str(message["saved"]), str(message.get("status", "failed")))
+
+    def save_here(self, document: Document) -> None:
+        """This server took over writing the file: it saves what was asked of the old writer."""
+        awaiting, self._awaiting = self._awaiting, {}
+        for reply in awaiting.values():
+            document.request_save(reply)
+
+    def fail_all(self) -> None:
+        for request in list(self._awaiting):
+            self._answer(request, "failed")
+
+    def _saved(self, request: str, status: str) -> None:
+        self._send(json.dumps({"saved": request, "status": status}).encode())
+
+    def _answer(self, request: str, status: str) -> None:
+        reply = self._awaiting.pop(request, None)
+        if reply is not None:
+            reply(status)
