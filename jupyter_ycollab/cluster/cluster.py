@@ -117,8 +117,11 @@ class Cluster:
                 continue
             for key, entry in entries:
                 room = self._rooms.get(key)
-                if room is not None:
-                    room.receive(entry)
+                try:
+                    if room is not None:
+                        room.receive(entry)
+                except Exception:  # one bad entry must not stop the reader
+                    log.exception("%s: entry %r from %s failed", key, entry.id, entry.server)
 
     async def _keep(self) -> None:
         ttl = self.settings.lease_ttl

@@ -24,6 +24,7 @@ from ..document.document import Document
 from ..document.sharing import Joined, SavedFile, SaveReply
 from ..errors import ClusterBusy
 from ..history.history import History
+from ..rooms import protocol
 from ..rooms.room import Room
 from .lease import Lease
 from .outbox import Outbox
@@ -140,13 +141,12 @@ class SharedRoom:
         if entry.server == self.cluster.server_id:
             return
         if entry.kind == "u" and self.doc is not None:
-            try:
-                UpdateListeners.of(self.doc).apply(entry.payload, Origin.CLUSTER)
-            except Exception:  # one bad entry must not stop the others
-                log.exception("Applying an update from %s failed", entry.server)
+            UpdateListeners.of(self.doc).apply(entry.payload, Origin.CLUSTER)
         elif entry.kind == "a" and self.room is not None:
             self.servers_heard.add(entry.server)
             self.room.relay_awareness(entry.server, entry.payload)
+        elif entry.kind == "m" and self.room is not None:  # from push.py's ``send``
+            self.room.broadcast(protocol.encode_raw(json.loads(entry.payload)))
         elif entry.kind == "c":
             writer = self._document() if self.writes_file() else None
             self._saves.heard(json.loads(entry.payload), writer)

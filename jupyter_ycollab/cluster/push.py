@@ -1,0 +1,100 @@
+"""Changing a shared room from a process that is no Jupyter server (a worker, a grader, a script),
+over the cluster's Redis, as a channels consumer's ``group_send`` reaches every consumer::
+
+    from jupyter_ycollab.cluster.push import edit, send
+
+    async with edit("redis://redis:6379/0", "notes/todo.md", file_type="file") as text:
+        text.source += "- reviewed\\n"  # a jupyter_ydoc view: YUnicode here, YNotebook for .ipynb
+    await send("redis://redis:6379/0", "notes/todo.md", {"type": "grade", "score": 9},
+               file_type="file")
+
+The edit reaches every server's peers and is saved by the file's writer like any edit; the
+message reaches every peer of the room on every server as a RAW JSON frame. A room no server
+has open is refused (``NotFound``): its document lives in its file, to be changed there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from jupyter_ydoc.ybasedoc import YBaseDoc
+from pycrdt import Doc
+from redis.asyncio import Redis
+
+from ..codec.kinds import DocumentKind
+from ..codec.updates import EMPTY_UPDATE
+from ..errors import NotFound
+from .keys import RoomKeys
+from .store import RoomStore, SharedState
+
+#: The entry kind of a message to a room's peers.
+MESSAGE = "m"
+
+
+@asynccontextmanager
+async def edit(
+    redis_url: str,
+    path: str,
+    *,
+    file_format: str = "json",
+    file_type: str = "notebook",
+    namespace: str = "",
+) -> AsyncIterator[YBaseDoc]:
+    """The document of the shared room for ``path``, as it is now, to change in the block; the
+    change is published as one update on exit (nothing if the block raises). Peers keep editing
+    meanwhile: both sides' changes merge as concurrent edits."""
+    kind = DocumentKind.parse(file_format, file_type)
+    async with _store(redis_url, path, kind, namespace) as store:
+        state = await _live_state(store, path)
+        doc: Doc[Any] = Doc()
+        for update in [state.snapshot, *_updates(await store.read_after(state.at))]:
+            doc.apply_update(update)
+        before = doc.get_state()
+        yield kind.wrap(doc)
+        change = doc.get_update(before)
+        if change != EMPTY_UPDATE:
+            await store.publish([("u", change)])
+
+
+async def send(
+    redis_url: str,
+    path: str,
+    message: dict[str, Any],
+    *,
+    file_format: str = "json",
+    file_type: str = "notebook",
+    namespace: str = "",
+) -> None:
+    """Send ``message`` (JSON) to every peer of the shared room for ``path``, on every server."""
+    kind = DocumentKind.parse(file_format, file_type)
+    async with _store(redis_url, path, kind, namespace) as store:
+        await _live_state(store, path)
+        await store.publish([(MESSAGE, json.dumps(message).encode())])
+
+
+@asynccontextmanager
+async def _store(
+    redis_url: str, path: str, kind: DocumentKind, namespace: str
+) -> AsyncIterator[RoomStore]:
+    redis = Redis.from_url(redis_url)
+    try:
+        keys = RoomKeys.of(namespace, kind.file_format, kind.file_type, path)
+        yield RoomStore(redis, keys, f"push:{socket.gethostname()}:{os.getpid()}")
+    finally:
+        await redis.aclose()
+
+
+async def _live_state(store: RoomStore, path: str) -> SharedState:
+    state = await store.state()
+    if state is None:
+        raise NotFound(f"{path!r} is not open on any server of this cluster")
+    return state
+
+
+def _updates(entries: list[Any]) -> list[bytes]:
+    return [entry.payload for entry in entries if entry.kind == "u"]
