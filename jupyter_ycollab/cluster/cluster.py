@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ..codec.kinds import DocumentKind
-from ..document.sharing import Sharing
+from ..document.sharing import Alone, Sharing
 from .keys import RoomKeys, server_key
 from .lease import Lease
 from .options import ClusterSettings
@@ -58,7 +58,11 @@ class Cluster:
         return f"{where} (namespace {self.settings.namespace!r}) as {self.server_id}"
 
     def share(self, kind: DocumentKind, path: str) -> Sharing:
-        """The sharing of the document at ``path`` (the ``Share`` the rooms are given)."""
+        """The sharing of the document at ``path`` (the ``Share`` the rooms are given): none
+        outside ``cluster_folder``."""
+        folder = self.settings.folder
+        if folder and not path.startswith(folder + "/"):
+            return Alone()
         keys = RoomKeys.of(self.settings.namespace, kind.file_format, kind.file_type, path)
         lease = Lease(self.redis, keys, self.server_id, self.settings.lease_ttl)
         return SharedRoom(self, RoomStore(self.redis, keys, self.server_id), lease)

@@ -16,6 +16,7 @@ _SCHEMES = ("redis", "rediss", "unix")
 class ClusterSettings:
     redis_url: str
     namespace: str = ""
+    folder: str = ""
     lease_ttl: float = 5.0
     idle_expiry: float = 24 * 3600.0
 
@@ -37,6 +38,14 @@ class ClusterOptions(HasTraits):
         help="Prefix of this deployment's keys in Redis: servers share a document when they "
         "have the same namespace and serve it at the same path. Set it when unrelated "
         "deployments share one Redis.",
+    )
+    cluster_folder = Unicode(
+        "",
+        config=True,
+        help="Only documents in this folder (a path relative to the root dir, e.g. 'shared') "
+        "are shared with the other servers; the others are edited on this server alone. "
+        "Empty: every document. Set it when each server's root also holds private files: "
+        "their paths would otherwise meet the same paths on the other servers.",
     )
     cluster_lease_ttl = Float(
         5.0,
@@ -69,5 +78,9 @@ class ClusterOptions(HasTraits):
         if not self.redis_url:
             return None
         return ClusterSettings(
-            self.redis_url, self.cluster_namespace, self.cluster_lease_ttl, self.cluster_idle_expiry
+            self.redis_url,
+            self.cluster_namespace,
+            self.cluster_folder.strip("/"),
+            self.cluster_lease_ttl,
+            self.cluster_idle_expiry,
         )

@@ -3,10 +3,10 @@ over the cluster's Redis, as a channels consumer's ``group_send`` reaches every 
 
     from jupyter_ycollab.cluster.push import edit, send
 
-    async with edit("redis://redis:6379/0", "notes/todo.md", file_type="file") as text:
+    todo = {"file_format": "text", "file_type": "file"}  # a notebook: the defaults
+    async with edit("redis://redis:6379/0", "shared/todo.md", **todo) as text:
         text.source += "- reviewed\\n"  # a jupyter_ydoc view: YUnicode here, YNotebook for .ipynb
-    await send("redis://redis:6379/0", "notes/todo.md", {"type": "grade", "score": 9},
-               file_type="file")
+    await send("redis://redis:6379/0", "shared/todo.md", {"type": "grade", "score": 9}, **todo)
 
 The edit reaches every server's peers and is saved by the file's writer like any edit; the
 message reaches every peer of the room on every server as a RAW JSON frame. A room no server
