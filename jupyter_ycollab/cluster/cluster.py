@@ -134,8 +134,13 @@ class Cluster:
                 await self.redis.set(
                     server_key(self.settings.namespace, self.server_id), b"1", px=int(ttl * 1000)
                 )
-                for room in list(self._rooms.values()):
-                    await room.keep_lease()
+                kept = await asyncio.gather(
+                    *(room.keep_lease() for room in list(self._rooms.values())),
+                    return_exceptions=True,
+                )  # at once: a thousand rooms must not take a thousand round trips in a row
+                for error in kept:
+                    if isinstance(error, Exception):
+                        raise error
                 await self._forget_dead_servers()
             except self.errors as error:
                 self.trouble(error)

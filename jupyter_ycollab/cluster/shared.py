@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 JOIN_TIMEOUT = 30.0
 #: Seconds between two folds of the stream into the snapshot (each after a save).
 FOLD_INTERVAL = 10.0
+#: Longest time between two pushes of the room's expiry by its writer (a quarter of
+#: ``cluster_idle_expiry`` when that is shorter).
+EXPIRY_REFRESH = 60.0
 
 
 class SharedRoom:
@@ -61,6 +64,7 @@ class SharedRoom:
         self.lineage = ""  # the session id of the history the cluster holds
         self.behind = False  # not level with the cluster since an outage (``reconcile``)
         self._folded_at = -FOLD_INTERVAL
+        self._expiry_set_at = -EXPIRY_REFRESH
 
     # -- joining -------------------------------------------------------------------------------
 
@@ -212,8 +216,10 @@ class SharedRoom:
             if document is not None:
                 self._saves.save_here(document)
         self.writer = held
-        if held:
-            await self.store.expire(self.cluster.settings.idle_expiry)
+        now, expiry = asyncio.get_running_loop().time(), self.cluster.settings.idle_expiry
+        if held and now - self._expiry_set_at > min(EXPIRY_REFRESH, expiry / 4):
+            self._expiry_set_at = now
+            await self.store.expire(expiry)
 
     async def _release(self) -> None:
         self.writer = False
