@@ -17,7 +17,7 @@ from typing import Any
 
 import nbformat
 from jupyter_ydoc import YNotebook, YUnicode
-from pycrdt import Doc
+from pycrdt import Doc, Text
 from tornado.httpclient import HTTPClientError
 
 from ..client import CollabClient, wait_until
@@ -54,7 +54,7 @@ class Peer:
         document = self.client.document
         if isinstance(document, YNotebook):
             return "\n".join(str(cell["source"]) for cell in document.ycells)
-        return str(document._ysource)
+        return str(document.ydoc.get("source", type=Text))
 
     def type(self, text: str, cell: int = 0) -> None:
         """Type at the end of the text (or of cell ``cell``'s source), as a keyboard does."""
@@ -62,7 +62,7 @@ class Peer:
         if isinstance(document, YNotebook):
             append(document.ycells[cell]["source"], text)
         else:
-            append(document._ysource, text)
+            append(document.ydoc.get("source", type=Text), text)
 
 
 class Cluster:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,10 +39,10 @@ async def cluster(
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, None]:
+) -> Generator[None, Any, None]:
     """On failure, add the tail of each server's log to the report (where a crash shows)."""
     outcome = yield
-    report = outcome.get_result()  # type: ignore[attr-defined]
+    report: pytest.TestReport = outcome.get_result()
     harness = item.stash.get(CLUSTER, None)
     if report.when == "call" and report.failed and harness is not None:
         for name, tail in harness.log_tails().items():

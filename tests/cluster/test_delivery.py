@@ -35,6 +35,12 @@ async def test_two_people_on_one_server_see_each_other_and_the_file_is_saved(
     await everyone_sees([alice, bob], ours + theirs, 10)
     await file_holds(cluster, "notes.txt", ours + theirs, 10)
 
+    # Alice's tab loses its socket and comes back with the same ids (what ``move`` does).
+    await alice.client.drop()
+    alice.type("<offline>")
+    await cluster.move(alice, server)
+    await everyone_sees([alice, bob], [*ours, *theirs, "<offline>"], 5)
+
 
 async def test_two_people_on_two_servers_see_every_edit_once_and_the_file_holds_each_once(
     cluster: Cluster,
