@@ -56,6 +56,17 @@ class Peer:
             return "\n".join(str(cell["source"]) for cell in document.ycells)
         return str(document.ydoc.get("source", type=Text))
 
+    async def save(self, save_id: int, timeout: float = 10.0) -> str:
+        """Ctrl-S: return the reply's status; an unanswered request fails, naming the server."""
+        try:
+            reply = await self.client.save(save_id, timeout)
+        except AssertionError:
+            raise AssertionError(
+                f"Ctrl-S (save {save_id}) on the server at port {self.server.port} was never "
+                f"answered within {timeout} s"
+            ) from None
+        return str(reply.get("status"))
+
     def type(self, text: str, cell: int = 0) -> None:
         """Type at the end of the text (or of cell ``cell``'s source), as a keyboard does."""
         document = self.client.document

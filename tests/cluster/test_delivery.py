@@ -58,7 +58,7 @@ async def test_two_people_on_two_servers_see_every_edit_once_and_the_file_holds_
     assert alice.view().count("start\n") == 1, "the file's text was loaded twice"
 
     # Ctrl-S on each side (one of them is not the server that writes the file).
-    assert (await bob.client.save(1))["status"] == "success"
-    assert (await alice.client.save(2))["status"] == "success"
+    assert await bob.save(1) == "success"
+    assert await alice.save(2) == "success"
     await file_holds(cluster, "notes.txt", ours + theirs, 5)
     assert cluster.on_disk("notes.txt") == alice.view(), "the file is not what everyone sees"

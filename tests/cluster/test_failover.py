@@ -55,7 +55,7 @@ async def test_a_user_whose_server_dies_goes_on_elsewhere_and_nothing_is_lost(
 
     await everyone_sees([alice, bob], ours + theirs, 5)
     assert all(bob.view().count(marker) == 1 for marker in acknowledged)
-    assert (await bob.client.save(1))["status"] == "success"
+    assert await bob.save(1) == "success"
     await file_holds(cluster, NAME, ours + theirs, 5)
     assert cluster.on_disk(NAME) == bob.view()
 
@@ -78,6 +78,6 @@ async def test_a_late_joiner_gets_unsaved_edits_and_an_outside_change_once_each(
     expected = [*unsaved, "<outside>"]
     await everyone_sees([alice, watcher, bob], expected, 5)
     assert bob.view().count("start\n") == 1, f"the file was loaded twice: {bob.view()!r}"
-    assert (await bob.client.save(1))["status"] == "success"
+    assert await bob.save(1) == "success"
     await file_holds(cluster, NAME, expected, 5)
     assert cluster.on_disk(NAME).count("start\n") == 1

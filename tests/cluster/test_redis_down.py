@@ -65,7 +65,7 @@ async def test_servers_survive_redis_dying_and_converge_when_it_returns(cluster:
 
     expected = before + during_a + during_b + after
     await everyone_sees(everyone, expected, 10)
-    assert (await alice.client.save(1))["status"] == "success"
+    assert await alice.save(1) == "success"
     await file_holds(cluster, NAME, expected, 5)
     assert cluster.on_disk(NAME) == alice.view()
     assert first.returncode is None and second.returncode is None
