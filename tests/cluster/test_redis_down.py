@@ -1,0 +1,71 @@
+"""Redis dies mid-typing and comes back (empty: no persistence) on the same port: each server
+keeps serving its own users meanwhile, and once Redis is back everyone converges within 10 s,
+nothing lost, nothing doubled, and the file holds it all.
+
+Autosave is off while people type (``save_delay`` 30 s), so that only the cluster can carry an
+edit from one server to the other (not the file: see test_delivery.py); Ctrl-S writes the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from .cluster import Cluster
+from .markers import everyone_sees, file_holds, markers, sees, type_interleaved, type_markers
+
+NAME = "notes.txt"
+OUTAGE = 5.0  # seconds Redis stays down
+
+
+async def test_one_server_serves_on_while_redis_is_down_and_after_it_returns(
+    cluster: Cluster,
+) -> None:
+    """The harness and the floor: a lone server of a cluster never needs Redis to serve."""
+    (server,) = await cluster.start(1)
+    cluster.write_text(NAME, "start\n")
+    alice, colleague = await cluster.open(server, NAME), await cluster.open(server, NAME)
+    cluster.redis.kill()
+    during = markers("x", 10)
+    type_interleaved((alice, during))
+    await sees(colleague, during, 5, "Alice's colleague (same server), Redis down")
+    cluster.redis.start()  # same port, empty
+    after = markers("z", 10)
+    type_interleaved((colleague, after))
+    await everyone_sees([alice, colleague], during + after, 5)
+    await file_holds(cluster, NAME, during + after, 5)
+    assert server.returncode is None
+
+
+async def test_servers_survive_redis_dying_and_converge_when_it_returns(cluster: Cluster) -> None:
+    first, second = await cluster.start(2, save_delay=30.0, max_save_delay=60.0)
+    cluster.write_text(NAME, "start\n")
+    alice, alice_colleague = await cluster.open(first, NAME), await cluster.open(first, NAME)
+    bob, bob_colleague = await cluster.open(second, NAME), await cluster.open(second, NAME)
+    everyone = [alice, alice_colleague, bob, bob_colleague]
+    before = markers("a", 10) + markers("b", 10)
+    type_interleaved((alice, before[:10]), (bob, before[10:]))
+    await everyone_sees(everyone, before, 5)
+
+    cluster.redis.kill()
+    killed_at = time.monotonic()
+    during_a, during_b = markers("x", 20), markers("y", 20)
+    await asyncio.gather(type_markers(alice, during_a), type_markers(bob, during_b))
+    # Each server goes on serving its own users: same-server colleagues see the edits.
+    await sees(alice_colleague, during_a, 5, "Alice's colleague (same server), Redis down")
+    await sees(bob_colleague, during_b, 5, "Bob's colleague (same server), Redis down")
+    assert first.returncode is None and second.returncode is None, "a server died with Redis"
+
+    # The outage lasts OUTAGE seconds: a duration that is the scenario, not a wait for a
+    # condition.
+    await asyncio.sleep(max(0.0, killed_at + OUTAGE - time.monotonic()))
+    cluster.redis.start()  # same port, empty
+    after = markers("z", 10)
+    type_interleaved((bob_colleague, after))
+
+    expected = before + during_a + during_b + after
+    await everyone_sees(everyone, expected, 10)
+    assert await alice.save(1) == "success"
+    await file_holds(cluster, NAME, expected, 5)
+    assert cluster.on_disk(NAME) == alice.view()
+    assert first.returncode is None and second.returncode is None
