@@ -92,12 +92,16 @@ class Cluster:
 
     # -- servers -----------------------------------------------------------------------------
 
-    async def start(self, count: int = 2, **overrides: Any) -> list[JupyterProcess]:
-        """Start ``count`` servers at once (settings: CLUSTER_SETTINGS with ``overrides``)."""
+    async def start(
+        self, count: int = 2, *, debug: bool = False, **overrides: Any
+    ) -> list[JupyterProcess]:
+        """Start ``count`` servers at once (settings: CLUSTER_SETTINGS with ``overrides``);
+        ``debug``: their logs have every save too."""
         started = []
         for _ in range(count):
             home = self.base / f"home-{len(self.servers)}"
-            server = JupyterProcess(home, self.root, ycollab=self.settings(**overrides))
+            settings = self.settings(**overrides, **({"log_level": "DEBUG"} if debug else {}))
+            server = JupyterProcess(home, self.root, ycollab=settings)
             self.servers.append(server)
             started.append(server)
             server.start()
