@@ -93,15 +93,20 @@ class Cluster:
     # -- servers -----------------------------------------------------------------------------
 
     async def start(
-        self, count: int = 2, *, debug: bool = False, **overrides: Any
+        self,
+        count: int = 2,
+        *,
+        debug: bool = False,
+        extensions: dict[str, bool] | None = None,
+        **overrides: Any,
     ) -> list[JupyterProcess]:
         """Start ``count`` servers at once (settings: CLUSTER_SETTINGS with ``overrides``);
-        ``debug``: their logs have every save too."""
+        ``debug``: their logs have every save too; ``extensions``: more server extensions."""
         started = []
         for _ in range(count):
             home = self.base / f"home-{len(self.servers)}"
             settings = self.settings(**overrides, **({"log_level": "DEBUG"} if debug else {}))
-            server = JupyterProcess(home, self.root, ycollab=settings)
+            server = JupyterProcess(home, self.root, extensions, ycollab=settings)
             self.servers.append(server)
             started.append(server)
             server.start()

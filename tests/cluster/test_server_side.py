@@ -1,0 +1,63 @@
+"""Server-side changes in a shared room: a cell run with jupyter-server-nbmodel (a real ipykernel
+kernel) on the server that does NOT write the file writes its outputs into its copy as server
+code (not as a peer); the people on the other server see them live, and a Ctrl-S there has the
+writer save them before it answers."""
+
+from __future__ import annotations
+
+import json
+
+from tornado.httpclient import AsyncHTTPClient
+
+from ..client import wait_until
+from ..harness import read_notebook, sources_on_disk
+from ..process import JupyterProcess
+from ..test_nbmodel import KERNEL_TIMEOUT, stream_text
+from .cluster import Cluster, Peer
+
+NBMODEL = {"jupyter_server_nbmodel": True}
+NO_AUTOSAVE = {"save_delay": 300.0, "max_save_delay": 600.0}
+
+
+async def post(server: JupyterProcess, path: str, body: dict[str, object]) -> dict[str, object]:
+    response = await AsyncHTTPClient().fetch(
+        f"{server.base_url}/{path}", method="POST", headers=server.headers, body=json.dumps(body)
+    )
+    answer: dict[str, object] = json.loads(response.body or b"{}")
+    return answer
+
+
+def outputs_of(peer: Peer) -> str:
+    return stream_text(peer.client.document.get_cell(0))
+
+
+async def test_outputs_written_on_one_server_reach_the_other_and_the_file(
+    cluster: Cluster,
+) -> None:
+    # No autosave while the kernel runs: only the cluster can carry the outputs across.
+    writer, other = await cluster.start(2, extensions=NBMODEL, **NO_AUTOSAVE)
+    cluster.write_notebook("run.ipynb", ["print('hello from a kernel')"])
+    alice = await cluster.open(writer, "run.ipynb")  # the first to open it: the writer
+    bob = await cluster.open(other, "run.ipynb")
+    kernel = await post(other, "api/kernels", {"name": "python3"})
+    room_id = "json:notebook:{fileId}".format(**bob.session)
+    cell = bob.client.document.get_cell(0)
+    metadata = {"cell_id": cell["id"], "document_id": room_id, "document_path": "run.ipynb"}
+    # What the nbmodel front end sends when Bob presses Shift-Enter, to his own server.
+    await post(
+        other, f"api/kernels/{kernel['id']}/execute", {"code": cell["source"], "metadata": metadata}
+    )
+
+    expected = "hello from a kernel\n"
+    await wait_until(lambda: outputs_of(alice) == expected, KERNEL_TIMEOUT, "Alice to see it")
+    assert outputs_of(bob) == expected
+
+    assert await bob.save(1) == "success"  # Ctrl-S on the server that does not write
+    path = cluster.path("run.ipynb")
+
+    def saved() -> bool:
+        return sources_on_disk(path) is not None and (
+            stream_text(read_notebook(path)["cells"][0]) == expected
+        )
+
+    assert saved(), "Ctrl-S answered success before the file held the outputs"
