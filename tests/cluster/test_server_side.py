@@ -1,16 +1,19 @@
-"""Server-side changes in a shared room: a cell run with jupyter-server-nbmodel (a real ipykernel
+"""Server-side changes in a shared room. A cell run with jupyter-server-nbmodel (a real ipykernel
 kernel) on the server that does NOT write the file writes its outputs into its copy as server
 code (not as a peer); the people on the other server see them live, and a Ctrl-S there has the
-writer save them before it answers."""
+writer save them before it answers. A fork made on one server and merged back there: the
+merge reaches the people on the other server."""
 
 from __future__ import annotations
 
 import json
 
+from jupyter_ydoc import YNotebook
+from pycrdt import Doc
 from tornado.httpclient import AsyncHTTPClient
 
-from ..client import wait_until
-from ..harness import read_notebook, sources_on_disk
+from ..client import CollabClient, wait_until
+from ..harness import append, cell_sources, read_notebook, sources_on_disk
 from ..process import JupyterProcess
 from ..test_nbmodel import KERNEL_TIMEOUT, stream_text
 from .cluster import Cluster, Peer
@@ -20,11 +23,7 @@ NO_AUTOSAVE = {"save_delay": 300.0, "max_save_delay": 600.0}
 
 
 async def post(server: JupyterProcess, path: str, body: dict[str, object]) -> dict[str, object]:
-    response = await AsyncHTTPClient().fetch(
-        f"{server.base_url}/{path}", method="POST", headers=server.headers, body=json.dumps(body)
-    )
-    answer: dict[str, object] = json.loads(response.body or b"{}")
-    return answer
+    return await fetch_json(server, path, "POST", body)
 
 
 def outputs_of(peer: Peer) -> str:
@@ -61,3 +60,45 @@ async def test_outputs_written_on_one_server_reach_the_other_and_the_file(
         )
 
     assert saved(), "Ctrl-S answered success before the file held the outputs"
+
+
+async def fetch_json(
+    server: JupyterProcess, path: str, method: str, body: dict[str, object] | None = None
+) -> dict[str, object]:
+    response = await AsyncHTTPClient().fetch(
+        f"{server.base_url}/{path}",
+        method=method,
+        headers=server.headers,
+        body=None if body is None else json.dumps(body),
+    )
+    answer: dict[str, object] = json.loads(response.body or b"{}")
+    return answer
+
+
+async def test_a_fork_made_and_merged_on_one_server_reaches_the_other(cluster: Cluster) -> None:
+    writer, other = await cluster.start(2, **NO_AUTOSAVE)
+    cluster.write_notebook("nb.ipynb", ["a = 1"])
+    alice = await cluster.open(writer, "nb.ipynb")
+    bob = await cluster.open(other, "nb.ipynb")
+    root_id = "json:notebook:{fileId}".format(**bob.session)
+    fork = await fetch_json(other, f"api/collaboration/fork/{root_id}", "PUT", {"title": "try"})
+    fork_url = (
+        f"ws://127.0.0.1:{other.port}/api/collaboration/room/{fork['fork_roomid']}"
+        f"?sessionId={fork['sessionId']}"
+    )
+    suggester, reader = (CollabClient(YNotebook(Doc()), fork_url, other.headers) for _ in range(2))
+    await suggester.sync(10)
+    await reader.sync(10)
+    append(suggester.document.ycells[0]["source"], "  # suggested")
+    await reader.wait_for(
+        lambda: cell_sources(reader.document) == ["a = 1  # suggested"], 5, "the fork's edit"
+    )
+    assert cell_sources(alice.client.document) == ["a = 1"], "a fork is edited apart"
+
+    await fetch_json(other, f"api/collaboration/fork/{fork['fork_roomid']}?merge=true", "DELETE")
+    merged = ["a = 1  # suggested"]
+    await alice.client.wait_for(
+        lambda: cell_sources(alice.client.document) == merged, 5, "the merge on the other server"
+    )
+    assert await alice.save(1) == "success"
+    assert sources_on_disk(cluster.path("nb.ipynb")) == merged
