@@ -115,8 +115,11 @@ class SharedRoom:
             await self._release()
             raise ClusterBusy("another server shared this document first: try again")
 
-    def start(self, doc: Doc[Any], take_over: Callable[[SavedFile | None], None]) -> None:
+    def start(
+        self, doc: Doc[Any], take_over: Callable[[SavedFile | None], None], *, ahead: bool
+    ) -> None:
         self.doc, self._take_over = doc, take_over
+        self.behind = ahead  # the keeper levels it with the cluster first
         self._stop_listening = UpdateListeners.of(doc).listen(Hears.CLUSTER, self._on_update)
         self.cluster.add(self)
 

@@ -100,7 +100,10 @@ class Document:
             await self.sharing.started_here(loaded.state, self.history)
         await self.history.open(self.file.doc)
         self._snapshots = Snapshots(self.file.doc, loaded.state)  # encoded when first needed
-        self.sharing.start(self.file.doc, self._take_over)  # and hear every change from now on
+        # Hear every change from now on; a joined document with edits from our own log first
+        # levels with the cluster (it may lack them).
+        ahead = joined is not None and loaded.unsaved
+        self.sharing.start(self.file.doc, self._take_over, ahead=ahead)
         # Made once the history records: what the view writes as it is made (YChat sets
         # ``state.dirty``) is logged like any change, so the log still rebuilds the Doc.
         self._shared = self.kind.wrap(self.file.doc)

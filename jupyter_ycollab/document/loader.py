@@ -56,16 +56,31 @@ class Loader:
 
     async def join(self, joined: Joined) -> Loaded:
         """Fill the ``Doc`` with the state other servers hold (cluster/): never from the file,
-        which would build a second history of the same content."""
+        which would build a second history of the same content. This server's own log of the
+        same history is merged in: it may hold edits the cluster lacks (accepted while Redis
+        was down, then a crash), which ``unsaved`` says, to be saved and shared."""
         for update in joined.updates:
             self._listeners.apply(update, Origin.LOAD)
+        ours = await self._own_log_of(joined.lineage)
         self._history.file_path = self._file.path
         saved = joined.saved
         if saved is None:  # the cluster did not record a save: its first state is the base
             self._history.join(joined.lineage, joined.updates[0], None, None)
         else:
             self._history.join(joined.lineage, saved.update, saved.hash, saved.digest)
-        return Loaded(joined.updates, False, "Content joined from the other servers.")
+        source = "Content joined from the other servers."
+        return Loaded([*joined.updates, *ours], bool(ours), source)
+
+    async def _own_log_of(self, lineage: str) -> list[bytes]:
+        """The updates of this server's log of ``lineage`` that add to the ``Doc``, applied."""
+        recovered = await self._history.recover()
+        if recovered is None or recovered.lineage != lineage:
+            return []
+        before = self._doc.get_state()
+        updates = [recovered.checkpoint, *recovered.updates]
+        for update in updates:
+            self._listeners.apply(update, Origin.LOAD)  # what both hold changes nothing
+        return [] if self._doc.get_state() == before else updates
 
     async def _begin_from_file(self) -> bytes:
         """Build the room from its file and return its full state, the server's ``state``

@@ -48,9 +48,12 @@ class Sharing(Protocol):
         """This server loaded the document (``state``, its updates in order, and ``history``,
         its lineage and what the file holds): the others join it from now on."""
 
-    def start(self, doc: Doc[Any], take_over: Callable[[SavedFile | None], None]) -> None:
+    def start(
+        self, doc: Doc[Any], take_over: Callable[[SavedFile | None], None], *, ahead: bool
+    ) -> None:
         """Share the loaded ``doc``; ``take_over`` is called when this server becomes the one
-        that writes the file, with what the file holds."""
+        that writes the file, with what the file holds. ``ahead``: ``doc`` may hold edits the
+        cluster lacks."""
 
     def writes_file(self) -> bool:
         """Whether this server may save the file and merge its outside changes now."""
@@ -80,7 +83,9 @@ class Alone:
     async def started_here(self, state: list[bytes], history: History) -> None:
         return None
 
-    def start(self, doc: Doc[Any], take_over: Callable[[SavedFile | None], None]) -> None:
+    def start(
+        self, doc: Doc[Any], take_over: Callable[[SavedFile | None], None], *, ahead: bool
+    ) -> None:
         return None
 
     def writes_file(self) -> bool:
