@@ -20,10 +20,11 @@ from ..client import CollabClient, JupyterEndpoint, close_clients
 from ..delivery import DeliveryTracker, paced
 from ..results import Sink
 from ..servers import JupyterServer
-from ..stats import percentile
+from ..stats import median, percentile
 from ..waiting import DeadlineExceeded, wait_until
 from .config import Part
 from .farm import started_cluster
+from .hop import redis_hop
 
 GROUP = "delivery, one text file"
 PATH = "latency/shared.txt"
@@ -105,7 +106,7 @@ def _record(sink: Sink, same: DeliveryTracker, cross: DeliveryTracker, missed: i
 
 
 async def measure(part: Part, sink: Sink) -> None:
-    async with started_cluster(part, "latency") as (_, servers):
+    async with started_cluster(part, "latency") as (redis, servers):
         (servers[0].root / PATH).parent.mkdir(parents=True, exist_ok=True)
         (servers[0].root / PATH).write_text("")
         endpoints = [text_endpoint(server) for server in servers]
@@ -121,5 +122,7 @@ async def measure(part: Part, sink: Sink) -> None:
                 cross.watch_text(source(reader), side)
             missed = await _edits(writers, same, cross, part)
             _record(sink, same, cross, missed)
+            hops = await redis_hop(redis.url, part.mode.latency_edits, part.mode.latency_rate)
+            sink.put("limit: Redis hop alone (XADD -> XREAD BLOCK), p50", "ms", median(hops) * 1000)
         finally:
             await close_clients([*writers, *readers])
