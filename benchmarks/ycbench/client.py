@@ -41,10 +41,13 @@ class Endpoint(Protocol):
 
 @dataclass(frozen=True)
 class JupyterEndpoint:
-    """A Jupyter server with a collaboration extension (ours or the reference)."""
+    """A Jupyter server with a collaboration extension (ours or the reference); its rooms hold
+    notebooks unless `file_format`/`file_type` say otherwise ("text"/"file": a text file)."""
 
     port: int
     token: str
+    file_format: str = "json"
+    file_type: str = "notebook"
 
     @property
     def http(self) -> str:
@@ -52,7 +55,7 @@ class JupyterEndpoint:
 
     async def room_url(self, path: str) -> str:
         session = await self.put_session(path)
-        room = f"json:notebook:{session['fileId']}"
+        room = f"{self.file_format}:{self.file_type}:{session['fileId']}"
         query = urllib.parse.urlencode({"sessionId": session["sessionId"], "token": self.token})
         return f"ws://127.0.0.1:{self.port}/api/collaboration/room/{room}?{query}"
 
@@ -61,7 +64,7 @@ class JupyterEndpoint:
             f"{self.http}/api/collaboration/session/{urllib.parse.quote(path)}",
             method="PUT",
             headers={"Authorization": f"token {self.token}"},
-            body=json.dumps({"format": "json", "type": "notebook"}),
+            body=json.dumps({"format": self.file_format, "type": self.file_type}),
             request_timeout=120,
         )
         response = await AsyncHTTPClient().fetch(request)

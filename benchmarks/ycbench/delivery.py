@@ -49,6 +49,10 @@ class DeliveryTracker:
         """Record every marker that reaches `client` in the source of cell `cell`."""
         source = client.notebook.ycells[cell]["source"]
         assert isinstance(source, Text)
+        self.watch_text(source, room)
+
+    def watch_text(self, source: Text, room: Hashable) -> None:
+        """Record every marker inserted into `source` (a cell's source, or a text file's)."""
 
         def on_change(event: TextEvent) -> None:
             now = time.perf_counter()

@@ -8,7 +8,8 @@ OURS = "ours"
 REFERENCE = "reference"
 
 
-def _number(value: float | None) -> str:
+def number(value: float | None) -> str:
+    """A figure as the tables print it: three significant digits or so, n/a for None."""
     if value is None:
         return "n/a"
     if float(value).is_integer() and abs(value) < 1e6:
@@ -31,7 +32,7 @@ def _ratio(row: Row) -> str:
 
 
 def _cell(row: Row, target: str) -> str:
-    return _number(row.values.get(target))
+    return number(row.values.get(target))
 
 
 def table(results: Results) -> str:
@@ -41,7 +42,7 @@ def table(results: Results) -> str:
         "|---|---|---:|---:|---:|---:|",
     ]
     for row in results.rows.values():
-        limit = _number(row.limit) if row.limit is not None else ""
+        limit = number(row.limit) if row.limit is not None else ""
         lines.append(
             f"| {row.group}: {row.label} | {row.unit} | {_cell(row, OURS)} | "
             f"{_cell(row, REFERENCE)} | {_ratio(row)} | {limit} |"

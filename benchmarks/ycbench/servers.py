@@ -44,7 +44,7 @@ class Target:
     name: str
     python: Path
     app_class: str
-    traits: dict[str, float]
+    traits: dict[str, float | str]
     enable: str | None = None
     pythonpath: Path | None = None
 
@@ -160,9 +160,12 @@ class ManagedProcess:
 class JupyterServer:
     """One Jupyter server under test, with its served folder and its private state folders."""
 
-    def __init__(self, target: Target, workdir: Path, cache: WorkloadCache) -> None:
+    def __init__(
+        self, target: Target, workdir: Path, cache: WorkloadCache, root: Path | None = None
+    ) -> None:
         self.target = target
-        self.root = workdir / "root"
+        # Servers of a cluster serve one shared `root`; on its own, a server gets a folder.
+        self.root = root or workdir / "root"
         self.state = workdir / "state"
         self.cache = cache
         self.token = secrets.token_hex(16)
@@ -257,7 +260,9 @@ class JupyterServer:
     async def _probe_room(self) -> None:
         """Open a small notebook through the real protocol: proves the extension is serving."""
         self._probes += 1
-        path = self.cache.place(SMALL, self.root, f"probe/probe-{self._probes}.ipynb")
+        # Named after the server's own folder: servers sharing a root probe different files.
+        name = f"probe/{self.state.parent.name}-{self._probes}.ipynb"
+        path = self.cache.place(SMALL, self.root, name)
         client = CollabClient(self.endpoint, path)
         try:
             await client.open(timeout=60)
