@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -34,8 +33,6 @@ from .store import Entry, RoomStore, SharedState
 
 if TYPE_CHECKING:
     from .cluster import Cluster
-
-log = logging.getLogger(__name__)
 
 #: Seconds a server waits for another that is loading the document to share it.
 JOIN_TIMEOUT = 30.0
