@@ -153,6 +153,7 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
 
     async def stop_extension(self) -> None:
         await self.manager.stop()
+        self._stop_metrics()
         if self.cluster is not None:
             await self.cluster.stop()
 

@@ -164,7 +164,7 @@ class SaveWorker:
     def _count(self, status: str, started: float, ticket: float | None) -> None:
         """The save in the metrics: its answer, time, lag behind the first change, bytes."""
         written, state = status == "success", self._file.state
-        lag = asyncio.get_running_loop().time() - ticket if written and ticket else None
+        lag = asyncio.get_running_loop().time() - ticket if written and ticket is not None else None
         metrics.current.saved(status, started, lag, state.size if written and state else None)
 
     async def _leave_to_writer(self) -> str:

@@ -218,6 +218,12 @@ def export(census: CensusTaker, registry: CollectorRegistry = REGISTRY) -> None:
         _registered.add(id(registry))
 
 
+def stop_counting(census: CensusTaker) -> None:
+    """Count no rooms with ``census`` any more (its server stopped; another may count now)."""
+    if EXPORTER.census is census:
+        EXPORTER.census = Census
+
+
 def unexport(registry: CollectorRegistry = REGISTRY) -> None:
     """Serve no collaboration family in ``registry`` (metrics off)."""
     EXPORTER.census = Census

@@ -9,7 +9,7 @@ from __future__ import annotations
 from traitlets import Bool, HasTraits
 
 from . import OFF, Metrics, use
-from .export import CensusTaker, export, unexport
+from .export import CensusTaker, export, stop_counting, unexport
 
 
 class MetricsOption(HasTraits):
@@ -23,6 +23,8 @@ class MetricsOption(HasTraits):
         "authenticate_prometheus setting guards. False: nothing is counted or exported.",
     )
 
+    _census: CensusTaker | None = None
+
     def _start_metrics(self) -> None:
         """Count from now on (afresh), or not at all when the option is off."""
         use(Metrics() if self.metrics else OFF)
@@ -31,5 +33,11 @@ class MetricsOption(HasTraits):
 
     def _export_metrics(self, census: CensusTaker) -> None:
         """Serve the metrics on ``/metrics``, counting what is open with ``census``."""
+        self._census = census
         if self.metrics:
             export(census)
+
+    def _stop_metrics(self) -> None:
+        """The rooms are closed: a later scrape counts none of them (counters stay)."""
+        if self._census is not None:
+            stop_counting(self._census)
