@@ -25,14 +25,18 @@ from ycbench.config import FULL, QUICK, ServerSettings  # noqa: E402
 from ycbench.results import Results  # noqa: E402
 from ycbench.runner import SCENARIOS, Runner  # noqa: E402
 from ycbench.scenarios import Context  # noqa: E402
-from ycbench.servers import REPO, Target, ours, reference  # noqa: E402
+from ycbench.servers import OURS_METRICS_OFF, REPO, Target, ours, reference  # noqa: E402
 from ycbench.workloads import WorkloadCache  # noqa: E402
 
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller run, under 5 minutes")
-    parser.add_argument("--servers", default="ours,reference", help="comma-separated")
+    parser.add_argument(
+        "--servers",
+        default="ours,reference",
+        help=f"comma-separated: ours, reference, {OURS_METRICS_OFF} (ours, metrics off)",
+    )
     parser.add_argument(
         "--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {list(SCENARIOS)}"
     )
@@ -58,13 +62,15 @@ def _targets(args: argparse.Namespace, settings: ServerSettings) -> list[Target]
     for name in args.servers.split(","):
         if name == "ours":
             targets.append(ours(settings))
+        elif name == OURS_METRICS_OFF:
+            targets.append(ours(settings, metrics=False))
         elif name == "reference":
             python = args.reference_python or refenv.ensure(args.reference_venv)
             if not refenv.uses_pinned_reference(python):
                 sys.exit(f"{python} does not have jupyter-collaboration 5.0.4")
             targets.append(reference(settings, python))
         else:
-            sys.exit(f"unknown server {name!r}: use ours and/or reference")
+            sys.exit(f"unknown server {name!r}: use ours, reference and/or {OURS_METRICS_OFF}")
     return targets
 
 

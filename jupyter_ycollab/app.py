@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from jupyter_server.extension.application import ExtensionApp
@@ -18,7 +19,9 @@ from .events import Events
 from .fastpath.files import FastFiles
 from .hooks import CollabHooks
 from .memory import freeze_long_lived_objects
+from .metrics.option import MetricsOption
 from .options import CollabOptions
+from .rooms.census import census
 from .rooms.manager import RoomManager
 from .serverlog import follow_server_log
 from .web.forks import ForkHandler, TimelineHandler, UndoRedoHandler
@@ -33,7 +36,7 @@ if TYPE_CHECKING:
 _CONFLICTING_EXTENSION = "jupyter_server_ydoc"
 
 
-class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions):
+class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
     """Real-time collaboration for JupyterLab: one room per document, saved to its file."""
 
     name = "jupyter_ycollab"
@@ -77,8 +80,10 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions):
         files = self._files()
         events = Events(self.serverapp.event_logger, self.log)
         self.hooks = self.hooks_class(self)  # before the manager: it calls them
+        self._start_metrics()
         share = self._join_cluster(files)
         self.manager = RoomManager(self._core_settings(), files, events, self.hook_calls, share)
+        self._export_metrics(partial(census, self.manager))
         self.settings[SETTINGS_KEY] = Services(self.manager, files, events, self.hook_calls)
         self.settings[_CONFLICTING_EXTENSION] = self.compat
 
@@ -148,6 +153,7 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions):
 
     async def stop_extension(self) -> None:
         await self.manager.stop()
+        self._stop_metrics()
         if self.cluster is not None:
             await self.cluster.stop()
 

@@ -24,8 +24,8 @@ def number(value: float | None) -> str:
     return f"{value:.3g}"
 
 
-def _ratio(row: Row) -> str:
-    ours, theirs = row.values.get(OURS), row.values.get(REFERENCE)
+def _ratio(row: Row, other: str = REFERENCE) -> str:
+    ours, theirs = row.values.get(OURS), row.values.get(other)
     if not row.ratio or ours is None or theirs is None or theirs == 0:
         return ""
     return f"{ours / theirs:.2f}x"
@@ -35,17 +35,27 @@ def _cell(row: Row, target: str) -> str:
     return number(row.values.get(target))
 
 
+def _others(results: Results) -> list[str]:
+    """Servers besides ours and the reference (``ours-metrics-off``), in the order met."""
+    seen = {target: None for row in results.rows.values() for target in row.values}
+    return [target for target in seen if target not in (OURS, REFERENCE)]
+
+
 def table(results: Results) -> str:
-    """Markdown table, one line per figure, grouped by scenario."""
+    """Markdown table, one line per figure, grouped by scenario; any other server gets a
+    column of its own and one of ours/it."""
+    others = _others(results)
+    extra_head = "".join(f" {other} | ours/{other} |" for other in others)
     lines = [
-        "| figure | unit | ours | reference | ours/ref | limit |",
-        "|---|---|---:|---:|---:|---:|",
+        f"| figure | unit | ours | reference | ours/ref | limit |{extra_head}",
+        "|---|---|---:|---:|---:|---:|" + "---:|---:|" * len(others),
     ]
     for row in results.rows.values():
         limit = number(row.limit) if row.limit is not None else ""
+        extra = "".join(f" {_cell(row, other)} | {_ratio(row, other)} |" for other in others)
         lines.append(
             f"| {row.group}: {row.label} | {row.unit} | {_cell(row, OURS)} | "
-            f"{_cell(row, REFERENCE)} | {_ratio(row)} | {limit} |"
+            f"{_cell(row, REFERENCE)} | {_ratio(row)} | {limit} |{extra}"
         )
     return "\n".join(lines)
 

@@ -44,7 +44,7 @@ class Target:
     name: str
     python: Path
     app_class: str
-    traits: dict[str, float | str]
+    traits: dict[str, float | str | bool]
     enable: str | None = None
     pythonpath: Path | None = None
 
@@ -52,18 +52,26 @@ class Target:
         return [f"--{self.app_class}.{trait}={value}" for trait, value in self.traits.items()]
 
 
-def ours(settings: ServerSettings) -> Target:
-    """jupyter_ycollab, run by the current interpreter from this working tree."""
+#: Our server with its metrics off (``--servers ours,ours-metrics-off``): what they cost.
+OURS_METRICS_OFF = "ours-metrics-off"
+
+
+def ours(settings: ServerSettings, *, metrics: bool = True) -> Target:
+    """jupyter_ycollab, run by the current interpreter from this working tree (``metrics``
+    False: with ``c.YCollabApp.metrics = False``, named ``ours-metrics-off``)."""
+    traits: dict[str, float | str | bool] = {
+        "save_delay": settings.save_delay,
+        "max_save_delay": settings.max_save_delay,
+        "cleanup_delay": settings.cleanup_delay,
+        "poll_interval": settings.poll_interval,
+    }
+    if not metrics:
+        traits["metrics"] = False
     return Target(
-        name="ours",
+        name="ours" if metrics else OURS_METRICS_OFF,
         python=Path(sys.executable),
         app_class="YCollabApp",
-        traits={
-            "save_delay": settings.save_delay,
-            "max_save_delay": settings.max_save_delay,
-            "cleanup_delay": settings.cleanup_delay,
-            "poll_interval": settings.poll_interval,
-        },
+        traits=traits,
         enable="jupyter_ycollab",
         pythonpath=REPO,
     )

@@ -24,6 +24,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from .. import metrics
 from ..codec.kinds import DocumentKind
 from ..document.sharing import Alone, Sharing
 from .keys import RoomKeys, server_key
@@ -83,7 +84,8 @@ class Cluster:
     # -- health --------------------------------------------------------------------------------
 
     def trouble(self, error: BaseException) -> None:
-        """Redis did not answer: say it once per outage."""
+        """Redis did not answer: say it once per outage (count it every time)."""
+        metrics.current.redis_error()
         if self.healthy.is_set():
             self.healthy.clear()
             log.warning(

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .. import metrics
 from .keys import RoomKeys
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ class Lease:
         if not fence:
             return False
         self.fence, self._renewed_at = fence, sent
+        metrics.current.lease_changed("acquired")
         return True
 
     async def renew(self) -> bool:
@@ -88,6 +90,7 @@ class Lease:
             self._renewed_at = sent
             return True
         self.fence = None
+        metrics.current.lease_changed("lost")
         return False
 
     async def release(self) -> None:
@@ -95,6 +98,7 @@ class Lease:
         if self.fence is None:
             return
         value, self.fence = self._value, None  # no longer trusted, whatever Redis answers
+        metrics.current.lease_changed("released")
         await self._release(keys=[self.keys.lease], args=[value])
 
     def held(self) -> bool:
@@ -110,6 +114,7 @@ class Lease:
         if value is not None and _text(value) == self._value:
             return True
         self.fence = None
+        metrics.current.lease_changed("lost")
         return False
 
     async def holder(self) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from .. import metrics
 from .store import RoomStore
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class Outbox:
                 batch, self._queued = self._queued, []
                 try:
                     await self._store.publish(batch)
+                    metrics.current.published(len(batch))
                 except self._cluster.errors as error:
                     self._queued[:0] = batch
                     self._cluster.trouble(error)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pycrdt import Doc
 
+from .. import metrics
 from ..codec.listeners import Hears, UpdateListeners
 from ..codec.origins import Origin, TransactionOrigin
 from ..codec.updates import merged_update
@@ -144,6 +145,7 @@ class SharedRoom:
         self.position = entry.id
         if entry.server == self.cluster.server_id:
             return
+        metrics.current.entry_applied(entry.id)
         if entry.kind == "u" and self.doc is not None:
             UpdateListeners.of(self.doc).apply(entry.payload, Origin.CLUSTER)
         elif entry.kind == "a" and self.room is not None:

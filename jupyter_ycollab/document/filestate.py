@@ -18,6 +18,12 @@ class FileState:
     def same_stat(self, other: FileState) -> bool:
         return self.stamp == other.stamp
 
+    @property
+    def size(self) -> int | None:
+        """The file's size in bytes, if its stamp holds it (both kinds of stamp keep it second)."""
+        size = self.stamp[1] if len(self.stamp) > 1 else None
+        return size if isinstance(size, int) else None
+
 
 def model_stamp(model: dict[str, Any]) -> tuple[Any, ...]:
     """A contents model's stamp. jupytext's ``last_modified`` of a paired notebook is that of

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from tornado.web import HTTPError
 
+from .. import metrics
 from ..errors import CollabError, NotFound
 from ..events import Events
 from ..history.history import History
@@ -135,7 +136,7 @@ class SaveWorker:
         async with self._save_lock:
             replies, self._replies = self._replies, []
             ticket = self._policy.take()
-            self._saving = True
+            self._saving, started = True, metrics.clock()
             try:
                 status = await self._write_caught_up()
                 if replies and status == "success":  # asked for: signed when it answers
@@ -143,7 +144,7 @@ class SaveWorker:
             except _NotTheWriter:
                 self._policy.give_back(ticket, retry_at=0.0)  # the next round leaves it
                 self._replies[:0] = replies
-                replies, status = [], "skipped"
+                return "skipped"  # not this server's save: the replies wait for the next round
             except NotFound:
                 status = "failed"  # deleted: keep the edits, wait for the file to come back
                 self._file.mark_gone()
@@ -155,9 +156,16 @@ class SaveWorker:
                 self._policy.failures = 0
             finally:
                 self._saving = False
+        self._count(status, started, ticket)
         for reply in replies:
             reply("failed" if status == "failed" else "success")
         return status
+
+    def _count(self, status: str, started: float, ticket: float | None) -> None:
+        """The save in the metrics: its answer, time, lag behind the first change, bytes."""
+        written, state = status == "success", self._file.state
+        lag = asyncio.get_running_loop().time() - ticket if written and ticket is not None else None
+        metrics.current.saved(status, started, lag, state.size if written and state else None)
 
     async def _leave_to_writer(self) -> str:
         """Another server writes the file: make sure it has our edits (they are safe in our

@@ -13,6 +13,7 @@ from typing import Any
 
 from pycrdt import Doc
 
+from .. import metrics
 from ..codec.content import split_newlines
 from ..codec.kinds import DocumentKind
 from ..codec.listeners import UpdateListeners
@@ -99,6 +100,7 @@ class FileWatch:
         )
         UpdateListeners.of(self.doc).apply(merge.update, Origin.DISK)
         self._history.rebase(merge.base_update, state.hash)
+        metrics.current.merged(len(merge.conflicts))
         self._events.session(
             "INFO", self.room_id, self.path, "overwrite", "merged the file's changes"
         )

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import threading
 
+from .. import metrics
 from ..document.render import Rendered
 from .jobthread import BACKGROUND, URGENT, JobThread
 from .pipe import HELLO, read_exactly, receive, send, widen
@@ -99,7 +100,7 @@ class RenderProcess:
 
     async def read(self, job: ReadJob) -> NotebookRead | None:
         """``read_notebook_file(job)`` in the child; raises ``OSError`` as ``render`` does."""
-        result, _ = await self._jobs.run(URGENT, lambda: self._call((job, False), []))
+        result, _ = await self._jobs.run(URGENT, lambda: self._call((job, False), [], "read"))
         assert result is None or isinstance(result, NotebookRead)
         return result
 
@@ -121,17 +122,20 @@ class RenderProcess:
     def _exchange(self, job: FastJob) -> Rendered:
         base = [] if job.base is None else [job.base]
         meta = dataclasses.replace(job, parts=(), base=None)
-        result, parts = self._call((meta, bool(base)), [*base, *job.parts])
+        name = "digest" if job.digest_only else "render"
+        result, parts = self._call((meta, bool(base)), [*base, *job.parts], name)
         assert isinstance(result, Rendered)
         snapshot = parts[0] or job.parts[0]  # empty: the job's single part, not sent back
         if isinstance(result, RenderedBytes):
             return dataclasses.replace(result, snapshot=snapshot, data=parts[1])
         return dataclasses.replace(result, snapshot=snapshot)
 
-    def _call(self, request: object, parts: list[bytes]) -> tuple[object, list[bytes]]:
+    def _call(self, request: object, parts: list[bytes], job: str) -> tuple[object, list[bytes]]:
+        """One exchange with the child (in the job thread); ``job`` names it for the metrics."""
         child = self._running()
         assert child.stdin is not None and child.stdout is not None
         watchdog = _Watchdog(self.reply_timeout, child)
+        started, ok = metrics.clock(), False
         try:
             if not self._greeted:
                 self._greeted = read_exactly(child.stdout, len(HELLO)) == HELLO
@@ -144,6 +148,7 @@ class RenderProcess:
             raise OSError(f"the render process stopped: {cause!r}") from cause
         finally:
             watchdog.cancel()
+            metrics.current.rendered(job, ok, metrics.clock() - started)
         if not ok:
             raise OSError(f"the render process failed: {result}")
         return result, parts

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import metrics
 from .groupcommit import group_commit
 from .records import (
     UPDATE,
@@ -129,6 +130,8 @@ class UpdateLog:
 
     def rewrite(self, records: list[bytes], seq: int) -> None:
         """Replace the whole log (compaction): ordered after everything appended so far."""
+        if self.size:  # not the log a room starts with (``History.open``): a compaction
+            metrics.current.log_compacted()
         self.seq = seq
         self.size = sum(map(len, records))
         self.rewrite_requested = False
@@ -160,21 +163,28 @@ class UpdateLog:
         """Write ``batch`` durably (in a worker thread)."""
         # A rewrite holds everything queued before it: those records need not touch the disk
         # (and the old file never grows past the bound that asked for the rewrite).
+        started, written = metrics.clock(), 0
         rewrites = [index for index, item in enumerate(batch) if isinstance(item, _Rewrite)]
         if rewrites:
             last = batch[rewrites[-1]]
             assert isinstance(last, _Rewrite)
             write_fresh(self.path, last.records)
+            written = sum(map(len, last.records))
             batch = batch[rewrites[-1] + 1 :]
-        self._append_durably([item for item in batch if isinstance(item, bytes)])
+        written += self._append_durably([item for item in batch if isinstance(item, bytes)])
+        if written:
+            metrics.current.log_committed(written, metrics.clock() - started)
 
-    def _append_durably(self, records: list[bytes]) -> None:
+    def _append_durably(self, records: list[bytes]) -> int:
+        """Append ``records`` after a TIME record, durably; return the bytes written."""
         if not records:
-            return
+            return 0
+        data = time_record() + b"".join(records)
         with open(self.path, "ab") as file:
-            file.write(time_record() + b"".join(records))
+            file.write(data)
             file.flush()
             os.fsync(file.fileno())
+        return len(data)
 
     async def flush(self) -> None:
         """Write everything appended so far, now."""

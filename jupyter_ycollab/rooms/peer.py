@@ -15,6 +15,7 @@ import itertools
 import logging
 from typing import TYPE_CHECKING, Protocol
 
+from .. import metrics
 from ..errors import Backlogged, CollabError, outcome_of
 from ..memory import Throttled
 
@@ -135,6 +136,7 @@ class Peer:
         """
         if self.closed:
             return
+        metrics.current.peer_dropped()
         code = outcome_of(error).close_code
         log.warning("Closing %r of room %s with %d: %s", self, self.room_id, code, error)
         self.connection.abandon()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pycrdt import Doc
 
+from .. import metrics
 from ..codec.kinds import DocumentKind
 from ..codec.listeners import Hears, UpdateListeners
 from ..codec.origins import FromPeer, Origin, TransactionOrigin
@@ -156,6 +157,7 @@ class Room:
         """
         if update == EMPTY_UPDATE:  # what a peer with nothing new answers our step 1 with
             return
+        started = metrics.clock()
         if author is not None and self._guard is not None:
             self._guard.check(update)
         sender = None if author is None else self._senders.get(author) or FromPeer(author)
@@ -164,6 +166,7 @@ class Room:
             self._listeners.apply(update, origin)
         except (ValueError, RuntimeError) as error:
             raise InvalidUpdate(f"invalid update: {error}") from error
+        metrics.current.applied(len(update), started)
 
     def _receive_save_request(self, peer: Peer, save_id: int) -> None:
         def reply(status: str) -> None:
@@ -184,7 +187,10 @@ class Room:
         if self._guard is not None:
             self._guard.follow(update)
         sender = origin.peer if isinstance(origin, FromPeer) else None
-        self.broadcast(protocol.encode_sync(SyncStep.UPDATE, update), exclude=sender)
+        frame, peers = protocol.encode_sync(SyncStep.UPDATE, update), self.peers
+        # Counted before: a peer that cannot take it more leaves the room while it is sent.
+        metrics.current.relayed(len(frame), len(peers) - (sender in peers))
+        self.broadcast(frame, exclude=sender)
 
     def close(self) -> None:
         """Stop relaying the document's updates; the room is no longer usable."""

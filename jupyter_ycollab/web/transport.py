@@ -19,6 +19,7 @@ from tornado.websocket import (
     WebSocketProtocol13,
 )
 
+from .. import metrics
 from ..errors import FrameTooLarge, outcome_of
 
 _BINARY = 0x2  # the websocket opcode of a binary frame
@@ -96,9 +97,13 @@ def _frame_header(length: int) -> bytes:
 
 class _SizeCheckedProtocol(WebSocketProtocol13):
     """Tornado's protocol, which refuses a frame over the handler's ``max_message_size`` from
-    the frame's header (closing with 1009) but tells the handler nothing: this one does."""
+    the frame's header (closing with 1009) but tells the handler nothing: this one does. Every
+    close the server starts passes here, tornado's own too: the metrics count them here."""
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
+        # Every close this side starts comes here once (not the echo of a client's close).
+        if code is not None and not (self.server_terminated or self.client_terminated):
+            metrics.current.closed(code)
         if code == _MESSAGE_TOO_BIG and not self.server_terminated:
             handler = self.handler
             if isinstance(handler, SocketTransport):

@@ -19,6 +19,7 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
 
+from .. import metrics
 from ..errors import (
     BadRequest,
     CollabError,
@@ -200,6 +201,12 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
 
     def on_close(self) -> None:
         self._leave_room()
+
+    def on_finish(self) -> None:
+        """The request is over: an upgrade (101) or its refusal, counted by status."""
+        super().on_finish()
+        if self.get_status() >= 400:
+            metrics.current.refused(self.get_status())
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         """Close, and leave the room now: a peer that does not read (the reason we may be
