@@ -25,6 +25,7 @@ from .web.forks import ForkHandler, TimelineHandler, UndoRedoHandler
 from .web.hookcalls import HookCalls
 from .web.services import SETTINGS_KEY, Services
 from .web.session import SessionHandler
+from .web.status import StatusHandler
 from .web.websocket import RoomHandler
 
 if TYPE_CHECKING:
@@ -79,7 +80,9 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions):
         self.hooks = self.hooks_class(self)  # before the manager: it calls them
         share = self._join_cluster(files)
         self.manager = RoomManager(self._core_settings(), files, events, self.hook_calls, share)
-        self.settings[SETTINGS_KEY] = Services(self.manager, files, events, self.hook_calls)
+        server_id = self.cluster.server_id if self.cluster is not None else None
+        services = Services(self.manager, files, events, self.hook_calls, server_id)
+        self.settings[SETTINGS_KEY] = services
         self.settings[_CONFLICTING_EXTENSION] = self.compat
 
     def _files(self) -> Files:
@@ -135,6 +138,7 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions):
                 (r"/api/collaboration/fork/(.*)", ForkHandler),
                 (r"/api/collaboration/timeline/(.*)", TimelineHandler),
                 (r"/api/collaboration/undo_redo/(.*)", UndoRedoHandler),
+                (r"/api/collaboration/status", StatusHandler),
             ]
         )
 
