@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 ROUTE = "api/collaboration/status"
 TIMEOUT = 30.0  # seconds: the server answers from memory, but may be busy
+_FIGURES = ("rooms", "peers", "connections", "forks")  # the summary line's, in its order
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,10 @@ def fetch_status(server: Server) -> dict[str, Any]:
 
 def _refusal(server: Server, code: int) -> str:
     if code == 403:
-        return f"{server.url} refused: the status needs the `server` read permission"
+        return (
+            f"{server.url} refused (HTTP 403): the token is wrong (--token), or its user lacks "
+            "the `server` read permission the status needs"
+        )
     if code == 404:
         return f"{server.url} does not serve {ROUTE}: is jupyter_ycollab enabled there?"
     if code in (401, 302):
@@ -112,11 +116,9 @@ def _refusal(server: Server, code: int) -> str:
 def format_status(url: str, status: dict[str, Any]) -> str:
     """A summary line, then one line per open document room."""
     server, rooms = status["server"], status["rooms"]
-    cluster = f"on, this server is {server['id']}" if server["cluster"] else "off"
-    lines = [
-        f"{url}: {server['rooms']} rooms, {server['peers']} peers "
-        f"({server['connections']} connections, {server['forks']} forks); cluster {cluster}"
-    ]
+    cluster = f"on (this server: {server['id']})" if server["cluster"] else "off"
+    figures = "  ".join(f"{name}: {server[name]}" for name in _FIGURES)
+    lines = [f"{url}  {figures}  cluster: {cluster}"]
     if not rooms:
         return lines[0] + "\nno open rooms"
     header = ["PATH", "KIND", "WRITERS", "READ-ONLY", "DIRTY", "SAVED", "LOG", "ROOM"]
