@@ -121,9 +121,10 @@ def format_status(url: str, status: dict[str, Any]) -> str:
     lines = [f"{url}  {figures}  cluster: {cluster}"]
     if not rooms:
         return lines[0] + "\nno open rooms"
-    header = ["PATH", "KIND", "WRITERS", "READ-ONLY", "DIRTY", "SAVED", "LOG", "ROOM"]
+    header = ["PATH", "KIND", "WRITERS", "READ-ONLY", "DIRTY", "SAVED", "LOG"]
     if server["cluster"]:
         header += ["WRITES FILE", "LEASE HOLDER"]
+    header.append("ROOM")  # the longest: last
     rows = [header, *(_row(room, cluster=server["cluster"]) for room in rooms)]
     widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
     for row in rows:
@@ -142,11 +143,10 @@ def _row(room: dict[str, Any], *, cluster: bool) -> list[str]:
         "yes" if room["dirty"] else "no",
         _local_time(saved) if saved else "-",
         _size(room["log_bytes"]),
-        room["room_id"],
     ]
     if cluster:
         row += ["yes" if room["writes_file"] else "no", room["lease_holder"] or "(free)"]
-    return row
+    return [*row, room["room_id"]]
 
 
 def _local_time(iso: str) -> str:

@@ -72,6 +72,7 @@ async def test_the_command_prints_the_open_rooms_of_the_running_server(
     assert f"{server.base_url}/  rooms: 1  peers: 1" in table.stdout
     (row,) = [line for line in table.stdout.splitlines() if room_id in line]
     assert row.split()[:5] == ["work/nb.ipynb", "json:notebook", "1", "0", "no"]
+    assert row.split()[-1] == room_id
     assert as_json.code == 0, as_json.stderr
     (room,) = json.loads(as_json.stdout)["rooms"]
     assert (room["room_id"], room["path"], room["writers"]) == (room_id, "work/nb.ipynb", 1)

@@ -129,7 +129,7 @@ async def _lease_holder(room: Room) -> str | None:
     try:
         return await asyncio.wait_for(sharing.lease.holder(), HOLDER_TIMEOUT)
     except Exception as error:  # Redis down or slow: the rest of the status still stands
-        log.warning("Status: who holds the lease of %s is unknown: %r", room.room_id, error)
+        log.debug("Status: who holds the lease of %s is unknown: %r", room.room_id, error)
         return UNKNOWN
 
 
