@@ -53,7 +53,7 @@ class RoomStatus:
     writers: int  # peers that may edit
     readonly: int  # peers that only watch
     dirty: bool  # some change has not reached the file yet (a save in progress counts)
-    saved_at: str | None  # ISO 8601, UTC: when the file last held the document (save or load)
+    saved_at: str | None  # ISO 8601, UTC: when this server last knew the file to hold it
     log_bytes: int  # the update log's size on disk
     writes_file: bool  # this server is the one that writes the file (always, alone)
     lease_holder: str | None  # cluster: the server id holding the lease (None: free)
