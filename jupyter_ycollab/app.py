@@ -28,6 +28,7 @@ from .web.forks import ForkHandler, TimelineHandler, UndoRedoHandler
 from .web.hookcalls import HookCalls
 from .web.services import SETTINGS_KEY, Services
 from .web.session import SessionHandler
+from .web.status import StatusHandler
 from .web.websocket import RoomHandler
 
 if TYPE_CHECKING:
@@ -84,7 +85,9 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
         share = self._join_cluster(files)
         self.manager = RoomManager(self._core_settings(), files, events, self.hook_calls, share)
         self._export_metrics(partial(census, self.manager))
-        self.settings[SETTINGS_KEY] = Services(self.manager, files, events, self.hook_calls)
+        server_id = self.cluster.server_id if self.cluster is not None else None
+        services = Services(self.manager, files, events, self.hook_calls, server_id)
+        self.settings[SETTINGS_KEY] = services
         self.settings[_CONFLICTING_EXTENSION] = self.compat
 
     def _files(self) -> Files:
@@ -140,6 +143,7 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
                 (r"/api/collaboration/fork/(.*)", ForkHandler),
                 (r"/api/collaboration/timeline/(.*)", TimelineHandler),
                 (r"/api/collaboration/undo_redo/(.*)", UndoRedoHandler),
+                (r"/api/collaboration/status", StatusHandler),
             ]
         )
 

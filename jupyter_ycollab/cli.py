@@ -4,6 +4,8 @@
     jupyter ycollab export ROOM [-o FILE]  write a document's last known content (stdout: -)
     jupyter ycollab restore ROOM [--root-dir DIR] [--to PATH]
                                            write it back over its file (server stopped!)
+    jupyter ycollab status [--port N | --url URL [--token T]] [--json]
+                                           the open rooms of a running server (statuscli.py)
 
 ROOM is a room id (``json:notebook:<file id>``) or a log file name. The logs live in
 ``<jupyter data dir>/ycollab/logs`` unless ``--log-dir`` says otherwise.
@@ -26,6 +28,8 @@ from .history.logfile import log_path
 from .history.records import LogContents, parse_log
 from .rooms.ids import parse_room_id
 from .settings import Settings
+from .statuscli import add_arguments as add_status_arguments
+from .statuscli import run as run_status
 
 
 def _kind(contents: LogContents) -> DocumentKind:
@@ -95,7 +99,9 @@ def _restore(log_dir: Path, room: str, root_dir: Path, to: str | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="jupyter ycollab", description="Look into the update logs: list, export, restore."
+        prog="jupyter ycollab",
+        description="Look into the update logs (list, export, restore) or a running server "
+        "(status).",
     )
     parser.add_argument("--log-dir", type=Path, default=Settings().log_dir)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -107,7 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("room")
     restore.add_argument("--root-dir", type=Path, default=Path.cwd())
     restore.add_argument("--to", default=None)
+    add_status_arguments(commands.add_parser("status", help="the open rooms of a server"))
     args = parser.parse_args(argv)
+    if args.command == "status":
+        return run_status(args)
     if args.command == "list":
         return _list(args.log_dir)
     if args.command == "export":

@@ -15,3 +15,16 @@ class HeaderAuthorizer(Authorizer):
     def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
         read_only = handler.request.headers.get("X-Test-Read-Only") == "1"
         return not (read_only and action == "write")
+
+
+SCOPES = "X-Test-Scopes"
+
+
+class ScopedAuthorizer(Authorizer):
+    """A request with the X-Test-Scopes header may do only the ``action:resource`` pairs it
+    lists (``read:contents write:contents``), as a JupyterHub user granted custom
+    ``jupyter_server`` scopes; a request without it may do anything (the server's owner)."""
+
+    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        scopes = handler.request.headers.get(SCOPES)
+        return scopes is None or f"{action}:{resource}" in scopes.split()

@@ -21,9 +21,11 @@ SETTINGS_KEY = "jupyter_ycollab_services"
 @dataclass(frozen=True)
 class Services:
     """The room manager (open, join, leave, forks, limits), the files (existence, file ids),
-    the event bus, and the deployment's hooks, as the server calls them."""
+    the event bus, the deployment's hooks, as the server calls them, and this server's id in
+    its cluster (None: it shares no rooms)."""
 
     manager: RoomManager
     files: Files
     events: Events
     hooks: HookCalls
+    server_id: str | None = None
