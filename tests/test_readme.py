@@ -1,6 +1,7 @@
 """The README's table of the package's folders names every module of the package, and no module
 that does not exist: a module added, moved or removed fails here until the table says so. And
-what cites docs/protocol.md cites a section (or an item of section 10) it has."""
+what cites docs/protocol.md cites a section (or an item of section 10) it has. Its metrics table
+names every family the server exports, with its type."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 from pathlib import Path
 
 import jupyter_ycollab
+from jupyter_ycollab.metrics.export import EXPORTER
 
 PACKAGE = Path(jupyter_ycollab.__file__).parent
 ROOT = Path(__file__).parent.parent
@@ -103,3 +105,21 @@ def test_what_cites_the_protocol_finds_it_there() -> None:
         else:
             section, item = citation.split(".")
             assert section == "10" and item in items, citation
+
+
+def readme_metrics() -> dict[str, str]:
+    """The README's metrics table: each family's full name and its type."""
+    text = README.read_text()
+    table = text[text.index("| name | type | labels | meaning |") :].split("\n\n", 1)[0]
+    rows = (row.strip("|").split(" | ") for row in table.splitlines()[2:])
+    return {name.strip().strip("`"): kind.strip() for name, kind, *_rest in rows}
+
+
+def test_the_metrics_table_names_every_exported_family_and_its_type() -> None:
+    exported = {}
+    for family in EXPORTER.describe():
+        # prometheus_client names a counter family without its ``_total``.
+        name = family.name + ("_total" if family.type == "counter" else "")
+        exported[name] = family.type
+    assert len(exported) > 20  # the collector still describes its families
+    assert readme_metrics() == exported
