@@ -31,12 +31,14 @@ class Figure:
 
 
 def _finite(value: object) -> float | None:
+    """A JSON value as a figure: None for a missing, non-numeric or NaN one."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value) if math.isfinite(value) else None
 
 
 def _figure(row: dict[str, Any]) -> Figure:
+    """One row of the `.json` (`dataclasses.asdict(Row)`) as a Figure."""
     given = row.get("values") or {}
     values = {server: _finite(given.get(server)) for server in SERVERS}
     values[LIMIT] = _finite(row.get("limit"))

@@ -6,6 +6,7 @@ opens a window or changes the process's backend.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -119,11 +120,12 @@ def bars(
 def lines(
     axes: Axes, xs: list[int], series: list[str], values: dict[str, list[float | None]]
 ) -> None:
-    """One line per series over `xs`, skipping n/a points (a line is broken there)."""
+    """One line per series over `xs`; an n/a point is left out and its line broken there
+    (matplotlib does not join across NaN), so no line pretends to a value nobody measured."""
     for name in series:
-        points = [(x, y) for x, y in zip(xs, values[name], strict=True) if y is not None]
-        if points:
-            axes.plot([x for x, _ in points], [y for _, y in points], **LINE_STYLES[name])
+        if known(values[name]):
+            ys = [math.nan if y is None else y for y in values[name]]
+            axes.plot(xs, ys, **LINE_STYLES[name])
     every = [value for name in series for value in known(values[name])]
     scale(axes, every)
 

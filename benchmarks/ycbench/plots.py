@@ -19,6 +19,11 @@ from . import plotkit
 from .figures import LIMIT, OURS, REFERENCE, SERIES, Figure, RunFigures, known, workload_title
 
 LOWER_IS_BETTER = "lower is better"
+FANOUT_PANELS = {  # figure -> (panel title, unit)
+    "delivery p50": ("delivery p50", "ms"),
+    "delivery p99": ("delivery p99", "ms"),
+    "server CPU": ("server CPU time over the edit phase", "s"),
+}
 SAVE_PANELS = {
     "explicit save reply": "explicit save: request to reply",
     "autosave (edit to file written)": "autosave: edit to file written",
@@ -27,6 +32,7 @@ SAVE_PANELS = {
 
 
 def _column(figures: dict[Any, Figure], keys: list[Any], series: str) -> list[float | None]:
+    """One series' values at `keys`, None where the run has no figure."""
     return [figures[key].values[series] if key in figures else None for key in keys]
 
 
@@ -63,6 +69,7 @@ def _labels(
 
 
 def _keys_in_order(panels: dict[str, dict[Any, Figure]]) -> list[Any]:
+    """Every x value (workload, receivers) of any panel, in the order the run measured them."""
     keys: list[Any] = []
     for figures in panels.values():
         keys += [key for key in figures if key not in keys]
@@ -117,8 +124,7 @@ def save_latency(run: RunFigures) -> Canvas | None:
 def fanout(run: RunFigures) -> Canvas | None:
     """Delivery p50, p99 and the server's CPU by number of receivers in one room."""
     found = run.by_count("fan-out")
-    wanted = {"delivery p50": "ms", "delivery p99": "ms", "server CPU": "s"}
-    panels = {what: found[what] for what in wanted if what in found}
+    panels = {what: found[what] for what in FANOUT_PANELS if what in found}
     if not panels:
         return None
     receivers: list[int] = sorted(_keys_in_order(panels))
@@ -126,12 +132,12 @@ def fanout(run: RunFigures) -> Canvas | None:
     series = _drawn(tables)
     figure = plotkit.new_figure(
         len(panels),
-        "Fan-out: one writer at 20 edits/s, N receivers in one room",
+        "Fan-out: one writer editing at a steady rate, N receivers in one room",
         f"{run.subtitle()}; {LOWER_IS_BETTER}",
     )
     for axes, (panel, table) in zip(figure.axes, tables.items(), strict=True):
         plotkit.lines(axes, receivers, series, table)
-        plotkit.style(axes, panel, wanted[panel], "receivers")
+        plotkit.style(axes, *FANOUT_PANELS[panel], "receivers")
         axes.set_xscale("log")
         axes.set_xticks(receivers, [str(count) for count in receivers])
         axes.minorticks_off()
