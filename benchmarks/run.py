@@ -3,7 +3,10 @@
     python benchmarks/run.py [--quick] [--servers ours,reference] [--scenarios ...]
 
 Prints a Markdown table (both servers, ours/reference ratio, limit) and writes it, with the raw
-figures as JSON, to benchmarks/results/. See benchmarks/README.md for what each figure means.
+figures as JSON and plots as PNG (when matplotlib is installed), to benchmarks/results/. See
+benchmarks/README.md for what each figure means.
+
+    python benchmarks/run.py --plot-json benchmarks/results/<run>.json   # draw an earlier run
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -54,6 +58,13 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument("--output", type=Path, default=HERE / "results")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    parser.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+    parser.add_argument(
+        "--plot-json",
+        type=Path,
+        metavar="FILE",
+        help="only draw the plots of an earlier run's .json, next to it, and exit",
+    )
     return parser.parse_args()
 
 
@@ -75,15 +86,33 @@ def _targets(args: argparse.Namespace, settings: ServerSettings) -> list[Target]
 
 
 def _write(results: Results, text: str, output: Path, mode: str) -> Path:
+    """Write the table and the raw figures; return their common stem (no suffix)."""
     output.mkdir(parents=True, exist_ok=True)
     stem = output / f"{time.strftime('%Y%m%d-%H%M%S')}-{mode}"
     stem.with_suffix(".json").write_text(json.dumps(results.to_json(), indent=1))
     stem.with_suffix(".md").write_text(text + "\n")
-    return stem.with_suffix(".md")
+    return stem
+
+
+def _plot(data: dict[str, Any], stem: Path) -> None:
+    """Draw the plots as `<stem>-<plot>.png`; matplotlib is optional (the table does not need
+    it), so without it this says so in one line and draws nothing."""
+    try:
+        from ycbench.plots import write_plots
+    except ModuleNotFoundError as error:
+        if not (error.name or "").startswith("matplotlib"):
+            raise
+        print("no plots: matplotlib is not installed (pip install -e .[bench])", file=sys.stderr)
+        return
+    for path in write_plots(data, stem):
+        print(f"plot: {path}", file=sys.stderr)
 
 
 def main() -> None:
     args = _arguments()
+    if args.plot_json:
+        _plot(json.loads(args.plot_json.read_text()), args.plot_json.with_suffix(""))
+        return
     mode = QUICK if args.quick else FULL
     settings = ServerSettings()
     targets = _targets(args, settings)
@@ -100,7 +129,10 @@ def main() -> None:
     results.info["wall time"] = f"{time.perf_counter() - started:.0f} s"
     text = report.render(results)
     print(text)
-    print(f"\nwritten to {_write(results, text, args.output, mode.name)}", file=sys.stderr)
+    stem = _write(results, text, args.output, mode.name)
+    print(f"\nwritten to {stem.with_suffix('.md')}", file=sys.stderr)
+    if not args.no_plots:
+        _plot(results.to_json(), stem)
 
 
 if __name__ == "__main__":
