@@ -9,6 +9,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from .extensions import foreign_extensions
+
 
 def _memory_gib() -> float:
     for line in Path("/proc/meminfo").read_text().splitlines():
@@ -32,5 +34,6 @@ def describe(repo: Path, mode: str) -> dict[str, Any]:
         "RAM": f"{_memory_gib():.0f} GiB",
         "python": platform.python_version(),
         "ours": f"jupyter_ycollab @ {_commit(repo)}",
+        "extensions turned off for ours": ", ".join(foreign_extensions()) or "none",
         "reference": "jupyter-collaboration 5.0.4",
     }

@@ -21,6 +21,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from .client import CollabClient, JupyterEndpoint, RelayEndpoint
 from .config import ServerSettings
+from .extensions import only_ours
 from .procstat import cpu_seconds, rss_bytes
 from .waiting import DeadlineExceeded, wait_until
 from .workloads import SMALL, WorkloadCache
@@ -240,7 +241,7 @@ class JupyterServer:
         config = self.state / "config"
         config.mkdir(exist_ok=True)
         if self.target.enable:
-            extensions = {"ServerApp": {"jpserver_extensions": {self.target.enable: True}}}
+            extensions = {"ServerApp": {"jpserver_extensions": only_ours(self.target.enable)}}
             (config / "jupyter_server_config.json").write_text(json.dumps(extensions))
         env["JUPYTER_CONFIG_DIR"] = str(config)
         env["JUPYTER_DATA_DIR"] = str(self.state / "data")
