@@ -1,5 +1,6 @@
-"""This server's part in the cluster: its Redis connection, its shared rooms, and the two loops
-that serve them all (docs/cluster.md).
+"""This server's part in the cluster: its Redis connection, its shared rooms, the publisher
+that writes their entries (publisher.py), and the two loops that serve them all
+(docs/cluster.md).
 
 - the reader: one blocking ``XREAD`` over every shared room's stream, each entry handed to its
   room in order (one connection, however many rooms);
@@ -30,6 +31,7 @@ from ..document.sharing import Alone, Sharing
 from .keys import RoomKeys, server_key
 from .lease import Lease
 from .options import ClusterSettings
+from .publisher import Publisher
 from .shared import SharedRoom
 from .store import RoomStore, read_streams
 
@@ -49,6 +51,7 @@ class Cluster:
         self.server_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.healthy = asyncio.Event()
         self.healthy.set()
+        self.publisher = Publisher(self, self.redis)  # the rooms' one way out
         self._rooms: dict[str, SharedRoom] = {}  # by their stream's key
         self._tasks: list[asyncio.Task[None]] = []
         self._rooms_changed = asyncio.Event()
@@ -160,6 +163,7 @@ class Cluster:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.publisher.stop()
         with contextlib.suppress(*self.errors):
             await self.redis.delete(server_key(self.settings.namespace, self.server_id))
         await self.redis.aclose()

@@ -1,60 +1,51 @@
 """What this server sends to one room's stream: its peers' updates and awareness, and control
-messages, published in order by one task, in batches (one round trip for all that queued while
-the last one was on its way). Kept, in order, while Redis does not answer: the local update log
-has the edits meanwhile, and ``SharedRoom.reconcile`` levels both sides when it answers again.
+messages, in order. Each goes to Redis at once, through the server's one publisher
+(publisher.py); kept here, in order, while it cannot: the local update log has the edits
+meanwhile, and ``SharedRoom.reconcile`` levels both sides when Redis answers again.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
-from .. import metrics
-from .store import RoomStore
+from .publisher import Entry, Publisher
 
-if TYPE_CHECKING:
-    from .cluster import Cluster
-
-#: Seconds ``flush`` waits for the queue to reach Redis before it says it did not (yet).
+#: Seconds ``flush`` waits for the entries to reach Redis before it says they did not (yet).
 FLUSH_TIMEOUT = 2.0
 
 
 class Outbox:
-    def __init__(self, cluster: Cluster, store: RoomStore) -> None:
-        self._cluster = cluster
-        self._store = store
-        self._queued: list[tuple[str, bytes]] = []
-        self._wake = asyncio.Event()
+    def __init__(self, publisher: Publisher, key: str) -> None:
+        self._publisher = publisher
+        self._key = key  # the room's stream
+        self._kept: list[Entry] = []  # not written yet: the publisher could not
+        self._unconfirmed = 0  # written, not yet confirmed by Redis
         self._idle = asyncio.Event()
         self._idle.set()
-        self._task: asyncio.Task[None] | None = None  # started by the first entry
 
     def put(self, kind: str, payload: bytes) -> None:
-        """Queue one entry (``u`` update, ``a`` awareness, ``c`` control)."""
-        self._queued.append((kind, payload))
+        """Send one entry (``u`` update, ``a`` awareness, ``c`` control), after those before."""
+        self._kept.append((kind, payload))
         self._idle.clear()
-        self._wake.set()
-        if self._task is None:
-            name = f"publish {self._store.keys.prefix}"
-            self._task = asyncio.create_task(self._publish(), name=name)
+        self.send()
 
-    async def _publish(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._queued:
-                batch, self._queued = self._queued, []
-                try:
-                    await self._store.publish(batch)
-                    metrics.current.published(len(batch))
-                except self._cluster.errors as error:
-                    self._queued[:0] = batch
-                    self._cluster.trouble(error)
-                    await self._cluster.healthy.wait()
+    def send(self) -> None:
+        """Write what is kept, if the publisher can now."""
+        if self._kept and self._publisher.write(self, self._key, self._kept):
+            self._unconfirmed += len(self._kept)
+            self._kept = []
+
+    def confirmed(self, count: int) -> None:
+        self._unconfirmed -= count
+        if not self._unconfirmed and not self._kept:
             self._idle.set()
 
+    def returned(self, entries: list[Entry]) -> None:
+        self._unconfirmed -= len(entries)
+        self._kept[:0] = entries
+
     async def flush(self) -> bool:
-        """Whether everything queued so far reached Redis (waits ``FLUSH_TIMEOUT`` at most)."""
+        """Whether everything put so far reached Redis (waits ``FLUSH_TIMEOUT`` at most)."""
         try:
             await asyncio.wait_for(self._idle.wait(), FLUSH_TIMEOUT)
         except asyncio.TimeoutError:
@@ -62,8 +53,6 @@ class Outbox:
         return True
 
     async def close(self) -> None:
-        """Publish what is queued (a bounded wait), then stop."""
-        if self._task is not None:
-            await self.flush()
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        """Let what was put reach Redis (a bounded wait); the publisher forgets this outbox."""
+        await self.flush()
+        self._publisher.forget(self)

@@ -3,6 +3,10 @@ stream, answered when the writer saved (or ``failed`` after ``SAVE_TIMEOUT``). T
 needs a real answer: ``success`` only once the file holds the document.
 
 If the writer dies first, the server that takes over saves and answers instead (``save_here``).
+A request that reached the stream while no server held the lease (between a writer and the
+next, or after Redis came back empty) is heard by no writer: the asking server sends it again
+at each turn of its keeper (``remind``) until it is answered. A writer may then hear it twice
+and save twice (the second finds the file up to date); it is answered once.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ class ForwardedSaves:
         """``send`` puts a control message on the room's stream."""
         self._send = send
         self._awaiting: dict[str, SaveReply] = {}  # by request id
+        self._reminded: set[str] = set()  # sent before the last ``remind``: due again at the next
 
     def forward(self, reply: SaveReply) -> None:
         request = uuid.uuid4().hex
@@ -32,6 +37,12 @@ class ForwardedSaves:
         self._send(json.dumps({"save": request}).encode())
         loop = asyncio.get_running_loop()
         loop.call_later(SAVE_TIMEOUT, lambda: self._answer(request, "failed"))
+
+    def remind(self) -> None:
+        """Send again the requests still unanswered since the last call (each waited a turn)."""
+        for request in self._reminded & self._awaiting.keys():
+            self._send(json.dumps({"save": request}).encode())
+        self._reminded = set(self._awaiting)
 
     def heard(self, message: dict[str, Any], writer: Document | None) -> None:
         """A control message from another server; ``writer`` is our document if we write it."""

@@ -55,7 +55,7 @@ class SharedRoom:
         self.doc: Doc[Any] | None = None
         self._take_over: Callable[[SavedFile | None], None] = lambda _saved: None
         self._stop_listening: Callable[[], None] | None = None
-        self.outbox = Outbox(cluster, store)  # the way out
+        self.outbox = Outbox(cluster.publisher, store.keys.updates)  # the way out
         self._saves = ForwardedSaves(lambda message: self.outbox.put("c", message))
         self._backlog_awareness: list[Entry] = []  # met while joining, relayed once attached
         self.servers_heard: set[str] = set()  # other servers whose peers' awareness we keep
@@ -218,6 +218,8 @@ class SharedRoom:
             if document is not None:
                 self._saves.save_here(document)
         self.writer = held
+        if not held:
+            self._saves.remind()  # a Ctrl-S no writer heard is asked again
         now, expiry = asyncio.get_running_loop().time(), self.cluster.settings.idle_expiry
         if held and now - self._expiry_set_at > min(EXPIRY_REFRESH, expiry / 4):
             self._expiry_set_at = now
