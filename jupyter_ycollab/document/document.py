@@ -34,6 +34,11 @@ from .sharing import Alone, SavedFile, Share, Sharing, alone
 from .snapshots import Snapshots
 from .watch import FileWatch
 
+#: Said (session event and log line) by a server that became the one writing a shared file.
+TOOK_OVER = (
+    "This server writes the file from now on: the server that did left or stopped answering."
+)
+
 
 class Document:
     """A room's document and its file."""
@@ -122,6 +127,7 @@ class Document:
             self.history.take_base(saved.update, saved.hash, saved.digest)
         self.file.state = None
         self._saver.changed()
+        self._events.session("INFO", self.file.room_id, self.path, msg=TOOK_OVER)
 
     def full_state(self) -> bytes:
         """The document's full state as one update (encoded only if it changed since the last

@@ -8,6 +8,8 @@ that opens the room first takes the lease (docs/cluster.md), so here the first o
 
 from __future__ import annotations
 
+from jupyter_ycollab.document.document import TOOK_OVER
+
 from ..fswatch import WriteCounter
 from .cluster import Cluster
 from .markers import everyone_sees, file_holds, markers, sees, type_interleaved, writes_settle
@@ -63,3 +65,4 @@ async def test_when_the_writer_dies_the_other_server_saves_what_it_had_accepted(
     # Takeover within the lease (1 s), then the save delay (3 s): the file within ~5 s.
     await file_holds(cluster, NAME, unsaved + late, 8)
     assert cluster.on_disk(NAME) == bob.view()
+    assert TOOK_OVER in second.log(), "the server that took over says so in its log"
