@@ -10,6 +10,7 @@ and applies incoming step2/updates.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -31,7 +32,7 @@ from pycrdt import (
     write_var_uint,
 )
 from tornado.httpclient import HTTPRequest
-from tornado.websocket import WebSocketClientConnection, websocket_connect
+from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, websocket_connect
 
 RAW = 2
 QUERY_AWARENESS = 3
@@ -242,7 +243,10 @@ class CollabClient(Generic[DocT]):
             return
         update: bytes = event.update
         if update != b"\x00\x00":
-            self.send(create_update_message(update))
+            # The server may have gone before our reader noticed: the edit stays in the
+            # document, and the next connection's sync carries it (as in the front end).
+            with contextlib.suppress(WebSocketClosedError):
+                self.send(create_update_message(update))
 
     def set_awareness(self, state: dict[str, Any] | None) -> None:
         """Send this peer's awareness state (None announces its removal)."""
