@@ -7,13 +7,11 @@ in a worker thread they still freeze the event loop for tens of milliseconds at 
 Why not ``multiprocessing``: its spawned children re-import the parent's ``__main__``, which would
 start a second Jupyter server from any launcher script without a main guard. This child runs as
 ``python -m jupyter_ycollab.fastpath.child`` would (see ``_CHILD_MAIN``) and serves one job at a
-time
-over its stdin and stdout (pipe.py). The parent talks to it from one thread of its own
+time over its stdin and stdout (pipe.py). The parent talks to it from one thread of its own
 (jobthread.py: waiting jobs hold no thread, urgent ones go first).
 
 The child runs only while big documents are being saved: it starts at the first edit of one
-(files.py), while the save waits for its delay, and exits after a minute without
-jobs. Its
+(files.py), while the save waits for its delay, and exits after a minute without jobs. Its
 imports alone hold ~40 MB, and its cache of written cells as much again for 10,000 cells: a
 server whose big documents are only read, or edited once in a while, does not keep them.
 """
