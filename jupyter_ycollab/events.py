@@ -111,7 +111,8 @@ class Events:
             data["msg"] = msg
         quiet = level == "INFO" and action in ("save", "initialize")  # "load" said it opened
         log_level = logging.DEBUG if quiet else min(logging.getLevelName(level), logging.WARNING)
-        self._log.log(log_level, "%s %s: %s %s", room, path, action or "", msg)
+        said = " ".join(part for part in (action, msg) if part)
+        self._log.log(log_level, "%s %s: %s", room, path, said)
         self._emit(SESSION, data)
 
     def room_initialized(self, room_id: str, path: str) -> None:
