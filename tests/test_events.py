@@ -95,5 +95,5 @@ def test_a_session_event_is_logged_at_most_as_a_warning() -> None:
     log.propagate = False
     Events(None, log).session("ERROR", "room", "nb.ipynb", msg="the file was deleted")
     assert [(r.levelno, r.getMessage().split(": ", 1)[1]) for r in records] == [
-        (logging.WARNING, " the file was deleted")
+        (logging.WARNING, "the file was deleted")
     ]
