@@ -116,8 +116,9 @@ class CollabOptions(HasTraits):
     log_commit_delay = Float(
         0.1,
         config=True,
-        help="Longest time in seconds an applied edit waits before it is written durably to the "
-        "update log (edits are written together, one fsync per batch).",
+        help="Longest time in seconds an applied edit waits before its write to the update log "
+        "starts (edits are written together, one fsync per batch); it is durable once that "
+        "write and fsync end, which takes what the disk takes.",
     )
     log_max_bytes = Int(
         16 * 1024 * 1024,
