@@ -234,3 +234,5 @@ async def test_with_metrics_off_no_family_is_there_and_nothing_is_counted(
     assert found.ours() == set()
     assert "http_request_duration_seconds" in found.families  # jupyter_server's own
     assert metrics.current is metrics.OFF
+    off = metrics.OFF
+    assert (off.updates_applied, off.updates_relayed, off.log_commits) == (0, 0, 0)

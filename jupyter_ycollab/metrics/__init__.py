@@ -169,54 +169,17 @@ class Metrics:
         self.delivery.observe(max(0.0, time.time() - sent_ms / 1000))
 
 
-class _Off(Metrics):
-    """Metrics off: every event is forgotten at once."""
-
-    on = False
-
-    def applied(self, size: int, started: float) -> None:
-        return
-
-    def relayed(self, size: int, peers: int) -> None:
-        return
-
-    def saved(self, answer: str, started: float, lag: float | None, size: int | None) -> None:
-        return
-
-    def log_committed(self, size: int, seconds: float) -> None:
-        return
-
-    def log_compacted(self) -> None:
-        return
-
-    def refused(self, status: int) -> None:
-        return
-
-    def closed(self, code: int) -> None:
-        return
-
-    def peer_dropped(self) -> None:
-        return
-
-    def merged(self, conflicts: int) -> None:
-        return
-
-    def rendered(self, job: str, ok: bool, seconds: float) -> None:
-        return
-
-    def redis_error(self) -> None:
-        return
-
-    def lease_changed(self, change: str) -> None:
-        return
-
-    def published(self, entries: int) -> None:
-        return
-
-    def entry_applied(self, entry_id: bytes) -> None:
-        return
+def _forget(self: Metrics, *event: object) -> None:
+    """Metrics off: the event is forgotten at once."""
 
 
+#: Metrics off: every recording method of ``Metrics`` (so none can be missed) forgets.
+_Off = type(
+    "_Off",
+    (Metrics,),
+    {"on": False}
+    | {name: _forget for name in vars(Metrics) if not name.startswith("_") and name != "on"},
+)
 OFF: Metrics = _Off()
 #: The process's recorder: the extension sets it as it starts (option.py).
 current: Metrics = OFF
