@@ -9,6 +9,7 @@ the options are set, listed and documented as ``YCollabApp``'s, as before.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -218,23 +219,11 @@ class CollabOptions(HasTraits):
         return int(proposal["value"])
 
     def _core_settings(self) -> Settings:
-        return Settings(
-            save_delay=self.save_delay,
+        """``Settings``' fields are named as the traits; three take another trait into account."""
+        values = {field.name: getattr(self, field.name) for field in fields(Settings)}
+        values.update(
             max_save_delay=max(self.max_save_delay, self.save_delay),
-            cleanup_delay=self.cleanup_delay,
-            poll_interval=self.poll_interval,
-            keepalive_interval=self.keepalive_interval,
-            max_message_size=self.max_message_size,
             max_readonly_message_size=min(self.max_readonly_message_size, self.max_message_size),
-            max_peer_buffer=self.max_peer_buffer,
-            peer_stall_timeout=self.peer_stall_timeout,
-            max_server_buffer=self.max_server_buffer,
             log_dir=Path(self.log_dir) if self.log_dir else Settings().log_dir,
-            log_commit_delay=self.log_commit_delay,
-            log_max_bytes=self.log_max_bytes,
-            max_awareness_state=self.max_awareness_state,
-            max_peers_per_room=self.max_peers_per_room,
-            max_rooms=self.max_rooms,
-            validate_updates=self.validate_updates,
-            timeline_step=self.timeline_step,
         )
+        return Settings(**values)
