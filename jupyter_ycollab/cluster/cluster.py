@@ -102,6 +102,9 @@ class Cluster:
         """Redis answers again: bring every room level with the cluster, both ways."""
         log.warning("Redis answers again: reconciling %d shared rooms", len(self._rooms))
         self.healthy.set()
+        # The pool's idle connections may be from before the outage, their sockets closed by
+        # the Redis that died: the first call on each would fail and start a second outage.
+        await self.redis.connection_pool.disconnect(inuse_connections=False)
         for room in list(self._rooms.values()):
             await room.reconcile()
 

@@ -69,3 +69,6 @@ async def test_servers_survive_redis_dying_and_converge_when_it_returns(cluster:
     await file_holds(cluster, NAME, expected, 5)
     assert cluster.on_disk(NAME) == alice.view()
     assert first.returncode is None and second.returncode is None
+    for server in (first, second):  # one outage: said once, reconciled once
+        log = server.log()
+        assert (log.count("did not answer"), log.count("Redis answers again")) == (1, 1), log
