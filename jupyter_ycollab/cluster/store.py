@@ -121,9 +121,9 @@ class RoomStore:
             pipe.xadd(self.keys.updates, {SERVER: server, kind.encode(): payload})
         return list(await pipe.execute())
 
-    async def read_after(self, after: bytes, count: int | None = None) -> list[Entry]:
+    async def read_after(self, after: bytes) -> list[Entry]:
         """The entries after id ``after`` (not that one), oldest first; ``b"0-0"`` for all."""
-        answer = await self.redis.xrange(self.keys.updates, b"(" + after, b"+", count=count)
+        answer = await self.redis.xrange(self.keys.updates, b"(" + after, b"+")
         found = cast("_Entries", answer)
         return [_entry(entry_id, fields) for entry_id, fields in found]
 
@@ -163,23 +163,18 @@ class RoomStore:
         return bool(await self._record_saved(keys=keys, args=args))
 
     async def expire(self, seconds: float) -> None:
-        """Let the room expire from Redis in ``seconds`` (nobody has it open)."""
+        """Let the room expire from Redis in ``seconds`` unless this is called again first
+        (its writer calls it while the room is open, with the idle expiry).
+
+        Not the lease: it keeps its own expiry (a longer one would outlive a dead holder, none
+        at all would make it immortal). Not the fence either: a counter that started again at 1
+        would let a writer paused past the room's expiry pass as current (one small key per
+        file ever shared, for good)."""
         milliseconds = max(1, round(seconds * 1000))
-        await self._each_key(lambda pipe, key: pipe.pexpire(key, milliseconds))
-
-    async def persist(self) -> None:
-        """Keep the room in Redis for good again (someone opened it)."""
-        await self._each_key(lambda pipe, key: pipe.persist(key))
-
-    async def _each_key(self, command: Any) -> None:
-        # Not the lease: it keeps its own expiry (a longer one would outlive a dead holder, none
-        # at all would make it immortal). Not the fence either: a counter that started again
-        # at 1 would let a writer paused past the room's expiry pass as current (one small key
-        # per file ever shared, for good).
         pipe = self.redis.pipeline(transaction=False)
         for key in self.keys.all():
             if key not in (self.keys.lease, self.keys.fence):
-                command(pipe, key)
+                pipe.pexpire(key, milliseconds)
         await pipe.execute()
 
 
