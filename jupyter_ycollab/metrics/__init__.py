@@ -74,8 +74,6 @@ class Census:
 class Metrics:
     """The recorder: one method per event the hot paths report."""
 
-    on = True
-
     def __init__(self) -> None:
         self.updates_applied = self.updates_applied_bytes = 0
         self.update_apply = Histogram(FAST_BUCKETS)
@@ -177,8 +175,7 @@ def _forget(self: Metrics, *event: object) -> None:
 _Off = type(
     "_Off",
     (Metrics,),
-    {"on": False}
-    | {name: _forget for name in vars(Metrics) if not name.startswith("_") and name != "on"},
+    {name: _forget for name in vars(Metrics) if not name.startswith("_")},
 )
 OFF: Metrics = _Off()
 #: The process's recorder: the extension sets it as it starts (option.py).
