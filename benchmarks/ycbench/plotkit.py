@@ -53,7 +53,8 @@ def scale(axes: Axes, values: Sequence[float], headroom: float = 1.0) -> None:
     """Log scale when the values span decades, linear from zero otherwise; room above the
     tallest for a label (`headroom` as a factor on a log axis, a fraction of it on a linear one)."""
     positive = [value for value in values if value > 0]
-    if not positive:
+    if not positive:  # all zero (no errors): an axis from 0, not one centred on it
+        axes.set_ylim(0, 1)
         return
     low, high = min(positive), max(positive)
     if high / low >= LOG_SPAN:

@@ -1,5 +1,5 @@
 """The run's plots, next to its table: ours against the reference (and the limit where the run
-has one) for open latency, fan-out, saving and memory, one PNG each.
+has one) for open latency, fan-out, saving, memory and many rooms, one PNG each.
 
 Drawn from the run's JSON (`Results.to_json()`, what the `.json` file holds), so an earlier
 run's file can be drawn again (`run.py --plot-json FILE`). Where a server's figure is n/a its
@@ -145,27 +145,42 @@ def fanout(run: RunFigures) -> Canvas | None:
     return figure
 
 
-def memory(run: RunFigures) -> Canvas | None:
-    """Resident memory, one panel per figure (they have different units)."""
-    rows = run.group("memory")
-    if not rows:
-        return None
+def _panel_per_figure(
+    run: RunFigures, rows: list[Figure], title: str, titles: dict[str, str]
+) -> Canvas:
+    """One panel per figure, ours and the reference side by side (figures of different units)."""
     panels = {row.label: {"": row} for row in rows}
     tables = _table(panels, [""])
-    figure = plotkit.new_figure(
-        len(rows),
-        "Server memory (RSS of the server and its children)",
-        f"{run.subtitle()}; {LOWER_IS_BETTER}",
-        3.0,
-        3.8,
-    )
+    subtitle = f"{run.subtitle()}; {LOWER_IS_BETTER} unless said"
+    figure = plotkit.new_figure(len(rows), title, subtitle, 3.0, 3.8)
     for axes, row in zip(figure.axes, rows, strict=True):
         plotkit.bars(axes, [""], [OURS, REFERENCE], tables[row.label])
-        plotkit.style(axes, _wrap(row.label), row.unit, "")
+        plotkit.style(axes, _wrap(titles.get(row.label, row.label)), row.unit, "")
         axes.set_xticks([])
         axes.set_xlim(-1.0, 1.0)  # narrower bars
     plotkit.legend(figure, _labels(run, tables, [OURS, REFERENCE], ""), as_lines=False)
     return figure
+
+
+def memory(run: RunFigures) -> Canvas | None:
+    """Resident memory, one panel per figure."""
+    rows = run.group("memory")
+    if not rows:
+        return None
+    return _panel_per_figure(run, rows, "Server memory (RSS of the server and its children)", {})
+
+
+def many_rooms(run: RunFigures) -> Canvas | None:
+    """Many small rooms edited at once: delivery, CPU, files written, errors."""
+    rows = [row for row in run.group("many rooms") if not row.label.endswith("missed deliveries")]
+    if not rows:
+        return None
+    workload = rows[0].label.rpartition(", ")[0]  # "200 rooms x 2 clients, delivery p50"
+    titles = {row.label: row.label.rpartition(", ")[2] for row in rows}
+    for label, what in titles.items():
+        titles[label] = what + (" (higher is better)" if what == "notebooks written" else "")
+    title = f"Many rooms: {workload}, every writer typing into its own notebook"
+    return _panel_per_figure(run, rows, title, titles)
 
 
 def _wrap(text: str, width: int = 28) -> str:
@@ -184,6 +199,7 @@ PLOTS: dict[str, Callable[[RunFigures], Canvas | None]] = {
     "fanout": fanout,
     "save": save_latency,
     "memory": memory,
+    "rooms": many_rooms,
 }
 
 

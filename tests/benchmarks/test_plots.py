@@ -1,7 +1,8 @@
 """The benchmark's plots (benchmarks/ycbench/plots.py), drawn from a real quick run's figures
-(`quick-run.json`: a `run.py --quick` results file, many-rooms and count rows left out): every
-plot is written as a PNG, and n/a figures (a server that did not start, a value missing or NaN, a
-scenario not run) leave the plots drawn."""
+(`quick-run.json`: a `run.py --quick` results file, count rows left out; its many-rooms rows
+are those of the quick run in benchmarks/plots/): every plot is written as a PNG, and n/a
+figures (a server that did not start, a value missing or NaN, a scenario not run) leave the
+plots drawn."""
 
 from __future__ import annotations
 
@@ -66,6 +67,22 @@ def test_the_run_is_read_the_way_the_table_labels_it(run: dict[str, Any]) -> Non
     assert list(fanout["delivery p50"]) == [1, 10, 50, 100]
     assert "server CPU" in fanout
     assert "quick run" in figures.subtitle()
+
+
+def test_many_rooms_has_a_panel_per_figure_and_says_which_is_better_higher(
+    run: dict[str, Any],
+) -> None:
+    figure = plots.many_rooms(RunFigures(run))
+    assert figure is not None
+    titles = [axes.get_title().replace("\n", " ") for axes in figure.axes]
+    assert titles == [
+        "delivery p50",
+        "delivery p99",
+        "server CPU",
+        "notebooks written (higher is better)",
+        "errors",
+    ]
+    assert "200 rooms x 2 clients" in figure.texts[0].get_text()
 
 
 def test_a_server_that_did_not_start_is_na_in_the_legends(
