@@ -207,10 +207,7 @@ class SharedRoom:
         """Renew the lease, or take it if it fell free; take over writing when it is new."""
         if self.behind:
             await self.reconcile()
-        if self.lease.fence is not None:
-            held = await self.lease.renew()
-        else:
-            held = await self.lease.try_acquire()
+        held = await self.lease.try_acquire()  # renewed when held
         if held and not self.writer:
             self.writer = True
             self._take_over(await self.store.saved())
