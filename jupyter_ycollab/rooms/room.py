@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SaveReply = Callable[[str], None]
-
 
 class Room:
     def __init__(
@@ -198,7 +196,7 @@ class Room:
             self._stop_relaying()
             self._stop_relaying = None
         if self._guard is not None:
-            self._guard.close()
+            self._guard.release()
             self._guard = None
 
     def __repr__(self) -> str:
