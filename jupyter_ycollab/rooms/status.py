@@ -49,7 +49,6 @@ class _Leased(Protocol):
 
 
 def census(manager: RoomManager) -> Census:
-    """Count ``manager``'s rooms and peers now."""
     rooms: Counter[str] = Counter()
     peers = {WRITER: 0, READ_ONLY: 0}
     unsaved = 0
