@@ -69,7 +69,7 @@ class Room:
             Hears.RELAY, self._relay
         )
         #: Hears every awareness update this room's peers make (the cluster shares them).
-        self.awareness_out: Callable[[bytes], None] = _nobody
+        self.awareness_out: Callable[[bytes], None] = lambda _payload: None
 
     # -- peers ---------------------------------------------------------------------------------
 
@@ -201,7 +201,3 @@ class Room:
 
     def __repr__(self) -> str:
         return f"<Room {self.room_id} peers={len(self.peers)}>"
-
-
-def _nobody(_payload: bytes) -> None:
-    return None
