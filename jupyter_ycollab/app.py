@@ -21,8 +21,8 @@ from .hooks import CollabHooks
 from .memory import freeze_long_lived_objects
 from .metrics.option import MetricsOption
 from .options import CollabOptions
-from .rooms.census import census
 from .rooms.manager import RoomManager
+from .rooms.status import census
 from .serverlog import follow_server_log
 from .web.forks import ForkHandler, TimelineHandler, UndoRedoHandler
 from .web.hookcalls import HookCalls

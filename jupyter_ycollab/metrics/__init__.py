@@ -63,7 +63,7 @@ class Histogram:
 
 @dataclass(frozen=True)
 class Census:
-    """What is open right now, counted when ``/metrics`` is scraped (rooms/census.py)."""
+    """What is open right now, counted when ``/metrics`` is scraped (rooms/status.py)."""
 
     rooms: dict[str, int] = field(default_factory=dict)  # by kind
     peers: dict[str, int] = field(default_factory=dict)  # by role: writer, read-only

@@ -98,9 +98,6 @@ class UpdateGuard:
         self._subscriptions = []
         self._shadow = None
 
-    def close(self) -> None:
-        self.release()
-
     # -- what the update touched (observers run inside apply_update) ----------------------------
 
     def _on_cells(self, events: list[Any]) -> None:

@@ -2,7 +2,7 @@
 
 A room is opened once (concurrent openers share the load), evicted ``cleanup_delay`` after its
 last peer left and only once its document is saved, and every dirty room is saved on stop.
-What one opening does is opening.py's; the loop that keeps idle peers connected, keepalive.py's.
+What one opening does is opening.py's.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from ..document.files import Files
-from ..document.sharing import Share, alone
+from ..document.sharing import Share
 from ..errors import NotFound, TooManyRooms
 from ..events import Events
 from ..memory import give_back_freed_memory
@@ -21,8 +21,7 @@ from ..settings import Settings
 from .backlog import Backlogs
 from .forks import Fork, ForkInfo
 from .ids import parse_room_id
-from .keepalive import KeepAlive
-from .opening import NoHooks, RoomHooks, load_room
+from .opening import RoomHooks, load_room
 from .peer import Peer
 from .room import Room
 
@@ -33,25 +32,20 @@ GOING_AWAY = 1001
 
 class RoomManager:
     def __init__(
-        self,
-        settings: Settings,
-        files: Files,
-        events: Events,
-        hooks: RoomHooks | None = None,
-        share: Share = alone,
+        self, settings: Settings, files: Files, events: Events, hooks: RoomHooks, share: Share
     ) -> None:
         """``share`` makes each document's sharing with other servers (cluster/), if any."""
         self.settings = settings
         self.files = files
         self.events = events
-        self._hooks: RoomHooks = hooks or NoHooks()
+        self._hooks = hooks
         self._share = share
         self.rooms: dict[str, Room] = {}
         self.forks: dict[str, Fork] = {}  # their rooms are in ``rooms`` too
         self._opening: dict[str, asyncio.Task[Room]] = {}
         self._evictions: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._keepalive = KeepAlive(self.rooms, settings.keepalive_interval)
+        self._keepalive: asyncio.TimerHandle | None = None  # set with the first peer
         self.backlogs = Backlogs(settings.max_server_buffer, settings.peer_stall_timeout)
         self.stopping = False
 
@@ -107,10 +101,9 @@ class RoomManager:
     # -- peers ---------------------------------------------------------------------------------
 
     def join(self, room: Room, peer: Peer) -> None:
-        self._keepalive.start()
-        timer = self._evictions.pop(room.room_id, None)
-        if timer is not None:
-            timer.cancel()
+        if self._keepalive is None:  # the first peer: nobody to renew yet, this starts the timer
+            self._keep_peers_alive()
+        self._cancel_eviction(room.room_id)
         room.join(peer)
 
     def leave(self, room: Room, peer: Peer) -> None:
@@ -127,41 +120,44 @@ class RoomManager:
         else:
             self._schedule_eviction(room)
 
+    def _keep_peers_alive(self) -> None:
+        """Let every peer hear from the server once per ``keepalive_interval``, so that an idle
+        front end does not drop its connection after 30 s."""
+        for room in list(self.rooms.values()):
+            room.renew_awareness()
+        interval = self.settings.keepalive_interval
+        self._keepalive = asyncio.get_running_loop().call_later(interval, self._keep_peers_alive)
+
     # -- forks ---------------------------------------------------------------------------------
 
     def fork(self, root_id: str, info: ForkInfo) -> Fork:
         """A new fork of the open document room ``root_id``."""
-        self.check_room_limit()
-        fork = Fork.copy_of(self._open_document_room(root_id), info, self.settings)
-        self._add_fork(fork)
-        return fork
+        return self._add_fork(Fork.copy_of(self._root(root_id), info, self.settings))
 
     async def open_timeline(self, root_id: str) -> Fork:
         """A new timeline of the open document room ``root_id``."""
-        self.check_room_limit()
-        fork = await Fork.timeline_of(self._open_document_room(root_id), self.settings)
-        self._add_fork(fork)
-        return fork
+        return self._add_fork(await Fork.timeline_of(self._root(root_id), self.settings))
 
-    def _open_document_room(self, room_id: str) -> Room:
+    def _root(self, room_id: str) -> Room:
+        """The open document room to fork, if ``max_rooms`` allows one more room."""
+        self.check_room_limit()
         room = self.rooms.get(room_id)
         if room is None or room.document is None:
             raise NotFound("Root room not found")
         return room
 
-    def _add_fork(self, fork: Fork) -> None:
+    def _add_fork(self, fork: Fork) -> Fork:
         """Serve ``fork``'s room; a timeline nobody joins goes after ``cleanup_delay``."""
         self.rooms[fork.fork_id] = fork.room
         self.forks[fork.fork_id] = fork
         self._schedule_eviction(fork.room)
+        return fork
 
     def remove_fork(self, fork_id: str) -> Fork | None:
         fork = self.forks.pop(fork_id, None)
         if fork is not None:
             self.rooms.pop(fork_id, None)
-            timer = self._evictions.pop(fork_id, None)
-            if timer is not None:
-                timer.cancel()
+            self._cancel_eviction(fork_id)
             fork.close()
         return fork
 
@@ -183,6 +179,11 @@ class RoomManager:
         self._evictions[room.room_id] = loop.call_later(
             self.settings.cleanup_delay, lambda: self._spawn(self._evict(room))
         )
+
+    def _cancel_eviction(self, room_id: str) -> None:
+        timer = self._evictions.pop(room_id, None)
+        if timer is not None:
+            timer.cancel()
 
     async def _evict(self, room: Room) -> None:
         self._evictions.pop(room.room_id, None)
@@ -227,7 +228,8 @@ class RoomManager:
         if self.stopping:
             return
         self.stopping = True
-        self._keepalive.stop()
+        if self._keepalive is not None:
+            self._keepalive.cancel()
         self.backlogs.stop()
         for timer in self._evictions.values():
             timer.cancel()

@@ -31,14 +31,6 @@ class RoomHooks(Protocol):
         """A room that was initialised is closed."""
 
 
-class NoHooks:
-    async def initialise(self, room: Room) -> None:
-        return None
-
-    def release(self, room: Room) -> None:
-        return None
-
-
 async def load_room(
     room_id: str, settings: Settings, files: Files, events: Events, hooks: RoomHooks, share: Share
 ) -> Room:

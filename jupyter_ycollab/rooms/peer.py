@@ -48,17 +48,15 @@ class Connection(Protocol):
 
 
 class Peer:
-    """A connected client of a room."""
-
     def __init__(
         self,
         connection: Connection,
         *,
+        backlogs: Backlogs,
         readonly: bool = False,
         username: str = "",
         max_buffer: int = 64 * 1024 * 1024,
         room_id: str = "",
-        backlogs: Backlogs | None = None,
     ) -> None:
         self.id = next(_ids)
         self.room_id = room_id  # for the log
@@ -71,14 +69,9 @@ class Peer:
         self.close_code: int | None = None  # the code this side closed with, if it did
         self.peak_backlog = 0  # the most bytes ever queued and not yet flushed
         self.refused_edit_logged = False
-        self._pending_bytes = 0
+        self.pending_bytes = 0  # queued for this peer and not flushed yet
         self._pending_frames = 0
         self._flushed_bytes = 0
-
-    @property
-    def pending_bytes(self) -> int:
-        """Bytes queued for this peer and not flushed yet."""
-        return self._pending_bytes
 
     def progress(self) -> int:
         """A count that grows whenever some of the backlog leaves: the transport's flushed
@@ -89,8 +82,8 @@ class Peer:
         """Queue a frame, or disconnect the peer when its unread backlog is over the limit."""
         if self.closed:
             return
-        if self._pending_frames and self._pending_bytes + len(frame) > self.max_buffer:
-            unread = self._pending_bytes
+        if self._pending_frames and self.pending_bytes + len(frame) > self.max_buffer:
+            unread = self.pending_bytes
             self.drop(Backlogged(f"{unread} bytes unread, one more frame passes max_peer_buffer"))
             return
         flushed = self.connection.send_frame(frame)
@@ -99,21 +92,19 @@ class Peer:
         if flushed is None or flushed.done():
             return  # written at once (the usual case): nothing pending, no callback to run
         size = len(frame)
-        self._pending_bytes += size
+        self.pending_bytes += size
         self._pending_frames += 1
-        self.peak_backlog = max(self.peak_backlog, self._pending_bytes)
+        self.peak_backlog = max(self.peak_backlog, self.pending_bytes)
         flushed.add_done_callback(lambda done: self._on_flushed(done, size))
-        if self.backlogs is not None:
-            self.backlogs.grew(self, size)  # last: it may drop this very peer
+        self.backlogs.grew(self, size)  # last: it may drop this very peer
 
     def _on_flushed(self, done: asyncio.Future[None], size: int) -> None:
-        self._pending_bytes -= size
+        self.pending_bytes -= size
         self._pending_frames -= 1
         if not done.cancelled() and done.exception() is None:
             self._flushed_bytes += size
         # else a closed stream: on_close handles it; the exception is marked retrieved
-        if self.backlogs is not None:
-            self.backlogs.shrank(self, size)
+        self.backlogs.shrank(self, size)
 
     def close(self, code: int, reason: str = "") -> None:
         if not self.closed:
@@ -124,8 +115,7 @@ class Peer:
     def left(self) -> None:
         """The connection is over (closed by either side): nothing is sent to it any more."""
         self.closed = True
-        if self.backlogs is not None:
-            self.backlogs.forget(self)
+        self.backlogs.forget(self)
 
     def drop(self, error: CollabError) -> None:
         """Disconnect a peer that holds memory it does not read, and free that memory now.

@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SaveReply = Callable[[str], None]
-
 
 class Room:
     def __init__(
@@ -71,7 +69,7 @@ class Room:
             Hears.RELAY, self._relay
         )
         #: Hears every awareness update this room's peers make (the cluster shares them).
-        self.awareness_out: Callable[[bytes], None] = _nobody
+        self.awareness_out: Callable[[bytes], None] = lambda _payload: None
 
     # -- peers ---------------------------------------------------------------------------------
 
@@ -198,12 +196,8 @@ class Room:
             self._stop_relaying()
             self._stop_relaying = None
         if self._guard is not None:
-            self._guard.close()
+            self._guard.release()
             self._guard = None
 
     def __repr__(self) -> str:
         return f"<Room {self.room_id} peers={len(self.peers)}>"
-
-
-def _nobody(_payload: bytes) -> None:
-    return None

@@ -71,10 +71,9 @@ def meta_problem(meta: Map[Any]) -> str | None:
 def blob_problem(source: Map[Any]) -> str | None:
     """A binary file's ``bytes`` must stay bytes (saving base64-encodes them); pycrdt reads
     them back as ``bytearray``."""
-    value = source.get("bytes", b"")
-    return (
-        None if isinstance(value, (bytes, bytearray)) else "a binary file whose bytes are not bytes"
-    )
+    if isinstance(source.get("bytes", b""), (bytes, bytearray)):
+        return None
+    return "a binary file whose bytes are not bytes"
 
 
 def _schema_problem(notebook: dict[str, Any], minor: int) -> str | None:

@@ -1,23 +1,27 @@
-"""What an admin sees of the open rooms (``GET /api/collaboration/status``, docs/status.md).
+"""What is open on this server: counted for the metrics when ``/metrics`` is scraped (rooms by
+kind, peers by role, rooms with unsaved changes, bytes queued for peers), and listed for an admin
+(``GET /api/collaboration/status``, docs/status.md).
 
-Read from the rooms as they are: nothing here changes a room, and nothing waits on a document.
-Two figures are not in memory: the update log's size (a ``stat`` of each log, done off the
-event loop, all at once) and, in a cluster, who holds each file's lease (one Redis ``GET`` per
-room, concurrently, bounded by ``HOLDER_TIMEOUT``: a status page must answer while Redis does
-not). The cluster's sharing is recognised by its shape (``_Leased``), since rooms/ may not import
-cluster/.
+Read from the rooms as they are: nothing here changes a room, nothing waits on a document, and
+joining, leaving and opening cost nothing for it. Two figures are not in memory: the update log's
+size (a ``stat`` of each log, done off the event loop, all at once) and, in a cluster, who holds
+each file's lease (one Redis ``GET`` per room, concurrently, bounded by ``HOLDER_TIMEOUT``: a
+status page must answer while Redis does not). The cluster's sharing is recognised by its shape
+(``_Leased``), since rooms/ may not import cluster/.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from ..metrics import Census
+from .manager import RoomManager
 from .room import Room
 
 if TYPE_CHECKING:
@@ -25,6 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+WRITER = "writer"
+READ_ONLY = "read-only"
 #: Seconds to wait for Redis to say who holds a lease before showing it as unknown.
 HOLDER_TIMEOUT = 2.0
 #: What ``lease_holder`` says when Redis did not answer in time.
@@ -42,92 +48,85 @@ class _Leased(Protocol):
     lease: _Lease
 
 
-@dataclass(frozen=True)
-class RoomStatus:
-    """One open document room as the status route lists it (the field names are the JSON's)."""
+def census(manager: RoomManager) -> Census:
+    rooms: Counter[str] = Counter()
+    peers = {WRITER: 0, READ_ONLY: 0}
+    unsaved = 0
+    for room_id, room in list(manager.rooms.items()):
+        rooms[_kind(manager, room_id, room)] += 1
+        for peer in room.peers:
+            peers[READ_ONLY if peer.readonly else WRITER] += 1
+        if room.document is not None and room.document.dirty:
+            unsaved += 1
+    return Census(dict(rooms), peers, unsaved, manager.backlogs.total)
 
-    room_id: str
-    path: str
-    format: str
-    type: str
-    writers: int  # peers that may edit
-    readonly: int  # peers that only watch
-    dirty: bool  # some change has not reached the file yet (a save in progress counts)
-    saved_at: str | None  # ISO 8601, UTC: when this server last knew the file to hold it
-    log_bytes: int  # the update log's size on disk
-    writes_file: bool  # this server is the one that writes the file (always, alone)
-    lease_holder: str | None  # cluster: the server id holding the lease (None: free)
 
-    def as_json(self, *, cluster: bool) -> dict[str, Any]:
-        fields = asdict(self)
-        if not cluster:
-            del fields["lease_holder"]
-        return fields
+def _kind(manager: RoomManager, room_id: str, room: Room) -> str:
+    """A document room's file type (``notebook``, ``file``...), ``fork``, ``timeline``, or
+    ``awareness`` (the room that only relays awareness)."""
+    fork = manager.forks.get(room_id)
+    if fork is not None:
+        return "fork" if fork.timeline is None else "timeline"
+    if room.kind is None:
+        return "awareness"
+    return room.kind.file_type
 
 
 async def server_status(rooms: Iterable[Room], server_id: str | None) -> dict[str, Any]:
     """``{"server": {...}, "rooms": [...]}``: this server's figures, and the status of each of
-    its open document rooms, sorted by path.
+    its open document rooms, sorted by path (the fields are docs/status.md's).
 
     ``server_id`` is this server's id in its cluster, None when it shares no rooms. ``peers``
     counts the connections to document rooms; ``connections`` every connection, to forks,
     timelines and the awareness room too.
     """
     every = list(rooms)
-    listed = await room_statuses([room for room in every if room.document is not None])
+    documents = [(room, room.document) for room in every if room.document is not None]
+    sizes = await asyncio.to_thread(_sizes, [document.history.path for _, document in documents])
+    holders = await asyncio.gather(*(_lease_holder(*pair) for pair in documents))
+    found = zip(documents, sizes, holders, strict=True)
+    listed = [_status(room, document, size, holder) for (room, document), size, holder in found]
+    listed.sort(key=lambda status: (status["path"], status["room_id"]))
     cluster = server_id is not None
     server = {
         "id": server_id,
         "cluster": cluster,
         "rooms": len(listed),
         "forks": sum(room.document is None and room.kind is not None for room in every),
-        "peers": sum(status.writers + status.readonly for status in listed),
+        "peers": sum(status["writers"] + status["readonly"] for status in listed),
         "connections": sum(len(room.peers) for room in every),
     }
-    return {"server": server, "rooms": [status.as_json(cluster=cluster) for status in listed]}
+    if not cluster:
+        for status in listed:
+            del status["lease_holder"]
+    return {"server": server, "rooms": listed}
 
 
-async def room_statuses(rooms: list[Room]) -> list[RoomStatus]:
-    """The status of each document room (``room.document`` is set), sorted by path."""
-    sizes = await asyncio.to_thread(_sizes, [_document(room).history.path for room in rooms])
-    holders = await asyncio.gather(*(_lease_holder(room) for room in rooms))
-    found = zip(rooms, sizes, holders, strict=True)
-    statuses = [_status(room, size, holder) for room, size, holder in found]
-    return sorted(statuses, key=lambda status: (status.path, status.room_id))
-
-
-def _document(room: Room) -> Document:
-    assert room.document is not None, "a document room"
-    return room.document
-
-
-def _status(room: Room, log_bytes: int, lease_holder: str | None) -> RoomStatus:
-    document = _document(room)
+def _status(room: Room, document: Document, log_bytes: int, holder: str | None) -> dict[str, Any]:
     readonly = sum(peer.readonly for peer in room.peers)
     saved = document.history.base_time
-    return RoomStatus(
-        room_id=room.room_id,
-        path=document.path,
-        format=document.kind.file_format,
-        type=document.kind.file_type,
-        writers=len(room.peers) - readonly,
-        readonly=readonly,
-        dirty=document.dirty,
-        saved_at=datetime.fromtimestamp(saved, timezone.utc).isoformat() if saved else None,
-        log_bytes=log_bytes,
-        writes_file=document.sharing.writes_file(),
-        lease_holder=lease_holder,
-    )
+    return {
+        "room_id": room.room_id,
+        "path": document.path,
+        "format": document.kind.file_format,
+        "type": document.kind.file_type,
+        "writers": len(room.peers) - readonly,
+        "readonly": readonly,
+        "dirty": document.dirty,
+        "saved_at": datetime.fromtimestamp(saved, timezone.utc).isoformat() if saved else None,
+        "log_bytes": log_bytes,
+        "writes_file": document.sharing.writes_file(),
+        "lease_holder": holder,
+    }
 
 
-async def _lease_holder(room: Room) -> str | None:
+async def _lease_holder(room: Room, document: Document) -> str | None:
     """The server holding the room's lease (None: free, or no cluster); ``UNKNOWN`` when Redis
     does not answer within ``HOLDER_TIMEOUT``."""
-    sharing = _document(room).sharing
-    if not isinstance(sharing, _Leased):
+    if not isinstance(document.sharing, _Leased):
         return None
     try:
-        return await asyncio.wait_for(sharing.lease.holder(), HOLDER_TIMEOUT)
+        return await asyncio.wait_for(document.sharing.lease.holder(), HOLDER_TIMEOUT)
     except Exception as error:  # Redis down or slow: the rest of the status still stands
         log.debug("Status: who holds the lease of %s is unknown: %r", room.room_id, error)
         return UNKNOWN

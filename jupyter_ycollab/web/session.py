@@ -18,8 +18,6 @@ from .websocket import CollabHandler, json_object
 
 
 class SessionHandler(CollabHandler, APIHandler):
-    """``PUT /api/collaboration/session/{path}``: index the file, open its room, name it."""
-
     # Opening a document only needs read: read-only users join as read-only peers.
     @web.authenticated
     @authorized("read")  # type: ignore[untyped-decorator]

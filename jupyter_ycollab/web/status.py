@@ -17,13 +17,9 @@ from tornado import web
 from ..rooms.status import server_status
 from .websocket import CollabHandler
 
-AUTH_RESOURCE = "server"
-
 
 class StatusHandler(CollabHandler, APIHandler):
-    """``GET /api/collaboration/status``: ``{"server": {...}, "rooms": [...]}``."""
-
-    auth_resource = AUTH_RESOURCE
+    auth_resource = "server"
 
     @web.authenticated
     @authorized

@@ -36,13 +36,11 @@ from ..rooms.room import Room
 from .services import SETTINGS_KEY, Services
 from .transport import SocketTransport
 
-AUTH_RESOURCE = "contents"
-
 
 class CollabHandler(JupyterHandler):
     """What every collaboration route shares: the services, the auth resource, the user."""
 
-    auth_resource = AUTH_RESOURCE
+    auth_resource = "contents"
 
     @property
     def services(self) -> Services:
@@ -101,13 +99,8 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
             return  # our own close with that code (an awareness state too large)
         limit = "max_readonly_message_size" if self.readonly else "max_message_size"
         error = FrameTooLarge(f"a frame over {self.max_message_size} bytes ({limit})")
-        self.log.warning(
-            "Closing %r of room %s with %d: %s",
-            self.peer,
-            self.room_id,
-            outcome_of(error).close_code,
-            error,
-        )
+        code = outcome_of(error).close_code
+        self.log.warning("Closing %r of room %s with %d: %s", self.peer, self.room_id, code, error)
         self._leave_room()
 
     @ws_authenticated

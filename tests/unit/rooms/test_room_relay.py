@@ -11,6 +11,7 @@ from pycrdt import Doc, Text
 
 from jupyter_ycollab.codec.kinds import DocumentKind
 from jupyter_ycollab.rooms import protocol
+from jupyter_ycollab.rooms.backlog import Backlogs
 from jupyter_ycollab.rooms.peer import Peer
 from jupyter_ycollab.rooms.room import Room
 
@@ -49,7 +50,7 @@ def _room_with_peers(*names: str) -> tuple[Room, dict[str, Peer], dict[str, Reco
     connections: dict[str, Recorder] = {}
     for name in names:
         connections[name] = Recorder()
-        peers[name] = Peer(connections[name], username=name)
+        peers[name] = Peer(connections[name], username=name, backlogs=Backlogs(1 << 30, 60))
         room.join(peers[name])
         connections[name].frames.clear()  # the handshake
     return room, peers, connections
