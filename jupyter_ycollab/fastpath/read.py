@@ -22,8 +22,7 @@ from nbformat.v4.rwbase import _rejoin_mimebundle
 
 from ..codec.building import build_base
 from ..codec.kinds import DocumentKind
-from .hashing import Hashing
-from .serialise import Signing, notary_of
+from .serialise import Hashing, Signing, notary_of
 
 
 @dataclass(frozen=True)
