@@ -2,10 +2,10 @@
 path, chosen once in app.py (the ``fast_path`` option).
 
 While the contents manager is a plain stock one (checked at each use: jupytext replaces it after
-we load), local files are read (read.py), stat-ed and hashed (localstat.py) and written (save.py)
-directly, their trust signatures stored in batches (signatures.py); any other manager gets
-``Files``' own ``get`` and ``save``. With either, big documents are rendered (and read) in the
-render process (process.py), which starts while a big document's first save waits for its delay.
+we load), local files are read (read.py), stat-ed, hashed and written (save.py) directly, their
+trust signatures stored in batches (signatures.py); any other manager gets ``Files``' own ``get``
+and ``save``. With either, big documents are rendered (and read) in the render process
+(process.py), which starts while a big document's first save waits for its delay.
 """
 
 from __future__ import annotations
@@ -23,15 +23,17 @@ from ..document.render import Rendered, RenderJob
 from ..errors import LoadFailed, NotFound
 from ..history.history import History
 from ..memory import give_back_freed_memory
-from .localstat import file_hash, local_stamp, stat_stamp
 from .prepare import BigDocumentPreparation
 from .process import RenderProcess
 from .read import ReadJob, read_notebook_file
 from .save import (
+    file_hash,
+    local_stamp,
     os_path_of,
     reads_directly,
     save_rendered,
     signing_of,
+    stat_stamp,
     stats_directly,
     writes_directly,
 )

@@ -1,5 +1,7 @@
 """Saving to a local file: what Jupyter's own file contents manager does, with the heavy work
-(converting, signing, serialising: serialise.py) done before, off the event loop.
+(converting, signing, serialising: serialise.py) done before, off the event loop. And looking at
+one: its stamp (a stat) and its hash, what the manager's ``get(content=False)`` would say, for a
+syscall instead of a contents model per room per poll.
 
 Only for the stock ``FileContentsManager`` family with no pre-save hook: everything else (a
 subclass, jupytext, S3, a hook that may change the model) gets the contents manager's ``save``,
@@ -12,6 +14,7 @@ event that other extensions (fileid) listen to.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import weakref
 from typing import Any
@@ -23,8 +26,10 @@ from jupyter_server.services.contents.filecheckpoints import (
 )
 from jupyter_server.services.contents.fileio import copy2_safe
 from nbformat.sign import SQLiteSignatureStore
+from tornado.web import HTTPError
 
 from ..document.files import STOCK_MANAGERS, stock_get
+from ..errors import NotFound
 from .serialise import RenderedBytes, Signing
 from .signatures import SignatureBatch
 
@@ -87,6 +92,31 @@ def os_path_of(contents_manager: Any, path: str) -> str:
             known.clear()
         known[key] = os_path
     return os_path
+
+
+def stat_stamp(cm: Any, path: str) -> tuple[Any, ...]:
+    """The stamp of a stock manager's local file; a path the manager refuses counts as
+    missing."""
+    try:
+        info = os.stat(os_path_of(cm, path))
+    except (OSError, HTTPError) as error:
+        raise NotFound(f"file {path!r} does not exist") from error
+    return local_stamp(info)
+
+
+def local_stamp(info: os.stat_result) -> tuple[Any, ...]:
+    """A local file's stamp: it moves when the file is written or replaced."""
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
+def file_hash(os_path: str, algorithm: str) -> str:
+    """The file's hash as the contents manager computes it, without holding all of it."""
+    digest = hashlib.new(algorithm)
+    chunk = bytearray(1 << 20)
+    with open(os_path, "rb", buffering=0) as file:
+        while size := file.readinto(chunk):
+            digest.update(memoryview(chunk)[:size])
+    return digest.hexdigest()
 
 
 def signing_of(contents_manager: Any) -> Signing:
