@@ -7,7 +7,7 @@ in a worker thread they still freeze the event loop for tens of milliseconds at 
 Why not ``multiprocessing``: its spawned children re-import the parent's ``__main__``, which would
 start a second Jupyter server from any launcher script without a main guard. This child runs as
 ``python -m jupyter_ycollab.fastpath.child`` would (see ``_CHILD_MAIN``) and serves one job at a
-time over its stdin and stdout (pipe.py). The parent talks to it from one thread of its own
+time over its stdin and stdout. The parent talks to it from one thread of its own
 (jobthread.py: waiting jobs hold no thread, urgent ones go first).
 
 The child runs only while big documents are being saved: it starts at the first edit of one
@@ -29,8 +29,8 @@ import threading
 
 from .. import metrics
 from ..document.render import Rendered
+from .child import HELLO, read_exactly, receive, send, widen
 from .jobthread import BACKGROUND, URGENT, JobThread
-from .pipe import HELLO, read_exactly, receive, send, widen
 from .read import NotebookRead, ReadJob
 from .serialise import FastJob, RenderedBytes
 
