@@ -145,8 +145,7 @@ class FastFiles(Files):
     async def render(self, job: RenderJob) -> Rendered:
         """``render(job)`` off the event loop: a big job in the render process, which starts if it
         does not run (~0.25 s: better than a big render in a thread, which freezes the loop)."""
-        if not isinstance(job, FastJob):  # made elsewhere: a contents model, as ``Files`` makes
-            job = FastJob(**{field.name: getattr(job, field.name) for field in _JOB_FIELDS})
+        assert isinstance(job, FastJob), "made by render_job (or prepare.py)"
         if not self.renders_apart(sum(map(len, job.parts))):
             return await asyncio.to_thread(render, job)
         try:
@@ -203,9 +202,6 @@ class FastFiles(Files):
         if stats_directly(cm):
             return stat_stamp(cm, path)
         return await super()._stamp(cm, path, kind)
-
-
-_JOB_FIELDS = dataclasses.fields(RenderJob)
 
 
 def _render_here(job: FastJob) -> Rendered:

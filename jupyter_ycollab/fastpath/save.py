@@ -39,7 +39,7 @@ def writes_directly(contents_manager: Any) -> bool:
     whose ``save`` nobody replaced or hooked (a replaced ``save`` must see every save)."""
     cm = contents_manager
     stock = type(cm) in STOCK_MANAGERS and getattr(cm.save, "__func__", None) is type(cm).save
-    return stock and not _has_pre_save_hooks(cm)
+    return stock and cm.pre_save_hook is None and not cm._pre_save_hooks
 
 
 def stats_directly(contents_manager: Any) -> bool:
@@ -60,10 +60,6 @@ def reads_directly(contents_manager: Any) -> bool:
         and isinstance(store, SQLiteSignatureStore)
         and store.db_file != ":memory:"
     )
-
-
-def _has_pre_save_hooks(contents_manager: Any) -> bool:
-    return contents_manager.pre_save_hook is not None or bool(contents_manager._pre_save_hooks)
 
 
 #: Past this many entries per manager (or checkpoints object), the memories below start over.
