@@ -59,7 +59,7 @@ class FastFiles(Files):
         render_process: bool = True,
     ) -> None:
         super().__init__(contents_manager, file_ids)
-        self._renderer = RenderProcess()
+        self.renderer = RenderProcess()
         #: Saved notebooks' signatures, stored together (flushed before reads and at close), by
         #: contents manager (by id: each batch holds its manager, so an id is never reused).
         self._signatures: dict[int, SignatureBatch] = {}
@@ -93,8 +93,8 @@ class FastFiles(Files):
         try:
             # Someone waits for this open: never behind another room's job (a base's digest,
             # a save), which for a 20 MB notebook takes as long as this read.
-            if self.renders_apart(stamp[1]) and self._renderer.ready and not self._renderer.busy:
-                read = await self._renderer.read(job)
+            if self.renders_apart(stamp[1]) and self.renderer.ready and not self.renderer.busy:
+                read = await self.renderer.read(job)
             else:
                 read = await asyncio.to_thread(read_notebook_file, job)
         except OSError as error:
@@ -149,7 +149,7 @@ class FastFiles(Files):
         if not self.renders_apart(sum(map(len, job.parts))):
             return await asyncio.to_thread(render, job)
         try:
-            return await self._renderer.render(job)
+            return await self.renderer.render(job)
         except OSError as error:
             log.warning("Rendering in a thread instead: %s", error)
         return await asyncio.to_thread(_render_here, dataclasses.replace(job, remember=False))
@@ -157,16 +157,6 @@ class FastFiles(Files):
     def renders_apart(self, size: int) -> bool:
         """Whether a document state of ``size`` bytes is rendered in the render process."""
         return self.render_process and size >= self.render_process_min_bytes
-
-    def needs_render_process(self, size: int) -> bool:
-        """Whether a save of a document of ``size`` bytes would start the render process."""
-        return self.renders_apart(size) and not self._renderer.running
-
-    async def prepare(self, size: int) -> None:
-        """A document of ``size`` bytes changed: start the render process now if its saves need
-        it, so that its imports are done before the first save (which waits for its delay)."""
-        if self.needs_render_process(size):
-            await self._renderer.start()
 
     async def write_rendered(self, path: str, kind: DocumentKind, rendered: Rendered) -> FileState:
         """Save what ``render`` made: its bytes directly, or its content through ``save``."""
@@ -191,7 +181,7 @@ class FastFiles(Files):
     async def close(self) -> None:
         for batch in list(self._signatures.values()):  # a replaced manager's too
             await batch.flush()
-        await self._renderer.close()
+        await self.renderer.close()
 
     def _model_stamps(self, cm: Any) -> bool:
         return not stats_directly(cm)  # a stock manager with a pre-save hook: stats

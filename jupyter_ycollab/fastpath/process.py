@@ -88,7 +88,8 @@ class RenderProcess:
 
     async def start(self) -> None:
         """Start the child now, if it does not run (its imports overlap the save delay)."""
-        await asyncio.to_thread(self._running)
+        if not self.running:
+            await asyncio.to_thread(self._running)
 
     async def render(self, job: FastJob) -> Rendered:
         """``render(job)`` in the child; raises ``OSError`` if the child fails or is gone.
