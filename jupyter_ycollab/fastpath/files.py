@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..codec.kinds import DocumentKind
-from ..document.files import FileIds, Files, SavePreparation
+from ..document.files import FileIds, Files, SavePreparation, stock_get
 from ..document.filestate import FileState
 from ..document.render import Rendered, RenderJob
 from ..errors import LoadFailed, NotFound
@@ -34,7 +34,6 @@ from .save import (
     save_rendered,
     signing_of,
     stat_stamp,
-    stats_directly,
     writes_directly,
 )
 from .serialise import FastJob, RenderedBytes, render
@@ -109,9 +108,12 @@ class FastFiles(Files):
 
     async def stat(self, path: str, kind: DocumentKind, *, with_hash: bool = False) -> FileState:
         """The file's state without its content (hashing reads its bytes, not parsing them):
-        from the local file for a stock manager, else from the manager's ``get`` (one call)."""
+        from the local file for a stock manager, else from the manager's ``get`` (one call).
+        Any other manager (jupytext's, which derives from the stock one; a subclass) has its own
+        idea of a file's ``last_modified`` and ``hash``, a paired notebook's covering both of its
+        files: only its ``get`` may say."""
         cm = self.contents
-        if not stats_directly(cm):
+        if not stock_get(cm):
             return await super().stat(path, kind, with_hash=with_hash)
         stamp = stat_stamp(cm, path)
         if not with_hash:
@@ -171,7 +173,7 @@ class FastFiles(Files):
         written = await save_rendered(
             cm, path, rendered, notebook=notebook, signatures=self.signatures
         )
-        if not stats_directly(cm):  # a replaced ``get``: it says what the file's state is
+        if not stock_get(cm):  # a replaced ``get``: it says what the file's state is
             return await self.stat(path, kind, with_hash=True)
         return FileState(local_stamp(written), rendered.file_hash)
 
@@ -184,12 +186,12 @@ class FastFiles(Files):
         await self.renderer.close()
 
     def _model_stamps(self, cm: Any) -> bool:
-        return not stats_directly(cm)  # a stock manager with a pre-save hook: stats
+        return not stock_get(cm)  # a stock manager with a pre-save hook: stats
 
     async def _stamp(self, cm: Any, path: str, kind: DocumentKind) -> tuple[Any, ...]:
         """A stat of the local file for a stock manager (a syscall, not a contents model per
         room per poll); else the manager's own ``last_modified`` and ``size``."""
-        if stats_directly(cm):
+        if stock_get(cm):
             return stat_stamp(cm, path)
         return await super()._stamp(cm, path, kind)
 

@@ -42,24 +42,12 @@ def writes_directly(contents_manager: Any) -> bool:
     return stock and cm.pre_save_hook is None and not cm._pre_save_hooks
 
 
-def stats_directly(contents_manager: Any) -> bool:
-    """Whether a file's state (its stat, its hash) may be taken from the local file: a stock
-    manager whose ``get`` nobody replaced. Any other manager (jupytext's, which derives from the
-    stock one; a subclass) has its own idea of a file's ``last_modified`` and ``hash``, a paired
-    notebook's covering both of its files: only its ``get`` may say."""
-    return stock_get(contents_manager)
-
-
 def reads_directly(contents_manager: Any) -> bool:
     """Whether local notebooks may be read without the contents manager's ``get`` (read.py):
     a stock manager whose ``get`` nobody replaced, with its signatures in an SQLite file."""
     cm = contents_manager
     store = cm.notary.store
-    return (
-        stats_directly(cm)
-        and isinstance(store, SQLiteSignatureStore)
-        and store.db_file != ":memory:"
-    )
+    return stock_get(cm) and isinstance(store, SQLiteSignatureStore) and store.db_file != ":memory:"
 
 
 #: Past this many entries per manager (or checkpoints object), the memories below start over.
