@@ -60,9 +60,7 @@ class RenderProcess:
         self._child: subprocess.Popen[bytes] | None = None
         self._greeted = False  # the child's first byte, sent once its imports are done, was read
         # One exchange at a time, urgent ones first; idle, the child is stopped from there.
-        self._jobs = JobThread(
-            "render process", on_idle=self._stop_idle_child, idle_after=EXIT_WHEN_IDLE_SECONDS
-        )
+        self._jobs = JobThread("render process", self._stop_idle_child, EXIT_WHEN_IDLE_SECONDS)
         self._spawning = threading.Lock()  # apart: starting must not wait for an exchange
         self.reply_timeout = REPLY_SECONDS
 
