@@ -34,18 +34,16 @@ from .serialise import RenderedBytes, Signing
 from .signatures import SignatureBatch
 
 
-def writes_directly(contents_manager: Any) -> bool:
-    """Whether saves to ``contents_manager``'s files may take the local path: a stock manager
+def writes_directly(cm: Any) -> bool:
+    """Whether saves to ``cm``'s files may take the local path: a stock manager
     whose ``save`` nobody replaced or hooked (a replaced ``save`` must see every save)."""
-    cm = contents_manager
     stock = type(cm) in STOCK_MANAGERS and getattr(cm.save, "__func__", None) is type(cm).save
     return stock and cm.pre_save_hook is None and not cm._pre_save_hooks
 
 
-def reads_directly(contents_manager: Any) -> bool:
+def reads_directly(cm: Any) -> bool:
     """Whether local notebooks may be read without the contents manager's ``get`` (read.py):
     a stock manager whose ``get`` nobody replaced, with its signatures in an SQLite file."""
-    cm = contents_manager
     store = cm.notary.store
     return stock_get(cm) and isinstance(store, SQLiteSignatureStore) and store.db_file != ":memory:"
 
@@ -56,15 +54,14 @@ _MAX_PLACES = 10_000
 _os_paths: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], str]] = weakref.WeakKeyDictionary()
 
 
-def os_path_of(contents_manager: Any, path: str) -> str:
-    """``contents_manager._get_os_path(path)``, remembered for the stock managers.
+def os_path_of(cm: Any, path: str) -> str:
+    """``cm._get_os_path(path)``, remembered for the stock managers.
 
     Why: the stock one is a pure function of the root and the path (joins and checks: ~4 us,
     ~17 us under the many-rooms load) that every save and every look at the file asked again
     for the same path. A path it refuses (outside the root) raises each time; a subclass's own
     may not be pure, so it is asked every time.
     """
-    cm = contents_manager
     if type(cm) not in STOCK_MANAGERS:
         return str(cm._get_os_path(path))
     known = _os_paths.setdefault(cm, {})
@@ -103,13 +100,13 @@ def file_hash(os_path: str, algorithm: str) -> str:
     return digest.hexdigest()
 
 
-def signing_of(contents_manager: Any) -> Signing:
-    notary = contents_manager.notary
+def signing_of(cm: Any) -> Signing:
+    notary = cm.notary
     return Signing(bytes(notary.secret), str(notary.algorithm))
 
 
 async def save_rendered(
-    contents_manager: Any,
+    cm: Any,
     path: str,
     rendered: RenderedBytes,
     *,
@@ -124,7 +121,6 @@ async def save_rendered(
     and merges the change; a stat taken after them would pass it for ours, and the next save
     would write over it.
     """
-    cm = contents_manager
     if notebook and not rendered.trusted:
         cm.log.warning("Notebook %s is not trusted", path)
     elif rendered.signature is not None:
