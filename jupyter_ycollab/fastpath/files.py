@@ -51,11 +51,7 @@ class FastFiles(Files):
     """``Files`` with the fast path for stock contents managers (see the module's docstring)."""
 
     def __init__(
-        self,
-        contents_manager: Callable[[], Any],
-        file_ids: FileIds,
-        *,
-        render_process: bool = True,
+        self, contents_manager: Callable[[], Any], file_ids: FileIds, *, render_process: bool = True
     ) -> None:
         super().__init__(contents_manager, file_ids)
         self.renderer = RenderProcess()

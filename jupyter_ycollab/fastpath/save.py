@@ -106,12 +106,7 @@ def signing_of(cm: Any) -> Signing:
 
 
 async def save_rendered(
-    cm: Any,
-    path: str,
-    rendered: RenderedBytes,
-    *,
-    notebook: bool,
-    signatures: SignatureBatch,
+    cm: Any, path: str, rendered: RenderedBytes, *, notebook: bool, signatures: SignatureBatch
 ) -> os.stat_result:
     """Write ``rendered.data`` to the local file at ``path`` as the contents manager would.
 
