@@ -12,6 +12,7 @@ returns None: the contents manager's path handles it, recovery of a torn save in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -93,14 +94,9 @@ def _notebook(value: Any) -> NotebookNode | None:
 
 def _known(database: str, signature: str, algorithm: str) -> bool | None:
     """Whether the notary's database holds ``signature``; None when it cannot be read."""
+    query = "SELECT id FROM nbsignatures WHERE algorithm = ? AND signature = ?"
     try:
-        connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+            return db.execute(query, (algorithm, signature)).fetchone() is not None
     except sqlite3.Error:
         return None
-    try:
-        query = "SELECT id FROM nbsignatures WHERE algorithm = ? AND signature = ?"
-        return connection.execute(query, (algorithm, signature)).fetchone() is not None
-    except sqlite3.Error:
-        return None
-    finally:
-        connection.close()
