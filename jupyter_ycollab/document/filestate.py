@@ -1,6 +1,6 @@
 """What we know of a file at one moment (``FileState``), and its cheap part, the stamp: the
 contents manager's own ``last_modified`` and ``size`` (the fast path's, for a stock manager, is
-a stat of the local file: fastpath/save.py)."""
+a stat of the local file: fastpath/localstat.py)."""
 
 from __future__ import annotations
 
