@@ -276,8 +276,12 @@ async def test_a_big_documents_base_is_digested_ahead_with_the_render_process_al
     collab.write_notebook("first.ipynb", ["a"])
     collab.write_notebook("second.ipynb", ["x"])
     first = await collab.open_notebook("first.ipynb")
+    (room_id,) = collab.document_rooms
+    history = collab.rooms[room_id].document.history
     append(first.document.ycells[0]["source"], "b")
-    await wait_until(lambda: files.renderer.running, 30, "the render process to start")
+    # The first base's digest done: only the second document's jobs are recorded below.
+    await wait_until(lambda: history.base_digest is not None, 30, "the first base's digest")
+    assert files.renderer.running
     jobs = _record_render_jobs(files, monkeypatch)
     second = await collab.open_notebook("second.ipynb")
     append(second.document.ycells[0]["source"], "y")
