@@ -95,8 +95,8 @@ async def test_anything_unusual_goes_through_the_contents_manager(
 async def test_a_big_notebook_is_read_in_the_render_process(collab: Collab) -> None:
     files = collab.extension.manager.files
     files.render_process_min_bytes = 0
-    await files.prepare(0)  # the process is used for reading once it runs
-    await wait_until(lambda: files._renderer.ready, 30, "the render process to start")
+    await files.renderer.start()  # the process is used for reading once it runs
+    await wait_until(lambda: files.renderer.ready, 30, "the render process to start")
     collab.write_notebook("big.ipynb", ["a", "b"])
     client = await collab.open_notebook("big.ipynb")
     assert [str(cell["source"]) for cell in client.document.ycells] == ["a", "b"]
@@ -106,11 +106,11 @@ async def test_an_open_does_not_wait_for_the_render_process(collab: Collab) -> N
     """A job of another room is running there: the file is read in a thread instead."""
     files = collab.extension.manager.files
     files.render_process_min_bytes = 0
-    await files.prepare(0)
-    await wait_until(lambda: files._renderer.ready, 30, "the render process to start")
+    await files.renderer.start()
+    await wait_until(lambda: files.renderer.ready, 30, "the render process to start")
     release = threading.Event()
-    blocker = asyncio.ensure_future(files._renderer._jobs.run(URGENT, lambda: release.wait(60)))
-    await wait_until(lambda: files._renderer.busy, 10, "the render process to be busy")
+    blocker = asyncio.ensure_future(files.renderer._jobs.run(URGENT, lambda: release.wait(60)))
+    await wait_until(lambda: files.renderer.busy, 10, "the render process to be busy")
     collab.write_notebook("big.ipynb", ["a", "b"])
     try:
         client = await collab.open_notebook("big.ipynb")

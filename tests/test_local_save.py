@@ -149,8 +149,8 @@ async def test_a_pre_save_hook_gets_the_model_and_may_change_it(collab: Collab) 
 async def test_big_documents_render_in_the_render_process(collab: Collab) -> None:
     files = collab.extension.manager.files
     files.render_process_min_bytes = 0  # every document counts as big
-    await files.prepare(0)
-    await wait_until(lambda: files._renderer.ready, 30, "the render process to start")
+    await files.renderer.start()
+    await wait_until(lambda: files.renderer.ready, 30, "the render process to start")
     path = collab.write_notebook("big.ipynb", ["a", "b"])
     text = collab.write_bytes("big.txt", b"one\r\ntwo\r\n")
     client = await collab.open_notebook("big.ipynb")
@@ -175,7 +175,7 @@ async def test_a_failing_render_process_falls_back_to_a_thread(
     async def broken(job: Any) -> Any:
         raise OSError("the render process stopped: killed")
 
-    monkeypatch.setattr(files._renderer, "render", broken)
+    monkeypatch.setattr(files.renderer, "render", broken)
     path = collab.write_notebook("fallback.ipynb", ["a"])
     client = await collab.open_notebook("fallback.ipynb")
     append(client.document.ycells[0]["source"], "b")
@@ -195,7 +195,7 @@ async def test_without_the_render_process_big_documents_use_threads(collab: Coll
     assert (await client.save(1))["status"] == "success"
 
     assert cell_sources(nbformat.read(path, as_version=4)) == ["ab"]
-    assert files._renderer._child is None  # never started
+    assert files.renderer._child is None  # never started
 
 
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120, cleanup_delay=0.05)
@@ -235,7 +235,7 @@ async def test_the_render_process_runs_only_while_big_documents_are_edited(
 ) -> None:
     files = collab.extension.manager.files
     files.render_process_min_bytes = 0  # every document counts as big
-    renderer = files._renderer
+    renderer = files.renderer
     path = collab.write_notebook("big.ipynb", ["a"])
     client = await collab.open_notebook("big.ipynb")
     assert not renderer.running  # opened and read: no save to prepare for
@@ -276,8 +276,12 @@ async def test_a_big_documents_base_is_digested_ahead_with_the_render_process_al
     collab.write_notebook("first.ipynb", ["a"])
     collab.write_notebook("second.ipynb", ["x"])
     first = await collab.open_notebook("first.ipynb")
+    (room_id,) = collab.document_rooms
+    history = collab.rooms[room_id].document.history
     append(first.document.ycells[0]["source"], "b")
-    await wait_until(lambda: files._renderer.running, 30, "the render process to start")
+    # The first base's digest done: only the second document's jobs are recorded below.
+    await wait_until(lambda: history.base_digest is not None, 30, "the first base's digest")
+    assert files.renderer.running
     jobs = _record_render_jobs(files, monkeypatch)
     second = await collab.open_notebook("second.ipynb")
     append(second.document.ycells[0]["source"], "y")

@@ -22,9 +22,9 @@ _TRANSIENT_TOP = ("orig_nbformat", "orig_nbformat_minor", "signature")
 def digest_of(content: Any) -> str:
     """A fingerprint of file content, to tell whether a save would change anything without
     keeping a second copy of a big notebook in memory."""
-    if _is_notebook(content):
+    if isinstance(content, dict) and isinstance(content.get("cells"), list):
         top = {key: value for key, value in content.items() if key != "cells"}
-        cells = (cell_digest(cell) for cell in content["cells"])
+        cells = (sized_cell_digest(cell)[0] for cell in content["cells"])
         return notebook_digest(top_digest(top), cells)
     data = content.encode() if isinstance(content, str) else canonical_json(content)
     return hashlib.sha256(data).hexdigest()
@@ -47,14 +47,9 @@ def top_digest(top: dict[str, Any]) -> bytes:
     return hashlib.sha256(canonical_json({**top, "cells": []})).digest()
 
 
-def cell_digest(cell: Any) -> bytes:
-    """The digest of one cell, its ``trusted`` flag aside."""
-    return sized_cell_digest(cell)[0]
-
-
 def sized_cell_digest(cell: Any) -> tuple[bytes, int]:
-    """The digest of one cell, and the size of the JSON it digests (what a cache of cells
-    weighs them by)."""
+    """The digest of one cell, its ``trusted`` flag aside, and the size of the JSON it digests
+    (what a cache of cells weighs them by)."""
     metadata = cell.get("metadata") if isinstance(cell, dict) else None
     if isinstance(metadata, dict) and "trusted" in metadata:
         cell = {**cell, "metadata": {k: v for k, v in metadata.items() if k != "trusted"}}
@@ -72,7 +67,3 @@ def _ascii(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode("ascii")
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def _is_notebook(content: Any) -> bool:
-    return isinstance(content, dict) and isinstance(content.get("cells"), list)

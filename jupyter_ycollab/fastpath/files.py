@@ -2,10 +2,10 @@
 path, chosen once in app.py (the ``fast_path`` option).
 
 While the contents manager is a plain stock one (checked at each use: jupytext replaces it after
-we load), local files are read (read.py), stat-ed and hashed (localstat.py) and written (save.py)
-directly, their trust signatures stored in batches (signatures.py); any other manager gets
-``Files``' own ``get`` and ``save``. With either, big documents are rendered (and read) in the
-render process (process.py), which starts while a big document's first save waits for its delay.
+we load), local files are read (read.py), stat-ed, hashed and written (save.py) directly, their
+trust signatures stored in batches (signatures.py); any other manager gets ``Files``' own ``get``
+and ``save``. With either, big documents are rendered (and read) in the render process
+(process.py), which starts while a big document's first save waits for its delay.
 """
 
 from __future__ import annotations
@@ -17,22 +17,23 @@ from collections.abc import Callable
 from typing import Any
 
 from ..codec.kinds import DocumentKind
-from ..document.files import FileIds, Files, SavePreparation
+from ..document.files import FileIds, Files, SavePreparation, stock_get
 from ..document.filestate import FileState
 from ..document.render import Rendered, RenderJob
 from ..errors import LoadFailed, NotFound
 from ..history.history import History
 from ..memory import give_back_freed_memory
-from .localstat import file_hash, local_stamp, stat_stamp
 from .prepare import BigDocumentPreparation
 from .process import RenderProcess
 from .read import ReadJob, read_notebook_file
 from .save import (
+    file_hash,
+    local_stamp,
     os_path_of,
     reads_directly,
     save_rendered,
     signing_of,
-    stats_directly,
+    stat_stamp,
     writes_directly,
 )
 from .serialise import FastJob, RenderedBytes, render
@@ -50,14 +51,10 @@ class FastFiles(Files):
     """``Files`` with the fast path for stock contents managers (see the module's docstring)."""
 
     def __init__(
-        self,
-        contents_manager: Callable[[], Any],
-        file_ids: FileIds,
-        *,
-        render_process: bool = True,
+        self, contents_manager: Callable[[], Any], file_ids: FileIds, *, render_process: bool = True
     ) -> None:
         super().__init__(contents_manager, file_ids)
-        self._renderer = RenderProcess()
+        self.renderer = RenderProcess()
         #: Saved notebooks' signatures, stored together (flushed before reads and at close), by
         #: contents manager (by id: each batch holds its manager, so an id is never reused).
         self._signatures: dict[int, SignatureBatch] = {}
@@ -91,8 +88,8 @@ class FastFiles(Files):
         try:
             # Someone waits for this open: never behind another room's job (a base's digest,
             # a save), which for a 20 MB notebook takes as long as this read.
-            if self.renders_apart(stamp[1]) and self._renderer.ready and not self._renderer.busy:
-                read = await self._renderer.read(job)
+            if self.renders_apart(stamp[1]) and self.renderer.ready and not self.renderer.busy:
+                read = await self.renderer.read(job)
             else:
                 read = await asyncio.to_thread(read_notebook_file, job)
         except OSError as error:
@@ -107,9 +104,12 @@ class FastFiles(Files):
 
     async def stat(self, path: str, kind: DocumentKind, *, with_hash: bool = False) -> FileState:
         """The file's state without its content (hashing reads its bytes, not parsing them):
-        from the local file for a stock manager, else from the manager's ``get`` (one call)."""
+        from the local file for a stock manager, else from the manager's ``get`` (one call).
+        Any other manager (jupytext's, which derives from the stock one; a subclass) has its own
+        idea of a file's ``last_modified`` and ``hash``, a paired notebook's covering both of its
+        files: only its ``get`` may say."""
         cm = self.contents
-        if not stats_directly(cm):
+        if not stock_get(cm):
             return await super().stat(path, kind, with_hash=with_hash)
         stamp = stat_stamp(cm, path)
         if not with_hash:
@@ -143,12 +143,11 @@ class FastFiles(Files):
     async def render(self, job: RenderJob) -> Rendered:
         """``render(job)`` off the event loop: a big job in the render process, which starts if it
         does not run (~0.25 s: better than a big render in a thread, which freezes the loop)."""
-        if not isinstance(job, FastJob):  # made elsewhere: a contents model, as ``Files`` makes
-            job = FastJob(**{field.name: getattr(job, field.name) for field in _JOB_FIELDS})
+        assert isinstance(job, FastJob), "made by render_job (or prepare.py)"
         if not self.renders_apart(sum(map(len, job.parts))):
             return await asyncio.to_thread(render, job)
         try:
-            return await self._renderer.render(job)
+            return await self.renderer.render(job)
         except OSError as error:
             log.warning("Rendering in a thread instead: %s", error)
         return await asyncio.to_thread(_render_here, dataclasses.replace(job, remember=False))
@@ -156,16 +155,6 @@ class FastFiles(Files):
     def renders_apart(self, size: int) -> bool:
         """Whether a document state of ``size`` bytes is rendered in the render process."""
         return self.render_process and size >= self.render_process_min_bytes
-
-    def needs_render_process(self, size: int) -> bool:
-        """Whether a save of a document of ``size`` bytes would start the render process."""
-        return self.renders_apart(size) and not self._renderer.running
-
-    async def prepare(self, size: int) -> None:
-        """A document of ``size`` bytes changed: start the render process now if its saves need
-        it, so that its imports are done before the first save (which waits for its delay)."""
-        if self.needs_render_process(size):
-            await self._renderer.start()
 
     async def write_rendered(self, path: str, kind: DocumentKind, rendered: Rendered) -> FileState:
         """Save what ``render`` made: its bytes directly, or its content through ``save``."""
@@ -180,7 +169,7 @@ class FastFiles(Files):
         written = await save_rendered(
             cm, path, rendered, notebook=notebook, signatures=self.signatures
         )
-        if not stats_directly(cm):  # a replaced ``get``: it says what the file's state is
+        if not stock_get(cm):  # a replaced ``get``: it says what the file's state is
             return await self.stat(path, kind, with_hash=True)
         return FileState(local_stamp(written), rendered.file_hash)
 
@@ -190,20 +179,17 @@ class FastFiles(Files):
     async def close(self) -> None:
         for batch in list(self._signatures.values()):  # a replaced manager's too
             await batch.flush()
-        await self._renderer.close()
+        await self.renderer.close()
 
     def _model_stamps(self, cm: Any) -> bool:
-        return not stats_directly(cm)  # a stock manager with a pre-save hook: stats
+        return not stock_get(cm)  # a stock manager with a pre-save hook: stats
 
     async def _stamp(self, cm: Any, path: str, kind: DocumentKind) -> tuple[Any, ...]:
         """A stat of the local file for a stock manager (a syscall, not a contents model per
         room per poll); else the manager's own ``last_modified`` and ``size``."""
-        if stats_directly(cm):
+        if stock_get(cm):
             return stat_stamp(cm, path)
         return await super()._stamp(cm, path, kind)
-
-
-_JOB_FIELDS = dataclasses.fields(RenderJob)
 
 
 def _render_here(job: FastJob) -> Rendered:

@@ -31,9 +31,7 @@ _Item = tuple[int, int, Callable[[], Any] | None, "concurrent.futures.Future[Any
 
 
 class JobThread:
-    def __init__(
-        self, name: str, *, on_idle: Callable[[], None] | None = None, idle_after: float = 60.0
-    ) -> None:
+    def __init__(self, name: str, on_idle: Callable[[], None], idle_after: float) -> None:
         """``on_idle()`` runs in the thread once no call came for ``idle_after`` seconds (again
         only after the next call)."""
         self._name = name
@@ -83,10 +81,9 @@ class JobThread:
         idle_told = False
         while True:
             try:
-                wait = None if idle_told or self._on_idle is None else self.idle_after
+                wait = None if idle_told else self.idle_after
                 _, _, call, future = self._queue.get(timeout=wait)
             except queue.Empty:
-                assert self._on_idle is not None
                 self._on_idle()
                 idle_told = True
                 continue

@@ -104,21 +104,14 @@ class Memory(Generic[_T]):
         self._budget = budget
         self._lock = threading.Lock()  # saves of small documents run in worker threads
 
-    def get(self, key: str, source: Any) -> _T | None:
-        """The part remembered under ``key`` if it was made from a value equal to ``source``."""
-        with self._lock:
-            known = self._parts.get(key)
-            if known is None or known.source != source:
-                return None
-            self._parts.move_to_end(key)
-            return known
-
     def recall(self, key: str, source: Any, make: Callable[[Any], _T], *, remember: bool) -> _T:
         """The part remembered under ``key`` for a value equal to ``source``, or ``make(source)``,
         remembered unless told not to (nothing may change a remembered source afterwards)."""
-        known = self.get(key, source)
-        if known is not None:
-            return known
+        with self._lock:
+            known = self._parts.get(key)
+            if known is not None and known.source == source:
+                self._parts.move_to_end(key)
+                return known
         made = make(source)
         if remember:
             self.put(key, made)

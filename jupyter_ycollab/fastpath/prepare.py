@@ -36,7 +36,7 @@ class BigDocumentPreparation(SavePreparation):
         size = len(self._history.base_update)
         if self._task is None and self._needed(size):
             name = f"prepare {self._history.room_id}"
-            self._task = asyncio.create_task(self._prepare(size, newline), name=name)
+            self._task = asyncio.create_task(self._prepare(newline), name=name)
 
     async def done(self) -> None:
         """The base's digest is being rendered: waiting for it beats rendering the base again
@@ -53,11 +53,11 @@ class BigDocumentPreparation(SavePreparation):
     def _needed(self, size: int) -> bool:
         """Whether saves need the render process started, or (once) the base digested ahead."""
         big = self._files.renders_apart(size)
-        return big and (self._digest_ahead or self._files.needs_render_process(size))
+        return big and (self._digest_ahead or not self._files.renderer.running)
 
-    async def _prepare(self, size: int, newline: str) -> None:
+    async def _prepare(self, newline: str) -> None:
         try:
-            await self._files.prepare(size)
+            await self._files.renderer.start()
             if self._digest_ahead:
                 self._digest_ahead = False
                 if self._history.base_digest is None:

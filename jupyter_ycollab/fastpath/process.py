@@ -7,7 +7,7 @@ in a worker thread they still freeze the event loop for tens of milliseconds at 
 Why not ``multiprocessing``: its spawned children re-import the parent's ``__main__``, which would
 start a second Jupyter server from any launcher script without a main guard. This child runs as
 ``python -m jupyter_ycollab.fastpath.child`` would (see ``_CHILD_MAIN``) and serves one job at a
-time over its stdin and stdout (pipe.py). The parent talks to it from one thread of its own
+time over its stdin and stdout. The parent talks to it from one thread of its own
 (jobthread.py: waiting jobs hold no thread, urgent ones go first).
 
 The child runs only while big documents are being saved: it starts at the first edit of one
@@ -29,8 +29,8 @@ import threading
 
 from .. import metrics
 from ..document.render import Rendered
+from .child import HELLO, read_exactly, receive, send, widen
 from .jobthread import BACKGROUND, URGENT, JobThread
-from .pipe import HELLO, read_exactly, receive, send, widen
 from .read import NotebookRead, ReadJob
 from .serialise import FastJob, RenderedBytes
 
@@ -60,9 +60,7 @@ class RenderProcess:
         self._child: subprocess.Popen[bytes] | None = None
         self._greeted = False  # the child's first byte, sent once its imports are done, was read
         # One exchange at a time, urgent ones first; idle, the child is stopped from there.
-        self._jobs = JobThread(
-            "render process", on_idle=self._stop_idle_child, idle_after=EXIT_WHEN_IDLE_SECONDS
-        )
+        self._jobs = JobThread("render process", self._stop_idle_child, EXIT_WHEN_IDLE_SECONDS)
         self._spawning = threading.Lock()  # apart: starting must not wait for an exchange
         self.reply_timeout = REPLY_SECONDS
 
@@ -88,7 +86,8 @@ class RenderProcess:
 
     async def start(self) -> None:
         """Start the child now, if it does not run (its imports overlap the save delay)."""
-        await asyncio.to_thread(self._running)
+        if not self.running:
+            await asyncio.to_thread(self._running)
 
     async def render(self, job: FastJob) -> Rendered:
         """``render(job)`` in the child; raises ``OSError`` if the child fails or is gone.

@@ -12,6 +12,7 @@ returns None: the contents manager's path handles it, recovery of a torn save in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -22,8 +23,7 @@ from nbformat.v4.rwbase import _rejoin_mimebundle
 
 from ..codec.building import build_base
 from ..codec.kinds import DocumentKind
-from .hashing import Hashing
-from .serialise import Signing, notary_of
+from .serialise import Hashing, Signing, notary_of
 
 
 @dataclass(frozen=True)
@@ -94,14 +94,9 @@ def _notebook(value: Any) -> NotebookNode | None:
 
 def _known(database: str, signature: str, algorithm: str) -> bool | None:
     """Whether the notary's database holds ``signature``; None when it cannot be read."""
+    query = "SELECT id FROM nbsignatures WHERE algorithm = ? AND signature = ?"
     try:
-        connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+            return db.execute(query, (algorithm, signature)).fetchone() is not None
     except sqlite3.Error:
         return None
-    try:
-        query = "SELECT id FROM nbsignatures WHERE algorithm = ? AND signature = ?"
-        return connection.execute(query, (algorithm, signature)).fetchone() is not None
-    except sqlite3.Error:
-        return None
-    finally:
-        connection.close()

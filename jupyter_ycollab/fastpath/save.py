@@ -1,5 +1,7 @@
 """Saving to a local file: what Jupyter's own file contents manager does, with the heavy work
-(converting, signing, serialising: serialise.py) done before, off the event loop.
+(converting, signing, serialising: serialise.py) done before, off the event loop. And looking at
+one: its stamp (a stat) and its hash, what the manager's ``get(content=False)`` would say, for a
+syscall instead of a contents model per room per poll.
 
 Only for the stock ``FileContentsManager`` family with no pre-save hook: everything else (a
 subclass, jupytext, S3, a hook that may change the model) gets the contents manager's ``save``,
@@ -12,6 +14,7 @@ event that other extensions (fileid) listen to.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import weakref
 from typing import Any
@@ -23,42 +26,26 @@ from jupyter_server.services.contents.filecheckpoints import (
 )
 from jupyter_server.services.contents.fileio import copy2_safe
 from nbformat.sign import SQLiteSignatureStore
+from tornado.web import HTTPError
 
 from ..document.files import STOCK_MANAGERS, stock_get
+from ..errors import NotFound
 from .serialise import RenderedBytes, Signing
 from .signatures import SignatureBatch
 
 
-def writes_directly(contents_manager: Any) -> bool:
-    """Whether saves to ``contents_manager``'s files may take the local path: a stock manager
+def writes_directly(cm: Any) -> bool:
+    """Whether saves to ``cm``'s files may take the local path: a stock manager
     whose ``save`` nobody replaced or hooked (a replaced ``save`` must see every save)."""
-    cm = contents_manager
     stock = type(cm) in STOCK_MANAGERS and getattr(cm.save, "__func__", None) is type(cm).save
-    return stock and not _has_pre_save_hooks(cm)
+    return stock and cm.pre_save_hook is None and not cm._pre_save_hooks
 
 
-def stats_directly(contents_manager: Any) -> bool:
-    """Whether a file's state (its stat, its hash) may be taken from the local file: a stock
-    manager whose ``get`` nobody replaced. Any other manager (jupytext's, which derives from the
-    stock one; a subclass) has its own idea of a file's ``last_modified`` and ``hash``, a paired
-    notebook's covering both of its files: only its ``get`` may say."""
-    return stock_get(contents_manager)
-
-
-def reads_directly(contents_manager: Any) -> bool:
+def reads_directly(cm: Any) -> bool:
     """Whether local notebooks may be read without the contents manager's ``get`` (read.py):
     a stock manager whose ``get`` nobody replaced, with its signatures in an SQLite file."""
-    cm = contents_manager
     store = cm.notary.store
-    return (
-        stats_directly(cm)
-        and isinstance(store, SQLiteSignatureStore)
-        and store.db_file != ":memory:"
-    )
-
-
-def _has_pre_save_hooks(contents_manager: Any) -> bool:
-    return contents_manager.pre_save_hook is not None or bool(contents_manager._pre_save_hooks)
+    return stock_get(cm) and isinstance(store, SQLiteSignatureStore) and store.db_file != ":memory:"
 
 
 #: Past this many entries per manager (or checkpoints object), the memories below start over.
@@ -67,15 +54,14 @@ _MAX_PLACES = 10_000
 _os_paths: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], str]] = weakref.WeakKeyDictionary()
 
 
-def os_path_of(contents_manager: Any, path: str) -> str:
-    """``contents_manager._get_os_path(path)``, remembered for the stock managers.
+def os_path_of(cm: Any, path: str) -> str:
+    """``cm._get_os_path(path)``, remembered for the stock managers.
 
     Why: the stock one is a pure function of the root and the path (joins and checks: ~4 us,
     ~17 us under the many-rooms load) that every save and every look at the file asked again
     for the same path. A path it refuses (outside the root) raises each time; a subclass's own
     may not be pure, so it is asked every time.
     """
-    cm = contents_manager
     if type(cm) not in STOCK_MANAGERS:
         return str(cm._get_os_path(path))
     known = _os_paths.setdefault(cm, {})
@@ -89,18 +75,38 @@ def os_path_of(contents_manager: Any, path: str) -> str:
     return os_path
 
 
-def signing_of(contents_manager: Any) -> Signing:
-    notary = contents_manager.notary
+def stat_stamp(cm: Any, path: str) -> tuple[Any, ...]:
+    """The stamp of a stock manager's local file; a path the manager refuses counts as
+    missing."""
+    try:
+        info = os.stat(os_path_of(cm, path))
+    except (OSError, HTTPError) as error:
+        raise NotFound(f"file {path!r} does not exist") from error
+    return local_stamp(info)
+
+
+def local_stamp(info: os.stat_result) -> tuple[Any, ...]:
+    """A local file's stamp: it moves when the file is written or replaced."""
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
+def file_hash(os_path: str, algorithm: str) -> str:
+    """The file's hash as the contents manager computes it, without holding all of it."""
+    digest = hashlib.new(algorithm)
+    chunk = bytearray(1 << 20)
+    with open(os_path, "rb", buffering=0) as file:
+        while size := file.readinto(chunk):
+            digest.update(memoryview(chunk)[:size])
+    return digest.hexdigest()
+
+
+def signing_of(cm: Any) -> Signing:
+    notary = cm.notary
     return Signing(bytes(notary.secret), str(notary.algorithm))
 
 
 async def save_rendered(
-    contents_manager: Any,
-    path: str,
-    rendered: RenderedBytes,
-    *,
-    notebook: bool,
-    signatures: SignatureBatch,
+    cm: Any, path: str, rendered: RenderedBytes, *, notebook: bool, signatures: SignatureBatch
 ) -> os.stat_result:
     """Write ``rendered.data`` to the local file at ``path`` as the contents manager would.
 
@@ -110,7 +116,6 @@ async def save_rendered(
     and merges the change; a stat taken after them would pass it for ours, and the next save
     would write over it.
     """
-    cm = contents_manager
     if notebook and not rendered.trusted:
         cm.log.warning("Notebook %s is not trusted", path)
     elif rendered.signature is not None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +26,6 @@ from ..codec.digest import digest_of
 from ..codec.kinds import DocumentKind
 from ..codec.updates import replayed
 from ..document.render import Rendered, RenderJob, base_digest_of, snapshot_of
-from .hashing import Hashing
 from .nbwrite import WrittenNotebook, notebook_bytes
 
 
@@ -117,3 +118,28 @@ def _notebook_bytes(
 @functools.lru_cache(maxsize=4)
 def notary_of(signing: Signing) -> NotebookNotary:
     return NotebookNotary(secret=signing.secret, algorithm=signing.algorithm)  # type: ignore[no-untyped-call]
+
+
+class Hashing:
+    """``hashlib.new(algorithm, data).hexdigest()``, started now, ready at ``result()``: for big
+    data in a thread of its own, beside other work (hashlib lets go of the GIL while it hashes).
+    Reading a 20 MB notebook hashes it while parsing it and building its base (read.py),
+    rendering one hashes the file's bytes while encoding the document's merged state; ~10 ms of
+    each.
+    """
+
+    _MIN_BYTES = 1 << 20  # below this, a thread costs more than it saves
+
+    def __init__(self, algorithm: str, data: bytes) -> None:
+        self._hash = hashlib.new(algorithm)
+        self._thread: threading.Thread | None = None
+        if len(data) < self._MIN_BYTES:
+            self._hash.update(data)
+        else:
+            self._thread = threading.Thread(target=self._hash.update, args=(data,), daemon=True)
+            self._thread.start()
+
+    def result(self) -> str:
+        if self._thread is not None:
+            self._thread.join()
+        return self._hash.hexdigest()

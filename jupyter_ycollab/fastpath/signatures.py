@@ -19,6 +19,7 @@ contents manager's ``check_and_sign`` does (recreating a broken store once).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from datetime import datetime, timezone
@@ -130,14 +131,11 @@ def _database_of(store: Any) -> str | None:
 
 def _store_batch(database: str, batch: _Pending, cache_size: int) -> None:
     """``store_signature`` of every signature in ``batch``, in one transaction."""
-    db = sqlite3.connect(database, timeout=10)
-    try:
-        with db:  # one transaction, committed at the end
-            for (signature, algorithm), seen in batch.items():
-                if db.execute(_REFRESH, (seen, algorithm, signature)).rowcount == 0:
-                    db.execute(_INSERT, (algorithm, signature, seen))
-            (count,) = db.execute(_COUNT).fetchone()
-            if count > cache_size:
-                db.execute(_CULL, (max(int(0.75 * cache_size), 1),))
-    finally:
-        db.close()
+    # One transaction, committed at the end (``with db``), then the connection closed.
+    with contextlib.closing(sqlite3.connect(database, timeout=10)) as db, db:
+        for (signature, algorithm), seen in batch.items():
+            if db.execute(_REFRESH, (seen, algorithm, signature)).rowcount == 0:
+                db.execute(_INSERT, (algorithm, signature, seen))
+        (count,) = db.execute(_COUNT).fetchone()
+        if count > cache_size:
+            db.execute(_CULL, (max(int(0.75 * cache_size), 1),))

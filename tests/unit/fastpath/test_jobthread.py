@@ -28,7 +28,7 @@ async def _blocked(jobs: JobThread) -> tuple[threading.Event, asyncio.Task[None]
 
 
 async def test_urgent_calls_overtake_queued_background_calls() -> None:
-    jobs, order = JobThread("test"), []
+    jobs, order = JobThread("test", lambda: None, 60.0), []
     release, blocker = await _blocked(jobs)
     background = asyncio.ensure_future(jobs.run(BACKGROUND, lambda: order.append("digest")))
     urgent = asyncio.ensure_future(jobs.run(URGENT, lambda: order.append("save")))
@@ -40,7 +40,7 @@ async def test_urgent_calls_overtake_queued_background_calls() -> None:
 
 
 async def test_a_call_cancelled_before_its_turn_never_runs() -> None:
-    jobs, ran = JobThread("test"), []
+    jobs, ran = JobThread("test", lambda: None, 60.0), []
     release, blocker = await _blocked(jobs)
     dropped = asyncio.ensure_future(jobs.run(BACKGROUND, lambda: ran.append("dropped")))
     await asyncio.sleep(0)
@@ -54,7 +54,7 @@ async def test_a_call_cancelled_before_its_turn_never_runs() -> None:
 
 
 async def test_an_exception_reaches_the_caller_and_the_thread_goes_on() -> None:
-    jobs = JobThread("test")
+    jobs = JobThread("test", lambda: None, 60.0)
     with pytest.raises(ZeroDivisionError):
         await jobs.run(URGENT, lambda: 1 // 0)
     assert await jobs.run(URGENT, lambda: 2) == 2
@@ -63,8 +63,7 @@ async def test_an_exception_reaches_the_caller_and_the_thread_goes_on() -> None:
 
 async def test_the_owner_hears_once_per_idle_spell_in_the_thread() -> None:
     idle: list[str] = []
-    jobs = JobThread("test", on_idle=lambda: idle.append(threading.current_thread().name))
-    jobs.idle_after = 0.05
+    jobs = JobThread("test", lambda: idle.append(threading.current_thread().name), 0.05)
     await jobs.run(URGENT, lambda: None)
     await wait_until(lambda: idle == ["test"], 10, "the idle callback")
     assert await jobs.run(URGENT, lambda: 3) == 3  # told again only after another call

@@ -1,4 +1,4 @@
-"""The render process (fastpath/process.py, child.py, pipe.py) answers as ``render``
+"""The render process (fastpath/process.py, child.py) answers as ``render``
 and ``read_notebook_file`` do in a thread: parts beside the pickle, merged snapshots back,
 failures (a hung child too) as ``OSError``."""
 
@@ -20,7 +20,7 @@ from pycrdt import Array, Doc, get_state
 
 from jupyter_ycollab.codec.building import build_base
 from jupyter_ycollab.codec.kinds import DocumentKind
-from jupyter_ycollab.fastpath import child, pipe
+from jupyter_ycollab.fastpath import child
 from jupyter_ycollab.fastpath.process import RenderProcess
 from jupyter_ycollab.fastpath.read import ReadJob, read_notebook_file
 from jupyter_ycollab.fastpath.serialise import FastJob, Signing, render
@@ -120,8 +120,8 @@ async def test_freed_memory_goes_back_once_no_job_comes(monkeypatch: pytest.Monk
 
     def exchange() -> None:
         job = FastJob(NOTEBOOK, (), digest_only=True)
-        pipe.send(jobs_in.buffer, (job, False), [base])
-        (ok, _), _ = pipe.receive(results_out.buffer)
+        child.send(jobs_in.buffer, (job, False), [base])
+        (ok, _), _ = child.receive(results_out.buffer)
         assert ok
 
     for _ in range(3):
