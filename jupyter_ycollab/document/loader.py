@@ -18,9 +18,8 @@ from ..history.history import History
 from ..history.records import LogContents
 from .files import Files
 from .render import content_of
-from .serverstate import write_state
 from .sharing import Joined
-from .watch import FileWatch
+from .watch import FileWatch, write_state
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,9 @@ from ..history.history import History
 from ..settings import Settings
 from .files import Files
 from .savepolicy import SavePolicy
-from .serverstate import write_state
 from .sharing import Alone, SavedFile, Sharing
 from .snapshots import Snapshots
-from .watch import FileWatch
+from .watch import FileWatch, write_state
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,7 @@
 """A document's file as the room last knew it (its path, state, line ending, whether it is gone),
-and the changes made to it outside the room: looked for, and merged three ways.
+and the changes made to it outside the room: looked for, and merged three ways. And the server's
+own values in the document's ``state`` map (``write_state``): the front end's signals that the
+file was saved, moved or changed.
 
 Apart from the save worker (saving.py), which writes the file and asks this first what changed
 in it; and from the loader (loader.py), which reads it first and merges a change found after a
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pycrdt import Doc
+from pycrdt import Doc, Map
 
 from .. import metrics
 from ..codec.content import split_newlines
@@ -24,7 +26,17 @@ from ..history.history import History
 from ..merge.threeway import three_way_merge
 from .files import Files
 from .filestate import FileState
-from .serverstate import write_state
+
+
+def write_state(doc: Doc[Any], **values: Any) -> None:
+    """Set the ``state`` values (path, dirty, hash) that are not None and differ, in one
+    transaction. Written as ``SERVER_STATE`` (codec/origins.py): no edit to save, and a recovered
+    room sets them again, so their log record is unhurried."""
+    state = doc.get("state", type=Map)  # also before the view exists (loading)
+    with UpdateListeners.of(doc).writing(Origin.SERVER_STATE), doc.transaction():
+        for key, value in values.items():
+            if value is not None and state.get(key) != value:
+                state[key] = value
 
 
 class FileWatch:
