@@ -24,8 +24,7 @@ from ..errors import NotFound
 from ..events import Events
 from ..history.history import History
 from ..merge.threeway import three_way_merge
-from .files import Files
-from .filestate import FileState
+from .files import Files, FileState
 
 
 def write_state(doc: Doc[Any], **values: Any) -> None:
@@ -76,7 +75,7 @@ class FileWatch:
     async def unchanged(self) -> bool:
         """Whether the file is as the last look (or save) left it: its stat did not move."""
         now = await self._files.stat(self.path, self.kind)
-        return self.state is None or now.same_stat(self.state)
+        return self.state is None or now.stamp == self.state.stamp
 
     async def catch_up(self) -> bool:
         """Stat the file (at its current path); read and hash it only when its size or mtime
@@ -85,7 +84,7 @@ class FileWatch:
         try:
             self.path = self._files.path_of(self.file_id)
             now = await self._files.stat(self.path, self.kind)
-            if self.state is not None and now.same_stat(self.state):
+            if self.state is not None and now.stamp == self.state.stamp:
                 return False
             raw, now = await self._files.read(self.path, self.kind)
         except NotFound:

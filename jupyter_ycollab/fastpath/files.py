@@ -17,8 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..codec.kinds import DocumentKind
-from ..document.files import FileIds, Files, SavePreparation
-from ..document.filestate import FileState
+from ..document.files import FileIds, Files, FileState, SavePreparation
 from ..document.render import Rendered, RenderJob
 from ..errors import LoadFailed, NotFound
 from ..history.history import History
