@@ -18,7 +18,7 @@ from ..history.history import History
 from ..history.records import LogContents
 from .files import Files
 from .render import content_of
-from .sharing import Joined
+from .sharing import Joined, SavedFile
 from .watch import FileWatch, write_state
 
 
@@ -61,12 +61,11 @@ class Loader:
         for update in joined.updates:
             self._listeners.apply(update, Origin.LOAD)
         ours = await self._own_log_of(joined.lineage)
-        self._history.file_path = self._file.path
-        saved = joined.saved
-        if saved is None:  # the cluster did not record a save: its first state is the base
-            self._history.join(joined.lineage, joined.updates[0], None, None)
-        else:
-            self._history.join(joined.lineage, saved.update, saved.hash, saved.digest)
+        # Their lineage, and what the file holds as they last saved it (none recorded: their
+        # first state): ``History.open`` then logs the document anew from that base.
+        self._history.file_path, self._history.lineage = self._file.path, joined.lineage
+        saved = joined.saved or SavedFile(joined.updates[0], None, None)
+        self._history.take_base(saved.update, saved.hash, saved.digest)
         source = "Content joined from the other servers."
         return Loaded([*joined.updates, *ours], bool(ours), source)
 
