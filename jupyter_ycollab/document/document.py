@@ -28,8 +28,8 @@ from ..history.history import History
 from ..settings import Settings
 from .files import Files
 from .loader import Loader
-from .saving import SaveReply, SaveWorker
-from .sharing import Alone, SavedFile, Share, Sharing, alone
+from .saving import SaveWorker
+from .sharing import Alone, SavedFile, SaveReply, Share, Sharing, alone
 from .snapshots import Snapshots
 from .watch import FileWatch, write_state
 
