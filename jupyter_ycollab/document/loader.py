@@ -14,6 +14,7 @@ from ..codec.building import build_base
 from ..codec.digest import digest_of
 from ..codec.listeners import UpdateListeners
 from ..codec.origins import Origin
+from ..codec.updates import merged_update
 from ..history.history import History
 from ..history.records import LogContents
 from .files import Files
@@ -128,8 +129,9 @@ class Loader:
 
     async def _take_file_after_crash(self, recovered: LogContents, content: Any) -> None:
         """The file is not what the log last recorded: our own interrupted save, or a change."""
-        interrupted = self._history.interrupted_save(recovered)
-        if interrupted is not None:
+        saving = recovered.saving_updates()  # a save the server stopped before recording
+        if saving is not None:
+            interrupted = merged_update(saving)
             file_base = await asyncio.to_thread(build_base, self._kind, content)
             newline = self._file.newline
             ours, theirs = await asyncio.to_thread(

@@ -98,12 +98,6 @@ class History:
         self.base_time = recovered.times[saved - 1] if saved else recovered.checkpoint_time
         self._reusable = recovered
 
-    @staticmethod
-    def interrupted_save(recovered: LogContents) -> bytes | None:
-        """The state a save was writing when the server stopped before recording it, if any."""
-        updates = recovered.saving_updates()
-        return None if updates is None else merged_update(updates)
-
     async def open(self, doc: Doc[Any]) -> None:
         """Start logging ``doc``, then every update it applies.
 
