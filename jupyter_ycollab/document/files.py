@@ -169,9 +169,9 @@ class Files:
         """``render(job)`` in a worker thread, off the event loop."""
         return await asyncio.to_thread(render, job)
 
-    async def write(self, path: str, kind: DocumentKind, content: Any) -> FileState:
-        """Save ``content`` through the contents manager; return the file's state as our save
-        left it.
+    async def write_rendered(self, path: str, kind: DocumentKind, rendered: Rendered) -> FileState:
+        """Save what ``render`` made through the contents manager; return the file's state as
+        our save left it.
 
         The hash comes from a look after ``save`` returned. If the file moved since the model
         ``save`` returned (a post-save hook changed it, or another program wrote right after
@@ -179,17 +179,13 @@ class Files:
         the file and merges what changed instead of taking it for ours (and writing over it).
         """
         cm = self.contents
-        model = {"type": _cm_type(kind), "format": kind.file_format, "content": content}
+        model = {"type": _cm_type(kind), "format": kind.file_format, "content": rendered.content}
         saved = await ensure_async(cm.save(model, path))
         after = await self.stat(path, kind, with_hash=True)
         if not self._model_stamps(cm) or not isinstance(saved, dict):
             return after
         ours = model_stamp(saved)
         return after if ours == after.stamp else FileState(ours)
-
-    async def write_rendered(self, path: str, kind: DocumentKind, rendered: Rendered) -> FileState:
-        """Save what ``render`` made."""
-        return await self.write(path, kind, rendered.content)
 
     async def flush(self) -> None:
         """Make every save so far complete (the fast path stores notebooks' trust signatures
