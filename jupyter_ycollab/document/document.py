@@ -28,11 +28,10 @@ from ..history.history import History
 from ..settings import Settings
 from .files import Files
 from .loader import Loader
-from .saving import SaveReply, SaveWorker
-from .serverstate import write_state
-from .sharing import Alone, SavedFile, Share, Sharing, alone
+from .saving import SaveWorker
+from .sharing import Alone, SavedFile, SaveReply, Share, Sharing, alone
 from .snapshots import Snapshots
-from .watch import FileWatch
+from .watch import FileWatch, write_state
 
 #: Said (session event and log line) by a server that became the one writing a shared file.
 TOOK_OVER = (

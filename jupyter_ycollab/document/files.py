@@ -1,4 +1,5 @@
-"""The document's way to the file: file ids to paths, and the server's contents manager.
+"""The document's way to the file: file ids to paths, the server's contents manager, and what
+we know of a file at one moment (``FileState``).
 
 Everything goes through the host's contents manager, so custom managers (S3, databases,
 jupytext) keep working; rooms are keyed by file id, so a rename through Jupyter keeps the room.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from jupyter_core.utils import ensure_async
@@ -33,7 +35,6 @@ from tornado.web import HTTPError
 from ..codec.kinds import DocumentKind
 from ..errors import LoadFailed, NotFound
 from ..history.history import History
-from .filestate import FileState, model_stamp
 from .render import Rendered, RenderJob, render
 
 #: Exact classes: a subclass may override any step (``get``, ``save``, checkpoints).
@@ -43,6 +44,30 @@ STOCK_MANAGERS = (
     LargeFileManager,
     FileContentsManager,
 )
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What we know of the file at one moment: enough to tell whether it changed."""
+
+    #: Cheap to get: when it moves, read and hash. The contents manager's own ``last_modified``
+    #: and ``size`` (``model_stamp``); the fast path's, for a stock manager, is a stat of the
+    #: local file (fastpath/save.py).
+    stamp: tuple[Any, ...]
+    hash: str | None = None
+
+    @property
+    def size(self) -> int | None:
+        """The file's size in bytes, if its stamp holds it (both kinds of stamp keep it second)."""
+        size = self.stamp[1] if len(self.stamp) > 1 else None
+        return size if isinstance(size, int) else None
+
+
+def model_stamp(model: dict[str, Any]) -> tuple[Any, ...]:
+    """A contents model's stamp. jupytext's ``last_modified`` of a paired notebook is that of
+    its text file (where the inputs are read from), and its ``size`` the notebook's: a change
+    to either file shows."""
+    return (model.get("last_modified"), model.get("size"))
 
 
 class FileIds(Protocol):
@@ -144,9 +169,9 @@ class Files:
         """``render(job)`` in a worker thread, off the event loop."""
         return await asyncio.to_thread(render, job)
 
-    async def write(self, path: str, kind: DocumentKind, content: Any) -> FileState:
-        """Save ``content`` through the contents manager; return the file's state as our save
-        left it.
+    async def write_rendered(self, path: str, kind: DocumentKind, rendered: Rendered) -> FileState:
+        """Save what ``render`` made through the contents manager; return the file's state as
+        our save left it.
 
         The hash comes from a look after ``save`` returned. If the file moved since the model
         ``save`` returned (a post-save hook changed it, or another program wrote right after
@@ -154,17 +179,13 @@ class Files:
         the file and merges what changed instead of taking it for ours (and writing over it).
         """
         cm = self.contents
-        model = {"type": _cm_type(kind), "format": kind.file_format, "content": content}
+        model = {"type": _cm_type(kind), "format": kind.file_format, "content": rendered.content}
         saved = await ensure_async(cm.save(model, path))
         after = await self.stat(path, kind, with_hash=True)
         if not self._model_stamps(cm) or not isinstance(saved, dict):
             return after
         ours = model_stamp(saved)
         return after if ours == after.stamp else FileState(ours)
-
-    async def write_rendered(self, path: str, kind: DocumentKind, rendered: Rendered) -> FileState:
-        """Save what ``render`` made."""
-        return await self.write(path, kind, rendered.content)
 
     async def flush(self) -> None:
         """Make every save so far complete (the fast path stores notebooks' trust signatures

@@ -14,13 +14,13 @@ from ..codec.building import build_base
 from ..codec.digest import digest_of
 from ..codec.listeners import UpdateListeners
 from ..codec.origins import Origin
+from ..codec.updates import merged_update
 from ..history.history import History
 from ..history.records import LogContents
 from .files import Files
 from .render import content_of
-from .serverstate import write_state
-from .sharing import Joined
-from .watch import FileWatch
+from .sharing import Joined, SavedFile
+from .watch import FileWatch, write_state
 
 
 @dataclass(frozen=True)
@@ -62,12 +62,11 @@ class Loader:
         for update in joined.updates:
             self._listeners.apply(update, Origin.LOAD)
         ours = await self._own_log_of(joined.lineage)
-        self._history.file_path = self._file.path
-        saved = joined.saved
-        if saved is None:  # the cluster did not record a save: its first state is the base
-            self._history.join(joined.lineage, joined.updates[0], None, None)
-        else:
-            self._history.join(joined.lineage, saved.update, saved.hash, saved.digest)
+        # Their lineage, and what the file holds as they last saved it (none recorded: their
+        # first state): ``History.open`` then logs the document anew from that base.
+        self._history.file_path, self._history.lineage = self._file.path, joined.lineage
+        saved = joined.saved or SavedFile(joined.updates[0], None, None)
+        self._history.take_base(saved.update, saved.hash, saved.digest)
         source = "Content joined from the other servers."
         return Loaded([*joined.updates, *ours], bool(ours), source)
 
@@ -130,8 +129,9 @@ class Loader:
 
     async def _take_file_after_crash(self, recovered: LogContents, content: Any) -> None:
         """The file is not what the log last recorded: our own interrupted save, or a change."""
-        interrupted = self._history.interrupted_save(recovered)
-        if interrupted is not None:
+        saving = recovered.saving_updates()  # a save the server stopped before recording
+        if saving is not None:
+            interrupted = merged_update(saving)
             file_base = await asyncio.to_thread(build_base, self._kind, content)
             newline = self._file.newline
             ours, theirs = await asyncio.to_thread(

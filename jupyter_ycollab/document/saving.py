@@ -25,14 +25,11 @@ from ..history.history import History
 from ..settings import Settings
 from .files import Files
 from .savepolicy import SavePolicy
-from .serverstate import write_state
-from .sharing import Alone, SavedFile, Sharing
+from .sharing import Alone, SavedFile, SaveReply, Sharing
 from .snapshots import Snapshots
-from .watch import FileWatch
+from .watch import FileWatch, write_state
 
 log = logging.getLogger(__name__)
-
-SaveReply = Callable[[str], None]
 
 #: A save that finds the file changed since its last look merges the change and tries again,
 #: this many times at most (then it fails, and is retried later like any failed save).

@@ -1,5 +1,7 @@
 """A document's file as the room last knew it (its path, state, line ending, whether it is gone),
-and the changes made to it outside the room: looked for, and merged three ways.
+and the changes made to it outside the room: looked for, and merged three ways. And the server's
+own values in the document's ``state`` map (``write_state``): the front end's signals that the
+file was saved, moved or changed.
 
 Apart from the save worker (saving.py), which writes the file and asks this first what changed
 in it; and from the loader (loader.py), which reads it first and merges a change found after a
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pycrdt import Doc
+from pycrdt import Doc, Map
 
 from .. import metrics
 from ..codec.content import split_newlines
@@ -22,9 +24,18 @@ from ..errors import NotFound
 from ..events import Events
 from ..history.history import History
 from ..merge.threeway import three_way_merge
-from .files import Files
-from .filestate import FileState
-from .serverstate import write_state
+from .files import Files, FileState
+
+
+def write_state(doc: Doc[Any], **values: Any) -> None:
+    """Set the ``state`` values (path, dirty, hash) that are not None and differ, in one
+    transaction. Written as ``SERVER_STATE`` (codec/origins.py): no edit to save, and a recovered
+    room sets them again, so their log record is unhurried."""
+    state = doc.get("state", type=Map)  # also before the view exists (loading)
+    with UpdateListeners.of(doc).writing(Origin.SERVER_STATE), doc.transaction():
+        for key, value in values.items():
+            if value is not None and state.get(key) != value:
+                state[key] = value
 
 
 class FileWatch:
@@ -64,7 +75,7 @@ class FileWatch:
     async def unchanged(self) -> bool:
         """Whether the file is as the last look (or save) left it: its stat did not move."""
         now = await self._files.stat(self.path, self.kind)
-        return self.state is None or now.same_stat(self.state)
+        return self.state is None or now.stamp == self.state.stamp
 
     async def catch_up(self) -> bool:
         """Stat the file (at its current path); read and hash it only when its size or mtime
@@ -73,7 +84,7 @@ class FileWatch:
         try:
             self.path = self._files.path_of(self.file_id)
             now = await self._files.stat(self.path, self.kind)
-            if self.state is not None and now.same_stat(self.state):
+            if self.state is not None and now.stamp == self.state.stamp:
                 return False
             raw, now = await self._files.read(self.path, self.kind)
         except NotFound:

@@ -17,8 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..codec.kinds import DocumentKind
-from ..document.files import FileIds, Files, SavePreparation, stock_get
-from ..document.filestate import FileState
+from ..document.files import FileIds, Files, FileState, SavePreparation, stock_get
 from ..document.render import Rendered, RenderJob
 from ..errors import LoadFailed, NotFound
 from ..history.history import History

@@ -67,9 +67,11 @@ class History:
             self._base_parts = [merged_update(self._base_parts)]
         return self._base_parts[0]
 
-    def _set_base(
+    def take_base(
         self, base_update: bytes, file_hash: str | None, digest: str | None = None
     ) -> None:
+        """The file holds ``base_update`` (just loaded or saved, merged, our own save found after
+        a crash, or another server's save)."""
         self._base_parts, self.base_hash, self.base_time = [base_update], file_hash, time.time()
         self.base_digest, self._base_seq = digest, 0
         self._reusable = None  # the log on disk no longer says what the base is
@@ -83,7 +85,7 @@ class History:
         built = base_update if built is None else built
         named_after = f"build {BUILD_VERSION}: {file_hash}".encode() if file_hash else built
         self.lineage = hashlib.sha256(named_after).hexdigest()[:32]
-        self._set_base(base_update, file_hash)
+        self.take_base(base_update, file_hash)
         self._began = True
 
     def resume(self, recovered: LogContents) -> None:
@@ -95,27 +97,6 @@ class History:
         self._unfinished_save = recovered.saving_seq is not None
         self.base_time = recovered.times[saved - 1] if saved else recovered.checkpoint_time
         self._reusable = recovered
-
-    @staticmethod
-    def interrupted_save(recovered: LogContents) -> bytes | None:
-        """The state a save was writing when the server stopped before recording it, if any."""
-        updates = recovered.saving_updates()
-        return None if updates is None else merged_update(updates)
-
-    def take_base(
-        self, base_update: bytes, file_hash: str | None, digest: str | None = None
-    ) -> None:
-        """The file holds ``base_update`` (our own save found after a crash, or another
-        server's save)."""
-        self._set_base(base_update, file_hash, digest)
-
-    def join(
-        self, lineage: str, base_update: bytes, file_hash: str | None, digest: str | None
-    ) -> None:
-        """Continue a history other servers hold (cluster/): its lineage, and what the file
-        holds as they last saved it. ``open`` then logs the document anew from that base."""
-        self.lineage = lineage
-        self._set_base(base_update, file_hash, digest)
 
     async def open(self, doc: Doc[Any]) -> None:
         """Start logging ``doc``, then every update it applies.
@@ -196,7 +177,7 @@ class History:
     ) -> None:
         """The file now holds ``snapshot`` (its content's digest: ``digest``): the full state
         taken, with ``mark``, as saving began."""
-        self._set_base(snapshot, file_hash, digest)
+        self.take_base(snapshot, file_hash, digest)
         if self._log is None:
             return
         generation, seq = mark
@@ -219,7 +200,7 @@ class History:
 
     def rebase(self, base_update: bytes, file_hash: str | None) -> None:
         """The file changed outside and was merged in: keep the old log aside, start anew."""
-        self._set_base(base_update, file_hash)
+        self.take_base(base_update, file_hash)
         if self._log is not None:
             set_aside_before_merge(self.path)
         self.compact()

@@ -12,7 +12,6 @@ import logging
 import os
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from .. import metrics
@@ -97,11 +96,6 @@ def set_aside_before_merge(path: Path) -> None:
         old.unlink(missing_ok=True)
 
 
-@dataclass(frozen=True)
-class _Rewrite:
-    records: list[bytes]
-
-
 class UpdateLog:
     """The open log of one document: buffered appends, group commit, compaction."""
 
@@ -110,7 +104,8 @@ class UpdateLog:
         self.commit_delay = commit_delay
         self.size = size  # bytes on disk once everything buffered is written
         self.seq = 0  # updates since the checkpoint
-        self._pending: list[bytes | _Rewrite] = []
+        self._pending: list[bytes] = []
+        self._rewrite: list[bytes] | None = None  # the whole log anew, written before _pending
         self._closed = False
         self._flushers = 0
         self._failure: OSError | None = None
@@ -129,13 +124,15 @@ class UpdateLog:
         self._enqueue(saving_record(seq))
 
     def rewrite(self, records: list[bytes], seq: int) -> None:
-        """Replace the whole log (compaction): ordered after everything appended so far."""
+        """Replace the whole log (compaction): ordered after everything appended so far, which
+        it holds, so that none of that need touch the disk (nor grow the old file past the
+        bound that asked for the rewrite)."""
         if self.size:  # not the log a room starts with (``History.open``): a compaction
             metrics.current.log_compacted()
         self.seq = seq
         self.size = sum(map(len, records))
         self.rewrite_requested = False
-        self._pending.append(_Rewrite(records))
+        self._rewrite, self._pending = records, []
         self._schedule()
 
     def _enqueue(self, record: bytes, *, unhurried: bool = False) -> None:
@@ -147,9 +144,10 @@ class UpdateLog:
         if not self._closed:
             group_commit().due(self, self.commit_delay if delay is None else delay)
 
-    def take(self) -> list[bytes | _Rewrite]:
-        """The records waiting, handed to a commit (on the loop)."""
-        batch, self._pending = self._pending, []
+    def take(self) -> tuple[list[bytes] | None, list[bytes]]:
+        """The rewrite and the records waiting, handed to a commit (on the loop)."""
+        batch = self._rewrite, self._pending
+        self._rewrite, self._pending = None, []
         return batch
 
     def failed(self, error: OSError) -> None:
@@ -159,19 +157,14 @@ class UpdateLog:
         else:
             log.error("Could not write the update log %s: %s", self.path, error)
 
-    def write(self, batch: list[bytes | _Rewrite]) -> None:
+    def write(self, batch: tuple[list[bytes] | None, list[bytes]]) -> None:
         """Write ``batch`` durably (in a worker thread)."""
-        # A rewrite holds everything queued before it: those records need not touch the disk
-        # (and the old file never grows past the bound that asked for the rewrite).
+        rewrite, records = batch
         started, written = metrics.clock(), 0
-        rewrites = [index for index, item in enumerate(batch) if isinstance(item, _Rewrite)]
-        if rewrites:
-            last = batch[rewrites[-1]]
-            assert isinstance(last, _Rewrite)
-            write_fresh(self.path, last.records)
-            written = sum(map(len, last.records))
-            batch = batch[rewrites[-1] + 1 :]
-        written += self._append_durably([item for item in batch if isinstance(item, bytes)])
+        if rewrite is not None:
+            write_fresh(self.path, rewrite)
+            written = sum(map(len, rewrite))
+        written += self._append_durably(records)
         if written:
             metrics.current.log_committed(written, metrics.clock() - started)
 

@@ -9,6 +9,7 @@ rewritten blocks are replaced whole, which is still correct, only coarser.
 from __future__ import annotations
 
 from difflib import SequenceMatcher
+from itertools import accumulate
 from typing import Any
 
 from pycrdt import Doc, Text
@@ -25,10 +26,10 @@ def diff(old: str, new: str) -> list[Edit]:
     if old == new:
         return []
     head = _common_prefix(old, new)
-    tail = _common_suffix(old[head:], new[head:])
+    tail = _common_prefix(old[head:][::-1], new[head:][::-1])
     old_lines = old[head : len(old) - tail].splitlines(keepends=True)
     new_lines = new[head : len(new) - tail].splitlines(keepends=True)
-    old_at = _offsets(old_lines, head)
+    old_at = list(accumulate(map(len, old_lines), initial=head))  # where each line starts
     edits: list[Edit] = []
     matcher = SequenceMatcher(None, old_lines, new_lines)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -54,31 +55,12 @@ def _block_edits(start: int, before: str, after: str) -> list[Edit]:
     ]
 
 
-def _offsets(lines: list[str], start: int) -> list[int]:
-    """Where each line starts, plus the end, counted from ``start``."""
-    at = [start]
-    for line in lines:
-        at.append(at[-1] + len(line))
-    return at
-
-
 def _common_prefix(a: str, b: str) -> int:
     """Length of the common prefix, by bisection on slices (C-speed compares, no char loop)."""
     low, high = 0, min(len(a), len(b))
     while low < high:
         mid = (low + high + 1) // 2
         if a[low:mid] == b[low:mid]:
-            low = mid
-        else:
-            high = mid - 1
-    return low
-
-
-def _common_suffix(a: str, b: str) -> int:
-    low, high = 0, min(len(a), len(b))
-    while low < high:
-        mid = (low + high + 1) // 2
-        if a[len(a) - mid : len(a) - low] == b[len(b) - mid : len(b) - low]:
             low = mid
         else:
             high = mid - 1

@@ -28,8 +28,6 @@ from ..codec.updates import EMPTY_UPDATE, replayed
 from . import notebook
 from .text import merge_into
 
-#: An update that changes nothing (no items, empty delete set).
-
 
 @dataclass(frozen=True)
 class MergeResult:
@@ -61,7 +59,7 @@ def three_way_merge(
     """
     if kind.ydoc_class is YNotebook:
         return _merge_notebook(base_update, ours, theirs, ids_kept)
-    fork = _fork(base_update)
+    fork = replayed([base_update])  # a random client id: its items never collide with ours
     updates: list[bytes] = []
     with _recorded(fork, updates):
         if kind.ydoc_class is YBlob:
@@ -79,7 +77,7 @@ def three_way_merge(
 
 def _merge_notebook(base_update: bytes, ours: Doc[Any], theirs: Any, ids_kept: bool) -> MergeResult:
     """Replay on a fork of the base, then repair on a copy of the live document if needed."""
-    fork = _fork(base_update)
+    fork = replayed([base_update])
     updates: list[bytes] = []
     with _recorded(fork, updates):
         plan = notebook.replay(fork, ours, theirs, ids_kept=ids_kept)
@@ -89,11 +87,6 @@ def _merge_notebook(base_update: bytes, ours: Doc[Any], theirs: Any, ids_kept: b
         with _recorded(merged, updates):
             notebook.repair(merged, plan)
     return MergeResult(_combined(updates), plan.ordered_conflicts(), next_base)
-
-
-def _fork(base_update: bytes) -> Doc[Any]:
-    doc = replayed([base_update])  # a random client id: its items never collide with the live ones
-    return doc
 
 
 @contextmanager
