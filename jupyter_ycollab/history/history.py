@@ -118,6 +118,7 @@ class History:
         else:
             # A history just begun has no tail: finding that out costs ~85 ms for 10k cells.
             records, seq = self._compact_records(doc, tail=not self._began)
+            self._base_seq, self._unfinished_save = 0, False  # as compact(): a new log
             self._compacted_size = sum(map(len, records))
             self._log = UpdateLog(self.path, self._settings.log_commit_delay, 0)
             # Written by the next commit, as a compaction is, not before the first peer gets the
