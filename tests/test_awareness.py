@@ -80,6 +80,29 @@ async def test_a_lone_peer_receives_a_message_every_keepalive_interval(collab: C
     assert max(gaps) < 2 * KEEPALIVE, f"gaps between messages: {gaps}"
 
 
+@pytest.mark.parametrize(
+    "expected_errors", [[r"^\s*To access the server", "Exception in callback"]]
+)
+async def test_a_room_that_fails_to_renew_does_not_stop_the_others_keepalive(
+    collab: Collab, expected_errors: list[str]
+) -> None:
+    collab.write_notebook("broken.ipynb", ["x"])
+    collab.write_notebook("nb.ipynb", ["y"])
+    await collab.open_notebook("broken.ipynb")
+    client = await collab.open_notebook("nb.ipynb")
+    [broken] = [room for room in collab.rooms.values() if room.document.path == "broken.ipynb"]
+
+    def fail() -> None:
+        raise RuntimeError("this room cannot renew its awareness")
+
+    broken.renew_awareness = fail
+    seen = len(client.received.frames)
+
+    await client.wait_for(
+        lambda: len(client.received.frames) >= seen + 3, 4 * KEEPALIVE + 2, "keepalive messages"
+    )
+
+
 async def test_global_awareness_room_relays_awareness_without_a_session(collab: Collab) -> None:
     url = collab.room_url("JupyterLab:globalAwareness")
     alice = collab.client(YNotebook(Doc()), url)

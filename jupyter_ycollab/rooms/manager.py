@@ -121,12 +121,12 @@ class RoomManager:
             self._schedule_eviction(room)
 
     def _keep_peers_alive(self) -> None:
-        """Let every peer hear from the server once per ``keepalive_interval``, so that an idle
-        front end does not drop its connection after 30 s."""
+        """Send every peer something each ``keepalive_interval``, so idle front ends stay
+        connected; a room renews in its own callback, so its failure stops no other room."""
+        loop = asyncio.get_running_loop()
         for room in list(self.rooms.values()):
-            room.renew_awareness()
-        interval = self.settings.keepalive_interval
-        self._keepalive = asyncio.get_running_loop().call_later(interval, self._keep_peers_alive)
+            loop.call_soon(room.renew_awareness)
+        self._keepalive = loop.call_later(self.settings.keepalive_interval, self._keep_peers_alive)
 
     # -- forks ---------------------------------------------------------------------------------
 
