@@ -1,0 +1,99 @@
+"""The package's size rules, checked rather than kept by hand: no module over 250 lines, no
+function over 40 (its docstring aside), and each part of the package within its line budget.
+
+The budgets are ceilings on ``wc -l``: a part only shrinks, or the change that grows it says
+why by raising its number here. They are per part, not one figure for the package, because the
+parts grew for different reasons: the core is the single-server product, ``cluster/`` the
+rooms shared through Redis, and the metrics with the status view its observability (the
+CHANGELOG says when each came).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import jupyter_ycollab
+
+PACKAGE = Path(jupyter_ycollab.__file__).parent
+MAX_MODULE_LINES = 250
+MAX_FUNCTION_LINES = 40
+
+#: Modules that serve only the status view (``GET /api/collaboration/status`` and its CLI).
+STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
+#: Line ceilings: the part a module belongs to (``part_of``) and its budget.
+BUDGETS = {"core": 8_800, "cluster": 1_400, "observability": 800}
+
+
+def modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def name_of(path: Path) -> str:
+    return path.relative_to(PACKAGE).as_posix()
+
+
+def lines_of(path: Path) -> int:
+    return len(path.read_text().splitlines())
+
+
+def part_of(path: Path) -> str:
+    name = name_of(path)
+    if name.startswith("cluster/"):
+        return "cluster"
+    if name.startswith("metrics/") or name in STATUS:
+        return "observability"
+    return "core"
+
+
+def function_lengths(path: Path) -> list[tuple[str, int]]:
+    """Each function's name and length in lines, from ``def`` to its last line, less its
+    docstring (decorators are not counted: they are not the function's body)."""
+    return [
+        (node.name, _span(node) - _docstring_span(node))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+
+
+def _span(node: ast.stmt) -> int:
+    return (node.end_lineno or node.lineno) - node.lineno + 1
+
+
+def _docstring_span(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    first = function.body[0]
+    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)):
+        return 0
+    return _span(first) if isinstance(first.value.value, str) else 0
+
+
+def test_no_module_is_over_250_lines() -> None:
+    long = {name_of(path): lines_of(path) for path in modules()}
+    assert {name: n for name, n in long.items() if n > MAX_MODULE_LINES} == {}
+
+
+def test_no_function_is_over_40_lines_docstring_aside() -> None:
+    long = [
+        f"{name_of(path)}: {function} ({length} lines)"
+        for path in modules()
+        for function, length in function_lengths(path)
+        if length > MAX_FUNCTION_LINES
+    ]
+    assert long == []
+
+
+@pytest.mark.parametrize("part", BUDGETS)
+def test_each_part_keeps_to_its_line_budget(part: str) -> None:
+    lines = sum(lines_of(path) for path in modules() if part_of(path) == part)
+    assert 0 < lines <= BUDGETS[part], f"{part}: {lines} lines, budget {BUDGETS[part]}"
+
+
+def test_the_measure_counts_what_it_should(tmp_path: Path) -> None:
+    """The function measure leaves the docstring out and counts everything else, nested
+    functions on their own too."""
+    source = tmp_path / "sample.py"
+    body = "\n".join(f"    x{n} = {n}" for n in range(3))
+    source.write_text(f'def f():\n    """One\n    two."""\n{body}\n    def g():\n        pass\n')
+    assert function_lengths(source) == [("f", 6), ("g", 2)]
