@@ -121,6 +121,14 @@ class LabPage:
         self.goto(path, workspace=workspace)
         self.wait_notebook_ready()
 
+    def open_in_notebook_app(self, path: str) -> None:
+        """Open ``path`` in Notebook 7 (``/notebooks/<path>``): the notebook-only front end,
+        which loads the same collaboration plugins as JupyterLab."""
+        self.path = path
+        url = f"{self.base_url}/notebooks/{quote(path)}?token={self.token}"
+        self.page.goto(url, timeout=LOAD_TIMEOUT * 1000)
+        self.wait_notebook_ready()
+
     def open_with_notebook_factory(self, path: str, *, workspace: str) -> None:
         """Open ``path`` (a jupytext script) as a notebook, as "Open With > Notebook" does: the
         ``docmanager:open`` command with the Notebook factory, through ``window.jupyterapp``
