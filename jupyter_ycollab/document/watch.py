@@ -11,12 +11,15 @@ room's live edits (merge/threeway.py).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from pycrdt import Doc, Map
 
 from .. import metrics
+from ..codec.building import build_base
 from ..codec.content import split_newlines
+from ..codec.digest import digest_of
 from ..codec.kinds import DocumentKind
 from ..codec.listeners import UpdateListeners
 from ..codec.origins import Origin
@@ -25,6 +28,7 @@ from ..events import Events
 from ..history.history import History
 from ..merge.threeway import three_way_merge
 from .files import Files, FileState
+from .render import content_of
 
 
 def write_state(doc: Doc[Any], **values: Any) -> None:
@@ -97,10 +101,33 @@ class FileWatch:
         first_look, self.state = self.state is None, now  # a touch only moves the stat
         if changed or first_look:
             content, self.newline = split_newlines(self.kind, raw)
+        if changed and first_look and self._saved_from_doc(now.hash):
+            await self._adopt(content, now)
+            changed = False
         if changed:
             self.merge(content)
             write_state(self.doc, hash=now.hash)
         return back
+
+    def _saved_from_doc(self, file_hash: str | None) -> bool:
+        """Whether the file holds what a writer of this document last saved or merged: the
+        ``hash`` it set in the ``state``, which travels with the content to every server."""
+        return file_hash is not None and self.doc.get("state", type=Map).get("hash") == file_hash
+
+    async def _adopt(self, content: Any, now: FileState) -> None:
+        """The file holds a save of this document newer than the base (another server's
+        record of it, older or lost with Redis): the ``Doc`` has it all, nothing to merge
+        (merged again, it would be doubled). The base takes the file's hash and digest; and
+        the ``Doc`` itself when its content is the file's, else the next save makes it so."""
+        kind, newline, ours = self.kind, self.newline, self.doc.get_update()
+
+        def digests() -> tuple[str, str]:
+            theirs = content_of(kind, build_base(kind, content), newline)
+            return digest_of(theirs), digest_of(content_of(kind, ours, newline))
+
+        digest, our_digest = await asyncio.to_thread(digests)
+        base = ours if our_digest == digest else self._history.base_update
+        self._history.take_base(base, now.hash, digest)
 
     def merge(self, theirs: Any) -> None:
         """Apply what changed in the file since the base; keep the live edits too."""
