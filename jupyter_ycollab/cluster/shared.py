@@ -208,9 +208,10 @@ class SharedRoom:
         if self.behind:
             await self.reconcile()
         held = await self.lease.try_acquire()  # renewed when held
-        if held and not self.writer:
+        if held and not self.writer:  # a writer only once it took over: a failed read
+            saved = await self.store.saved()  # of the record is tried again next time
             self.writer = True
-            self._take_over(await self.store.saved())
+            self._take_over(saved)
             document = self._document()
             if document is not None:
                 self._saves.save_here(document)
