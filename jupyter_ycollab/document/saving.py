@@ -218,8 +218,10 @@ class SaveWorker:
         saved = self._file.state = await self._files.write_rendered(self.path, self.kind, rendered)
         self.history.file_path = self.path
         self.history.saved(rendered.snapshot, mark, saved.hash, rendered.digest)
-        await self.sharing.saved(SavedFile(rendered.snapshot, saved.hash, rendered.digest))
+        # The hash first: it reaches the other servers with the content, in this very turn,
+        # and tells the next writer that the file holds this save (watch.py ``_adopt``).
         write_state(self._file.doc, path=self.path, dirty=False, hash=saved.hash)
+        await self.sharing.saved(SavedFile(rendered.snapshot, saved.hash, rendered.digest))
         self._events.session("INFO", self.room_id, self.path, "save")
         return "success"
 

@@ -7,10 +7,18 @@ again as an outside change doubles it.
 
 from __future__ import annotations
 
-from .cluster import Cluster
+from pycrdt import Map
+
+from ..client import wait_until
+from .cluster import Cluster, Peer
 from .markers import everyone_sees, file_holds, markers, sees, type_interleaved
 
 NAME = "notes.txt"
+
+
+def file_hash(peer: Peer) -> object:
+    """The hash of the file as the document's writer last saved it (its ``state``)."""
+    return peer.client.document.ydoc.get("state", type=Map).get("hash")
 
 
 async def test_a_writer_taking_over_after_redis_came_back_empty_doubles_nothing(
@@ -20,10 +28,12 @@ async def test_a_writer_taking_over_after_redis_came_back_empty_doubles_nothing(
     cluster.write_text(NAME, "start\n")
     alice = await cluster.open(first, NAME)  # the first server to open it writes the file
     bob = await cluster.open(second, NAME)
+    loaded = file_hash(bob)
     saved = markers("a", 5)
     type_interleaved((alice, saved))
     await sees(bob, saved, 5, "Bob's view (other server) to show Alice's edits live")
-    await file_holds(cluster, NAME, saved, 5)  # saved by the first server, and recorded
+    await file_holds(cluster, NAME, saved, 5)  # saved by the first server
+    await wait_until(lambda: file_hash(bob) != loaded, 5, "the save's hash shared")
 
     cluster.redis.kill()
     offline = markers("b", 5)
