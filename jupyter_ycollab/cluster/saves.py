@@ -38,6 +38,20 @@ class ForwardedSaves:
         loop = asyncio.get_running_loop()
         loop.call_later(SAVE_TIMEOUT, lambda: self._answer(request, "failed"))
 
+    async def answered(self, timeout: float) -> str:
+        """Ask the writer to save and wait for its answer: ``failed`` after ``timeout``."""
+        answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        def reply(status: str) -> None:
+            if not answer.done():
+                answer.set_result(status)
+
+        self.forward(reply)
+        try:
+            return await asyncio.wait_for(answer, timeout)
+        except asyncio.TimeoutError:
+            return "failed"
+
     def remind(self) -> None:
         """Send again the requests still unanswered since the last call (each waited a turn)."""
         for request in self._reminded & self._awaiting.keys():

@@ -42,6 +42,8 @@ FOLD_INTERVAL = 10.0
 #: Longest time between two pushes of the room's expiry by its writer (a quarter of
 #: ``cluster_idle_expiry`` when that is shorter).
 EXPIRY_REFRESH = 60.0
+#: Seconds a closing room waits for a writer's save beyond two lease terms (a takeover's).
+SETTLE_MARGIN = 5.0
 
 
 class SharedRoom:
@@ -192,6 +194,10 @@ class SharedRoom:
 
     def forward_save(self, reply: SaveReply) -> None:
         self._saves.forward(reply)
+
+    async def settle(self) -> None:
+        if self.cluster.healthy.is_set() and not self.writer:  # our keeper may take over
+            await self._saves.answered(2 * self.lease.ttl + SETTLE_MARGIN)
 
     def _document(self) -> Document | None:
         return self.room.document if self.room is not None else None

@@ -74,6 +74,7 @@ class SaveWorker:
         self._preparation = files.save_preparation(file.kind, history)  # big ones' saves
         self._save_lock = asyncio.Lock()
         self._saving = False
+        self._edited = False  # edited while open here: the file may lack it
 
     @property
     def path(self) -> str:
@@ -97,6 +98,7 @@ class SaveWorker:
     def changed(self) -> None:
         """The document was edited: save it when the policy says."""
         self._policy.changed(asyncio.get_running_loop().time())
+        self._edited = True
         self._wake.set()
         self._preparation.changed(self._file.newline)  # beside the worker: saves must not wait
 
@@ -231,7 +233,10 @@ class SaveWorker:
         self._events.session("ERROR", self.room_id, self.path, "save", f"save failed: {error}")
 
     async def close(self) -> None:
-        """Stop the worker after any save in progress, then save what is unsaved."""
+        """Stop the worker after any save in progress, then save what is unsaved. Another
+        server's file is saved by its writer first (which may die meanwhile: then by us)."""
+        if self._edited and not self.sharing.writes_file():
+            await self.sharing.settle()  # the worker still runs: it saves if we take over
         self._closing = True
         self._wake.set()
         if self._worker is not None:

@@ -70,6 +70,10 @@ class Sharing(Protocol):
     async def flush(self) -> bool:
         """Whether this server's edits reached the cluster (waits a bounded time)."""
 
+    async def settle(self) -> None:
+        """The room closes here, and this server does not write the file: wait (a bounded time)
+        until a writer saved it, this server taking over if the writer is gone."""
+
     async def close(self) -> None:
         """The room is closing here."""
 
@@ -102,6 +106,9 @@ class Alone:
 
     async def flush(self) -> bool:
         return True
+
+    async def settle(self) -> None:
+        return None
 
     async def close(self) -> None:
         return None
