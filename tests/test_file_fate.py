@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from jupyter_server.serverapp import ServerApp
 from jupyter_ydoc import YNotebook
+from pycrdt import Text
 from tornado import web
 
 from .client import wait_until
@@ -144,3 +145,36 @@ async def test_a_file_deleted_while_open_keeps_the_room_says_so_and_is_not_recre
     gone = session_events.matching("ERROR")[0]
     assert gone.get("path") == "nb.ipynb" and "deleted" in gone.get("msg", ""), gone
     assert not session_events.has("WARNING")  # the front end's dialog says "two views"
+
+
+HOOK_FAILURES = [*SAVE_FAILURES, r"(?i)post-save"]
+
+
+@pytest.mark.also_subclassed
+@pytest.mark.parametrize("expected_errors", [HOOK_FAILURES])
+@pytest.mark.ycollab(save_delay=60.0, max_save_delay=120.0, poll_interval=0.2)
+async def test_a_save_whose_post_save_hook_failed_after_writing_is_not_merged_in_again(
+    collab: Collab, jp_serverapp: ServerApp, expected_errors: list[str]
+) -> None:
+    """A post-save hook that raises fails the save after the file was written: the file holds
+    our own content. Taking it at the next look for an outside change merged our own edit a
+    second time into the edits typed after it ("abcX" saved, "abcXY" typed: "abcXXY")."""
+    path = collab.write_bytes("hooked.txt", b"abc\n")
+    client = await collab.open_text("hooked.txt")
+    source = client.ydoc.get("source", type=Text)
+    failed: list[str] = []
+
+    def fail_once(*, os_path: str, **_: Any) -> None:
+        if not failed:
+            failed.append(os_path)
+            raise RuntimeError("the post-save hook broke")
+
+    jp_serverapp.web_app.settings["contents_manager"].register_post_save_hook(fail_once)
+    source.insert(3, "X")
+    assert (await client.save(1))["status"] == "failed"
+    assert path.read_text() == "abcX\n", "the file was written before the hook ran"
+
+    source.insert(4, "Y")  # typing on at the same place
+    assert (await client.save(2))["status"] == "success"
+    assert path.read_text() == "abcXY\n"
+    await client.wait_for(lambda: str(source) == "abcXY\n", 5, "the room as typed")

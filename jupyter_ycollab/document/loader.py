@@ -18,7 +18,7 @@ from ..codec.updates import merged_update
 from ..history.history import History
 from ..history.records import LogContents
 from .files import Files
-from .render import content_of
+from .render import content_of, file_digest
 from .sharing import Joined, SavedFile
 from .watch import FileWatch, write_state
 
@@ -132,12 +132,11 @@ class Loader:
         saving = recovered.saving_updates()  # a save the server stopped before recording
         if saving is not None:
             interrupted = merged_update(saving)
-            file_base = await asyncio.to_thread(build_base, self._kind, content)
             newline = self._file.newline
             ours, theirs = await asyncio.to_thread(
                 lambda: [
-                    digest_of(content_of(self._kind, update, newline))
-                    for update in (interrupted, file_base)
+                    digest_of(content_of(self._kind, interrupted, newline)),
+                    file_digest(self._kind, content, newline),
                 ]
             )
             if ours == theirs:  # the save had written the file: nothing to merge

@@ -13,6 +13,7 @@ from typing import Any
 
 from pycrdt import Doc
 
+from ..codec.building import build_base
 from ..codec.content import read_content
 from ..codec.digest import digest_of
 from ..codec.kinds import DocumentKind
@@ -47,6 +48,12 @@ class Rendered:
 def content_of(kind: DocumentKind, update: bytes, newline: str = "\n") -> Any:
     """The file content of the state ``update``, as a contents model holds it."""
     return read_content(kind, replayed([update]), newline)
+
+
+def file_digest(kind: DocumentKind, content: Any, newline: str = "\n") -> str:
+    """The digest a save of what the file holds (``content``, as read) would have: the file's
+    content built into a document and read back, as a save renders it."""
+    return digest_of(content_of(kind, build_base(kind, content), newline))
 
 
 def render(job: RenderJob) -> Rendered:

@@ -27,7 +27,7 @@ from .files import Files
 from .savepolicy import SavePolicy
 from .sharing import Alone, SavedFile, SaveReply, Sharing
 from .snapshots import Snapshots
-from .watch import FileWatch, write_state
+from .watch import FileWatch, SaveAttempt, write_state
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,10 @@ class SaveWorker:
             return _CHANGED_MEANWHILE
         if not await self.sharing.confirm_writer():
             raise _NotTheWriter
+        # Until the write returns, the file may hold this save's content (see catch_up).
+        self._file.attempt = SaveAttempt(rendered.snapshot, rendered.digest, mark)
         saved = self._file.state = await self._files.write_rendered(self.path, self.kind, rendered)
+        self._file.attempt = None
         self.history.file_path = self.path
         self.history.saved(rendered.snapshot, mark, saved.hash, rendered.digest)
         await self.sharing.saved(SavedFile(rendered.snapshot, saved.hash, rendered.digest))

@@ -11,6 +11,8 @@ room's live edits (merge/threeway.py).
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from pycrdt import Doc, Map
@@ -25,6 +27,7 @@ from ..events import Events
 from ..history.history import History
 from ..merge.threeway import three_way_merge
 from .files import Files, FileState
+from .render import file_digest
 
 
 def write_state(doc: Doc[Any], **values: Any) -> None:
@@ -36,6 +39,16 @@ def write_state(doc: Doc[Any], **values: Any) -> None:
         for key, value in values.items():
             if value is not None and state.get(key) != value:
                 state[key] = value
+
+
+@dataclass(frozen=True)
+class SaveAttempt:
+    """A save that failed once it had begun writing (a post-save hook raised, the look after
+    the write failed): the file may hold its content, our own, not an outside change."""
+
+    snapshot: bytes
+    digest: str
+    mark: tuple[int, int]  # the history's, taken with the snapshot
 
 
 class FileWatch:
@@ -57,6 +70,7 @@ class FileWatch:
         self.state: FileState | None = None  # the file as we last loaded, saved or looked at it
         self.newline = "\n"  # the file's line ending, put back when saving
         self.gone = False  # the file disappeared while the room was open
+        self.attempt: SaveAttempt | None = None  # the last save, if it failed while writing
         self.doc = doc
         self._history = history
         self._files = files
@@ -97,10 +111,20 @@ class FileWatch:
         first_look, self.state = self.state is None, now  # a touch only moves the stat
         if changed or first_look:
             content, self.newline = split_newlines(self.kind, raw)
-        if changed:
+        attempt, self.attempt = self.attempt, None
+        if changed and attempt is not None and await self._holds(attempt, content):
+            self._history.saved(attempt.snapshot, attempt.mark, now.hash, attempt.digest)
+        elif changed:
             self.merge(content)
+        if changed:
             write_state(self.doc, hash=now.hash)
         return back
+
+    async def _holds(self, attempt: SaveAttempt, content: Any) -> bool:
+        """Whether the file holds what ``attempt`` was writing: then it is the base, not a
+        change to merge (merged, our own edits would be applied again to the later ones)."""
+        digest = await asyncio.to_thread(file_digest, self.kind, content, self.newline)
+        return digest == attempt.digest
 
     def merge(self, theirs: Any) -> None:
         """Apply what changed in the file since the base; keep the live edits too."""
