@@ -178,3 +178,20 @@ async def test_a_save_whose_post_save_hook_failed_after_writing_is_not_merged_in
     assert (await client.save(2))["status"] == "success"
     assert path.read_text() == "abcXY\n"
     await client.wait_for(lambda: str(source) == "abcXY\n", 5, "the room as typed")
+
+
+@pytest.mark.parametrize("expected_errors", [NOT_RECREATED])
+@pytest.mark.ycollab(**QUICK)
+async def test_ctrl_s_on_a_clean_document_whose_file_was_deleted_does_not_answer_success(
+    collab: Collab, session_events: SessionEvents, expected_errors: list[str]
+) -> None:
+    """``success`` says the file holds the document. A deleted one does not: told so, the
+    user closes the tab, the room is freed and its log with it (a deleted file's log goes
+    with a clean room), and the content is nowhere. With an edit the answer was ``failed``."""
+    path = collab.write_notebook("nb.ipynb", ["a = 1"])
+    client = await collab.open_notebook("nb.ipynb")
+    path.unlink()
+    await wait_until(lambda: session_events.has("ERROR"), 5, "the deletion noticed")
+
+    assert (await client.save(1))["status"] == "failed"
+    assert not path.exists(), "a save recreated the deleted file"

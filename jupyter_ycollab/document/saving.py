@@ -205,11 +205,12 @@ class SaveWorker:
         self.snapshots.merged(parts, rendered.snapshot)
         if base is not None and rendered.base_digest is not None:
             self.history.digested(base, rendered.base_digest)  # lazily: most rooms never save
+        # Before the skip: "the file holds it" is no answer for a file that is not there.
+        if self._file.gone and not await self._files.exists(self.path):
+            raise NotFound(f"{self.path} was deleted: not recreating it")
         if rendered.unchanged:
             write_state(self._file.doc, dirty=False)
             return "skipped"
-        if self._file.gone and not await self._files.exists(self.path):
-            raise NotFound(f"{self.path} was deleted: not recreating it")
         await self.history.saving(mark)  # a save cut short is merged on recovery, as ever
         if not await self._file.unchanged():
             return _CHANGED_MEANWHILE
