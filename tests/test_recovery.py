@@ -561,3 +561,35 @@ async def test_the_log_stays_bounded_over_100000_updates_and_compaction_keeps_th
         f"the log reached {sampler.largest} B: {over} B over its bound of {LOG_MAX_BYTES} B "
         f"(document state {state} B, {sampler.shrinks} compactions seen)"
     )
+
+
+async def test_a_kill_right_after_an_outside_change_was_merged_keeps_the_unsaved_edits(
+    series_factory: Callable[..., ServerSeries],
+) -> None:
+    """A merge moved the log aside at once and queued the new one for the next commit: a kill
+    in between left no log at all, so the next start loaded the file alone (the unsaved edit
+    lived only in the ``.before`` log, and the clients' session was another lineage)."""
+    series = series_factory(
+        save_delay=60.0, max_save_delay=120.0, poll_interval=0.2, log_commit_delay=3.0
+    )
+    text = series.root / "t.txt"
+    text.write_text("one\n")
+    server = await series.start()
+    session = await server.put_session("t.txt", "text", "file")
+    writer = text_peer(server, session)
+    await writer.sync()
+    writer.ydoc.get("source", type=Text).insert(0, "ours ")
+    await wait_until(lambda: holds(log_file(series, session), b"ours "), 10, "the edit logged")
+    text.write_text("one\ntwo\n")
+    await writer.wait_for(lambda: writer.document.get() == "ours one\ntwo\n", 10, "the merge")
+    await series.sigkill()  # well within the commit delay of the merge's new log
+    assert text.read_text() == "one\ntwo\n", "saved: save_delay ignored"
+
+    server = await series.start()
+    again = await server.put_session("t.txt", "text", "file")
+    reader = text_peer(server, again)
+    await reader.sync()
+    assert reader.document.get() == "ours one\ntwo\n"
+    assert again["sessionId"] == session["sessionId"]
+    await reader.close()
+    await series.stop()
