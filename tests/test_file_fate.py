@@ -195,3 +195,28 @@ async def test_ctrl_s_on_a_clean_document_whose_file_was_deleted_does_not_answer
 
     assert (await client.save(1))["status"] == "failed"
     assert not path.exists(), "a save recreated the deleted file"
+
+
+@pytest.mark.ycollab(save_delay=60.0, max_save_delay=120.0, poll_interval=0.2)
+async def test_a_file_renamed_through_jupyter_during_a_save_is_saved_at_its_new_path(
+    collab: Collab, session_events: SessionEvents, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renamed while the save rendered: the save looked again at the old path, took the file
+    for deleted (an ERROR, "deleted or moved outside Jupyter") and answered ``failed``."""
+    collab.write_bytes("old.txt", b"abc\n")
+    client = await collab.open_text("old.txt")
+    files = collab.extension.manager.files
+    render = files.render
+
+    async def renamed_while_rendering(job: Any) -> Any:
+        if not (collab.root / "new.txt").exists():
+            body = json.dumps({"path": "new.txt"})
+            await collab.fetch("api", "contents", "old.txt", method="PATCH", body=body)
+        return await render(job)
+
+    monkeypatch.setattr(files, "render", renamed_while_rendering)
+    client.ydoc.get("source", type=Text).insert(0, ">")
+    assert (await client.save(1))["status"] == "success"
+    assert (collab.root / "new.txt").read_text() == ">abc\n"
+    assert not (collab.root / "old.txt").exists()
+    assert not session_events.has("ERROR"), session_events.events

@@ -87,7 +87,10 @@ class FileWatch:
         return content
 
     async def unchanged(self) -> bool:
-        """Whether the file is as the last look (or save) left it: its stat did not move."""
+        """Whether the file is as the last look (or save) left it: at the same path (renamed
+        through Jupyter, it is looked at again there), and its stat did not move."""
+        if self._files.path_of(self.file_id) != self.path:
+            return False
         now = await self._files.stat(self.path, self.kind)
         return self.state is None or now.stamp == self.state.stamp
 
