@@ -220,3 +220,22 @@ async def test_a_file_renamed_through_jupyter_during_a_save_is_saved_at_its_new_
     assert (collab.root / "new.txt").read_text() == ">abc\n"
     assert not (collab.root / "old.txt").exists()
     assert not session_events.has("ERROR"), session_events.events
+
+
+@pytest.mark.parametrize("expected_errors", [NOT_RECREATED])
+@pytest.mark.ycollab(save_delay=0.1, max_save_delay=0.5, poll_interval=0)
+async def test_with_polling_off_saves_resume_once_a_deleted_file_is_back(
+    collab: Collab, session_events: SessionEvents, expected_errors: list[str]
+) -> None:
+    """With polling off only a save looks at the file. A save that found it deleted held every
+    later save back for good (until Ctrl-S or the room closed): the file came back, and the
+    edits made since never reached it."""
+    path = collab.write_bytes("t.txt", b"abc\n")
+    client = await collab.open_text("t.txt")
+    source = client.ydoc.get("source", type=Text)
+    path.unlink()
+    source.insert(0, "1")
+    await wait_until(lambda: session_events.has("ERROR"), 5, "the save to find it deleted")
+    path.write_text("abc\n")  # restored (a checkout, an editor's delete-then-write)
+    source.insert(0, "2")
+    await wait_until(lambda: path.read_text() == "21abc\n", 15, "an autosave once it is back")

@@ -51,8 +51,7 @@ def content_of(kind: DocumentKind, update: bytes, newline: str = "\n") -> Any:
 
 
 def file_digest(kind: DocumentKind, content: Any, newline: str = "\n") -> str:
-    """The digest a save of what the file holds (``content``, as read) would have: the file's
-    content built into a document and read back, as a save renders it."""
+    """The digest of what the file holds (``content``, as read), rendered as a save renders it."""
     return digest_of(content_of(kind, build_base(kind, content), newline))
 
 

@@ -123,8 +123,6 @@ class SaveWorker:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), min(due or math.inf, next_poll) - now)
 
-    # -- saving --------------------------------------------------------------------------------
-
     async def save(self) -> str:
         """Write the document to its file if its content changed, one save at a time: answers
         ``success``, ``skipped`` (the file already held it) or ``failed``."""
@@ -145,7 +143,7 @@ class SaveWorker:
             except NotFound:
                 status = "failed"  # deleted: keep the edits, wait for the file to come back
                 self._file.mark_gone()
-                self._policy.give_back(ticket, retry_at=math.inf)
+                self._gone(ticket)
             except (CollabError, HTTPError, OSError, ValueError, RuntimeError) as error:
                 status = "failed"
                 self._failed(ticket, error)
@@ -205,7 +203,6 @@ class SaveWorker:
         self.snapshots.merged(parts, rendered.snapshot)
         if base is not None and rendered.base_digest is not None:
             self.history.digested(base, rendered.base_digest)  # lazily: most rooms never save
-        # Before the skip: "the file holds it" is no answer for a file that is not there.
         if self._file.gone and not await self._files.exists(self.path):
             raise NotFound(f"{self.path} was deleted: not recreating it")
         if rendered.unchanged:
@@ -216,7 +213,6 @@ class SaveWorker:
             return _CHANGED_MEANWHILE
         if not await self.sharing.confirm_writer():
             raise _NotTheWriter
-        # Until the write returns, the file may hold this save's content (see catch_up).
         self._file.attempt = SaveAttempt(rendered.snapshot, rendered.digest, mark)
         saved = self._file.state = await self._files.write_rendered(self.path, self.kind, rendered)
         self._file.attempt = None
@@ -226,6 +222,13 @@ class SaveWorker:
         write_state(self._file.doc, path=self.path, dirty=False, hash=saved.hash)
         self._events.session("INFO", self.room_id, self.path, "save")
         return "success"
+
+    def _gone(self, ticket: float | None) -> None:
+        """The file is gone: the poll sees it back; with polling off only a retried save can."""
+        if self._settings.poll_interval:
+            self._policy.give_back(ticket, retry_at=math.inf)
+        else:
+            self._policy.failed(ticket, asyncio.get_running_loop().time())
 
     def _failed(self, ticket: float | None, error: Exception) -> None:
         delay = self._policy.failed(ticket, asyncio.get_running_loop().time())

@@ -43,8 +43,7 @@ def write_state(doc: Doc[Any], **values: Any) -> None:
 
 @dataclass(frozen=True)
 class SaveAttempt:
-    """A save that failed once it had begun writing (a post-save hook raised, the look after
-    the write failed): the file may hold its content, our own, not an outside change."""
+    """A save that failed while writing (a post-save hook raised): the file may hold it."""
 
     snapshot: bytes
     digest: str
@@ -87,8 +86,7 @@ class FileWatch:
         return content
 
     async def unchanged(self) -> bool:
-        """Whether the file is as the last look (or save) left it: at the same path (renamed
-        through Jupyter, it is looked at again there), and its stat did not move."""
+        """Whether the file is as the last look left it: at the same path, its stat unmoved."""
         if self._files.path_of(self.file_id) != self.path:
             return False
         now = await self._files.stat(self.path, self.kind)
@@ -124,8 +122,7 @@ class FileWatch:
         return back
 
     async def _holds(self, attempt: SaveAttempt, content: Any) -> bool:
-        """Whether the file holds what ``attempt`` was writing: then it is the base, not a
-        change to merge (merged, our own edits would be applied again to the later ones)."""
+        """Whether the file holds ``attempt``: the base then, not a change to merge (twice)."""
         digest = await asyncio.to_thread(file_digest, self.kind, content, self.newline)
         return digest == attempt.digest
 

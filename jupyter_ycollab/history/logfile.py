@@ -88,11 +88,8 @@ def cut_torn_tail(path: Path, length: int) -> None:
 
 
 def set_aside_before_merge(path: Path) -> None:
-    """Keep the log of the history an outside change ends (the last few: the rest go).
-
-    A second name for it, not a move: the log stays where it is until the new one, queued
-    for the next commit, replaces it atomically (``write_fresh``). A crash in between then
-    finds the old log, with the unsaved edits, and merges the file again; never no log."""
+    """Keep the log of the history an outside change ends (the last few: the rest go), as a
+    second name: moved, a crash before its successor's commit found no log, only the file."""
     if not path.exists():
         return
     aside = path.with_name(f"{path.stem}.before-{time.time_ns()}.ylog")
