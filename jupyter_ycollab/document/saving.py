@@ -208,8 +208,7 @@ class SaveWorker:
         if rendered.unchanged:
             write_state(self._file.doc, dirty=False)
             return "skipped"
-        await self.history.saving(mark)  # a save cut short is merged on recovery, as ever
-        if not await self._file.unchanged():
+        if not await self.history.saving(mark) or not await self._file.unchanged():
             return _CHANGED_MEANWHILE
         if not await self.sharing.confirm_writer():
             raise _NotTheWriter

@@ -166,12 +166,14 @@ class History:
         """Where the log stands: a save takes a mark with its snapshot, to record what it holds."""
         return (self._generation, self._log.seq if self._log is not None else 0)
 
-    async def saving(self, mark: tuple[int, int]) -> None:
-        """Record, durably, that a save of the state at ``mark`` is about to touch the file."""
-        if self._log is not None and mark[0] == self._generation:
-            self._unfinished_save = True
-            self._log.mark_saving(mark[1])
-            await self._log.flush()
+    async def saving(self, mark: tuple[int, int]) -> bool:
+        """Record durably that a save of the state at ``mark`` begins; False: compacted since."""
+        if self._log is None or mark[0] != self._generation:  # the new log cannot name it
+            return self._log is None
+        self._unfinished_save = True
+        self._log.mark_saving(mark[1])
+        await self._log.flush()
+        return True
 
     def saved(
         self, snapshot: bytes, mark: tuple[int, int], file_hash: str | None, digest: str
