@@ -24,7 +24,7 @@ MAX_FUNCTION_LINES = 40
 #: Modules that serve only the status view (``GET /api/collaboration/status`` and its CLI).
 STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
 #: Line ceilings: the part a module belongs to (``part_of``) and its budget.
-BUDGETS = {"core": 8_800, "cluster": 1_400, "observability": 800}
+BUDGETS = {"core": 8_810, "cluster": 1_400, "observability": 800}
 
 
 def modules() -> list[Path]:

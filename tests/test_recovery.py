@@ -640,3 +640,42 @@ async def test_a_log_compacted_while_a_save_renders_still_tells_recovery_what_th
     path.write_bytes(at_the_write[1])
     again = await collab.open_text("t.txt")
     assert again.document.get() == "abcXY\n"
+
+
+@pytest.mark.ycollab(save_delay=60.0, max_save_delay=120.0, cleanup_delay=0.3)
+async def test_a_log_compacted_while_a_save_writes_still_tells_recovery_what_the_save_wrote(
+    collab: Collab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sibling of the test above, one step later: compacted while the save wrote (its
+    SAVING mark already durable), the new log holds no SAVING mark, and a crash before the
+    save recorded itself left the file to be merged in as an outside change."""
+    path = collab.write_bytes("t.txt", b"abc\n")
+    client = await collab.open_text("t.txt")
+    (room_id,) = collab.document_rooms
+    room = collab.rooms[room_id]
+    history = room.document.history
+    files = collab.extension.manager.files
+    write = files.write_rendered
+    at_the_write: list[bytes] = []
+
+    async def compacted_while_writing(*args: Any) -> Any:
+        if at_the_write:
+            return await write(*args)
+        room.doc.get("source", type=Text).insert(4, "Y")  # typed on, logged durably
+        history.compact()
+        await history._log.flush()
+        written = await write(*args)
+        at_the_write.extend([history.path.read_bytes(), path.read_bytes()])  # a kill now
+        return written
+
+    monkeypatch.setattr(files, "write_rendered", compacted_while_writing)
+    client.ydoc.get("source", type=Text).insert(3, "X")
+    await wait_until(lambda: holds(history.path, b"X"), 10, "the edit logged")
+    assert (await client.save(1))["status"] == "success"
+
+    await client.close()
+    await wait_until(lambda: room_id not in collab.rooms, 10, "the room closed")
+    history.path.write_bytes(at_the_write[0])
+    path.write_bytes(at_the_write[1])
+    again = await collab.open_text("t.txt")
+    assert again.document.get() == "abcXY\n"

@@ -140,10 +140,13 @@ class SaveWorker:
                 self._policy.give_back(ticket, retry_at=0.0)  # the next round leaves it
                 self._replies[:0] = replies
                 return "skipped"  # not this server's save: the replies wait for the next round
-            except NotFound:
-                status = "failed"  # deleted: keep the edits, wait for the file to come back
+            except NotFound:  # deleted: keep the edits; the poll sees it back, else a retry
+                status = "failed"
                 self._file.mark_gone()
-                self._gone(ticket)
+                if self._settings.poll_interval:
+                    self._policy.give_back(ticket, retry_at=math.inf)
+                else:
+                    self._policy.failed(ticket, asyncio.get_running_loop().time())
             except (CollabError, HTTPError, OSError, ValueError, RuntimeError) as error:
                 status = "failed"
                 self._failed(ticket, error)
@@ -208,7 +211,8 @@ class SaveWorker:
         if rendered.unchanged:
             write_state(self._file.doc, dirty=False)
             return "skipped"
-        if not await self.history.saving(mark) or not await self._file.unchanged():
+        recorded = await self.history.saving(mark, rendered.snapshot)  # else: compacted since
+        if not recorded or not await self._file.unchanged():
             return _CHANGED_MEANWHILE
         if not await self.sharing.confirm_writer():
             raise _NotTheWriter
@@ -221,13 +225,6 @@ class SaveWorker:
         write_state(self._file.doc, path=self.path, dirty=False, hash=saved.hash)
         self._events.session("INFO", self.room_id, self.path, "save")
         return "success"
-
-    def _gone(self, ticket: float | None) -> None:
-        """The file is gone: the poll sees it back; with polling off only a retried save can."""
-        if self._settings.poll_interval:
-            self._policy.give_back(ticket, retry_at=math.inf)
-        else:
-            self._policy.failed(ticket, asyncio.get_running_loop().time())
 
     def _failed(self, ticket: float | None, error: Exception) -> None:
         delay = self._policy.failed(ticket, asyncio.get_running_loop().time())
