@@ -27,7 +27,7 @@ from ..events import Events
 from ..history.history import History
 from ..merge.threeway import three_way_merge
 from .files import Files, FileState
-from .render import file_digest
+from .render import holds
 
 
 def write_state(doc: Doc[Any], **values: Any) -> None:
@@ -123,8 +123,8 @@ class FileWatch:
 
     async def _holds(self, attempt: SaveAttempt, content: Any) -> bool:
         """Whether the file holds ``attempt``: the base then, not a change to merge (twice)."""
-        digest = await asyncio.to_thread(file_digest, self.kind, content, self.newline)
-        return digest == attempt.digest
+        at = (self.kind, attempt.snapshot, content, self.newline, self._files.keeps_cell_ids)
+        return await asyncio.to_thread(holds, *at)
 
     def merge(self, theirs: Any) -> None:
         """Apply what changed in the file since the base; keep the live edits too."""
