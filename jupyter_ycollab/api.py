@@ -107,6 +107,10 @@ class Rooms(Mapping[str, Room]):
         copy = copy_of(room.doc)
         before = copy.get_state()
         yield kind.wrap(copy)
+        # The room as it is now: a block that outlasted ``cleanup_delay`` saw it evicted and
+        # closed (no peer held it), and a closed room's ``Doc`` is neither logged nor saved. Its
+        # log keeps the CRDT history, so the room opened again takes the update just the same.
+        room, _ = await self._editable_room(room_id)
         room.apply_update(copy.get_update(before))
 
     async def _editable_room(self, room_id: str) -> tuple[Room, DocumentKind]:

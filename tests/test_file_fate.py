@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from jupyter_server.serverapp import ServerApp
 from jupyter_ydoc import YNotebook
+from pycrdt import Text
 from tornado import web
 
 from .client import wait_until
@@ -144,3 +145,97 @@ async def test_a_file_deleted_while_open_keeps_the_room_says_so_and_is_not_recre
     gone = session_events.matching("ERROR")[0]
     assert gone.get("path") == "nb.ipynb" and "deleted" in gone.get("msg", ""), gone
     assert not session_events.has("WARNING")  # the front end's dialog says "two views"
+
+
+HOOK_FAILURES = [*SAVE_FAILURES, r"(?i)post-save"]
+
+
+@pytest.mark.also_subclassed
+@pytest.mark.parametrize("expected_errors", [HOOK_FAILURES])
+@pytest.mark.ycollab(save_delay=60.0, max_save_delay=120.0, poll_interval=0.2)
+async def test_a_save_whose_post_save_hook_failed_after_writing_is_not_merged_in_again(
+    collab: Collab, jp_serverapp: ServerApp, expected_errors: list[str]
+) -> None:
+    """A post-save hook that raises fails the save after the file was written: the file holds
+    our own content. Taking it at the next look for an outside change merged our own edit a
+    second time into the edits typed after it ("abcX" saved, "abcXY" typed: "abcXXY")."""
+    path = collab.write_bytes("hooked.txt", b"abc\n")
+    client = await collab.open_text("hooked.txt")
+    source = client.ydoc.get("source", type=Text)
+    failed: list[str] = []
+
+    def fail_once(*, os_path: str, **_: Any) -> None:
+        if not failed:
+            failed.append(os_path)
+            raise RuntimeError("the post-save hook broke")
+
+    jp_serverapp.web_app.settings["contents_manager"].register_post_save_hook(fail_once)
+    source.insert(3, "X")
+    assert (await client.save(1))["status"] == "failed"
+    assert path.read_text() == "abcX\n", "the file was written before the hook ran"
+
+    source.insert(4, "Y")  # typing on at the same place
+    assert (await client.save(2))["status"] == "success"
+    assert path.read_text() == "abcXY\n"
+    await client.wait_for(lambda: str(source) == "abcXY\n", 5, "the room as typed")
+
+
+@pytest.mark.parametrize("expected_errors", [NOT_RECREATED])
+@pytest.mark.ycollab(**QUICK)
+async def test_ctrl_s_on_a_clean_document_whose_file_was_deleted_does_not_answer_success(
+    collab: Collab, session_events: SessionEvents, expected_errors: list[str]
+) -> None:
+    """``success`` says the file holds the document. A deleted one does not: told so, the
+    user closes the tab, the room is freed and its log with it (a deleted file's log goes
+    with a clean room), and the content is nowhere. With an edit the answer was ``failed``."""
+    path = collab.write_notebook("nb.ipynb", ["a = 1"])
+    client = await collab.open_notebook("nb.ipynb")
+    path.unlink()
+    await wait_until(lambda: session_events.has("ERROR"), 5, "the deletion noticed")
+
+    assert (await client.save(1))["status"] == "failed"
+    assert not path.exists(), "a save recreated the deleted file"
+
+
+@pytest.mark.ycollab(save_delay=60.0, max_save_delay=120.0, poll_interval=0.2)
+async def test_a_file_renamed_through_jupyter_during_a_save_is_saved_at_its_new_path(
+    collab: Collab, session_events: SessionEvents, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renamed while the save rendered: the save looked again at the old path, took the file
+    for deleted (an ERROR, "deleted or moved outside Jupyter") and answered ``failed``."""
+    collab.write_bytes("old.txt", b"abc\n")
+    client = await collab.open_text("old.txt")
+    files = collab.extension.manager.files
+    render = files.render
+
+    async def renamed_while_rendering(job: Any) -> Any:
+        if not (collab.root / "new.txt").exists():
+            body = json.dumps({"path": "new.txt"})
+            await collab.fetch("api", "contents", "old.txt", method="PATCH", body=body)
+        return await render(job)
+
+    monkeypatch.setattr(files, "render", renamed_while_rendering)
+    client.ydoc.get("source", type=Text).insert(0, ">")
+    assert (await client.save(1))["status"] == "success"
+    assert (collab.root / "new.txt").read_text() == ">abc\n"
+    assert not (collab.root / "old.txt").exists()
+    assert not session_events.has("ERROR"), session_events.events
+
+
+@pytest.mark.parametrize("expected_errors", [NOT_RECREATED])
+@pytest.mark.ycollab(save_delay=0.1, max_save_delay=0.5, poll_interval=0)
+async def test_with_polling_off_saves_resume_once_a_deleted_file_is_back(
+    collab: Collab, session_events: SessionEvents, expected_errors: list[str]
+) -> None:
+    """With polling off only a save looks at the file. A save that found it deleted held every
+    later save back for good (until Ctrl-S or the room closed): the file came back, and the
+    edits made since never reached it."""
+    path = collab.write_bytes("t.txt", b"abc\n")
+    client = await collab.open_text("t.txt")
+    source = client.ydoc.get("source", type=Text)
+    path.unlink()
+    source.insert(0, "1")
+    await wait_until(lambda: session_events.has("ERROR"), 5, "the save to find it deleted")
+    path.write_text("abc\n")  # restored (a checkout, an editor's delete-then-write)
+    source.insert(0, "2")
+    await wait_until(lambda: path.read_text() == "21abc\n", 15, "an autosave once it is back")

@@ -148,3 +148,30 @@ async def test_a_script_changed_outside_merges_cell_by_cell_without_duplicates(
     assert (
         path.read_text() == "# %%\na = 1  # typed\n\n# %%\nb = 2\n\n# %%\nc = 30\n\n# %%\nd = 4\n"
     )
+
+
+@pytest.mark.parametrize(
+    "expected_errors", [[r"^\s*To access the server", r"(?i)post-save|sav\w* .*fail"]]
+)
+@pytest.mark.ycollab(**UNSAVED)
+async def test_a_script_save_whose_post_save_hook_failed_is_not_merged_in_again(
+    collab: Collab, expected_errors: list[str]
+) -> None:
+    """test_file_fate's post-save hook test for a script notebook, whose cell ids are new at
+    each read (the digest of what the file holds cannot match the save's by ids)."""
+    path = collab.write_bytes("s.py", SCRIPT.encode())
+    client = await collab.open_notebook("s.py")
+    failed: list[str] = []
+
+    def fail_once(**_: object) -> None:
+        if not failed:
+            failed.append("once")
+            raise RuntimeError("the post-save hook broke")
+
+    collab.serverapp.web_app.settings["contents_manager"].register_post_save_hook(fail_once)
+    append(client.document.ycells[1]["source"], "0")
+    assert (await client.save(1))["status"] == "failed"
+    assert path.read_text() == "# %%\na = 1\n\n# %%\nb = 20\n"
+    append(client.document.ycells[1]["source"], "1")
+    assert (await client.save(2))["status"] == "success"
+    assert path.read_text() == "# %%\na = 1\n\n# %%\nb = 201\n"

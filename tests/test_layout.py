@@ -23,8 +23,10 @@ MAX_FUNCTION_LINES = 40
 
 #: Modules that serve only the status view (``GET /api/collaboration/status`` and its CLI).
 STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
-#: Line ceilings: the part a module belongs to (``part_of``) and its budget.
-BUDGETS = {"core": 8_800, "cluster": 1_400, "observability": 800}
+#: Line ceilings: the part a module belongs to (``part_of``) and its budget. The core's was
+#: 8,800 when this test came; it took 70 lines more for 13 fixes of lost or doubled edits
+#: found the same day (CHANGELOG, "Fixed"), the cluster's 3 of them included.
+BUDGETS = {"core": 8_870, "cluster": 1_400, "observability": 800}
 
 
 def modules() -> list[Path]:

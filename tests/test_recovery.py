@@ -24,7 +24,7 @@ from pycrdt import Text
 from jupyter_ycollab.history.records import parse_log
 
 from .client import CollabClient, wait_until
-from .harness import Variant, append, cell_sources, make_notebook, sources_on_disk
+from .harness import Collab, Variant, append, cell_sources, make_notebook, sources_on_disk
 from .process import JupyterProcess
 from .servers import (
     ServerSeries,
@@ -561,3 +561,121 @@ async def test_the_log_stays_bounded_over_100000_updates_and_compaction_keeps_th
         f"the log reached {sampler.largest} B: {over} B over its bound of {LOG_MAX_BYTES} B "
         f"(document state {state} B, {sampler.shrinks} compactions seen)"
     )
+
+
+async def test_a_kill_right_after_an_outside_change_was_merged_keeps_the_unsaved_edits(
+    series_factory: Callable[..., ServerSeries],
+) -> None:
+    """A merge moved the log aside at once and queued the new one for the next commit: a kill
+    in between left no log at all, so the next start loaded the file alone (the unsaved edit
+    lived only in the ``.before`` log, and the clients' session was another lineage)."""
+    series = series_factory(
+        save_delay=60.0, max_save_delay=120.0, poll_interval=0.2, log_commit_delay=3.0
+    )
+    text = series.root / "t.txt"
+    text.write_text("one\n")
+    server = await series.start()
+    session = await server.put_session("t.txt", "text", "file")
+    writer = text_peer(server, session)
+    await writer.sync()
+    writer.ydoc.get("source", type=Text).insert(0, "ours ")
+    await wait_until(lambda: holds(log_file(series, session), b"ours "), 10, "the edit logged")
+    text.write_text("one\ntwo\n")
+    await writer.wait_for(lambda: writer.document.get() == "ours one\ntwo\n", 10, "the merge")
+    await series.sigkill()  # well within the commit delay of the merge's new log
+    assert text.read_text() == "one\ntwo\n", "saved: save_delay ignored"
+
+    server = await series.start()
+    again = await server.put_session("t.txt", "text", "file")
+    reader = text_peer(server, again)
+    await reader.sync()
+    assert reader.document.get() == "ours one\ntwo\n"
+    assert again["sessionId"] == session["sessionId"]
+    await reader.close()
+    await series.stop()
+
+
+@pytest.mark.ycollab(save_delay=60.0, max_save_delay=120.0, cleanup_delay=0.3)
+async def test_a_log_compacted_while_a_save_renders_still_tells_recovery_what_the_save_wrote(
+    collab: Collab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log compacted while a save rendered (typing past ``log_max_bytes``): its SAVING
+    mark named updates of the old log, so none was written, and a crash right after the write
+    left a log that took the file for an outside change: our own edit merged in again ("abcX"
+    saved, "abcXY" typed meanwhile: "abcXXY"). The crash is played back: the log and the file
+    as the write left them, put back once the room closed, then the room opened again."""
+    path = collab.write_bytes("t.txt", b"abc\n")
+    client = await collab.open_text("t.txt")
+    (room_id,) = collab.document_rooms
+    room = collab.rooms[room_id]
+    history = room.document.history
+    files = collab.extension.manager.files
+    render, write = files.render, files.write_rendered
+    at_the_write: list[bytes] = []
+    renders: list[Any] = []
+
+    async def typed_and_compacted_while_rendering(job: Any) -> Any:
+        renders.append(job)
+        if len(renders) == 1:
+            room.doc.get("source", type=Text).insert(4, "Y")  # typed on, logged durably
+            history.compact()
+            await history._log.flush()
+        return await render(job)
+
+    async def crash_point(*args: Any) -> Any:
+        written = await write(*args)
+        at_the_write.append(history.path.read_bytes())  # what a kill now leaves
+        at_the_write.append(path.read_bytes())
+        return written
+
+    monkeypatch.setattr(files, "render", typed_and_compacted_while_rendering)
+    monkeypatch.setattr(files, "write_rendered", crash_point)
+    client.ydoc.get("source", type=Text).insert(3, "X")
+    await wait_until(lambda: holds(history.path, b"X"), 10, "the edit logged")
+    assert (await client.save(1))["status"] == "success"
+
+    await client.close()
+    await wait_until(lambda: room_id not in collab.rooms, 10, "the room closed")
+    history.path.write_bytes(at_the_write[0])
+    path.write_bytes(at_the_write[1])
+    again = await collab.open_text("t.txt")
+    assert again.document.get() == "abcXY\n"
+
+
+@pytest.mark.ycollab(save_delay=60.0, max_save_delay=120.0, cleanup_delay=0.3)
+async def test_a_log_compacted_while_a_save_writes_still_tells_recovery_what_the_save_wrote(
+    collab: Collab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sibling of the test above, one step later: compacted while the save wrote (its
+    SAVING mark already durable), the new log holds no SAVING mark, and a crash before the
+    save recorded itself left the file to be merged in as an outside change."""
+    path = collab.write_bytes("t.txt", b"abc\n")
+    client = await collab.open_text("t.txt")
+    (room_id,) = collab.document_rooms
+    room = collab.rooms[room_id]
+    history = room.document.history
+    files = collab.extension.manager.files
+    write = files.write_rendered
+    at_the_write: list[bytes] = []
+
+    async def compacted_while_writing(*args: Any) -> Any:
+        if at_the_write:
+            return await write(*args)
+        room.doc.get("source", type=Text).insert(4, "Y")  # typed on, logged durably
+        history.compact()
+        await history._log.flush()
+        written = await write(*args)
+        at_the_write.extend([history.path.read_bytes(), path.read_bytes()])  # a kill now
+        return written
+
+    monkeypatch.setattr(files, "write_rendered", compacted_while_writing)
+    client.ydoc.get("source", type=Text).insert(3, "X")
+    await wait_until(lambda: holds(history.path, b"X"), 10, "the edit logged")
+    assert (await client.save(1))["status"] == "success"
+
+    await client.close()
+    await wait_until(lambda: room_id not in collab.rooms, 10, "the room closed")
+    history.path.write_bytes(at_the_write[0])
+    path.write_bytes(at_the_write[1])
+    again = await collab.open_text("t.txt")
+    assert again.document.get() == "abcXY\n"

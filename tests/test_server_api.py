@@ -5,6 +5,7 @@ call is freed again."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from jupyter_ycollab.codec.kinds import DocumentKind
 
 from .client import wait_until
 from .harness import Collab, append, cell_sources, sources_on_disk
+from .servers import listen_to_session_events
 
 NOTEBOOK = DocumentKind.parse("json", "notebook")
 
@@ -81,3 +83,23 @@ async def test_a_transaction_that_raises_changes_nothing(
             notebook.ycells[0]["source"].insert(0, "never ")
             raise RuntimeError("changed my mind")
     assert cell_sources(collab.rooms[room_id].document.shared) == ["a = 1"]
+
+
+@pytest.mark.ycollab(cleanup_delay=0.3)
+async def test_a_transaction_longer_than_the_cleanup_delay_still_reaches_the_file(
+    collab: Collab, jp_serverapp: ServerApp
+) -> None:
+    """A block that awaits (an agent asking a model) past ``cleanup_delay`` on a room no peer
+    has open: the room opened for the call was evicted and closed under it, and the change
+    landed in the closed room's document, neither logged nor saved."""
+    path = collab.write_notebook("nb.ipynb", ["a = 1"])
+    room_id = notebook_room_id(jp_serverapp, "nb.ipynb")
+    events = listen_to_session_events(jp_serverapp)
+    async with collab.extension.rooms.transaction(room_id) as notebook:
+        notebook.ycells[0]["source"].insert(0, "# reviewed\n")
+        with contextlib.suppress(AssertionError):  # the room evicted and closed, if it is
+            await wait_until(lambda: events.has("INFO", "clean"), 1.0, "the room closed")
+
+    await wait_until(lambda: sources_on_disk(path) == ["# reviewed\na = 1"], 10, "the save")
+
+    await wait_until(lambda: sources_on_disk(path) == ["# reviewed\na = 1"], 10, "the save")

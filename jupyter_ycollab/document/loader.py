@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..codec.building import build_base
-from ..codec.digest import digest_of
 from ..codec.listeners import UpdateListeners
 from ..codec.origins import Origin
 from ..codec.updates import merged_update
 from ..history.history import History
 from ..history.records import LogContents
 from .files import Files
-from .render import content_of
+from .render import holds
 from .sharing import Joined, SavedFile
 from .watch import FileWatch, write_state
 
@@ -132,15 +131,9 @@ class Loader:
         saving = recovered.saving_updates()  # a save the server stopped before recording
         if saving is not None:
             interrupted = merged_update(saving)
-            file_base = await asyncio.to_thread(build_base, self._kind, content)
-            newline = self._file.newline
-            ours, theirs = await asyncio.to_thread(
-                lambda: [
-                    digest_of(content_of(self._kind, update, newline))
-                    for update in (interrupted, file_base)
-                ]
-            )
-            if ours == theirs:  # the save had written the file: nothing to merge
+            ids = self._files.keeps_cell_ids
+            at = (self._kind, interrupted, content, self._file.newline, ids)
+            if await asyncio.to_thread(holds, *at):  # the save had written it: nothing to merge
                 self._history.take_base(interrupted, self._file.known_state().hash)
                 return
         self._file.merge(content)

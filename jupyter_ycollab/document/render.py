@@ -13,6 +13,7 @@ from typing import Any
 
 from pycrdt import Doc
 
+from ..codec.building import build_base
 from ..codec.content import read_content
 from ..codec.digest import digest_of
 from ..codec.kinds import DocumentKind
@@ -47,6 +48,19 @@ class Rendered:
 def content_of(kind: DocumentKind, update: bytes, newline: str = "\n") -> Any:
     """The file content of the state ``update``, as a contents model holds it."""
     return read_content(kind, replayed([update]), newline)
+
+
+def holds(kind: DocumentKind, state: bytes, content: Any, newline: str, ids: bool) -> bool:
+    """Whether a file read as ``content`` holds ``state`` as a save writes it; cell ids aside
+    when not ``ids`` (a manager that makes them anew at each read: jupytext's scripts)."""
+    pair = [content_of(kind, update, newline) for update in (state, build_base(kind, content))]
+    if not ids and all(isinstance(side, dict) and "cells" in side for side in pair):
+        pair = [{**side, "cells": [_no_id(cell) for cell in side["cells"]]} for side in pair]
+    return digest_of(pair[0]) == digest_of(pair[1])
+
+
+def _no_id(cell: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in cell.items() if key != "id"}
 
 
 def render(job: RenderJob) -> Rendered:

@@ -27,7 +27,7 @@ from .files import Files
 from .savepolicy import SavePolicy
 from .sharing import Alone, SavedFile, SaveReply, Sharing
 from .snapshots import Snapshots
-from .watch import FileWatch, write_state
+from .watch import FileWatch, SaveAttempt, write_state
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +125,6 @@ class SaveWorker:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), min(due or math.inf, next_poll) - now)
 
-    # -- saving --------------------------------------------------------------------------------
-
     async def save(self) -> str:
         """Write the document to its file if its content changed, one save at a time: answers
         ``success``, ``skipped`` (the file already held it) or ``failed``."""
@@ -144,10 +142,13 @@ class SaveWorker:
                 self._policy.give_back(ticket, retry_at=0.0)  # the next round leaves it
                 self._replies[:0] = replies
                 return "skipped"  # not this server's save: the replies wait for the next round
-            except NotFound:
-                status = "failed"  # deleted: keep the edits, wait for the file to come back
+            except NotFound:  # deleted: keep the edits; the poll sees it back, else a retry
+                status = "failed"
                 self._file.mark_gone()
-                self._policy.give_back(ticket, retry_at=math.inf)
+                if self._settings.poll_interval:
+                    self._policy.give_back(ticket, retry_at=math.inf)
+                else:
+                    self._policy.failed(ticket, asyncio.get_running_loop().time())
             except (CollabError, HTTPError, OSError, ValueError, RuntimeError) as error:
                 status = "failed"
                 self._failed(ticket, error)
@@ -207,17 +208,20 @@ class SaveWorker:
         self.snapshots.merged(parts, rendered.snapshot)
         if base is not None and rendered.base_digest is not None:
             self.history.digested(base, rendered.base_digest)  # lazily: most rooms never save
+        # Before the skip: "the file holds it" is no answer for a file that is not there.
+        if self._file.gone and not await self._files.exists(self.path):
+            raise NotFound(f"{self.path} was deleted: not recreating it")
         if rendered.unchanged:
             write_state(self._file.doc, dirty=False)
             return "skipped"
-        if self._file.gone and not await self._files.exists(self.path):
-            raise NotFound(f"{self.path} was deleted: not recreating it")
-        await self.history.saving(mark)  # a save cut short is merged on recovery, as ever
-        if not await self._file.unchanged():
+        recorded = await self.history.saving(mark, rendered.snapshot)  # else: compacted since
+        if not recorded or not await self._file.unchanged():
             return _CHANGED_MEANWHILE
         if not await self.sharing.confirm_writer():
             raise _NotTheWriter
+        self._file.attempt = SaveAttempt(rendered.snapshot, rendered.digest, mark)
         saved = self._file.state = await self._files.write_rendered(self.path, self.kind, rendered)
+        self._file.attempt = None
         self.history.file_path = self.path
         self.history.saved(rendered.snapshot, mark, saved.hash, rendered.digest)
         # The hash first: it reaches the other servers with the content, in this very turn,

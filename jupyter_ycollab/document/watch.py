@@ -12,6 +12,7 @@ room's live edits (merge/threeway.py).
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from pycrdt import Doc, Map
@@ -28,7 +29,7 @@ from ..events import Events
 from ..history.history import History
 from ..merge.threeway import three_way_merge
 from .files import Files, FileState
-from .render import content_of
+from .render import content_of, holds
 
 
 def write_state(doc: Doc[Any], **values: Any) -> None:
@@ -40,6 +41,16 @@ def write_state(doc: Doc[Any], **values: Any) -> None:
         for key, value in values.items():
             if value is not None and state.get(key) != value:
                 state[key] = value
+
+
+@dataclass(frozen=True)
+class SaveAttempt:
+    """A save that failed once it had begun writing (a post-save hook raised, the look after
+    the write failed): the file may hold its content, our own, not an outside change."""
+
+    snapshot: bytes
+    digest: str
+    mark: tuple[int, int]  # the history's, taken with the snapshot
 
 
 class FileWatch:
@@ -61,6 +72,7 @@ class FileWatch:
         self.state: FileState | None = None  # the file as we last loaded, saved or looked at it
         self.newline = "\n"  # the file's line ending, put back when saving
         self.gone = False  # the file disappeared while the room was open
+        self.attempt: SaveAttempt | None = None  # the last save, if it failed while writing
         self.doc = doc
         self._history = history
         self._files = files
@@ -77,7 +89,10 @@ class FileWatch:
         return content
 
     async def unchanged(self) -> bool:
-        """Whether the file is as the last look (or save) left it: its stat did not move."""
+        """Whether the file is as the last look (or save) left it: at the same path (renamed
+        through Jupyter, it is looked at again there), and its stat did not move."""
+        if self._files.path_of(self.file_id) != self.path:
+            return False
         now = await self._files.stat(self.path, self.kind)
         return self.state is None or now.stamp == self.state.stamp
 
@@ -101,13 +116,24 @@ class FileWatch:
         first_look, self.state = self.state is None, now  # a touch only moves the stat
         if changed or first_look:
             content, self.newline = split_newlines(self.kind, raw)
-        if changed and first_look and self._saved_from_doc(now.hash):
+        attempt, self.attempt = self.attempt, None
+        if changed and attempt is not None and await self._holds(attempt, content):
+            self._history.saved(attempt.snapshot, attempt.mark, now.hash, attempt.digest)
+        elif changed and first_look and self._saved_from_doc(now.hash):
             await self._adopt(content, now)
-            changed = False
-        if changed:
+        elif changed:
             self.merge(content)
+        if changed:
             write_state(self.doc, hash=now.hash)
         return back
+
+    async def _holds(self, attempt: SaveAttempt, content: Any) -> bool:
+        """Whether the file holds what ``attempt`` was writing: then it is the base, not a
+        change to merge (merged, our own edits would be applied again to the later ones)."""
+        ids = self._files.keeps_cell_ids
+        return await asyncio.to_thread(
+            holds, self.kind, attempt.snapshot, content, self.newline, ids
+        )
 
     def _saved_from_doc(self, file_hash: str | None) -> bool:
         """Whether the file holds what a writer of this document last saved or merged: the
@@ -119,15 +145,19 @@ class FileWatch:
         record of it, older or lost with Redis): the ``Doc`` has it all, nothing to merge
         (merged again, it would be doubled). The base takes the file's hash and digest; and
         the ``Doc`` itself when its content is the file's, else the next save makes it so."""
-        kind, newline, ours = self.kind, self.newline, self.doc.get_update()
+        kind, newline, ours, ids = (
+            self.kind,
+            self.newline,
+            self.doc.get_update(),
+            self._files.keeps_cell_ids,
+        )
 
-        def digests() -> tuple[str, str]:
-            theirs = content_of(kind, build_base(kind, content), newline)
-            return digest_of(theirs), digest_of(content_of(kind, ours, newline))
+        def judge() -> tuple[bool, str]:
+            digest = digest_of(content_of(kind, build_base(kind, content), newline))
+            return holds(kind, ours, content, newline, ids), digest
 
-        digest, our_digest = await asyncio.to_thread(digests)
-        base = ours if our_digest == digest else self._history.base_update
-        self._history.take_base(base, now.hash, digest)
+        same, digest = await asyncio.to_thread(judge)
+        self._history.take_base(ours if same else self._history.base_update, now.hash, digest)
 
     def merge(self, theirs: Any) -> None:
         """Apply what changed in the file since the base; keep the live edits too."""

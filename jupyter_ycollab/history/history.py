@@ -32,6 +32,7 @@ from .records import (
     header_record,
     parse_log,
     saved_record,
+    saving_record,
     time_record,
 )
 
@@ -48,6 +49,7 @@ class History:
         self.base_digest: str | None = None  # of the base's content (codec/content.py's digest_of)
         self._base_seq = 0  # the base is the log's checkpoint plus this many of its updates
         self._unfinished_save = False  # the log holds a SAVING record with no SAVED after it
+        self._saving_state: bytes | None = None  # what that save writes, if this run made it
         self.base_time = 0.0  # when the file got the base
         self._reusable: LogContents | None = None  # the log read at load, while still true
         self._began = False  # begun from a fresh base, not yet opened
@@ -127,19 +129,23 @@ class History:
         self._reusable, self._began = None, False
         self._stop_logging = UpdateListeners.of(doc).listen(Hears.LOG, self._on_update)
 
-    def _compact_records(self, doc: Doc[Any], *, tail: bool = True) -> tuple[list[bytes], int]:
-        """The records of a compact log (base, then one update holding everything since), and
-        how many updates they hold."""
+    def _compact_records(
+        self, doc: Doc[Any], *, tail: bool = True, saving: bytes | None = None
+    ) -> tuple[list[bytes], int]:
+        """A compact log's records (base, a save in flight, everything since); its updates."""
         records = [
             header_record(self.lineage, self.room_id, self.file_path),
             time_record(self.base_time),
             encode_record(CHECKPOINT, self.base_update),
             saved_record(self.base_hash, 0, self.base_digest),
         ]
-        since = doc.get_update(get_state(self.base_update)) if tail else EMPTY_UPDATE
+        if saving is not None:  # a full state: its updates that the base holds change nothing
+            records += [encode_record(UPDATE, saving), saving_record(1)]
+        since = doc.get_update(get_state(saving or self.base_update)) if tail else EMPTY_UPDATE
+        seq = int(saving is not None)
         if since == EMPTY_UPDATE:
-            return records, 0
-        return [*records, time_record(), encode_record(UPDATE, since)], 1
+            return records, seq
+        return [*records, time_record(), encode_record(UPDATE, since)], seq + 1
 
     def _on_update(self, update: bytes, origin: TransactionOrigin) -> None:
         """Log ``update``; the server's own ``state`` values are ones recovery can do without
@@ -166,12 +172,14 @@ class History:
         """Where the log stands: a save takes a mark with its snapshot, to record what it holds."""
         return (self._generation, self._log.seq if self._log is not None else 0)
 
-    async def saving(self, mark: tuple[int, int]) -> None:
-        """Record, durably, that a save of the state at ``mark`` is about to touch the file."""
-        if self._log is not None and mark[0] == self._generation:
-            self._unfinished_save = True
-            self._log.mark_saving(mark[1])
-            await self._log.flush()
+    async def saving(self, mark: tuple[int, int], state: bytes) -> bool:
+        """Record durably that a save of ``state``, at ``mark``, begins; False: compacted since."""
+        if self._log is None or mark[0] != self._generation:  # the new log cannot name it
+            return self._log is None
+        self._unfinished_save, self._saving_state = True, state
+        self._log.mark_saving(mark[1])
+        await self._log.flush()
+        return True
 
     def saved(
         self, snapshot: bytes, mark: tuple[int, int], file_hash: str | None, digest: str
@@ -186,6 +194,7 @@ class History:
             self._base_seq, self._unfinished_save = seq, False
             self._log.mark_saved(file_hash, seq, digest)
         else:  # compacted while the save ran: the mark means nothing in the new log
+            self._unfinished_save = False
             self.compact()
 
     def digested(self, base_update: bytes, digest: str) -> None:
@@ -202,16 +211,18 @@ class History:
     def rebase(self, base_update: bytes, file_hash: str | None) -> None:
         """The file changed outside and was merged in: keep the old log aside, start anew."""
         self.take_base(base_update, file_hash)
+        self._unfinished_save = False  # the file was just read: no save touches it
         if self._log is not None:
             set_aside_before_merge(self.path)
         self.compact()
 
     def compact(self) -> None:
-        """Rewrite the log as base + one update: bounded, same lineage, same CRDT history."""
+        """Rewrite the log as base + one update (after a save in flight, named again)."""
         if self._log is not None and self._doc is not None:
             self._generation += 1
-            self._base_seq, self._unfinished_save = 0, False  # the base becomes the checkpoint
-            records, seq = self._compact_records(self._doc)
+            saving = self._saving_state if self._unfinished_save else None
+            self._base_seq, self._unfinished_save = 0, saving is not None  # base: the checkpoint
+            records, seq = self._compact_records(self._doc, saving=saving)
             self._compacted_size = sum(map(len, records))
             self._log.rewrite(records, seq=seq)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -87,10 +88,18 @@ def cut_torn_tail(path: Path, length: int) -> None:
 
 
 def set_aside_before_merge(path: Path) -> None:
-    """Keep the log of the history an outside change ends (the last few: the rest go)."""
+    """Keep the log of the history an outside change ends (the last few: the rest go).
+
+    A second name for it, not a move: the log stays where it is until the new one, queued
+    for the next commit, replaces it atomically (``write_fresh``). A crash in between then
+    finds the old log, with the unsaved edits, and merges the file again; never no log."""
     if not path.exists():
         return
-    os.replace(path, path.with_name(f"{path.stem}.before-{time.time_ns()}.ylog"))
+    aside = path.with_name(f"{path.stem}.before-{time.time_ns()}.ylog")
+    try:
+        os.link(path, aside)
+    except OSError:  # a file system without hard links
+        shutil.copyfile(path, aside)
     kept = sorted(path.parent.glob(f"{path.stem}.before-*.ylog"))
     for old in kept[:-_KEEP_BEFORE_MERGE]:
         old.unlink(missing_ok=True)
