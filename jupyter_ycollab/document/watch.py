@@ -145,12 +145,8 @@ class FileWatch:
         record of it, older or lost with Redis): the ``Doc`` has it all, nothing to merge
         (merged again, it would be doubled). The base takes the file's hash and digest; and
         the ``Doc`` itself when its content is the file's, else the next save makes it so."""
-        kind, newline, ours, ids = (
-            self.kind,
-            self.newline,
-            self.doc.get_update(),
-            self._files.keeps_cell_ids,
-        )
+        kind, newline, ids = self.kind, self.newline, self._files.keeps_cell_ids
+        ours = self.doc.get_update()
 
         def judge() -> tuple[bool, str]:
             digest = digest_of(content_of(kind, build_base(kind, content), newline))
