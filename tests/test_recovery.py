@@ -595,6 +595,33 @@ async def test_a_kill_right_after_an_outside_change_was_merged_keeps_the_unsaved
     await series.stop()
 
 
+async def typed_on_and_compacted(room: Any) -> None:
+    """ "Y" typed after the "X" being saved, then the log compacted (as typing past
+    ``log_max_bytes`` does), durably."""
+    room.doc.get("source", type=Text).insert(4, "Y")
+    room.document.history.compact()
+    await room.document.history._log.flush()
+
+
+async def saved_then_crashed(
+    collab: Collab, client: CollabClient[Any], path: Path, at_the_write: list[bytes]
+) -> str:
+    """Type "X" and save it (the test's hooks record the log and the file as the write left
+    them), then play a kill at that moment back: the room closed, the log and the file put
+    back as they were, the room opened again. What the reopened room holds."""
+    (room_id,) = collab.document_rooms
+    history = collab.rooms[room_id].document.history
+    client.ydoc.get("source", type=Text).insert(3, "X")
+    await wait_until(lambda: holds(history.path, b"X"), 10, "the edit logged")
+    assert (await client.save(1))["status"] == "success"
+    await client.close()
+    await wait_until(lambda: room_id not in collab.rooms, 10, "the room closed")
+    history.path.write_bytes(at_the_write[0])
+    path.write_bytes(at_the_write[1])
+    again = await collab.open_text("t.txt")
+    return str(again.document.get())
+
+
 @pytest.mark.ycollab(save_delay=60.0, max_save_delay=120.0, cleanup_delay=0.3)
 async def test_a_log_compacted_while_a_save_renders_still_tells_recovery_what_the_save_wrote(
     collab: Collab, monkeypatch: pytest.MonkeyPatch
@@ -617,9 +644,7 @@ async def test_a_log_compacted_while_a_save_renders_still_tells_recovery_what_th
     async def typed_and_compacted_while_rendering(job: Any) -> Any:
         renders.append(job)
         if len(renders) == 1:
-            room.doc.get("source", type=Text).insert(4, "Y")  # typed on, logged durably
-            history.compact()
-            await history._log.flush()
+            await typed_on_and_compacted(room)
         return await render(job)
 
     async def crash_point(*args: Any) -> Any:
@@ -630,16 +655,8 @@ async def test_a_log_compacted_while_a_save_renders_still_tells_recovery_what_th
 
     monkeypatch.setattr(files, "render", typed_and_compacted_while_rendering)
     monkeypatch.setattr(files, "write_rendered", crash_point)
-    client.ydoc.get("source", type=Text).insert(3, "X")
-    await wait_until(lambda: holds(history.path, b"X"), 10, "the edit logged")
-    assert (await client.save(1))["status"] == "success"
-
-    await client.close()
-    await wait_until(lambda: room_id not in collab.rooms, 10, "the room closed")
-    history.path.write_bytes(at_the_write[0])
-    path.write_bytes(at_the_write[1])
-    again = await collab.open_text("t.txt")
-    assert again.document.get() == "abcXY\n"
+    text = await saved_then_crashed(collab, client, path, at_the_write)
+    assert text == "abcXY\n"
 
 
 @pytest.mark.ycollab(save_delay=60.0, max_save_delay=120.0, cleanup_delay=0.3)
@@ -661,21 +678,11 @@ async def test_a_log_compacted_while_a_save_writes_still_tells_recovery_what_the
     async def compacted_while_writing(*args: Any) -> Any:
         if at_the_write:
             return await write(*args)
-        room.doc.get("source", type=Text).insert(4, "Y")  # typed on, logged durably
-        history.compact()
-        await history._log.flush()
+        await typed_on_and_compacted(room)
         written = await write(*args)
         at_the_write.extend([history.path.read_bytes(), path.read_bytes()])  # a kill now
         return written
 
     monkeypatch.setattr(files, "write_rendered", compacted_while_writing)
-    client.ydoc.get("source", type=Text).insert(3, "X")
-    await wait_until(lambda: holds(history.path, b"X"), 10, "the edit logged")
-    assert (await client.save(1))["status"] == "success"
-
-    await client.close()
-    await wait_until(lambda: room_id not in collab.rooms, 10, "the room closed")
-    history.path.write_bytes(at_the_write[0])
-    path.write_bytes(at_the_write[1])
-    again = await collab.open_text("t.txt")
-    assert again.document.get() == "abcXY\n"
+    text = await saved_then_crashed(collab, client, path, at_the_write)
+    assert text == "abcXY\n"

@@ -131,9 +131,9 @@ class Loader:
         saving = recovered.saving_updates()  # a save the server stopped before recording
         if saving is not None:
             interrupted = merged_update(saving)
-            ids = self._files.keeps_cell_ids
-            at = (self._kind, interrupted, content, self._file.newline, ids)
-            if await asyncio.to_thread(holds, *at):  # the save had written it: nothing to merge
+            newline, ids = self._file.newline, self._files.keeps_cell_ids
+            held = await asyncio.to_thread(holds, self._kind, interrupted, content, newline, ids)
+            if held:  # the save had written the file: nothing to merge
                 self._history.take_base(interrupted, self._file.known_state().hash)
                 return
         self._file.merge(content)
