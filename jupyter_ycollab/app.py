@@ -84,6 +84,8 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
         self._start_metrics()
         share = self._join_cluster(files)
         self.manager = RoomManager(self._core_settings(), files, events, self.hook_calls, share)
+        if self.cluster is not None:
+            self.cluster.retire_room = self.manager.retire
         self._export_metrics(partial(census, self.manager))
         server_id = self.cluster.server_id if self.cluster is not None else None
         services = Services(self.manager, files, events, self.hook_calls, server_id)

@@ -8,7 +8,7 @@ that writes their entries (publisher.py), and the two loops that serve them all
   room's lease renewed or taken, and the awareness of servers whose key expired removed.
 
 When Redis does not answer, both keep trying; rooms go on serving their own peers meanwhile, and
-each room is brought level with the cluster when Redis answers again (``SharedRoom.reconcile``).
+each room is brought level with the cluster when Redis answers again (reconcile.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from redis.asyncio import Redis
@@ -28,10 +28,12 @@ from redis.exceptions import RedisError
 from .. import metrics
 from ..codec.kinds import DocumentKind
 from ..document.sharing import Alone, Sharing
+from ..rooms.room import Room
 from .keys import RoomKeys, server_key
 from .lease import Lease
 from .options import ClusterSettings
 from .publisher import Publisher
+from .reconcile import hold, level_with_cluster
 from .shared import SharedRoom
 from .store import RoomStore, read_streams
 
@@ -55,6 +57,8 @@ class Cluster:
         self._rooms: dict[str, SharedRoom] = {}  # by their stream's key
         self._tasks: list[asyncio.Task[None]] = []
         self._rooms_changed = asyncio.Event()
+        #: Closes a room at once, to open again from the cluster (the rooms' ``retire``).
+        self.retire_room: Callable[[Room], None] = lambda _room: None
 
     def describe(self) -> str:
         """Where the cluster meets, without the password: for the log."""
@@ -91,6 +95,8 @@ class Cluster:
         metrics.current.redis_error()
         if self.healthy.is_set():
             self.healthy.clear()
+            for room in self._rooms.values():
+                hold(room)
             log.warning(
                 "Redis at %s did not answer (%s): every room goes on serving this server's "
                 "peers, their edits kept in the update log, until it does",
@@ -105,8 +111,9 @@ class Cluster:
         # The pool's idle connections may be from before the outage, their sockets closed by
         # the Redis that died: the first call on each would fail and start a second outage.
         await self.redis.connection_pool.disconnect(inuse_connections=False)
+        await self.publisher.reconnect()
         for room in list(self._rooms.values()):
-            await room.reconcile()
+            await level_with_cluster(room)
 
     # -- the loops -----------------------------------------------------------------------------
 

@@ -1,13 +1,17 @@
 """What this server sends to one room's stream: its peers' updates and awareness, and control
 messages, in order. Each goes to Redis at once, through the server's one publisher
 (publisher.py); kept here, in order, while it cannot: the local update log has the edits
-meanwhile, and ``SharedRoom.reconcile`` levels both sides when Redis answers again.
+meanwhile, and reconcile.py levels both sides when Redis answers again.
+
+From an outage until then, it is held: Redis may have come back empty and its stream be another
+history's (cluster/reconcile.py), where this room's updates would not apply or would be doubled.
 """
 
 from __future__ import annotations
 
 import asyncio
 
+from ..codec.updates import EMPTY_UPDATE
 from .publisher import Entry, Publisher
 
 #: Seconds ``flush`` waits for the entries to reach Redis before it says they did not (yet).
@@ -20,6 +24,7 @@ class Outbox:
         self._key = key  # the room's stream
         self._kept: list[Entry] = []  # not written yet: the publisher could not
         self._unconfirmed = 0  # written, not yet confirmed by Redis
+        self.held = False  # nothing is written until ``release``
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -31,9 +36,23 @@ class Outbox:
 
     def send(self) -> None:
         """Write what is kept, if the publisher can now."""
-        if self._kept and self._publisher.write(self, self._key, self._kept):
+        if self._kept and not self.held and self._publisher.write(self, self._key, self._kept):
             self._unconfirmed += len(self._kept)
             self._kept = []
+
+    def hold(self) -> None:
+        """Keep everything until ``release`` (an outage began)."""
+        self.held = True
+
+    def release(self, update: bytes) -> None:
+        """Send what was kept, its updates replaced by ``update``: what the cluster lacks of
+        the document now, which holds them (``EMPTY_UPDATE`` for none)."""
+        self._kept = [entry for entry in self._kept if entry[0] != "u"]
+        if update != EMPTY_UPDATE:
+            self._kept.insert(0, ("u", update))
+        self.held = False
+        self.confirmed(0)  # idle if nothing is left
+        self.send()
 
     def confirmed(self, count: int) -> None:
         self._unconfirmed -= count

@@ -113,6 +113,20 @@ class Publisher:
     async def _lost(self, error: BaseException) -> None:
         """The connection failed: what it did not confirm goes back to its senders."""
         self._cluster.trouble(error)
+        await self._drop()
+
+    async def reconnect(self) -> None:
+        """Redis answers again: the connection may be to the Redis that died, unnoticed while
+        the rooms held their entries (outbox.py). It is made anew, before anyone writes."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self._drop()
+        if self._waiting:
+            self._task = asyncio.create_task(self._run(), name="cluster publish")
+
+    async def _drop(self) -> None:
         unconfirmed, self._unconfirmed = list(self._unconfirmed), deque()
         for sender, entries in reversed(unconfirmed):  # the last first: each goes in front
             sender.returned(entries)

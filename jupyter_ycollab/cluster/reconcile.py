@@ -1,10 +1,19 @@
 """After Redis was down (or came back empty): a shared room's copy brought level with the
-cluster's, both ways, by state vectors.
+cluster's, both ways, by state vectors; or, when the cluster holds another history, its edits
+carried into that one.
 
 Each server kept serving its own peers meanwhile: its edits are in its update log and its outbox,
-the others' in theirs. Comparing state vectors with what Redis holds (the snapshot and the stream
-after it) tells each side what the other lacks; CRDT updates merge in any order, and one seen
-twice changes nothing, so nothing is lost or duplicated.
+the others' in theirs. From the outage on, a room neither sends nor applies updates (``hold``):
+Redis may come back empty, and another server may then load the file before this one shares its
+copy again, starting another history (another session id) whose updates do not mix with ours.
+
+- The same history: comparing state vectors with what Redis holds (the snapshot and the stream
+  after it) tells each side what the other lacks; CRDT updates merge in any order, and one seen
+  twice changes nothing, so nothing is lost or duplicated.
+- Another history: it wins, since other servers' peers may be on it already. What this copy
+  changed since its last save is merged into it as an outside change is (merge/threeway.py
+  ``carried_over``), in updates of its own history; then this copy's room closes, its peers
+  told their session ended (``1003``, reloadable), and opens again from the cluster's history.
 """
 
 from __future__ import annotations
@@ -16,17 +25,26 @@ from pycrdt import Doc
 
 from ..codec.listeners import UpdateListeners
 from ..codec.origins import Origin
-from ..codec.updates import EMPTY_UPDATE
+from ..codec.updates import EMPTY_UPDATE, replayed
+from ..errors import UnknownSession, outcome_of
 
 if TYPE_CHECKING:
     from .shared import SharedRoom
+    from .store import SharedState
 
 log = logging.getLogger(__name__)
 
 
+def hold(shared: SharedRoom) -> None:
+    """Redis stopped answering: no update goes either way until ``level_with_cluster``."""
+    shared.behind = True
+    shared.outbox.hold()
+
+
 async def level_with_cluster(shared: SharedRoom) -> None:
-    """Apply what the cluster has and this copy lacks; publish what it lacks. Redis errors
-    propagate (the caller tries again later); ``shared.behind`` is cleared once done."""
+    """Apply what the cluster has and this copy lacks; publish what it lacks (or carry this
+    copy's edits into the cluster's history). Redis errors propagate (the caller tries again
+    later); ``shared.behind`` is cleared once done."""
     doc = shared.doc
     if doc is None:
         return
@@ -36,17 +54,58 @@ async def level_with_cluster(shared: SharedRoom) -> None:
         if fence is not None:
             await shared.store.create_state(doc.get_update(), shared.lineage, fence)
             shared.position, shared.behind = b"0-0", False
+            shared.outbox.release(EMPTY_UPDATE)  # the state holds every update
         return
+    cluster = await _cluster_copy(shared, state)
     if state.lineage != shared.lineage:
-        log.error("%s holds another history in Redis: not merged", shared.store.keys.prefix)
+        await _carry_over(shared, doc, cluster)
         return
-    entries = await shared.store.read_after(state.at)
-    cluster: Doc[Any] = Doc()
-    for update in [state.snapshot, *(entry.payload for entry in entries if entry.kind == "u")]:
-        cluster.apply_update(update)
-    shared.position = entries[-1].id if entries else state.at
     UpdateListeners.of(doc).apply(cluster.get_update(doc.get_state()), Origin.CLUSTER)
-    missing = doc.get_update(cluster.get_state())
-    if missing != EMPTY_UPDATE:
-        shared.outbox.put("u", missing)
+    shared.outbox.release(doc.get_update(cluster.get_state()))
     shared.behind = False
+
+
+async def _cluster_copy(shared: SharedRoom, state: SharedState) -> Doc[Any]:
+    """The document as the cluster holds it; the room's position moves to its end."""
+    entries = await shared.store.read_after(state.at)
+    updates = [state.snapshot, *(entry.payload for entry in entries if entry.kind == "u")]
+    shared.position = entries[-1].id if entries else state.at
+    return replayed(updates)
+
+
+async def _carry_over(shared: SharedRoom, doc: Doc[Any], cluster: Doc[Any]) -> None:
+    """Publish, in the cluster's history, what this copy changed since its last save, then
+    retire it. Edits its peers make while that is published are carried too: the room
+    retires only once a carried state is still the copy's own."""
+    document = shared.document()
+    assert document is not None, "a room is attached once its document loaded"
+    log.warning(
+        "%s holds another history in Redis (another server loaded the file while Redis came "
+        "back empty): this server's edits are merged into it, and its peers reload",
+        shared.store.keys.prefix,
+    )
+    since = None  # the last save
+    while True:
+        seen, state = doc.get_state(), doc.get_update()
+        update = document.file.carried_into(cluster, since)
+        if update != EMPTY_UPDATE:
+            await shared.store.publish([("u", update)])
+            cluster.apply_update(update)
+        if doc.get_state() == seen:
+            break
+        since = state  # edits came while it was published: carried at the next turn
+    _retire(shared)
+
+
+def _retire(shared: SharedRoom) -> None:
+    """This copy is shared no more; its room closes now and opens again from the cluster."""
+    shared.retired = True
+    shared.leave_cluster()
+    shared.outbox.release(EMPTY_UPDATE)  # awareness and control messages still go
+    room = shared.room
+    if room is not None:
+        error = UnknownSession(room.session_id)
+        code, reason = outcome_of(error).close_code, error.close_reason()
+        for peer in tuple(room.peers):
+            peer.close(code, reason)
+        shared.cluster.retire_room(room)

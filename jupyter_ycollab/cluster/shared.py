@@ -63,6 +63,7 @@ class SharedRoom:
         self.servers_heard: set[str] = set()  # other servers whose peers' awareness we keep
         self.lineage = ""  # the session id of the history the cluster holds
         self.behind = False  # not level with the cluster since an outage (``reconcile``)
+        self.retired = False  # the cluster holds another history, which took this one's edits
         self._folded_at = -FOLD_INTERVAL
         self._expiry_set_at = -EXPIRY_REFRESH
 
@@ -148,7 +149,7 @@ class SharedRoom:
         if entry.server == self.cluster.server_id:
             return
         metrics.current.entry_applied(entry.id)
-        if entry.kind == "u" and self.doc is not None:
+        if entry.kind == "u" and self.doc is not None and not self.outbox.held:
             UpdateListeners.of(self.doc).apply(entry.payload, Origin.CLUSTER)
         elif entry.kind == "a" and self.room is not None:
             self.servers_heard.add(entry.server)
@@ -156,7 +157,7 @@ class SharedRoom:
         elif entry.kind == "m" and self.room is not None:  # from push.py's ``send``
             self.room.broadcast(protocol.encode_raw(json.loads(entry.payload)))
         elif entry.kind == "c":
-            writer = self._document() if self.writes_file() else None
+            writer = self.document() if self.writes_file() else None
             self._saves.heard(json.loads(entry.payload), writer)
 
     def server_gone(self, server: str) -> None:
@@ -171,18 +172,20 @@ class SharedRoom:
         return self.writer and self.lease.held()
 
     async def confirm_writer(self) -> bool:
-        try:
-            self.writer = self.writer and bool(await self.lease.confirm())
-        except self.cluster.errors as error:
-            self.cluster.trouble(error)
-            return self.lease.held()  # Redis is down: nobody can take it before it expires
-        return self.writer
+        for _attempt in range(2):  # again on a new connection: one may be to a Redis that died
+            try:
+                self.writer = self.writer and bool(await self.lease.confirm())
+                return self.writer
+            except self.cluster.errors as error:
+                self.cluster.trouble(error)
+        return self.lease.held()  # Redis is down: nobody can take it before it expires
 
     async def saved(self, saved: SavedFile) -> None:
         """Record what the file holds; now and then, fold the stream into the snapshot (an
-        encoding of the whole document: not at every save)."""
+        encoding of the whole document: not at every save). Not while the room is behind: Redis
+        may have come back empty, its fencing counter with it, and our token be a new writer's."""
         fence, now = self.lease.fence, asyncio.get_running_loop().time()
-        if fence is None:
+        if fence is None or self.behind:
             return
         try:
             await self.store.record_saved(replace(saved, fence=fence))
@@ -196,29 +199,24 @@ class SharedRoom:
         self._saves.forward(reply)
 
     async def settle(self) -> None:
-        if self.cluster.healthy.is_set() and not self.writer:  # our keeper may take over
+        if self.cluster.healthy.is_set() and not self.writer and not self.retired:
             await self._saves.answered(2 * self.lease.ttl + SETTLE_MARGIN)
 
-    def _document(self) -> Document | None:
+    def document(self) -> Document | None:
         return self.room.document if self.room is not None else None
-
-    async def reconcile(self) -> None:
-        """Bring this copy level with the cluster's after an outage (reconcile.py)."""
-        self.behind = True
-        await level_with_cluster(self)
 
     # -- the lease -----------------------------------------------------------------------------
 
     async def keep_lease(self) -> None:
         """Renew the lease, or take it if it fell free; take over writing when it is new."""
-        if self.behind:
-            await self.reconcile()
+        if self.behind and self.cluster.healthy.is_set():  # else the reader's recovery levels
+            await level_with_cluster(self)
         held = await self.lease.try_acquire()  # renewed when held
         if held and not self.writer:  # a writer only once it took over: a failed read
             saved = await self.store.saved()  # of the record is tried again next time
             self.writer = True
             self._take_over(saved)
-            document = self._document()
+            document = self.document()
             if document is not None:
                 self._saves.save_here(document)
         self.writer = held
@@ -229,6 +227,13 @@ class SharedRoom:
             self._expiry_set_at = now
             await self.store.expire(expiry)
 
+    def leave_cluster(self) -> None:
+        """Hear no more updates of the room, from its ``Doc`` or its stream."""
+        self.cluster.remove(self)
+        if self._stop_listening is not None:
+            self._stop_listening()
+            self._stop_listening = None
+
     async def _release(self) -> None:
         self.writer = False
         try:
@@ -238,9 +243,7 @@ class SharedRoom:
 
     async def close(self) -> None:
         """The room closes here: its last edits and awareness out, the lease given up."""
-        self.cluster.remove(self)
-        if self._stop_listening is not None:
-            self._stop_listening()
+        self.leave_cluster()
         await self.outbox.close()
         await self._release()
         self._saves.fail_all()

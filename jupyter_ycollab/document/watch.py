@@ -27,7 +27,7 @@ from ..codec.origins import Origin
 from ..errors import NotFound
 from ..events import Events
 from ..history.history import History
-from ..merge.threeway import three_way_merge
+from ..merge.threeway import carried_over, three_way_merge
 from .files import Files, FileState
 from .render import content_of, holds
 
@@ -171,6 +171,14 @@ class FileWatch:
         for place in merge.conflicts:
             msg = f"both the file and the room changed {place}: both versions kept"
             self._events.session("INFO", self.room_id, self.path, "overwrite", msg)
+
+    def carried_into(self, target: Doc[Any], since: bytes | None = None) -> bytes:
+        """The update, in ``target``'s history (another copy of the file, with no history in
+        common: cluster/reconcile.py), that brings into it what the room changed since the
+        base, or since the state ``since`` of the room's ``Doc``."""
+        base = self._history.base_update if since is None else since
+        ids = self._files.keeps_cell_ids
+        return carried_over(self.kind, base, self.doc, target, ids_kept=ids)
 
     def mark_gone(self) -> None:
         """Deleted (or moved outside Jupyter): keep the content, say so once, never recreate it."""

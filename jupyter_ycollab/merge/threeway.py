@@ -9,7 +9,8 @@ the other side deleted survives, nothing typed is lost.
 Values that cannot be merged (a map entry, a cell's outputs, a blob) changed differently on both
 sides keep ours, the people typing now, and are reported as conflicts, as are text edits that
 touch the same span. Notebooks take a second pass on a copy of the live document (see
-``notebook.py``). Text goes through ``text.py``.
+``notebook.py``). Text goes through ``text.py``. ``carried_over`` moves edits between two copies of
+one file with no history in common, by the same merge.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from jupyter_ydoc import YBlob, YNotebook, YUnicode
 from pycrdt import Doc, Map, Text, TransactionEvent, merge_updates
 
+from ..codec.content import read_content
 from ..codec.kinds import DocumentKind
 from ..codec.updates import EMPTY_UPDATE, replayed
 from . import notebook
@@ -73,6 +75,23 @@ def three_way_merge(
             kind.wrap(fork).set(theirs)
             conflicts = ["source"]
     return MergeResult(_combined(updates), conflicts, fork.get_update())
+
+
+def carried_over(
+    kind: DocumentKind, base_update: bytes, ours: Doc[Any], target: Doc[Any], *, ids_kept: bool
+) -> bytes:
+    """The update, in ``target``'s history, that brings into it what ``ours`` changed since
+    ``base_update``: for two copies of one file that share no CRDT history (another server
+    loaded the file while Redis came back empty: cluster/reconcile.py).
+
+    ``target`` may have changed since the base too, and the base is in our history only. So
+    ``target``'s content is merged into a copy of ours first, as an outside change; then the
+    merged content is replayed on ``target`` as the difference from its own state. Both are
+    only read; ``EMPTY_UPDATE`` when ``target`` already holds everything ours changed.
+    """
+    first = three_way_merge(kind, base_update, ours, read_content(kind, target), ids_kept=ids_kept)
+    merged = read_content(kind, replayed([ours.get_update(), first.update]))
+    return three_way_merge(kind, target.get_update(), target, merged, ids_kept=ids_kept).update
 
 
 def _merge_notebook(base_update: bytes, ours: Doc[Any], theirs: Any, ids_kept: bool) -> MergeResult:

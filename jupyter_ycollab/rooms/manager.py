@@ -2,7 +2,7 @@
 
 A room is opened once (concurrent openers share the load), evicted ``cleanup_delay`` after its
 last peer left and only once its document is saved, and every dirty room is saved on stop.
-What one opening does is opening.py's.
+What one opening does is opening.py's, what one closing does closing.py's.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from ..document.files import Files
 from ..document.sharing import Share
 from ..errors import NotFound, TooManyRooms
 from ..events import Events
-from ..memory import give_back_freed_memory
 from ..settings import Settings
 from .backlog import Backlogs
+from .closing import Closings
 from .forks import Fork, ForkInfo
 from .ids import parse_room_id
-from .opening import RoomHooks, load_room
+from .opening import RoomHooks, load_room, warn_if_open_twice
 from .peer import Peer
 from .room import Room
 
@@ -45,6 +45,7 @@ class RoomManager:
         self._opening: dict[str, asyncio.Task[Room]] = {}
         self._evictions: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._closings = Closings(hooks, events)
         self._keepalive: asyncio.TimerHandle | None = None  # set with the first peer
         self.backlogs = Backlogs(settings.max_server_buffer, settings.peer_stall_timeout)
         self.stopping = False
@@ -79,6 +80,7 @@ class RoomManager:
             raise TooManyRooms(f"{count} document rooms are open (max_rooms)")
 
     async def _create(self, room_id: str) -> Room:
+        await self._closings.finished(room_id)  # the room it replaces closes their log first
         room = await load_room(
             room_id, self.settings, self.files, self.events, self._hooks, self._share
         )
@@ -86,17 +88,9 @@ class RoomManager:
         if room.document is not None:
             # Only now: listeners run as tasks, and look the room up by its id.
             self.events.room_initialized(room_id, room.document.path)
-            self._warn_if_open_twice(room)
+            warn_if_open_twice(room, self.rooms.values(), self.events)
             self._schedule_eviction(room)  # until a peer joins
         return room
-
-    def _warn_if_open_twice(self, room: Room) -> None:
-        assert room.document is not None
-        for other in self.rooms.values():
-            doc = other.document
-            if other is not room and doc is not None and doc.file_id == room.document.file_id:
-                msg = f"{doc.path} is also open as {other.room_id}: saves may overwrite each other"
-                self.events.session("WARNING", room.room_id, doc.path, msg=msg)
 
     # -- peers ---------------------------------------------------------------------------------
 
@@ -203,11 +197,17 @@ class RoomManager:
         for fork in self.forks_of(room.room_id):
             self.remove_fork(fork.fork_id)
         del self.rooms[room.room_id]
-        room.close()
-        self._hooks.release(room)
-        await document.close()
-        give_back_freed_memory()
-        self.events.session("INFO", room.room_id, document.path, "clean")
+        await self._closings.close(room)
+
+    def retire(self, room: Room) -> None:
+        """Forget ``room`` now, then close it: another copy of its file took its place
+        (cluster/reconcile.py), which the next opening of its id loads."""
+        if self.rooms.get(room.room_id) is room:
+            self._cancel_eviction(room.room_id)
+            for fork in self.forks_of(room.room_id):
+                self.remove_fork(fork.fork_id)
+            del self.rooms[room.room_id]
+            self._spawn(self._closings.close(room))
 
     # -- background work -----------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ the room limit, eviction, shutdown): this is what a single opening does, and the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from pycrdt import Doc
@@ -59,3 +60,13 @@ async def load_room(
         await document.close()
         raise
     return room
+
+
+def warn_if_open_twice(room: Room, rooms: Iterable[Room], events: Events) -> None:
+    """Say so when ``room``'s file is open under another room id too (saves may clash)."""
+    assert room.document is not None
+    for other in rooms:
+        doc = other.document
+        if other is not room and doc is not None and doc.file_id == room.document.file_id:
+            msg = f"{doc.path} is also open as {other.room_id}: saves may overwrite each other"
+            events.session("WARNING", room.room_id, doc.path, msg=msg)

@@ -1,53 +1,108 @@
-"""Redis comes back empty while a document is open on one server, and another server opens
-the document before the first one shared its copy again (here the first is paused for that
-moment: a race of half a second otherwise). Both must still end up in one document: what
-either side's users type reaches the other side and the file.
-
-Not so yet (xfail): the second server, finding no state and a free lease, loads the file and
-shares a new history (another lineage); the first one's reconcile refuses to merge it, at
-every turn of its keeper, for as long as the room is open.
+"""Redis comes back empty while a document is open on one server, and another server opens the
+document before the first one shared its copy again (here the first is paused for that moment:
+a race of half a second otherwise). The second server starts another history from the file;
+the first one's edits, typed before and while it was paused, must reach that history once, and
+its users must be told to reload (their session is gone), then see everything, as the file
+holds it.
 """
 
 from __future__ import annotations
 
+import json
 import signal
 
 import pytest
+import redis
+from pycrdt import Text, get_state
 
-from .cluster import Cluster
-from .markers import everyone_sees, file_holds, markers, sees, type_interleaved
+from jupyter_ycollab.cluster.keys import RoomKeys
 
-NAME = "notes.txt"
+from ..client import wait_until
+from .cluster import Cluster, Peer
+from .markers import everyone_sees, file_holds, markers, type_interleaved
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fixed: the second server starts a new history from the file; the first finds "
-    "another lineage in Redis and never levels again (reconcile.py logs 'holds another "
-    "history'): each side's edits stay on its side, and the first side's never reach the file",
-)
+def type_at_start(peer: Peer, text: str) -> None:
+    """Type at the very start of the document (an item with no left neighbour: in another
+    history, it would apply as it is, and appear twice once carried)."""
+    document = peer.client.document
+    if peer.is_notebook:
+        document.ycells[0]["source"].insert(0, text)
+    else:
+        document.ydoc.get("source", type=Text).insert(0, text)
+
+
+async def told_to_reload(peer: Peer) -> None:
+    """The front end's "session expired" dialog: close code 1003, reloadable, unknown_session."""
+    await wait_until(lambda: peer.client.close_code is not None, 20, "the first server to close")
+    assert peer.client.close_code == 1003, peer.client.close_reason
+    reason = json.loads(peer.client.close_reason or "{}")
+    assert reason["reason"] == "unknown_session" and reason["reloadable"] is True
+
+
+def clients_in(update: bytes) -> set[int]:
+    """The client ids whose items ``update`` holds: its state vector, decoded (lib0 varints:
+    a count, then client and clock pairs)."""
+    numbers, number, shift = [], 0, 0
+    for byte in get_state(update):
+        number |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            numbers.append(number)
+            number, shift = 0, 0
+    return set(numbers[1::2])
+
+
+def clients_in_redis(cluster: Cluster, name: str) -> set[int]:
+    """Every client whose items the cluster's copy of ``name`` holds (snapshot and stream)."""
+    kind = ("json", "notebook") if name.endswith(".ipynb") else ("text", "file")
+    keys = RoomKeys.of("", *kind, name)
+    client = redis.Redis(port=cluster.redis.port)
+    try:
+        updates = [client.hget(keys.state, "snapshot") or b"\x00\x00"]
+        updates += [fields[b"u"] for _, fields in client.xrange(keys.updates) if b"u" in fields]
+    finally:
+        client.close()
+    return set().union(*(clients_in(update) for update in updates))
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "notes.ipynb"])
 async def test_a_room_opened_elsewhere_while_redis_came_back_empty_is_one_document(
-    cluster: Cluster,
+    cluster: Cluster, name: str
 ) -> None:
     first, second = await cluster.start(2)
-    cluster.write_text(NAME, "start\n")
-    alice = await cluster.open(first, NAME)
-    before = markers("a", 5)
-    type_interleaved((alice, before))
-    await file_holds(cluster, NAME, before, 5)
+    if name.endswith(".ipynb"):
+        cluster.write_notebook(name, ["start"])
+    else:
+        cluster.write_text(name, "start\n")
+    alice = await cluster.open(first, name)
+    saved = markers("a", 5)
+    type_interleaved((alice, saved))
+    await file_holds(cluster, name, saved, 5)
+    unsaved = markers("u", 3)  # the first server has them, the file may not yet
+    type_interleaved((alice, unsaved))
 
     assert first.process is not None
     first.process.send_signal(signal.SIGSTOP)
+    paused = markers("p", 3)  # reach the first server as it wakes, before it levels
     try:
         cluster.redis.kill()
         cluster.redis.start()  # same port, empty
-        carol = await cluster.open(second, NAME)  # before the first server shares it again
+        carol = await cluster.open(second, name)  # before the first server shares it again
+        for marker in paused:
+            type_at_start(alice, marker)
     finally:
         first.process.send_signal(signal.SIGCONT)
-    await sees(carol, before, 5, "Carol (second server) to see what the file holds")
+
+    await told_to_reload(alice)
+    first_client = alice.client.client_id  # its items are of the first history only
+    alice = await cluster.open(first, name)  # the reload: a new session, the cluster's history
+    carried = saved + unsaved + paused
+    await everyone_sees([alice, carol], carried, 10)
 
     typed_a, typed_c = markers("x", 5), markers("c", 5)
     type_interleaved((alice, typed_a), (carol, typed_c))
-    everything = before + typed_a + typed_c
+    everything = carried + typed_a + typed_c
     await everyone_sees([alice, carol], everything, 10)
-    await file_holds(cluster, NAME, everything, 10)
+    await file_holds(cluster, name, everything, 10)
+    assert first_client not in clients_in_redis(cluster, name)  # carried, never mixed in

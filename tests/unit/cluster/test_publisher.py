@@ -115,3 +115,34 @@ async def wait_until_flushed(outbox: Outbox) -> bool:
         if await outbox.flush():
             return True
     return False
+
+
+async def test_a_held_outbox_sends_nothing_until_released_and_then_one_update_for_its_updates(
+    redis_server: RedisProcess,
+) -> None:
+    """From an outage until the room levelled (cluster/reconcile.py), the stream may be another
+    history's: nothing is written, even once the publisher is connected. On release, the kept
+    updates give way to the one update the room computed (it holds them); the rest goes."""
+    client = redis.asyncio.Redis.from_url(redis_server.url)
+    publisher, _cluster = _publisher(client)
+    outbox = Outbox(publisher, "test:held")
+    outbox.put("u", b"connects the publisher")
+    assert await outbox.flush()
+    outbox.hold()
+    for entry in [("u", b"kept 1"), ("a", b"awareness"), ("u", b"kept 2"), ("c", b"control")]:
+        outbox.put(*entry)
+    assert not await outbox.flush()  # waited: nothing was written
+    reader = redis.Redis.from_url(redis_server.url)
+    assert reader.xlen("test:held") == 1
+    outbox.release(b"what the cluster lacks")
+    assert await outbox.flush()
+    entries = [
+        {k: v for k, v in fields.items() if k != b"s"} for _id, fields in reader.xrange("test:held")
+    ]
+    assert entries[1:] == [
+        {b"u": b"what the cluster lacks"},
+        {b"a": b"awareness"},
+        {b"c": b"control"},
+    ]
+    await publisher.stop()
+    await client.aclose()
