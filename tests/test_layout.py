@@ -27,7 +27,8 @@ STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
 #: 8,800 when this test came; 13 fixes of lost or doubled edits found the same day (CHANGELOG,
 #: "Fixed"; three of them the cluster's, in the core's document/) took it to 8,857. +22 (8,892):
 #: the server's ``state`` values a peer writes are put back (document.py ``keep_server_state``).
-BUDGETS = {"core": 8_892, "cluster": 1_400, "observability": 800}
+#: +8 (8,900): a stopping server opens no room (errors.py ``ServerStopping``, api.py says so).
+BUDGETS = {"core": 8_900, "cluster": 1_400, "observability": 800}
 
 
 def modules() -> list[Path]:
