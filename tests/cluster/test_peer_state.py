@@ -26,7 +26,9 @@ async def hash_from_the_contents_api(peer: Peer) -> str:
     return str(json.loads(response.body)["hash"])
 
 
-@pytest.mark.parametrize("writer_peer", [True, False], ids=["peer-of-the-writer", "peer-of-next"])
+@pytest.mark.parametrize(
+    "writer_peer", [True, False], ids=["peer-of-writer", "peer-of-next-writer"]
+)
 async def test_a_hash_a_peer_wrote_does_not_make_the_next_writer_drop_an_outside_change(
     cluster: Cluster, writer_peer: bool
 ) -> None:
@@ -40,9 +42,8 @@ async def test_a_hash_a_peer_wrote_does_not_make_the_next_writer_drop_an_outside
     cluster.write_text(NAME, "start\n" + "".join(outside))  # an editor on the shared disk
 
     peer = alice if writer_peer else bob
-    peer.client.document.ydoc.get("state", type=Map)["hash"] = await hash_from_the_contents_api(
-        peer
-    )
+    outside_hash = await hash_from_the_contents_api(peer)
+    peer.client.document.ydoc.get("state", type=Map)["hash"] = outside_hash
     sent = markers("s", 1)
     type_interleaved((peer, sent))  # after the hash: seen once everything before it arrived
     await sees(bob, sent, 5, "the peer's update on the second server")
