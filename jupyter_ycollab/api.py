@@ -101,7 +101,9 @@ class Rooms(Mapping[str, Room]):
         """Change the document through jupyter_ydoc; the changes land as one update on exit.
 
         The block works on a private copy, so it may await: peers keep editing meanwhile and
-        both sides' changes merge as concurrent edits. Nothing lands if the block raises.
+        both sides' changes merge as concurrent edits. Nothing lands if the block raises, nor
+        if the server began to stop before it ended: ``ServerStopping`` says so on exit (its
+        rooms are being saved and closed; the change landed in one would never be saved).
         """
         room, kind = await self._editable_room(room_id)
         copy = copy_of(room.doc)

@@ -77,6 +77,12 @@ class ClusterBusy(CollabError):
     still loading it, or Redis did not answer. Nothing was opened; the client may try again."""
 
 
+class ServerStopping(CollabError):
+    """The server is stopping: its rooms are being saved and closed, and none is opened or
+    handed out any more (one opened now would never be saved or closed). Server code's change
+    that arrives then (a ``rooms.transaction`` block still running) is not applied."""
+
+
 class UnknownSession(CollabError):
     """The client's session id names another lineage of the document: its state must not merge."""
 
@@ -164,6 +170,7 @@ OUTCOMES: dict[type[CollabError], Outcome] = {
     RoomFull: Outcome(503, 1013),
     TooManyRooms: Outcome(503, 1013),
     ClusterBusy: Outcome(503, 1013),
+    ServerStopping: Outcome(503, 1001),
     UnknownSession: Outcome(409, 1003),
     Refused: Outcome(403, 1003),  # or the close code the hook chose
     HookFailed: Outcome(500, 4500),

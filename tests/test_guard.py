@@ -205,3 +205,32 @@ async def test_the_shadow_copy_lives_only_while_a_writer_is_connected(collab: Co
     await bob.wait_closed(5)
     assert bob.close_code == 1007
     assert cell_sources(await collab.server_notebook("nb.ipynb")) == ["x1"]
+
+
+async def test_the_servers_state_values_a_peer_writes_are_put_back(collab: Collab) -> None:
+    """``state.hash`` and ``state.path`` are the server's (the next writer of a shared file
+    trusts the hash: tests/cluster/test_peer_state.py); ``dirty`` is the front end's too."""
+    collab.write_notebook("nb.ipynb", ["x = 1"])
+    alice = await collab.open_notebook("nb.ipynb")
+    mallory = await collab.open_notebook("nb.ipynb")
+    server_state = collab.rooms[collab.document_rooms[0]].doc.get("state", type=Map)
+    before = {key: server_state.get(key) for key in ("hash", "path")}
+    state = mallory.document.ydoc.get("state", type=Map)
+    with mallory.document.ydoc.transaction():
+        state["hash"], state["path"], state["dirty"] = "0" * 64, "elsewhere.ipynb", True
+    append(mallory.document.ycells[0]["source"], "0")  # sent after the state values
+
+    def shown(client: CollabClient[YNotebook]) -> dict[str, Any]:
+        return client.document.ydoc.get("state", type=Map).to_py() or {}
+
+    expected = {**before, "dirty": True}
+    for client in (alice, mallory):
+        await client.wait_for(
+            lambda c=client: (
+                cell_sources(c.document) == ["x = 10"]
+                and {k: shown(c).get(k) for k in expected} == expected
+            ),
+            5,
+            "the server's values back, the front end's dirty kept",
+        )
+    assert mallory.connected, "a peer's write of them is put back, never refused"

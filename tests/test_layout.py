@@ -25,11 +25,13 @@ MAX_FUNCTION_LINES = 40
 STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
 #: Line ceilings: the part a module belongs to (``part_of``) and its budget. The core's was
 #: 8,800 when this test came; 13 fixes of lost or doubled edits found the same day (CHANGELOG,
-#: "Fixed"; three of them the cluster's, in the core's document/) took it to 8,857. Carrying
-#: edits into another history after Redis came back empty (cluster/reconcile.py; in the core:
-#: merge/threeway.py ``carried_over``, rooms/closing.py) took the core to 8,942 and the cluster
-#: from 1,400 to 1,502 (with the outage's hold of updates and the publisher's new connection).
-BUDGETS = {"core": 8_945, "cluster": 1_505, "observability": 800}
+#: "Fixed"; three of them the cluster's, in the core's document/) took it to 8,857. +22: the
+#: server's ``state`` values a peer writes are put back (document.py ``keep_server_state``). +8:
+#: a stopping server opens no room (errors.py ``ServerStopping``, api.py says so). Carrying edits
+#: into another history after Redis came back empty (cluster/reconcile.py; in the core:
+#: merge/threeway.py ``carried_over``, rooms/closing.py): +85, 8,985 in all; the cluster from
+#: 1,400 to 1,502 (with the outage's hold of updates and the publisher's new connection).
+BUDGETS = {"core": 8_985, "cluster": 1_505, "observability": 800}
 
 
 def modules() -> list[Path]:

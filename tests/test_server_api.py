@@ -12,6 +12,7 @@ from jupyter_server.serverapp import ServerApp
 from pycrdt import Doc, Text
 
 from jupyter_ycollab.codec.kinds import DocumentKind
+from jupyter_ycollab.errors import ServerStopping
 
 from .client import wait_until
 from .harness import Collab, append, cell_sources, sources_on_disk
@@ -99,3 +100,36 @@ async def test_a_transaction_longer_than_the_cleanup_delay_still_reaches_the_fil
         await wait_until(lambda: events.has("INFO", "clean"), 10, "the room evicted and closed")
 
     await wait_until(lambda: sources_on_disk(path) == ["# reviewed\na = 1"], 10, "the save")
+
+
+async def test_a_transaction_that_ends_after_the_server_stopped_is_told_its_change_was_lost(
+    collab: Collab, jp_serverapp: ServerApp
+) -> None:
+    """A block still awaiting (an agent asking a model) when the server stops: its room was
+    flushed and closed meanwhile, and the change landed in the closed room's document, neither
+    logged nor saved, while the block ended as if it had landed."""
+    path = collab.write_notebook("nb.ipynb", ["a = 1"])
+    room_id = notebook_room_id(jp_serverapp, "nb.ipynb")
+    with pytest.raises(ServerStopping):
+        async with collab.extension.rooms.transaction(room_id) as notebook:
+            notebook.ycells[0]["source"].insert(0, "# reviewed\n")
+            await jp_serverapp._cleanup()  # the server stops while the block awaits
+    assert sources_on_disk(path) == ["a = 1"]
+
+
+@pytest.mark.ycollab(cleanup_delay=0.3)
+async def test_a_room_evicted_under_a_transaction_is_not_opened_again_by_a_stopped_server(
+    collab: Collab, jp_serverapp: ServerApp
+) -> None:
+    """The same, when the room was evicted before the stop: the end of the block opened it again
+    on the stopped server, where nothing would ever save or close it."""
+    path = collab.write_notebook("nb.ipynb", ["a = 1"])
+    room_id = notebook_room_id(jp_serverapp, "nb.ipynb")
+    events = listen_to_session_events(jp_serverapp)
+    with pytest.raises(ServerStopping):
+        async with collab.extension.rooms.transaction(room_id) as notebook:
+            notebook.ycells[0]["source"].insert(0, "# reviewed\n")
+            await wait_until(lambda: events.has("INFO", "clean"), 10, "the room evicted")
+            await jp_serverapp._cleanup()
+    assert room_id not in collab.rooms, "a room opened on the stopped server"
+    assert sources_on_disk(path) == ["a = 1"]

@@ -48,3 +48,7 @@ TransactionOrigin: TypeAlias = Origin | FromPeer[Any]
 
 #: Changes that are no edit to save: the document does not become dirty.
 NOT_EDITS = frozenset({Origin.LOAD, Origin.DISK, Origin.SERVER_STATE})
+
+#: Changes a server made: the only ones that may change the server's own ``state`` values (the
+#: file's hash and path; document/document.py ``keep_server_state`` puts back the others').
+SERVER_WRITES = NOT_EDITS | {Origin.CLUSTER}

@@ -22,7 +22,7 @@ from pycrdt import Doc
 
 from ..codec.kinds import DocumentKind
 from ..codec.listeners import UpdateListeners
-from ..codec.origins import NOT_EDITS
+from ..codec.origins import NOT_EDITS, SERVER_WRITES
 from ..events import Events
 from ..history.history import History
 from ..settings import Settings
@@ -31,7 +31,7 @@ from .loader import Loader
 from .saving import SaveWorker
 from .sharing import Alone, SavedFile, SaveReply, Share, Sharing, alone
 from .snapshots import Snapshots
-from .watch import FileWatch, write_state
+from .watch import SERVER_KEYS, FileWatch, write_state
 
 #: Said (session event and log line) by a server that became the one writing a shared file.
 TOOK_OVER = (
@@ -73,6 +73,7 @@ class Document:
         self._listeners = UpdateListeners.of(doc)
         self._events = events
         self._shared: YBaseDoc | None = None  # made once the Doc is loaded (``load``)
+        self._overwritten: dict[str, Any] = {}  # the server's ``state`` values someone changed
         self._snapshots: Snapshots | None = None  # from the end of the load on
         #: Whether the peers want autosave (set by the room from their awareness states).
         self.wants_autosave: Callable[[], bool] = lambda: True
@@ -134,10 +135,33 @@ class Document:
         assert self._snapshots is not None, "the document is loaded"
         return self._snapshots.full_state()
 
-    def _on_change(self, topic: str, _event: Any) -> None:
-        """The view's observer: which part changed, while the transaction commits."""
-        if topic != "state" and self._listeners.origin not in NOT_EDITS:
-            self._saver.changed()
+    def _on_change(self, topic: str, event: Any) -> None:
+        """The view's observer: which part changed, while the transaction commits. A change of
+        the server's own ``state`` values that no server made is noted, to be put back."""
+        origin = self._listeners.origin
+        if topic != "state":
+            if origin not in NOT_EDITS:
+                self._saver.changed()
+        elif origin not in SERVER_WRITES:
+            for key in SERVER_KEYS.intersection(event.keys):
+                self._overwritten.setdefault(key, event.keys[key].get("oldValue"))
+
+    def keep_server_state(self) -> None:
+        """Put back the ``state`` values only servers write (the file's ``hash`` and ``path``)
+        that the update just applied changed: a peer's, or server code's (api.py, a fork merged).
+
+        Why: the next server to write a shared file trusts a file whose hash is ``state.hash``
+        as a save of this document (watch.py ``_saved_from_doc``). A peer that set it to the
+        hash of a change made outside Jupyter (any user may ask Jupyter for a file's hash) made
+        that change the base, and the next save wrote over it. Why put back, not refuse: a
+        client replays what it holds when it reconnects, a server's own writes included (the
+        log writes them without hurry, a crash loses them): refused, it could never reconnect.
+        The real front end writes only ``dirty``. Called by the room right after it applies an
+        update, so the value never waits for another turn of the event loop. Given up: a save's
+        hash only a reconnecting client still holds (its server died, Redis lost it) is put back."""
+        if self._overwritten:
+            old, self._overwritten = self._overwritten, {}
+            write_state(self.file.doc, **old)  # a value that was not there stays (None: no hash)
 
     @property
     def dirty(self) -> bool:

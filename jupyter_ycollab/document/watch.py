@@ -31,6 +31,9 @@ from ..merge.threeway import carried_over, three_way_merge
 from .files import Files, FileState
 from .render import content_of, holds
 
+#: The ``state`` keys only servers write (``write_state``); peers write ``dirty`` too.
+SERVER_KEYS = frozenset({"hash", "path"})
+
 
 def write_state(doc: Doc[Any], **values: Any) -> None:
     """Set the ``state`` values (path, dirty, hash) that are not None and differ, in one

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..document.files import Files
 from ..document.sharing import Share
-from ..errors import NotFound, TooManyRooms
+from ..errors import NotFound, ServerStopping, TooManyRooms
 from ..events import Events
 from ..settings import Settings
 from .backlog import Backlogs
@@ -54,11 +54,11 @@ class RoomManager:
 
     async def open(self, room_id: str) -> Room:
         """The room for ``room_id``, loading its document the first time it is asked for."""
-        room = self.rooms.get(room_id)
-        if room is not None:
+        if self.stopping:  # opened now, it would never be saved or closed; open, it is closing
+            raise ServerStopping(f"the server is stopping: {room_id} is not opened")
+        if (room := self.rooms.get(room_id)) is not None:
             return room
-        task = self._opening.get(room_id)
-        if task is not None and task is asyncio.current_task():
+        if (task := self._opening.get(room_id)) is not None and task is asyncio.current_task():
             raise RuntimeError(f"{room_id} is being initialised: change the document passed in")
         if task is None:
             self.check_room_limit(room_id)

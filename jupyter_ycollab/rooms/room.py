@@ -164,6 +164,9 @@ class Room:
             self._listeners.apply(update, origin)
         except (ValueError, RuntimeError) as error:
             raise InvalidUpdate(f"invalid update: {error}") from error
+        finally:
+            if self.document is not None:
+                self.document.keep_server_state()  # the file's hash and path are the server's
         metrics.current.applied(len(update), started)
 
     def _receive_save_request(self, peer: Peer, save_id: int) -> None:
