@@ -78,7 +78,8 @@ async def _carry_over(shared: SharedRoom, doc: Doc[Any], cluster: Doc[Any]) -> N
     retire it. Edits its peers make while that is published are carried too: the room
     retires only once a carried state is still the copy's own."""
     document = shared.document()
-    assert document is not None, "a room is attached once its document loaded"
+    if document is None:  # its room is still being made: the keeper's next turn does it
+        return
     log.warning(
         "%s holds another history in Redis (another server loaded the file while Redis came "
         "back empty): this server's edits are merged into it, and its peers reload",
