@@ -56,10 +56,10 @@ async def level_with_cluster(shared: SharedRoom) -> None:
             shared.position, shared.behind = b"0-0", False
             shared.outbox.release(EMPTY_UPDATE)  # the state holds every update
         return
-    cluster = await _cluster_copy(shared, state)
     if state.lineage != shared.lineage:
-        await _carry_over(shared, doc, cluster)
+        await _carry_over(shared, state)
         return
+    cluster = await _cluster_copy(shared, state)
     UpdateListeners.of(doc).apply(cluster.get_update(doc.get_state()), Origin.CLUSTER)
     shared.outbox.release(doc.get_update(cluster.get_state()))
     shared.behind = False
@@ -73,7 +73,7 @@ async def _cluster_copy(shared: SharedRoom, state: SharedState) -> Doc[Any]:
     return replayed(updates)
 
 
-async def _carry_over(shared: SharedRoom, doc: Doc[Any], cluster: Doc[Any]) -> None:
+async def _carry_over(shared: SharedRoom, state: SharedState) -> None:
     """Publish, in the cluster's history, what this copy changed since its last save, then
     retire it. Edits its peers make while that is published are carried too: the room
     retires only once a carried state is still the copy's own."""
@@ -85,16 +85,16 @@ async def _carry_over(shared: SharedRoom, doc: Doc[Any], cluster: Doc[Any]) -> N
         "back empty): this server's edits are merged into it, and its peers reload",
         shared.store.keys.prefix,
     )
-    since = None  # the last save
+    cluster, doc, since = await _cluster_copy(shared, state), document.file.doc, None
     while True:
-        seen, state = doc.get_state(), doc.get_update()
-        update = document.file.carried_into(cluster, since)
+        seen, carried = doc.get_state(), doc.get_update()
+        update = document.file.carried_into(cluster, since)  # since the last save at first
         if update != EMPTY_UPDATE:
             await shared.store.publish([("u", update)])
             cluster.apply_update(update)
         if doc.get_state() == seen:
             break
-        since = state  # edits came while it was published: carried at the next turn
+        since = carried  # edits came while it was published: carried at the next turn
     _retire(shared)
 
 
