@@ -199,6 +199,7 @@ class SharedRoom:
         self._saves.forward(reply)
 
     async def settle(self) -> None:
+        """Our keeper may take over meanwhile; a retired copy's edits are in Redis already."""
         if self.cluster.healthy.is_set() and not self.writer and not self.retired:
             await self._saves.answered(2 * self.lease.ttl + SETTLE_MARGIN)
 
