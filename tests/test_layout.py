@@ -30,8 +30,10 @@ STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
 #: a stopping server opens no room (errors.py ``ServerStopping``, api.py says so). Carrying edits
 #: into another history after Redis came back empty (cluster/reconcile.py; in the core:
 #: merge/threeway.py ``carried_over``, rooms/closing.py): +85, 8,985 in all; the cluster from
-#: 1,400 to 1,504 (with the outage's hold of updates and the publisher's new connection).
-BUDGETS = {"core": 8_985, "cluster": 1_505, "observability": 800}
+#: 1,400 to 1,504 (with the outage's hold of updates and the publisher's new connection). +6:
+#: only the lease's holder writes the state (store.py's scripts check its value, not its fence
+#: alone), and a room is brought level by one loop at a time (reconcile.py).
+BUDGETS = {"core": 8_985, "cluster": 1_510, "observability": 800}
 
 
 def modules() -> list[Path]:

@@ -66,7 +66,8 @@ class Lease:
         self._release = redis.register_script(_RELEASE)
 
     @property
-    def _value(self) -> str:
+    def value(self) -> str:
+        """What ``P:lease`` holds while we hold it (the scripts of store.py check it)."""
         return f"{self.server_id}:{self.fence}"
 
     async def try_acquire(self) -> bool:
@@ -86,7 +87,7 @@ class Lease:
         if self.fence is None:
             return False
         sent = self.clock()
-        if await self._renew(keys=[self.keys.lease], args=[self._value, self._ttl_ms]):
+        if await self._renew(keys=[self.keys.lease], args=[self.value, self._ttl_ms]):
             self._renewed_at = sent
             return True
         self.fence = None
@@ -97,7 +98,7 @@ class Lease:
         """Give the lease up (if still ours), so that another server takes it at once."""
         if self.fence is None:
             return
-        value, self.fence = self._value, None  # no longer trusted, whatever Redis answers
+        value, self.fence = self.value, None  # no longer trusted, whatever Redis answers
         metrics.current.lease_changed("released")
         await self._release(keys=[self.keys.lease], args=[value])
 
@@ -111,7 +112,7 @@ class Lease:
         if not self.held():
             return False
         value = await self.redis.get(self.keys.lease)
-        if value is not None and _text(value) == self._value:
+        if value is not None and _text(value) == self.value:
             return True
         self.fence = None
         metrics.current.lease_changed("lost")

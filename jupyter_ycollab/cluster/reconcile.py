@@ -44,15 +44,19 @@ def hold(shared: SharedRoom) -> None:
 async def level_with_cluster(shared: SharedRoom) -> None:
     """Apply what the cluster has and this copy lacks; publish what it lacks (or carry this
     copy's edits into the cluster's history). Redis errors propagate (the caller tries again
-    later); ``shared.behind`` is cleared once done."""
-    doc = shared.doc
-    if doc is None:
+    later); ``shared.behind`` is cleared once done. Never twice at once: the reader (as Redis
+    answers) and the keeper may both come, and two carries would bring the same edits twice."""
+    if shared.doc is None or shared.retired or shared.levelling.locked():
         return
+    async with shared.levelling:
+        await _level(shared, shared.doc)
+
+
+async def _level(shared: SharedRoom, doc: Doc[Any]) -> None:
     state = await shared.store.state()
     if state is None:  # Redis lost the room: the lease's next holder shares it again
-        fence = shared.lease.fence if await shared.lease.try_acquire() else None
-        if fence is not None:
-            await shared.store.create_state(doc.get_update(), shared.lineage, fence)
+        if await shared.lease.try_acquire():
+            await shared.store.create_state(doc.get_update(), shared.lineage, shared.lease.value)
             shared.position, shared.behind = b"0-0", False
             shared.outbox.release(EMPTY_UPDATE)  # the state holds every update
         return

@@ -63,6 +63,7 @@ class SharedRoom:
         self.servers_heard: set[str] = set()  # other servers whose peers' awareness we keep
         self.lineage = ""  # the session id of the history the cluster holds
         self.behind = False  # not level with the cluster since an outage (``reconcile``)
+        self.levelling = asyncio.Lock()  # held while ``reconcile`` brings it level
         self.retired = False  # the cluster holds another history, which took this one's edits
         self._folded_at = -FOLD_INTERVAL
         self._expiry_set_at = -EXPIRY_REFRESH
@@ -99,16 +100,14 @@ class SharedRoom:
 
     async def started_here(self, state: list[bytes], history: History) -> None:
         """Share what this server loaded; refuse the opening if someone else shared first."""
-        fence, self.lineage = self.lease.fence, history.lineage
+        fence, holder, self.lineage = self.lease.fence, self.lease.value, history.lineage
+        base = SavedFile(history.base_update, history.base_hash, history.base_digest, fence or 0)
         try:
             full = state[0] if len(state) == 1 else await asyncio.to_thread(merged_update, state)
             await self.cluster.redis.delete(self.store.keys.updates)  # an expired history's
-            created = fence is not None and await self.store.create_state(
-                full, history.lineage, fence
-            )
-            if created and fence is not None:
-                base, digest = history.base_update, history.base_digest
-                await self.store.record_saved(SavedFile(base, history.base_hash, digest, fence))
+            created = bool(fence) and await self.store.create_state(full, self.lineage, holder)
+            if created:
+                await self.store.record_saved(base, holder)
         except self.cluster.errors as error:
             self.cluster.trouble(error)
             created = False
@@ -183,15 +182,15 @@ class SharedRoom:
     async def saved(self, saved: SavedFile) -> None:
         """Record what the file holds; now and then, fold the stream into the snapshot (an
         encoding of the whole document: not at every save). Not while the room is behind: Redis
-        may have come back empty, its fencing counter with it, and our token be a new writer's."""
-        fence, now = self.lease.fence, asyncio.get_running_loop().time()
+        may hold another history (reconcile.py); store.py refuses a writer that lost the lease."""
+        fence, holder, now = self.lease.fence, self.lease.value, asyncio.get_running_loop().time()
         if fence is None or self.behind:
             return
         try:
-            await self.store.record_saved(replace(saved, fence=fence))
+            await self.store.record_saved(replace(saved, fence=fence), holder)
             if self.doc is not None and now - self._folded_at >= FOLD_INTERVAL:
                 self._folded_at = now
-                await self.store.fold(self.doc.get_update(), self.position, fence)
+                await self.store.fold(self.doc.get_update(), self.position, holder)
         except self.cluster.errors as error:
             self.cluster.trouble(error)
 

@@ -1,9 +1,12 @@
 """One shared room in Redis: its stream of updates, its folded state, what its file holds.
 
 Writes that only the lease holder may make (the state, the saved file) go through Lua scripts
-that check its fencing token against ``P:fence`` in the same atomic step: a holder that lost the
-lease (paused, partitioned) can no longer overwrite what its successor recorded. Everything is
-bytes on the wire (``decode_responses=False``); Redis errors propagate, the caller decides.
+that check, in the same atomic step, that ``P:lease`` still holds the writer's value
+(``{server_id}:{fence}``, lease.py): a holder that lost the lease (paused, partitioned) can no
+longer overwrite what its successor recorded. Not the fence alone: a Redis that came back empty
+counts from 1 again, and redis-py sends a command again on a new connection, so a write sent
+before it died may reach it. Everything is bytes on the wire (``decode_responses=False``);
+Redis errors propagate, the caller decides.
 """
 
 from __future__ import annotations
@@ -26,16 +29,16 @@ _Hash = dict[bytes, bytes]
 
 SERVER = b"s"  # the field naming the server that accepted an entry; the other field is its kind
 
-# KEYS: state, fence. ARGV: snapshot, lineage, fence.
+# KEYS: state, lease. ARGV: snapshot, lineage, the holder's lease value.
 _CREATE_STATE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[3]) then return 0 end
+if redis.call('GET', KEYS[2]) ~= ARGV[3] then return 0 end
 redis.call('HSET', KEYS[1], 'snapshot', ARGV[1], 'at', '0-0', 'lineage', ARGV[2])
 return 1
 """
 
-# KEYS: state, fence, updates. ARGV: snapshot, at, fence, keep_ms. The trim point is the older of
-# `at` and "keep_ms ago" by Redis's own clock (the one stream ids come from): never past `at`.
+# KEYS: state, lease, updates. ARGV: snapshot, at, the holder's lease value, keep_ms. The trim
+# point is the older of `at` and "keep_ms ago" by Redis's clock (the one stream ids come from).
 # A fold never moves `at` backwards: the entries before the newer `at` may be trimmed already.
 _FOLD = """
 local function parse(id)
@@ -48,7 +51,7 @@ local function older(a, b)
   local bm, bs = parse(b)
   return am < bm or (am == bm and as < bs)
 end
-if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[3]) then return 0 end
+if redis.call('GET', KEYS[2]) ~= ARGV[3] then return 0 end
 local at = redis.call('HGET', KEYS[1], 'at')
 if not at or older(ARGV[2], at) then return 0 end
 redis.call('HSET', KEYS[1], 'snapshot', ARGV[1], 'at', ARGV[2])
@@ -61,12 +64,11 @@ redis.call('XTRIM', KEYS[3], 'MINID', minid)
 return 1
 """
 
-# KEYS: saved, fence. ARGV: update, hash, digest, fence. Refused from a writer older than the
-# current fence, or older than the one that recorded the file last.
+# KEYS: saved, lease. ARGV: update, hash, digest, fence, the holder's lease value. Refused
+# unless the lease is the writer's, or from a writer older than the one that recorded it last.
 _RECORD_SAVED = """
-local fence = tonumber(ARGV[4])
-if fence < tonumber(redis.call('GET', KEYS[2]) or '0') then return 0 end
-if fence < tonumber(redis.call('HGET', KEYS[1], 'fence') or '0') then return 0 end
+if redis.call('GET', KEYS[2]) ~= ARGV[5] then return 0 end
+if tonumber(ARGV[4]) < tonumber(redis.call('HGET', KEYS[1], 'fence') or '0') then return 0 end
 redis.call('HSET', KEYS[1], 'update', ARGV[1], 'hash', ARGV[2], 'digest', ARGV[3], 'fence', ARGV[4])
 return 1
 """
@@ -134,17 +136,17 @@ class RoomStore:
             return None
         return SharedState(found[b"snapshot"], found.get(b"at", b"0-0"), _text(found, b"lineage"))
 
-    async def create_state(self, snapshot: bytes, lineage: str, fence: int) -> bool:
-        """Create the state (at ``0-0``) if there is none and ``fence`` is current."""
-        keys = [self.keys.state, self.keys.fence]
-        return bool(await self._create_state(keys=keys, args=[snapshot, lineage, fence]))
+    async def create_state(self, snapshot: bytes, lineage: str, holder: str) -> bool:
+        """Create the state (at ``0-0``) if there is none and the lease's value is ``holder``."""
+        keys = [self.keys.state, self.keys.lease]
+        return bool(await self._create_state(keys=keys, args=[snapshot, lineage, holder]))
 
-    async def fold(self, snapshot: bytes, at: bytes, fence: int, keep_ms: int = 60_000) -> bool:
+    async def fold(self, snapshot: bytes, at: bytes, holder: str, keep_ms: int = 60_000) -> bool:
         """Replace the snapshot by one holding the stream up to ``at``, and trim the stream to
-        the last ``keep_ms`` (never past ``at``). False if ``fence`` is not current, there is
-        no state, or ``at`` is older than the state's."""
-        keys = [self.keys.state, self.keys.fence, self.keys.updates]
-        return bool(await self._fold(keys=keys, args=[snapshot, at, fence, keep_ms]))
+        the last ``keep_ms`` (never past ``at``). False if the lease's value is not ``holder``,
+        there is no state, or ``at`` is older than the state's."""
+        keys = [self.keys.state, self.keys.lease, self.keys.updates]
+        return bool(await self._fold(keys=keys, args=[snapshot, at, holder, keep_ms]))
 
     async def saved(self) -> SavedFile | None:
         """What the file holds as last recorded, or None if never recorded (or expired)."""
@@ -154,12 +156,12 @@ class RoomStore:
         hash_, digest = _text(found, b"hash"), _text(found, b"digest")
         return SavedFile(found[b"update"], hash_ or None, digest or None, int(found[b"fence"]))
 
-    async def record_saved(self, saved: SavedFile) -> bool:
-        """Record a save; refused (False) if ``saved.fence`` is older than the current fence or
-        than the fence of the save recorded last."""
+    async def record_saved(self, saved: SavedFile, holder: str) -> bool:
+        """Record a save; refused (False) if the lease's value is not ``holder``, or
+        ``saved.fence`` is older than the fence of the save recorded last."""
         args: list[bytes | str | int] = [saved.update, saved.hash or "", saved.digest or ""]
-        args.append(saved.fence)
-        keys = [self.keys.saved, self.keys.fence]
+        args += [saved.fence, holder]
+        keys = [self.keys.saved, self.keys.lease]
         return bool(await self._record_saved(keys=keys, args=args))
 
     async def expire(self, seconds: float) -> None:

@@ -149,5 +149,5 @@ async def test_the_old_holder_cannot_record_a_save(redis_client: redis.asyncio.R
     await wait_until(b.try_acquire, message="b to take the expired lease")
     assert b.fence is not None
     store = RoomStore(redis_client, KEYS, "a")
-    assert not await store.record_saved(SavedFile(b"stale", None, None, old))
-    assert await store.record_saved(SavedFile(b"fresh", None, None, b.fence))
+    assert not await store.record_saved(SavedFile(b"stale", None, None, old), f"a:{old}")
+    assert await store.record_saved(SavedFile(b"fresh", None, None, b.fence), b.value)

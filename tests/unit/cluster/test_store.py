@@ -1,6 +1,7 @@
 """cluster/store.py's shared state against a real redis-server: the state and the saved file
-refuse stale fences, a fold trims the stream but never past its ``at``, and an idle room expires
-(but never its lease, which keeps its own expiry)."""
+are written only by the lease's holder (not by a server with a stale or a repeated fence), a
+fold trims the stream but never past its ``at``, and an idle room expires (but never its lease,
+which keeps its own expiry)."""
 
 from __future__ import annotations
 
@@ -19,29 +20,27 @@ def store(redis_client: redis.asyncio.Redis) -> RoomStore:
     return RoomStore(redis_client, KEYS, "s1")
 
 
-async def take_fence(client: redis.asyncio.Redis, times: int = 1) -> int:
-    """Move ``P:fence`` on, as changes of the lease's holder do."""
-    fence = 0
-    for _ in range(times):
-        fence = int(await client.incr(KEYS.fence))
-    return fence
+async def hold_lease(client: redis.asyncio.Redis, server: str = "s1") -> tuple[int, str]:
+    """Take the lease as lease.py does (a new fence; the lease's value names its holder): the
+    fence and the value."""
+    fence = int(await client.incr(KEYS.fence))
+    holder = f"{server}:{fence}"
+    await client.set(KEYS.lease, holder, px=60_000)
+    return fence, holder
 
 
-async def test_create_state_only_once_and_only_with_the_current_fence(
+async def test_create_state_only_once_and_only_by_the_holder(
     redis_client: redis.asyncio.Redis, store: RoomStore
 ) -> None:
     assert await store.state() is None
-    fence = await take_fence(redis_client, 2)
-    assert not await store.create_state(b"snap", "lineage-1", fence - 1)
+    assert not await store.create_state(b"snap", "lineage-1", "s1:1")  # nobody holds the lease
+    fence, holder = await hold_lease(redis_client)
+    assert not await store.create_state(b"snap", "lineage-1", f"s1:{fence - 1}")
+    assert not await store.create_state(b"snap", "lineage-1", f"s2:{fence}")
     assert await store.state() is None
-    assert await store.create_state(b"snap", "lineage-1", fence)
-    assert not await store.create_state(b"other", "lineage-2", fence)
+    assert await store.create_state(b"snap", "lineage-1", holder)
+    assert not await store.create_state(b"other", "lineage-2", holder)
     assert await store.state() == SharedState(b"snap", b"0-0", "lineage-1")
-
-
-async def test_create_state_before_any_lease_takes_fence_zero(store: RoomStore) -> None:
-    assert await store.create_state(b"snap", "l", 0)
-    assert await store.state() == SharedState(b"snap", b"0-0", "l")
 
 
 async def redis_ms(client: redis.asyncio.Redis) -> int:
@@ -52,14 +51,14 @@ async def redis_ms(client: redis.asyncio.Redis) -> int:
 async def test_fold_trims_before_at_never_after(
     redis_client: redis.asyncio.Redis, store: RoomStore
 ) -> None:
-    fence = await take_fence(redis_client)
-    assert await store.create_state(b"empty", "l", fence)
+    _fence, holder = await hold_lease(redis_client)
+    assert await store.create_state(b"empty", "l", holder)
     ids = await store.publish([("u", str(n).encode()) for n in range(5)])
     at = ids[2]
     # With keep_ms=0 the trim point is min(at, now): let Redis's clock pass the entries' ms.
     last_ms = int(ids[-1].split(b"-")[0])
     await wait_until(lambda: later(redis_client, last_ms), message="Redis's clock to move on")
-    assert await store.fold(b"folded", at, fence, keep_ms=0)
+    assert await store.fold(b"folded", at, holder, keep_ms=0)
     assert await store.state() == SharedState(b"folded", at, "l")
     assert [e.id for e in await store.read_after(b"0-0")] == ids[2:]
 
@@ -71,50 +70,71 @@ async def later(client: redis.asyncio.Redis, ms: int) -> bool:
 async def test_fold_keeps_the_last_minute(
     redis_client: redis.asyncio.Redis, store: RoomStore
 ) -> None:
-    fence = await take_fence(redis_client)
-    await store.create_state(b"empty", "l", fence)
+    _fence, holder = await hold_lease(redis_client)
+    await store.create_state(b"empty", "l", holder)
     ids = await store.publish([("u", b"1"), ("u", b"2")])
-    assert await store.fold(b"folded", ids[-1], fence)  # keep_ms=60_000: all are younger
+    assert await store.fold(b"folded", ids[-1], holder)  # keep_ms=60_000: all are younger
     assert [e.id for e in await store.read_after(b"0-0")] == ids
 
 
-async def test_fold_refused_with_a_stale_fence_an_older_at_or_no_state(
+async def test_fold_refused_to_a_former_holder_with_an_older_at_or_no_state(
     redis_client: redis.asyncio.Redis, store: RoomStore
 ) -> None:
     ids = await store.publish([("u", b"1"), ("u", b"2")])
-    assert not await store.fold(b"x", ids[0], 0, keep_ms=0)  # no state yet
-    fence = await take_fence(redis_client)
-    await store.create_state(b"empty", "l", fence)
-    assert await store.fold(b"at-1", ids[1], fence)
-    assert not await store.fold(b"at-0", ids[0], fence)  # `at` never moves back
-    newer = await take_fence(redis_client)
-    assert not await store.fold(b"stale", ids[1], fence, keep_ms=0)
+    _fence, holder = await hold_lease(redis_client)
+    assert not await store.fold(b"x", ids[0], holder, keep_ms=0)  # no state yet
+    await store.create_state(b"empty", "l", holder)
+    assert await store.fold(b"at-1", ids[1], holder)
+    assert not await store.fold(b"at-0", ids[0], holder)  # `at` never moves back
+    _newer, successor = await hold_lease(redis_client, "s2")
+    assert not await store.fold(b"stale", ids[1], holder, keep_ms=0)
     assert await store.state() == SharedState(b"at-1", ids[1], "l")
     assert len(await store.read_after(b"0-0")) == 2
-    assert await store.fold(b"new", ids[1], newer)
+    assert await store.fold(b"new", ids[1], successor)
 
 
-async def test_record_saved_refuses_an_older_fence(
+async def test_record_saved_only_by_the_holder_never_going_back(
     redis_client: redis.asyncio.Redis, store: RoomStore
 ) -> None:
     assert await store.saved() is None
-    assert await store.record_saved(SavedFile(b"v0", None, None, 0))
-    assert await store.saved() == SavedFile(b"v0", None, None, 0)
-    fence = await take_fence(redis_client, 3)
-    assert not await store.record_saved(SavedFile(b"old", "h", "d", fence - 1))
-    assert await store.saved() == SavedFile(b"v0", None, None, 0)
-    assert await store.record_saved(SavedFile(b"v1", "hash-1", "sha256:1", fence))
+    assert not await store.record_saved(SavedFile(b"v0", None, None, 1), "s1:1")  # no lease
+    fence, holder = await hold_lease(redis_client)
+    assert await store.record_saved(SavedFile(b"v1", "hash-1", "sha256:1", fence), holder)
     assert await store.saved() == SavedFile(b"v1", "hash-1", "sha256:1", fence)
+    assert not await store.record_saved(SavedFile(b"old", "h", "d", fence - 1), holder)
+    assert not await store.record_saved(SavedFile(b"other", "h", "d", fence), f"s2:{fence}")
+    assert await store.saved() == SavedFile(b"v1", "hash-1", "sha256:1", fence)
+
+
+async def test_a_write_from_before_redis_came_back_empty_is_refused(
+    redis_client: redis.asyncio.Redis, store: RoomStore
+) -> None:
+    """Redis restarted without its data: fences count from 1 again, so the old holder's token
+    is the new holder's too. A fold or a save record the old holder sent before the restart
+    (redis-py sends it again on a new connection) must not replace what the new one shared:
+    the other history would be taken for this one."""
+    old_fence, old_holder = await hold_lease(redis_client, "old")
+    await store.create_state(b"old history", "old-lineage", old_holder)
+    await redis_client.flushall()
+    fence, holder = await hold_lease(redis_client, "new")
+    assert fence == old_fence  # the token repeats; the holder's value does not
+    assert await store.create_state(b"new history", "new-lineage", holder)
+    assert await store.record_saved(SavedFile(b"new file", "h2", "d2", fence), holder)
+    at = (await store.publish([("u", b"1")]))[0]
+    assert not await store.fold(b"old history, later", at, old_holder)
+    assert not await store.record_saved(SavedFile(b"old file", "h1", "d1", old_fence), old_holder)
+    assert await store.state() == SharedState(b"new history", b"0-0", "new-lineage")
+    assert await store.saved() == SavedFile(b"new file", "h2", "d2", fence)
 
 
 async def test_expire_every_key_but_the_lease_and_the_fence(
     redis_client: redis.asyncio.Redis, store: RoomStore
 ) -> None:
-    fence = await take_fence(redis_client)
+    fence, holder = await hold_lease(redis_client)
     await store.publish([("u", b"1")])
-    await store.create_state(b"s", "l", fence)
-    await store.record_saved(SavedFile(b"u", "h", "d", fence))
-    await redis_client.set(KEYS.lease, f"s1:{fence}", px=5000)
+    await store.create_state(b"s", "l", holder)
+    await store.record_saved(SavedFile(b"u", "h", "d", fence), holder)
+    await redis_client.set(KEYS.lease, holder, px=5000)
     others = [key for key in KEYS.all() if key not in (KEYS.lease, KEYS.fence)]
     await store.expire(100)
     for key in others:
@@ -125,11 +145,12 @@ async def test_expire_every_key_but_the_lease_and_the_fence(
 
 async def test_expired_room_is_gone(redis_client: redis.asyncio.Redis, store: RoomStore) -> None:
     await store.publish([("u", b"1")])
-    await store.create_state(b"s", "l", 0)
+    await store.create_state(b"s", "l", (await hold_lease(redis_client))[1])
     await store.expire(0.05)
     await wait_until(lambda: gone(redis_client), message="the room to expire")
     assert await store.state() is None
 
 
 async def gone(client: redis.asyncio.Redis) -> bool:
-    return not await client.exists(*(key for key in KEYS.all() if key != KEYS.fence))
+    """The room's keys are gone (its lease and fence keep their own expiry: see above)."""
+    return not await client.exists(*(k for k in KEYS.all() if k not in (KEYS.lease, KEYS.fence)))
