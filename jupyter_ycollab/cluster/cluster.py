@@ -32,7 +32,7 @@ from ..rooms.room import Room
 from .keys import RoomKeys, server_key
 from .lease import Lease
 from .options import ClusterSettings
-from .publisher import Publisher
+from .publisher import Publisher, end
 from .reconcile import hold, level_with_cluster
 from .shared import SharedRoom
 from .store import RoomStore, read_streams
@@ -170,9 +170,7 @@ class Cluster:
 
     async def stop(self) -> None:
         """Stop the loops (the rooms closed first) and say this server is gone."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await end(*self._tasks)
         await self.publisher.stop()
         with contextlib.suppress(*self.errors):
             await self.redis.delete(server_key(self.settings.namespace, self.server_id))

@@ -50,6 +50,7 @@ class Outbox:
         self._kept = [entry for entry in self._kept if entry[0] != "u"]
         if update != EMPTY_UPDATE:
             self._kept.insert(0, ("u", update))
+            self._idle.clear()  # ``flush`` waits for it too
         self.held = False
         self.confirmed(0)  # idle if nothing is left
         self.send()

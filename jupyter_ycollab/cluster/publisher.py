@@ -34,6 +34,20 @@ if TYPE_CHECKING:
 
 Entry = tuple[str, bytes]  # (kind, payload): ``u`` update, ``a`` awareness, ``c`` control
 RETRY_DELAY = 0.5
+#: Seconds ``end`` gives a cancelled task before it cancels it again.
+CANCEL_AGAIN = 0.1
+
+
+async def end(*tasks: asyncio.Task[None]) -> None:
+    """Cancel ``tasks`` and wait until they are done; again while one goes on. redis-py's
+    ``connect`` may swallow a cancellation (redis-py 8.2: a task cancelled while it makes a
+    connection returns from it, connected): waited for once, the task would never end."""
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _done, pending = await asyncio.wait(pending, timeout=CANCEL_AGAIN)
+    await asyncio.gather(*tasks, return_exceptions=True)  # their errors are no one's now
 
 
 class Sender(Protocol):
@@ -119,8 +133,7 @@ class Publisher:
         """Redis answers again: the connection may be to the Redis that died, unnoticed while
         the rooms held their entries (outbox.py). It is made anew, before anyone writes."""
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await end(self._task)
             self._task = None
         await self._drop()
         if self._waiting:
@@ -137,7 +150,6 @@ class Publisher:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await end(self._task)
         if self._connection is not None:
             await self._connection.disconnect()

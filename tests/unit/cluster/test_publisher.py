@@ -4,6 +4,7 @@ back (some may arrive twice, which costs nothing)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -146,3 +147,18 @@ async def test_a_held_outbox_sends_nothing_until_released_and_then_one_update_fo
     ]
     await publisher.stop()
     await client.aclose()
+
+
+async def test_stopping_while_it_connects_ends(redis_server: RedisProcess) -> None:
+    """redis-py's ``connect`` may swallow a cancellation: a publisher stopped (or made to
+    reconnect, as Redis answers again) while it connects must still end, not wait for good."""
+    client = redis.asyncio.Redis.from_url(redis_server.url)
+    try:
+        for delay in (0.0, 0.0005, 0.001, 0.002, 0.004):  # the moments it is stopped at
+            publisher, _cluster = _publisher(client)
+            outbox = Outbox(publisher, "test:stop")
+            outbox.put("u", b"1")  # not connected yet: starts connecting
+            await asyncio.sleep(delay)
+            await asyncio.wait_for(publisher.stop(), 5)
+    finally:
+        await client.aclose()

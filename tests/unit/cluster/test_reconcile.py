@@ -1,0 +1,56 @@
+"""cluster/reconcile.py against a real redis-server: a room that Redis's outage left behind is
+brought level once, even when the reader (as Redis answers) and the keeper come at once, and
+what the cluster lacks reaches it before the room's outbox says it is flushed."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis.asyncio
+from pycrdt import Doc, Text
+
+from jupyter_ycollab.cluster.cluster import Cluster
+from jupyter_ycollab.cluster.options import ClusterSettings
+from jupyter_ycollab.cluster.reconcile import hold, level_with_cluster
+from jupyter_ycollab.cluster.shared import SharedRoom
+from jupyter_ycollab.cluster.store import SharedState
+from jupyter_ycollab.codec.kinds import DocumentKind
+from tests.redisserver import RedisProcess
+
+LINEAGE = "the-one-history"
+
+
+async def test_the_reader_and_the_keeper_level_a_room_once(
+    redis_server: RedisProcess, redis_client: redis.asyncio.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both levelling at once would each read the cluster's copy, then each publish what it
+    lacks: carried into another history, the same edits twice (doubled text)."""
+    cluster = Cluster(ClusterSettings(redis_server.url))
+    try:
+        shared = cluster.share(DocumentKind("text", "file"), "notes.txt")
+        assert isinstance(shared, SharedRoom)
+        read_state, reads = shared.store.state, []
+
+        async def counted_state() -> SharedState | None:
+            reads.append(1)
+            return await read_state()
+
+        monkeypatch.setattr(shared.store, "state", counted_state)
+        doc: Doc = Doc()
+        text = doc.get("source", type=Text)
+        text += "shared before the outage\n"
+        await redis_client.set(shared.store.keys.lease, "other:1")
+        assert await shared.store.create_state(doc.get_update(), LINEAGE, "other:1")
+        shared.doc, shared.lineage = doc, LINEAGE
+        hold(shared)
+        text += "typed while Redis was down\n"  # the outbox holds it
+
+        await asyncio.gather(level_with_cluster(shared), level_with_cluster(shared))
+
+        assert len(reads) == 1 and not shared.behind
+        assert await shared.flush()
+        entries = await shared.store.read_after(b"0-0")
+        assert [entry.kind for entry in entries] == ["u"]  # what the cluster lacked, once
+    finally:
+        await cluster.stop()
