@@ -10,7 +10,9 @@ over the cluster's Redis, as a channels consumer's ``group_send`` reaches every 
 
 The edit reaches every server's peers and is saved by the file's writer like any edit; the
 message reaches every peer of the room on every server as a RAW JSON frame. A room no server
-has open is refused (``NotFound``): its document lives in its file, to be changed there.
+has open is refused (``NotFound``): its document lives in its file, to be changed there. An edit
+whose room was opened anew meanwhile (Redis came back empty, another history began) is refused
+too (``ClusterBusy``: try again): its update would not apply to the new history.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from redis.asyncio import Redis
 
 from ..codec.kinds import DocumentKind
 from ..codec.updates import EMPTY_UPDATE
-from ..errors import NotFound
+from ..errors import ClusterBusy, NotFound
 from .keys import RoomKeys
 from .store import RoomStore, SharedState
 
@@ -57,8 +59,8 @@ async def edit(
         before = doc.get_state()
         yield kind.wrap(doc)
         change = doc.get_update(before)
-        if change != EMPTY_UPDATE:
-            await store.publish([("u", change)])
+        if change != EMPTY_UPDATE and not await store.publish_to(state.lineage, "u", change):
+            raise ClusterBusy(f"{path!r} was opened anew while it was being edited: try again")
 
 
 async def send(
@@ -73,8 +75,9 @@ async def send(
     """Send ``message`` (JSON) to every peer of the shared room for ``path``, on every server."""
     kind = DocumentKind.parse(file_format, file_type)
     async with _store(redis_url, path, kind, namespace) as store:
-        await _live_state(store, path)
-        await store.publish([(MESSAGE, json.dumps(message).encode())])
+        state = await _live_state(store, path)
+        if not await store.publish_to(state.lineage, MESSAGE, json.dumps(message).encode()):
+            raise ClusterBusy(f"{path!r} was opened anew while the message was sent: try again")
 
 
 @asynccontextmanager

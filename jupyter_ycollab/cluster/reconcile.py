@@ -94,7 +94,8 @@ async def _carry_over(shared: SharedRoom, state: SharedState) -> None:
         seen, carried = doc.get_state(), doc.get_update()
         update = document.file.carried_into(cluster, since)  # since the last save at first
         if update != EMPTY_UPDATE:
-            await shared.store.publish([("u", update)])
+            if not await shared.store.publish_to(state.lineage, "u", update):
+                return  # another history again (or none): the keeper's next turn carries there
             cluster.apply_update(update)
         if doc.get_state() == seen:
             break

@@ -73,6 +73,14 @@ redis.call('HSET', KEYS[1], 'update', ARGV[1], 'hash', ARGV[2], 'digest', ARGV[3
 return 1
 """
 
+# KEYS: state, updates. ARGV: lineage, server field, server, kind, payload. Refused unless the
+# state holds that lineage: Redis may have come back empty and another history have begun.
+_PUBLISH_TO = """
+if redis.call('HGET', KEYS[1], 'lineage') ~= ARGV[1] then return 0 end
+redis.call('XADD', KEYS[2], '*', ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+return 1
+"""
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -112,6 +120,7 @@ class RoomStore:
         self._create_state = redis.register_script(_CREATE_STATE)
         self._fold = redis.register_script(_FOLD)
         self._record_saved = redis.register_script(_RECORD_SAVED)
+        self._publish_to = redis.register_script(_PUBLISH_TO)
 
     async def publish(self, entries: Sequence[tuple[str, bytes]]) -> list[bytes]:
         """XADD each ``(kind, payload)`` in order, in one round trip; their stream ids."""
@@ -122,6 +131,13 @@ class RoomStore:
         for kind, payload in entries:
             pipe.xadd(self.keys.updates, {SERVER: server, kind.encode(): payload})
         return list(await pipe.execute())
+
+    async def publish_to(self, lineage: str, kind: str, payload: bytes) -> bool:
+        """XADD one entry if the room's history is still ``lineage`` (push.py: a process that
+        read the document a while ago); False if it is not, or the room is gone."""
+        keys = [self.keys.state, self.keys.updates]
+        args: list[bytes | str] = [lineage, SERVER, self.server_id, kind, payload]
+        return bool(await self._publish_to(keys=keys, args=args))
 
     async def read_after(self, after: bytes) -> list[Entry]:
         """The entries after id ``after`` (not that one), oldest first; ``b"0-0"`` for all."""
