@@ -11,8 +11,8 @@ over the cluster's Redis, as a channels consumer's ``group_send`` reaches every 
 The edit reaches every server's peers and is saved by the file's writer like any edit; the
 message reaches every peer of the room on every server as a RAW JSON frame. A room no server
 has open is refused (``NotFound``): its document lives in its file, to be changed there. An edit
-whose room was opened anew meanwhile (Redis came back empty, another history began) is refused
-too (``ClusterBusy``: try again): its update would not apply to the new history.
+whose room was closed or opened anew meanwhile (Redis came back empty, another history began)
+is refused too (``ClusterBusy``: try again): its update would not apply to the new history.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ async def edit(
         yield kind.wrap(doc)
         change = doc.get_update(before)
         if change != EMPTY_UPDATE and not await store.publish_to(state.lineage, "u", change):
-            raise ClusterBusy(f"{path!r} was opened anew while it was being edited: try again")
+            raise ClusterBusy(f"{path!r} was closed or opened anew as it was edited: try again")
 
 
 async def send(
@@ -77,7 +77,7 @@ async def send(
     async with _store(redis_url, path, kind, namespace) as store:
         state = await _live_state(store, path)
         if not await store.publish_to(state.lineage, MESSAGE, json.dumps(message).encode()):
-            raise ClusterBusy(f"{path!r} was opened anew while the message was sent: try again")
+            raise ClusterBusy(f"{path!r} was closed or opened anew as it was messaged: try again")
 
 
 @asynccontextmanager
