@@ -50,6 +50,15 @@ class RoomKeys:
         """Counter, incremented at every change of the lease's holder: the fencing token."""
         return f"{self.prefix}:fence"
 
+    @property
+    def carrying(self) -> str:
+        """String, with an expiry: the one server carrying edits into the room now."""
+        return f"{self.prefix}:carrying"
+
+    def carried(self, lineage: str) -> str:
+        """String: the state of history ``lineage`` that servers carried into the room's."""
+        return f"{self.prefix}:carried:{lineage}"
+
     def all(self) -> tuple[str, ...]:
         """Every key of the room."""
         return (self.updates, self.state, self.saved, self.lease, self.fence)

@@ -18,6 +18,7 @@ copy again, starting another history (another session id) whose updates do not m
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +26,12 @@ from pycrdt import Doc
 
 from ..codec.listeners import UpdateListeners
 from ..codec.origins import Origin
-from ..codec.updates import EMPTY_UPDATE, replayed
+from ..codec.updates import EMPTY_UPDATE, merged_update, replayed
 from ..errors import UnknownSession, outcome_of
+from .carrying import Carrying
 
 if TYPE_CHECKING:
+    from ..document.document import Document
     from .shared import SharedRoom
     from .store import SharedState
 
@@ -61,7 +64,7 @@ async def _level(shared: SharedRoom, doc: Doc[Any]) -> None:
             shared.outbox.release(EMPTY_UPDATE)  # the state holds every update
         return
     if state.lineage != shared.lineage:
-        await _carry_over(shared, state)
+        await _carry_over(shared)
         return
     cluster = await _cluster_copy(shared, state)
     UpdateListeners.of(doc).apply(cluster.get_update(doc.get_state()), Origin.CLUSTER)
@@ -77,30 +80,60 @@ async def _cluster_copy(shared: SharedRoom, state: SharedState) -> Doc[Any]:
     return replayed(updates)
 
 
-async def _carry_over(shared: SharedRoom, state: SharedState) -> None:
-    """Publish, in the cluster's history, what this copy changed since its last save, then
-    retire it. Edits its peers make while that is published are carried too: the room
-    retires only once a carried state is still the copy's own."""
-    document = shared.document()
-    if document is None:  # its room is still being made: the keeper's next turn does it
-        return
-    log.warning(
-        "%s holds another history in Redis (another server loaded the file while Redis came "
-        "back empty): this server's edits are merged into it, and its peers reload",
-        shared.store.keys.prefix,
-    )
+async def _carry_over(shared: SharedRoom) -> None:
+    """Publish, in the cluster's history, what this copy changed since its last save and no
+    other server carried yet, then retire it. One server at a time (a turn in Redis), each
+    carrying only what is not in the state of the old history carried before it: what two
+    copies hold, the same items, lands once. Edits its peers make while that is published are
+    carried too: the room retires only once a carried state is still the copy's own."""
+    document, carrying = shared.document(), Carrying(shared.store, shared.lineage)
+    if document is None or not await carrying.take_turn():
+        return  # its room is being made, or another server carries: the keeper's next turn
+    try:
+        state, before = await shared.store.state(), await carrying.carried()
+        if state is None or state.lineage == shared.lineage or _waits(shared, document, before):
+            return
+        log.warning(
+            "%s holds another history in Redis (another server loaded the file while Redis "
+            "came back empty): this server's edits are merged into it, and its peers reload",
+            shared.store.keys.prefix,
+        )
+        carried = await _carry(shared, document, state, before)
+        if carried is None:
+            return  # another history again (or none): the keeper's next turn carries there
+        await carrying.record(carried, shared.cluster.settings.idle_expiry)
+    finally:
+        await carrying.end_turn()
+    _retire(shared)
+
+
+def _waits(shared: SharedRoom, document: Document, carried: bytes | None) -> bool:
+    """Whether this copy leaves the first turn to one whose base is the last save: its own
+    base is older (it did not write the file), and what was saved since would be carried again,
+    doubled. For two lease terms at most: the writer may be gone."""
+    if carried is not None or document.file.base_is_last_save():
+        return False
+    now = asyncio.get_running_loop().time()
+    shared.carry_after = shared.carry_after or now + 2 * shared.lease.ttl
+    return now < shared.carry_after
+
+
+async def _carry(
+    shared: SharedRoom, document: Document, state: SharedState, before: bytes | None
+) -> bytes | None:
+    """Carry the edits; the state of this copy's history now carried in all (with what was
+    ``before``), or None if the cluster's history changed again meanwhile."""
     cluster, doc, since = await _cluster_copy(shared, state), document.file.doc, None
     while True:
         seen, carried = doc.get_state(), doc.get_update()
-        update = document.file.carried_into(cluster, since)  # since the last save at first
+        update = document.file.carried_into(cluster, since, before)  # since the save at first
         if update != EMPTY_UPDATE:
             if not await shared.store.publish_to(state.lineage, "u", update):
-                return  # another history again (or none): the keeper's next turn carries there
+                return None
             cluster.apply_update(update)
         if doc.get_state() == seen:
-            break
+            return carried if before is None else merged_update([before, carried])
         since = carried  # edits came while it was published: carried at the next turn
-    _retire(shared)
 
 
 def _retire(shared: SharedRoom) -> None:

@@ -65,6 +65,7 @@ class SharedRoom:
         self.behind = False  # not level with the cluster since an outage (``reconcile``)
         self.levelling = asyncio.Lock()  # held while ``reconcile`` brings it level
         self.retired = False  # the cluster holds another history, which took this one's edits
+        self.carry_after: float | None = None  # till then a stale base waits (``reconcile``)
         self._folded_at = -FOLD_INTERVAL
         self._expiry_set_at = -EXPIRY_REFRESH
 

@@ -138,6 +138,11 @@ class FileWatch:
             holds, self.kind, attempt.snapshot, content, self.newline, ids
         )
 
+    def base_is_last_save(self) -> bool:
+        """Whether the base is what a writer of this document saved last (a server that does
+        not write the file keeps the base it joined with, until it takes over)."""
+        return self._saved_from_doc(self._history.base_hash)
+
     def _saved_from_doc(self, file_hash: str | None) -> bool:
         """Whether the file holds what a writer of this document last saved or merged: the
         ``hash`` it set in the ``state``, which travels with the content to every server."""
@@ -175,13 +180,17 @@ class FileWatch:
             msg = f"both the file and the room changed {place}: both versions kept"
             self._events.session("INFO", self.room_id, self.path, "overwrite", msg)
 
-    def carried_into(self, target: Doc[Any], since: bytes | None = None) -> bytes:
+    def carried_into(
+        self, target: Doc[Any], since: bytes | None = None, carried: bytes | None = None
+    ) -> bytes:
         """The update, in ``target``'s history (another copy of the file, with no history in
         common: cluster/reconcile.py), that brings into it what the room changed since the
-        base, or since the state ``since`` of the room's ``Doc``."""
+        base, or since the state ``since`` of the room's ``Doc``, and that is not in the state
+        of the room's history another server ``carried`` there already (both sides take it:
+        what both copies hold, the same items, is carried once)."""
         base = self._history.base_update if since is None else since
         ids = self._files.keeps_cell_ids
-        return carried_over(self.kind, base, self.doc, target, ids_kept=ids)
+        return carried_over(self.kind, base, self.doc, target, ids_kept=ids, carried=carried)
 
     def mark_gone(self) -> None:
         """Deleted (or moved outside Jupyter): keep the content, say so once, never recreate it."""

@@ -26,7 +26,7 @@ from pycrdt import Doc, Map, Text, TransactionEvent, merge_updates
 
 from ..codec.content import read_content
 from ..codec.kinds import DocumentKind
-from ..codec.updates import EMPTY_UPDATE, replayed
+from ..codec.updates import EMPTY_UPDATE, merged_update, replayed
 from . import notebook
 from .text import merge_into
 
@@ -78,7 +78,13 @@ def three_way_merge(
 
 
 def carried_over(
-    kind: DocumentKind, base_update: bytes, ours: Doc[Any], target: Doc[Any], *, ids_kept: bool
+    kind: DocumentKind,
+    base_update: bytes,
+    ours: Doc[Any],
+    target: Doc[Any],
+    *,
+    ids_kept: bool,
+    carried: bytes | None = None,
 ) -> bytes:
     """The update, in ``target``'s history, that brings into it what ``ours`` changed since
     ``base_update``: for two copies of one file that share no CRDT history (another server
@@ -88,7 +94,14 @@ def carried_over(
     ``target``'s content is merged into a copy of ours first, as an outside change; then the
     merged content is replayed on ``target`` as the difference from its own state. Both are
     only read; ``EMPTY_UPDATE`` when ``target`` already holds everything ours changed.
+
+    ``carried``: a state of our history that another copy carried into ``target`` already. It
+    is merged into both the base and our copy (a CRDT union), so that what both copies hold,
+    the same items, is no change of ours: only what ours alone holds is carried.
     """
+    if carried is not None:
+        base_update = merged_update([base_update, carried])
+        ours = replayed([ours.get_update(), carried])
     first = three_way_merge(kind, base_update, ours, read_content(kind, target), ids_kept=ids_kept)
     merged = read_content(kind, replayed([ours.get_update(), first.update]))
     return three_way_merge(kind, target.get_update(), target, merged, ids_kept=ids_kept).update

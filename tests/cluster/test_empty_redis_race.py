@@ -109,16 +109,11 @@ async def test_a_room_opened_elsewhere_while_redis_came_back_empty_is_one_docume
     assert first_client not in clients_in_redis(cluster, name)  # carried, never mixed in
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fixed: each server carries what it changed since the save it knows of; the one "
-    "that does not write the file knows only the save before it joined, and what both carry "
-    "lands twice (docs/cluster.md, 'Not shared yet')",
-)
 async def test_two_servers_holding_the_old_history_carry_its_edits_once(cluster: Cluster) -> None:
     """Both servers that held the room carry its unsaved edits over as Redis answers again, at
-    once: what both hold must land once, and what only one of them accepted (while Redis was
-    down) must land too."""
+    once: what both hold must land once, what only one of them accepted (while Redis was down)
+    must land too, and what the writer saved after the other joined (the other's base is
+    older) must not land a second time."""
     first, second, third = await cluster.start(3, save_delay=30.0, max_save_delay=60.0)
     name = "notes.txt"
     cluster.write_text(name, "start\n")

@@ -113,3 +113,33 @@ def test_carrying_again_what_was_carried_changes_nothing() -> None:
             ours.get("cells", type=Array).append(new_cell(_cell("b", "y = 2")))
         once = _carry(kind, base, ours, target)
         assert _carry(kind, base, ours, target) == once
+
+
+def _append_text(doc: Doc[Any], text: str) -> None:
+    source = doc.get("source", type=Text)
+    source.insert(len(str(source)), text)
+
+
+def test_what_two_copies_of_one_history_hold_is_carried_once() -> None:
+    """Two servers held the old history (the same items), a third loaded the file anew. The
+    writer carries first; the other then merges the state it carried into its own base and
+    copy: what both held lands once, what each alone held lands, and what was saved after the
+    other's base (it joined before the save) is not carried a second time."""
+    joined = build_base(TEXT, "one\n")  # the other's base: it joined then
+    writer = replayed([joined])
+    _append_text(writer, "saved\n")
+    saved = writer.get_update()  # the writer's base: the file holds it
+    _append_text(writer, "both\n")
+    other = replayed([writer.get_update()])  # the same items, synced
+    _append_text(writer, "writer alone\n")
+    _append_text(other, "other alone\n")
+    target = replayed([build_base(TEXT, "one\nsaved\n")])  # the new history, from the file
+
+    _carry(TEXT, saved, writer, target)
+    carried = writer.get_update()
+    update = carried_over(TEXT, joined, other, target, ids_kept=True, carried=carried)
+    target.apply_update(update)
+
+    lines = read_content(TEXT, target).splitlines()
+    assert sorted(lines) == sorted(["one", "saved", "both", "writer alone", "other alone"])
+    assert carried_over(TEXT, joined, other, target, ids_kept=True, carried=carried) == EMPTY_UPDATE

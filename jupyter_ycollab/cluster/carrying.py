@@ -1,0 +1,42 @@
+"""What servers that carry edits from an old history into the cluster's (reconcile.py) share in
+Redis: whose turn it is (one at a time), and the state of the old history carried so far."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from .store import RoomStore
+
+#: Seconds a server's turn lasts at most, should it die carrying.
+TURN = 30.0
+
+# KEYS: carrying. ARGV: server. Never ends another server's turn.
+_END_TURN = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+"""
+
+
+class Carrying:
+    """One room's carry-over, as seen by the server of ``store``."""
+
+    def __init__(self, store: RoomStore, lineage: str) -> None:
+        self._redis, self._server = store.redis, store.server_id
+        self._turn, self._carried = store.keys.carrying, store.keys.carried(lineage)
+
+    async def take_turn(self) -> bool:
+        """Be the one server carrying edits into the room, for ``TURN`` at most."""
+        ms = round(TURN * 1000)
+        return bool(await self._redis.set(self._turn, self._server, nx=True, px=ms))
+
+    async def end_turn(self) -> None:
+        await self._redis.eval(_END_TURN, 1, self._turn, self._server)
+
+    async def carried(self) -> bytes | None:
+        """The state of the old history carried into the room so far, if any."""
+        return cast("bytes | None", await self._redis.get(self._carried))
+
+    async def record(self, state: bytes, seconds: float) -> None:
+        """``state`` is carried in all, as long as the room may stay idle (``seconds``)."""
+        await self._redis.set(self._carried, state, px=max(1, round(seconds * 1000)))
