@@ -14,6 +14,7 @@ copy again, starting another history (another session id) whose updates do not m
   changed since its last save is merged into it as an outside change is (merge/threeway.py
   ``carried_over``), in updates of its own history; then this copy's room closes, its peers
   told their session ended (``1003``, reloadable), and opens again from the cluster's history.
+  The servers that held the old history carry one at a time, what none carried (carrying.py).
 """
 
 from __future__ import annotations
@@ -108,9 +109,8 @@ async def _carry_over(shared: SharedRoom) -> None:
 
 
 def _waits(shared: SharedRoom, document: Document, carried: bytes | None) -> bool:
-    """Whether this copy leaves the first turn to one whose base is the last save: its own
-    base is older (it did not write the file), and what was saved since would be carried again,
-    doubled. For two lease terms at most: the writer may be gone."""
+    """Whether this copy leaves the first turn to one whose base is the last save (what was saved
+    since its older base would be doubled), for two lease terms at most: the writer may be gone."""
     if carried is not None or document.file.base_is_last_save():
         return False
     now = asyncio.get_running_loop().time()
