@@ -37,8 +37,9 @@ STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
 #: pushed from outside, or carried, lands only in the history it was made for (store.py
 #: ``publish_to``). Servers that held the old history carry their edits once, one at a time,
 #: the writer first (cluster/carrying.py, reconcile.py; in the core: merge/threeway.py's union
-#: with the state carried before, watch.py ``base_is_last_save``): cluster +85, core +22.
-BUDGETS = {"core": 9_007, "cluster": 1_626, "observability": 800}
+#: with the state carried before, watch.py ``base_is_last_save``): cluster +85, core +22. +7: a
+#: room that cannot be levelled stops neither the reader nor the keeper (cluster.py).
+BUDGETS = {"core": 9_007, "cluster": 1_633, "observability": 800}
 
 
 def modules() -> list[Path]:

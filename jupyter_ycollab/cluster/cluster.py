@@ -113,7 +113,12 @@ class Cluster:
         await self.redis.connection_pool.disconnect(inuse_connections=False)
         await self.publisher.reconnect()
         for room in list(self._rooms.values()):
-            await level_with_cluster(room)
+            try:
+                await level_with_cluster(room)
+            except self.errors:
+                raise
+            except Exception:  # one room's copy must not keep the others behind, or stop the reader
+                log.exception("%s could not be levelled", room.store.keys.prefix)
 
     # -- the loops -----------------------------------------------------------------------------
 
@@ -149,13 +154,15 @@ class Cluster:
                 await self.redis.set(
                     server_key(self.settings.namespace, self.server_id), b"1", px=int(ttl * 1000)
                 )
+                rooms = list(self._rooms.values())
                 kept = await asyncio.gather(
-                    *(room.keep_lease() for room in list(self._rooms.values())),
-                    return_exceptions=True,
+                    *(room.keep_lease() for room in rooms), return_exceptions=True
                 )  # at once: a thousand rooms must not take a thousand round trips in a row
-                for error in kept:
-                    if isinstance(error, Exception):
+                for room, error in zip(rooms, kept, strict=True):
+                    if isinstance(error, self.errors):
                         raise error
+                    if isinstance(error, Exception):  # one room's must not stop the keeper
+                        log.error("%s: %s", room.store.keys.prefix, error, exc_info=error)
                 await self._forget_dead_servers()
             except self.errors as error:
                 self.trouble(error)
