@@ -185,8 +185,8 @@ class FileWatch:
     ) -> bytes:
         """The update, in ``target``'s history (another copy of the file, with no history in
         common: cluster/reconcile.py), that brings into it what the room changed since the
-        base, or since the state ``since`` of the room's ``Doc``, and that is not in the state
-        of the room's history another server ``carried`` there already (both sides take it:
+        base, or since the state ``since`` of the room's ``Doc``, less what is in the state of
+        the room's history that another server ``carried`` there already (merge/threeway.py:
         what both copies hold, the same items, is carried once)."""
         base = self._history.base_update if since is None else since
         ids = self._files.keeps_cell_ids
