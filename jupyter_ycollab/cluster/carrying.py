@@ -5,17 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from .lease import DELETE_IF_VALUE
+
 if TYPE_CHECKING:
     from .store import RoomStore
 
 #: Seconds a server's turn lasts at most, should it die carrying.
 TURN = 30.0
-
-# KEYS: carrying. ARGV: server. Never ends another server's turn.
-_END_TURN = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-return 1
-"""
 
 
 class Carrying:
@@ -24,6 +20,7 @@ class Carrying:
     def __init__(self, store: RoomStore, lineage: str) -> None:
         self._redis, self._server = store.redis, store.server_id
         self._turn, self._carried = store.keys.carrying, store.keys.carried(lineage)
+        self._delete_if_ours = store.redis.register_script(DELETE_IF_VALUE)
 
     async def take_turn(self) -> bool:
         """Be the one server carrying edits into the room, for ``TURN`` at most."""
@@ -31,7 +28,8 @@ class Carrying:
         return bool(await self._redis.set(self._turn, self._server, nx=True, px=ms))
 
     async def end_turn(self) -> None:
-        await self._redis.eval(_END_TURN, 1, self._turn, self._server)
+        """End our turn (never another server's, should ours have expired)."""
+        await self._delete_if_ours(keys=[self._turn], args=[self._server])
 
     async def carried(self) -> bytes | None:
         """The state of the old history carried into the room so far, if any."""

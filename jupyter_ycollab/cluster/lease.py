@@ -33,8 +33,9 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 """
 
-# KEYS: lease. ARGV: our value. Never deletes a successor's lease.
-_RELEASE = """
+# KEYS: a key. ARGV: a value. Deletes the key only if it holds the value: never a successor's
+# lease (nor another server's turn to carry edits over: carrying.py).
+DELETE_IF_VALUE = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])
 """
@@ -63,7 +64,7 @@ class Lease:
         self._ttl_ms = max(1, round(ttl * 1000))
         self._acquire = redis.register_script(_ACQUIRE)
         self._renew = redis.register_script(_RENEW)
-        self._release = redis.register_script(_RELEASE)
+        self._release = redis.register_script(DELETE_IF_VALUE)
 
     @property
     def value(self) -> str:
