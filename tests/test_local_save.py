@@ -14,7 +14,6 @@ import pytest
 from pycrdt import Text
 
 from jupyter_ycollab.document.render import Rendered, RenderJob
-from jupyter_ycollab.fastpath import process
 
 from .client import wait_until
 from .harness import Collab, append, cell_sources, make_notebook
@@ -257,12 +256,10 @@ async def test_a_save_waits_for_the_bases_digest_instead_of_rendering_the_base_a
 ) -> None:
     files = collab.extension.manager.files
     files.render_process_min_bytes = 0  # every document counts as big
-    await files.renderer.start()
-    await wait_until(lambda: files.renderer.ready, 30, "the render process to start")
     jobs = _record_render_jobs(files, monkeypatch)
     collab.write_notebook("big.ipynb", ["a"])
     client = await collab.open_notebook("big.ipynb")
-    append(client.document.ycells[0]["source"], "b")  # starts the digest
+    append(client.document.ycells[0]["source"], "b")  # starts the process and the digest
 
     assert (await client.save(1))["status"] == "success"  # asked for at once
 
@@ -293,31 +290,3 @@ async def test_a_big_documents_base_is_digested_ahead_with_the_render_process_al
 
     digest, save = [(job.digest_only, job.base is not None) for job in jobs]
     assert digest == (True, False) and save == (False, False)
-
-
-@pytest.mark.ycollab(save_delay=60, max_save_delay=120)
-async def test_a_save_does_not_wait_for_the_render_process_to_start(
-    collab: Collab, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A child that never gets ready: it reads its input to the end and never says hello.
-    monkeypatch.setattr(process, "_CHILD_MAIN", "import sys; sys.stdin.buffer.read()")
-    files = collab.extension.manager.files
-    files.render_process_min_bytes = 0  # every document counts as big
-    files.renderer.reply_timeout = 5.0  # then the base's digest, sent to it, gives up
-    jobs = _record_render_jobs(files, monkeypatch)
-    path = collab.write_notebook("big.ipynb", ["a"])
-    client = await collab.open_notebook("big.ipynb")
-    append(client.document.ycells[0]["source"], "b")  # starts the process and the digest
-    await wait_until(lambda: files.renderer.running, 30, "the render process to start")
-
-    assert (await client.save(1))["status"] == "success"
-
-    # Rendered in a thread, base and all, while the child was still starting (not killed for
-    # giving no reply, which is what a save waiting for it would have seen first).
-    assert files.renderer.running and not files.renderer.ready
-    assert [(job.digest_only, job.base is not None) for job in jobs] == [
-        (True, False),
-        (False, True),
-    ]
-    assert cell_sources(nbformat.read(path, as_version=4)) == ["ab"]
-    files.renderer._child.kill()  # the digest's exchange ends now, not at its timeout

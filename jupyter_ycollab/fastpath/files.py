@@ -140,20 +140,15 @@ class FastFiles(Files):
         )
 
     async def render(self, job: RenderJob) -> Rendered:
-        """``render(job)`` off the event loop: a big job in the render process, once it is ready.
-
-        A save that comes while the process still starts (0.25 to 0.7 s, or never: a child that
-        hangs) renders in a thread now, as an open's read does: the loop stalls once for tens of
-        milliseconds, where the one who pressed Ctrl-S would wait for the whole start. A digest
-        (prepare.py's, which nobody waits for) waits for the process, which starts if needed."""
+        """``render(job)`` off the event loop: a big job in the render process, which starts if it
+        does not run (~0.25 s: better than a big render in a thread, which freezes the loop)."""
         assert isinstance(job, FastJob), "made by render_job (or prepare.py)"
         if not self.renders_apart(sum(map(len, job.parts))):
             return await asyncio.to_thread(render, job)
-        if job.digest_only or self.renderer.ready:
-            try:
-                return await self.renderer.render(job)
-            except OSError as error:
-                log.warning("Rendering in a thread instead: %s", error)
+        try:
+            return await self.renderer.render(job)
+        except OSError as error:
+            log.warning("Rendering in a thread instead: %s", error)
         return await asyncio.to_thread(_render_here, dataclasses.replace(job, remember=False))
 
     def renders_apart(self, size: int) -> bool:
@@ -197,8 +192,8 @@ class FastFiles(Files):
 
 
 def _render_here(job: FastJob) -> Rendered:
-    """A big document rendered in the server process (the render process is not ready, or failed):
-    its transient objects (~70 MB for 10k cells) go back to the system, not to a kept peak."""
+    """A big document rendered in the server process (the render process is not ready): its
+    transient objects (~70 MB for 10k cells) go back to the system, not to a kept peak."""
     try:
         return render(job)
     finally:

@@ -40,10 +40,8 @@ class BigDocumentPreparation(SavePreparation):
 
     async def done(self) -> None:
         """The base's digest is being rendered: waiting for it beats rendering the base again
-        in this save (and the digest job after it, which the next save would wait for). Not
-        while the render process still starts: then this save renders the base itself, in a
-        thread (``FastFiles.render``), rather than wait for the start."""
-        if self._task is not None and self._files.renderer.ready:
+        in this save (and the digest job after it, which the next save would wait for)."""
+        if self._task is not None:
             await asyncio.wait([self._task])
 
     async def close(self) -> None:

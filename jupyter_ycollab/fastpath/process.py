@@ -67,7 +67,7 @@ class RenderProcess:
     @property
     def ready(self) -> bool:
         """Whether the child is up and done importing (~0.25 s after it starts): until then, a
-        read for an open or a save's render is better done in a thread (files.py)."""
+        read for an open is better done in a thread (files.py)."""
         child = self._child
         if child is None or child.poll() is not None or child.stdout is None:
             return False
