@@ -52,9 +52,9 @@ async def edit(
     meanwhile: both sides' changes merge as concurrent edits."""
     kind = DocumentKind.parse(file_format, file_type)
     async with _store(redis_url, path, kind, namespace) as store:
-        state = await _live_state(store, path)
+        state = _live(await store.current(), path)
         doc: Doc[Any] = Doc()
-        for update in [state.snapshot, *_updates(await store.read_after(state.at))]:
+        for update in state.updates:
             doc.apply_update(update)
         before = doc.get_state()
         yield kind.wrap(doc)
@@ -75,7 +75,7 @@ async def send(
     """Send ``message`` (JSON) to every peer of the shared room for ``path``, on every server."""
     kind = DocumentKind.parse(file_format, file_type)
     async with _store(redis_url, path, kind, namespace) as store:
-        state = await _live_state(store, path)
+        state = _live(await store.state(), path)
         if not await store.publish_to(state.lineage, MESSAGE, json.dumps(message).encode()):
             raise ClusterBusy(f"{path!r} was closed or opened anew as it was messaged: try again")
 
@@ -92,12 +92,7 @@ async def _store(
         await redis.aclose()
 
 
-async def _live_state(store: RoomStore, path: str) -> SharedState:
-    state = await store.state()
+def _live(state: SharedState | None, path: str) -> SharedState:
     if state is None:
         raise NotFound(f"{path!r} is not open on any server of this cluster")
     return state
-
-
-def _updates(entries: list[Any]) -> list[bytes]:
-    return [entry.payload for entry in entries if entry.kind == "u"]

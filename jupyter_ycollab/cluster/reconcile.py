@@ -57,7 +57,7 @@ async def level_with_cluster(shared: SharedRoom) -> None:
 
 
 async def _level(shared: SharedRoom, doc: Doc[Any]) -> None:
-    state = await shared.store.state()
+    state = await shared.store.current()
     if state is None:  # Redis lost the room: the lease's next holder shares it again
         if await shared.lease.try_acquire():
             await shared.store.create_state(doc.get_update(), shared.lineage, shared.lease.value)
@@ -67,18 +67,16 @@ async def _level(shared: SharedRoom, doc: Doc[Any]) -> None:
     if state.lineage != shared.lineage:
         await _carry_over(shared)
         return
-    cluster = await _cluster_copy(shared, state)
+    cluster = _cluster_copy(shared, state)
     UpdateListeners.of(doc).apply(cluster.get_update(doc.get_state()), Origin.CLUSTER)
     shared.outbox.release(doc.get_update(cluster.get_state()))
     shared.behind = False
 
 
-async def _cluster_copy(shared: SharedRoom, state: SharedState) -> Doc[Any]:
+def _cluster_copy(shared: SharedRoom, state: SharedState) -> Doc[Any]:
     """The document as the cluster holds it; the room's position moves to its end."""
-    entries = await shared.store.read_after(state.at)
-    updates = [state.snapshot, *(entry.payload for entry in entries if entry.kind == "u")]
-    shared.position = entries[-1].id if entries else state.at
-    return replayed(updates)
+    shared.position = state.end
+    return replayed(state.updates)
 
 
 async def _carry_over(shared: SharedRoom) -> None:
@@ -91,7 +89,7 @@ async def _carry_over(shared: SharedRoom) -> None:
     if document is None or not await carrying.take_turn():
         return  # its room is being made, or another server carries: the keeper's next turn
     try:
-        state, before = await shared.store.state(), await carrying.carried()
+        state, before = await shared.store.current(), await carrying.carried()
         if state is None or state.lineage == shared.lineage or _waits(shared, document, before):
             return
         log.warning(
@@ -123,7 +121,7 @@ async def _carry(
 ) -> bytes | None:
     """Carry the edits; the state of this copy's history now carried in all (with what was
     ``before``), or None if the cluster's history changed again meanwhile."""
-    cluster, doc, since = await _cluster_copy(shared, state), document.file.doc, None
+    cluster, doc, since = _cluster_copy(shared, state), document.file.doc, None
     while True:
         seen, carried = doc.get_state(), doc.get_update()
         update = document.file.carried_into(cluster, since, before)  # since the save at first

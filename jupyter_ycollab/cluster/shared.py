@@ -78,7 +78,7 @@ class SharedRoom:
         while True:
             try:
                 held = await self.lease.try_acquire()
-                state = await self.store.state()
+                state = await self.store.current()
                 if state is not None:  # writing waits for the keeper's ``take_over``
                     return await self._joined(state)
             except self.cluster.errors as error:
@@ -92,12 +92,9 @@ class SharedRoom:
             await asyncio.sleep(0.05)  # the loader shares it within its load time
 
     async def _joined(self, state: SharedState) -> Joined:
-        entries = await self.store.read_after(state.at)
-        updates = [state.snapshot, *(entry.payload for entry in entries if entry.kind == "u")]
-        self._backlog_awareness = [entry for entry in entries if entry.kind == "a"]
-        self.position = entries[-1].id if entries else state.at
-        self.lineage = state.lineage
-        return Joined(updates, state.lineage, await self.store.saved())
+        self._backlog_awareness = [entry for entry in state.entries if entry.kind == "a"]
+        self.position, self.lineage = state.end, state.lineage
+        return Joined(state.updates, state.lineage, await self.store.saved())
 
     async def started_here(self, state: list[bytes], history: History) -> None:
         """Share what this server loaded; refuse the opening if someone else shared first."""

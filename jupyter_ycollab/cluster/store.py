@@ -12,7 +12,7 @@ Redis errors propagate, the caller decides.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -81,6 +81,14 @@ redis.call('XADD', KEYS[2], '*', ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 return 1
 """
 
+# KEYS: state, updates. The state and the stream after its `at`, in one step: a fold between
+# two reads would have trimmed entries that the state read first does not hold.
+_CURRENT = """
+local state = redis.call('HMGET', KEYS[1], 'snapshot', 'at', 'lineage')
+if not state[1] then return false end
+return {state, redis.call('XRANGE', KEYS[2], '(' .. (state[2] or '0-0'), '+')}
+"""
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -94,11 +102,23 @@ class Entry:
 
 @dataclass(frozen=True)
 class SharedState:
-    """The room's folded state: ``snapshot`` holds every stream entry up to ``at``."""
+    """The room's folded state: ``snapshot`` holds every stream entry up to ``at``; read with
+    the entries after it (``RoomStore.current``), the whole room."""
 
     snapshot: bytes
     at: bytes
     lineage: str  # the session id every server of the room shares
+    entries: tuple[Entry, ...] = ()
+
+    @property
+    def updates(self) -> list[bytes]:
+        """The snapshot, then the document updates after it: the whole document, replayed."""
+        return [self.snapshot, *(entry.payload for entry in self.entries if entry.kind == "u")]
+
+    @property
+    def end(self) -> bytes:
+        """The id of the last entry read with it: where reading the stream goes on from."""
+        return self.entries[-1].id if self.entries else self.at
 
 
 def _entry(entry_id: bytes, fields: Mapping[bytes, bytes]) -> Entry:
@@ -121,16 +141,7 @@ class RoomStore:
         self._fold = redis.register_script(_FOLD)
         self._record_saved = redis.register_script(_RECORD_SAVED)
         self._publish_to = redis.register_script(_PUBLISH_TO)
-
-    async def publish(self, entries: Sequence[tuple[str, bytes]]) -> list[bytes]:
-        """XADD each ``(kind, payload)`` in order, in one round trip; their stream ids."""
-        if not entries:
-            return []
-        pipe = self.redis.pipeline(transaction=False)  # one connection: the order is kept
-        server = self.server_id.encode()
-        for kind, payload in entries:
-            pipe.xadd(self.keys.updates, {SERVER: server, kind.encode(): payload})
-        return list(await pipe.execute())
+        self._current = redis.register_script(_CURRENT)
 
     async def publish_to(self, lineage: str, kind: str, payload: bytes) -> bool:
         """XADD one entry if the room's history is still ``lineage`` (push.py: a process that
@@ -139,11 +150,15 @@ class RoomStore:
         args: list[bytes | str] = [lineage, SERVER, self.server_id, kind, payload]
         return bool(await self._publish_to(keys=keys, args=args))
 
-    async def read_after(self, after: bytes) -> list[Entry]:
-        """The entries after id ``after`` (not that one), oldest first; ``b"0-0"`` for all."""
-        answer = await self.redis.xrange(self.keys.updates, b"(" + after, b"+")
-        found = cast("_Entries", answer)
-        return [_entry(entry_id, fields) for entry_id, fields in found]
+    async def current(self) -> SharedState | None:
+        """The folded state with the stream entries after it (oldest first), or None if nobody
+        created it yet (or it expired). In one step, not two reads: see _CURRENT."""
+        found = await self._current(keys=[self.keys.state, self.keys.updates])
+        if not found:
+            return None
+        (snapshot, at, lineage), entries = found
+        after = tuple(_entry(entry_id, _pairs(fields)) for entry_id, fields in entries)
+        return SharedState(snapshot, at or b"0-0", (lineage or b"").decode(), after)
 
     async def state(self) -> SharedState | None:
         """The folded state, or None if nobody created it yet (or it expired)."""
@@ -198,6 +213,11 @@ class RoomStore:
 
 def _text(found: Mapping[bytes, bytes], field: bytes) -> str:
     return found.get(field, b"").decode()
+
+
+def _pairs(flat: list[bytes]) -> dict[bytes, bytes]:
+    """An entry's fields as a script returns them: ``[field, value, field, value, ...]``."""
+    return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
 async def read_streams(

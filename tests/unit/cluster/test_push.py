@@ -1,6 +1,7 @@
 """cluster/push.py against a real redis-server, no Jupyter server needed: an edit made while
 the room was opened anew (Redis came back empty, another server began another history) is
-refused with a clear error, and nothing of it reaches the new history's stream."""
+refused with a clear error, and nothing of it reaches the new history's stream; an edit starts
+from the whole document, though the writer folds the stream as it is read."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from pycrdt import Doc, Text
 
 from jupyter_ycollab.cluster.keys import RoomKeys
 from jupyter_ycollab.cluster.push import edit, send
-from jupyter_ycollab.cluster.store import RoomStore
+from jupyter_ycollab.cluster.store import RoomStore, SharedState
 from jupyter_ycollab.errors import ClusterBusy
+from tests.client import wait_until
 from tests.redisserver import RedisProcess
+from tests.unit.cluster.streams import publish
+from tests.unit.cluster.test_store import later
 
 TEXT = {"file_format": "text", "file_type": "file"}
 KEYS = RoomKeys.of("", "text", "file", "todo.md")
@@ -54,3 +58,32 @@ async def test_an_edit_across_another_history_is_refused(
             await share(redis_client, "- one\n", "second")  # ...and a server began anew
             document.source += "- two\n"
     assert await stream_kinds(redis_client) == []
+
+
+async def test_an_edit_starts_from_every_update_though_the_writer_folds_as_it_reads(
+    redis_server: RedisProcess, redis_client: redis.asyncio.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer folds the stream into the state, trimming it, just after a reader read the
+    state and before it read the stream after that state's ``at``: the stream then lacks the
+    first updates, and the later ones cannot apply without them (an empty document)."""
+    await share(redis_client, "", "first")
+    writer = RoomStore(redis_client, KEYS, "server")
+    doc: Doc = Doc()
+    text = doc.get("source", type=Text)
+    ids = []
+    for line in ("- one\n", "- two\n", "- three\n"):
+        before = doc.get_state()
+        text += line
+        ids += await publish(writer, [("u", doc.get_update(before))])
+    folded_at = int(ids[-1].split(b"-")[0])
+    await wait_until(lambda: later(redis_client, folded_at), message="Redis's clock to move on")
+    read_state = RoomStore.state
+
+    async def state_then_fold(store: RoomStore) -> SharedState | None:
+        state = await read_state(store)
+        assert await writer.fold(doc.get_update(), ids[-1], "server:1", keep_ms=0)
+        return state
+
+    monkeypatch.setattr(RoomStore, "state", state_then_fold)
+    async with edit(redis_server.url, "todo.md", **TEXT) as document:
+        assert document.source == "- one\n- two\n- three\n"

@@ -31,13 +31,13 @@ async def test_the_reader_and_the_keeper_level_a_room_once(
     try:
         shared = cluster.share(DocumentKind("text", "file"), "notes.txt")
         assert isinstance(shared, SharedRoom)
-        read_state, reads = shared.store.state, []
+        read_room, reads = shared.store.current, []
 
-        async def counted_state() -> SharedState | None:
+        async def counted_read() -> SharedState | None:
             reads.append(1)
-            return await read_state()
+            return await read_room()
 
-        monkeypatch.setattr(shared.store, "state", counted_state)
+        monkeypatch.setattr(shared.store, "current", counted_read)
         doc: Doc = Doc()
         text = doc.get("source", type=Text)
         text += "shared before the outage\n"
@@ -51,8 +51,9 @@ async def test_the_reader_and_the_keeper_level_a_room_once(
 
         assert len(reads) == 1 and not shared.behind
         assert await shared.flush()
-        entries = await shared.store.read_after(b"0-0")
-        assert [entry.kind for entry in entries] == ["u"]  # what the cluster lacked, once
+        current = await shared.store.current()
+        assert current is not None
+        assert [entry.kind for entry in current.entries] == ["u"]  # what the cluster lacked, once
     finally:
         await cluster.stop()
 

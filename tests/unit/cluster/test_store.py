@@ -11,6 +11,7 @@ import redis.asyncio
 from jupyter_ycollab.cluster.keys import RoomKeys
 from jupyter_ycollab.cluster.store import RoomStore, SavedFile, SharedState
 from tests.client import wait_until
+from tests.unit.cluster.streams import publish
 
 KEYS = RoomKeys.of("ns", "json", "notebook", "a.ipynb")
 
@@ -53,14 +54,14 @@ async def test_fold_trims_before_at_never_after(
 ) -> None:
     _fence, holder = await hold_lease(redis_client)
     assert await store.create_state(b"empty", "l", holder)
-    ids = await store.publish([("u", str(n).encode()) for n in range(5)])
+    ids = await publish(store, [("u", str(n).encode()) for n in range(5)])
     at = ids[2]
     # With keep_ms=0 the trim point is min(at, now): let Redis's clock pass the entries' ms.
     last_ms = int(ids[-1].split(b"-")[0])
     await wait_until(lambda: later(redis_client, last_ms), message="Redis's clock to move on")
     assert await store.fold(b"folded", at, holder, keep_ms=0)
     assert await store.state() == SharedState(b"folded", at, "l")
-    assert [e.id for e in await store.read_after(b"0-0")] == ids[2:]
+    assert [entry_id for entry_id, _ in await redis_client.xrange(KEYS.updates)] == ids[2:]
 
 
 async def later(client: redis.asyncio.Redis, ms: int) -> bool:
@@ -72,15 +73,15 @@ async def test_fold_keeps_the_last_minute(
 ) -> None:
     _fence, holder = await hold_lease(redis_client)
     await store.create_state(b"empty", "l", holder)
-    ids = await store.publish([("u", b"1"), ("u", b"2")])
+    ids = await publish(store, [("u", b"1"), ("u", b"2")])
     assert await store.fold(b"folded", ids[-1], holder)  # keep_ms=60_000: all are younger
-    assert [e.id for e in await store.read_after(b"0-0")] == ids
+    assert [entry_id for entry_id, _ in await redis_client.xrange(KEYS.updates)] == ids
 
 
 async def test_fold_refused_to_a_former_holder_with_an_older_at_or_no_state(
     redis_client: redis.asyncio.Redis, store: RoomStore
 ) -> None:
-    ids = await store.publish([("u", b"1"), ("u", b"2")])
+    ids = await publish(store, [("u", b"1"), ("u", b"2")])
     _fence, holder = await hold_lease(redis_client)
     assert not await store.fold(b"x", ids[0], holder, keep_ms=0)  # no state yet
     await store.create_state(b"empty", "l", holder)
@@ -89,7 +90,7 @@ async def test_fold_refused_to_a_former_holder_with_an_older_at_or_no_state(
     _newer, successor = await hold_lease(redis_client, "s2")
     assert not await store.fold(b"stale", ids[1], holder, keep_ms=0)
     assert await store.state() == SharedState(b"at-1", ids[1], "l")
-    assert len(await store.read_after(b"0-0")) == 2
+    assert await redis_client.xlen(KEYS.updates) == 2
     assert await store.fold(b"new", ids[1], successor)
 
 
@@ -120,7 +121,7 @@ async def test_a_write_from_before_redis_came_back_empty_is_refused(
     assert fence == old_fence  # the token repeats; the holder's value does not
     assert await store.create_state(b"new history", "new-lineage", holder)
     assert await store.record_saved(SavedFile(b"new file", "h2", "d2", fence), holder)
-    at = (await store.publish([("u", b"1")]))[0]
+    at = (await publish(store, [("u", b"1")]))[0]
     assert not await store.fold(b"old history, later", at, old_holder)
     assert not await store.record_saved(SavedFile(b"old file", "h1", "d1", old_fence), old_holder)
     assert await store.state() == SharedState(b"new history", b"0-0", "new-lineage")
@@ -131,7 +132,7 @@ async def test_expire_every_key_but_the_lease_and_the_fence(
     redis_client: redis.asyncio.Redis, store: RoomStore
 ) -> None:
     fence, holder = await hold_lease(redis_client)
-    await store.publish([("u", b"1")])
+    await publish(store, [("u", b"1")])
     await store.create_state(b"s", "l", holder)
     await store.record_saved(SavedFile(b"u", "h", "d", fence), holder)
     await redis_client.set(KEYS.lease, holder, px=5000)
@@ -144,7 +145,7 @@ async def test_expire_every_key_but_the_lease_and_the_fence(
 
 
 async def test_expired_room_is_gone(redis_client: redis.asyncio.Redis, store: RoomStore) -> None:
-    await store.publish([("u", b"1")])
+    await publish(store, [("u", b"1")])
     await store.create_state(b"s", "l", (await hold_lease(redis_client))[1])
     await store.expire(0.05)
     await wait_until(lambda: gone(redis_client), message="the room to expire")
