@@ -35,13 +35,16 @@ from .options import ClusterSettings
 from .publisher import Publisher, end
 from .reconcile import hold, level_with_cluster
 from .shared import SharedRoom
-from .store import RoomStore, read_streams
+from .store import KEEP_MS, RoomStore, read_streams
 
 log = logging.getLogger(__name__)
 
 #: Milliseconds the reader blocks before it looks at the set of rooms again.
 READ_BLOCK_MS = 200
 RETRY_DELAY = 0.5
+#: Seconds between two reads past which the stream may have been trimmed of entries this
+#: server did not read (its process was stopped, its loop blocked): its rooms are levelled.
+PAUSE_LIMIT = KEEP_MS / 2000
 
 
 class Cluster:
@@ -104,9 +107,12 @@ class Cluster:
                 error,
             )
 
-    async def _recovered(self) -> None:
-        """Redis answers again: bring every room level with the cluster, both ways."""
-        log.warning("Redis answers again: reconciling %d shared rooms", len(self._rooms))
+    async def _recovered(self, why: str) -> None:
+        """Redis answers again, or this server did not read for longer than the stream keeps
+        entries (``PAUSE_LIMIT``): bring every room level with the cluster, both ways."""
+        log.warning("%s: reconciling %d shared rooms", why, len(self._rooms))
+        for room in self._rooms.values():
+            hold(room)  # after a pause too: Redis may have come back empty meanwhile
         self.healthy.set()
         # The pool's idle connections may be from before the outage, their sockets closed by
         # the Redis that died: the first call on each would fail and start a second outage.
@@ -123,17 +129,25 @@ class Cluster:
     # -- the loops -----------------------------------------------------------------------------
 
     async def _read(self) -> None:
+        clock = asyncio.get_running_loop().time
+        read_at = clock()  # when the last read returned
         while True:
             rooms = dict(self._rooms)
             if not rooms:
                 self._rooms_changed.clear()
                 await self._rooms_changed.wait()
+                read_at = clock()
                 continue
             positions = {key: room.position for key, room in rooms.items()}
             try:
                 entries = await read_streams(self.redis, positions, READ_BLOCK_MS)
-                if not self.healthy.is_set():
-                    await self._recovered()
+                gap, read_at = clock() - read_at, clock()
+                if gap > PAUSE_LIMIT or not self.healthy.is_set():
+                    paused = f"No read from Redis in {gap:.0f} s (was this server paused?)"
+                    await self._recovered(
+                        paused if self.healthy.is_set() else "Redis answers again"
+                    )
+                    read_at = clock()
                     continue
             except self.errors as error:
                 self.trouble(error)

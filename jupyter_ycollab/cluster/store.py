@@ -11,7 +11,6 @@ Redis errors propagate, the caller decides.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -28,6 +27,8 @@ _Entries = list[tuple[bytes, dict[bytes, bytes]]]
 _Hash = dict[bytes, bytes]
 
 SERVER = b"s"  # the field naming the server that accepted an entry; the other field is its kind
+#: How long the stream keeps the entries a fold took in (ms): a slower reader levels instead.
+KEEP_MS = 60_000
 
 # KEYS: state, lease. ARGV: snapshot, lineage, the holder's lease value.
 _CREATE_STATE = """
@@ -172,7 +173,7 @@ class RoomStore:
         keys = [self.keys.state, self.keys.lease]
         return bool(await self._create_state(keys=keys, args=[snapshot, lineage, holder]))
 
-    async def fold(self, snapshot: bytes, at: bytes, holder: str, keep_ms: int = 60_000) -> bool:
+    async def fold(self, snapshot: bytes, at: bytes, holder: str, keep_ms: int = KEEP_MS) -> bool:
         """Replace the snapshot by one holding the stream up to ``at``, and trim the stream to
         the last ``keep_ms`` (never past ``at``). False if the lease's value is not ``holder``,
         there is no state, or ``at`` is older than the state's."""
@@ -223,12 +224,9 @@ def _pairs(flat: list[bytes]) -> dict[bytes, bytes]:
 async def read_streams(
     redis: Redis, positions: Mapping[str, bytes], block_ms: int, count: int = 1000
 ) -> list[tuple[str, Entry]]:
-    """One ``XREAD BLOCK`` over several streams (key -> the last id seen): the new entries as
-    ``(key, entry)``, in stream order per key; [] when nothing came within ``block_ms``. With
-    no streams, waits ``block_ms`` and returns [] (a reader with no rooms does not spin)."""
-    if not positions:
-        await asyncio.sleep(block_ms / 1000)
-        return []
+    """One ``XREAD BLOCK`` over several streams (key -> the last id seen, at least one): the
+    new entries as ``(key, entry)``, in stream order per key; [] when nothing came within
+    ``block_ms``."""
     streams: dict[KeyT, StreamIdT] = dict(positions.items())
     found: Any = await redis.xread(streams, count=count, block=block_ms)
     return [

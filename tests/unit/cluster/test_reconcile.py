@@ -1,23 +1,30 @@
 """cluster/reconcile.py against a real redis-server: a room that Redis's outage left behind is
 brought level once, even when the reader (as Redis answers) and the keeper come at once, and
-what the cluster lacks reaches it before the room's outbox says it is flushed."""
+what the cluster lacks reaches it before the room's outbox says it is flushed; a server paused
+past the stream's trim is levelled too."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 
 import pytest
 import redis.asyncio
 from pycrdt import Doc, Text
 
+from jupyter_ycollab.cluster import cluster as cluster_module
 from jupyter_ycollab.cluster.cluster import Cluster
+from jupyter_ycollab.cluster.keys import RoomKeys
 from jupyter_ycollab.cluster.options import ClusterSettings
 from jupyter_ycollab.cluster.reconcile import hold, level_with_cluster
 from jupyter_ycollab.cluster.shared import SharedRoom
-from jupyter_ycollab.cluster.store import SharedState
+from jupyter_ycollab.cluster.store import RoomStore, SharedState
 from jupyter_ycollab.codec.kinds import DocumentKind
 from tests.client import wait_until
 from tests.redisserver import RedisProcess
+from tests.unit.cluster.streams import publish
+from tests.unit.cluster.test_store import later
 
 LINEAGE = "the-one-history"
 
@@ -90,3 +97,55 @@ async def test_a_room_that_cannot_be_levelled_stops_neither_the_others_nor_the_l
         assert not any(task.done() for task in cluster._tasks)  # the reader and the keeper
     finally:
         await cluster.stop()
+
+
+async def test_a_server_paused_longer_than_the_stream_keeps_entries_levels_its_rooms(
+    redis_server: RedisProcess, redis_client: redis.asyncio.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This process stops (a frozen VM, SIGSTOP) while another server edits and folds the
+    stream, trimming entries this one never read: read on from where it was, the rest of the
+    stream cannot apply without them. Its rooms are levelled instead, as after an outage."""
+    monkeypatch.setattr(cluster_module, "PAUSE_LIMIT", 1.0)  # seconds; a minute's half in use
+    cluster = Cluster(ClusterSettings(redis_server.url))
+    try:
+        shared = cluster.share(DocumentKind("text", "file"), "notes.txt")
+        assert isinstance(shared, SharedRoom)
+        theirs: Doc = Doc()
+        await redis_client.set(shared.store.keys.lease, "other:1")
+        assert await shared.store.create_state(theirs.get_update(), LINEAGE, "other:1")
+        ours: Doc = Doc()
+        shared.start(ours, lambda _saved: None, ahead=False)  # the reader and keeper start
+        shared.lineage = LINEAGE
+        await wait_until(lambda: blocked_in_xread(redis_client), message="the reader to read")
+
+        # The pause: this thread, and so the event loop, stops while the other server works.
+        other = threading.Thread(target=asyncio.run, args=[edit_and_fold(redis_server, theirs)])
+        other.start()
+        other.join()
+        time.sleep(1.2)  # the pause itself, past the (patched) limit
+
+        text = ours.get("source", type=Text)
+        await wait_until(lambda: str(text) == "one\ntwo\nthree\n", message="every line")
+    finally:
+        await cluster.stop()
+
+
+async def blocked_in_xread(client: redis.asyncio.Redis) -> bool:
+    return int((await client.info("clients"))["blocked_clients"]) >= 1
+
+
+async def edit_and_fold(redis_server: RedisProcess, doc: Doc) -> None:
+    """The other server: three edits, then a fold that trims the stream up to the last."""
+    client = redis.asyncio.Redis.from_url(redis_server.url)
+    try:
+        store = RoomStore(client, RoomKeys.of("", "text", "file", "notes.txt"), "other")
+        text, ids = doc.get("source", type=Text), []
+        for line in ("one\n", "two\n", "three\n"):
+            before = doc.get_state()
+            text += line
+            ids += await publish(store, [("u", doc.get_update(before))])
+        last_ms = int(ids[-1].split(b"-")[0])
+        await wait_until(lambda: later(client, last_ms), message="Redis's clock to move on")
+        assert await store.fold(doc.get_update(), ids[-1], "other:1", keep_ms=0)
+    finally:
+        await client.aclose()
