@@ -126,6 +126,15 @@ class Cluster:
             except Exception:  # one room's copy must not keep the others behind, or stop the reader
                 log.exception("%s could not be levelled", room.store.keys.prefix)
 
+    def _must_level(self, gap: float) -> str | None:
+        """Why every room must be brought level before the reader goes on, ``gap`` seconds after
+        its last read, if it must."""
+        if not self.healthy.is_set():
+            return "Redis answers again"
+        if gap > PAUSE_LIMIT:  # a fold may have trimmed entries it did not read
+            return f"No read from Redis in {gap:.0f} s (was this server paused?)"
+        return None
+
     # -- the loops -----------------------------------------------------------------------------
 
     async def _read(self) -> None:
@@ -136,17 +145,15 @@ class Cluster:
             if not rooms:
                 self._rooms_changed.clear()
                 await self._rooms_changed.wait()
-                read_at = clock()
+                read_at = clock()  # with no room, nothing was missed
                 continue
             positions = {key: room.position for key, room in rooms.items()}
             try:
                 entries = await read_streams(self.redis, positions, READ_BLOCK_MS)
                 gap, read_at = clock() - read_at, clock()
-                if gap > PAUSE_LIMIT or not self.healthy.is_set():
-                    paused = f"No read from Redis in {gap:.0f} s (was this server paused?)"
-                    await self._recovered(
-                        paused if self.healthy.is_set() else "Redis answers again"
-                    )
+                why = self._must_level(gap)
+                if why is not None:
+                    await self._recovered(why)
                     read_at = clock()
                     continue
             except self.errors as error:
