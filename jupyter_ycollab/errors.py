@@ -46,6 +46,11 @@ class InvalidUpdate(CollabError):
     """A well-framed sync message whose Yjs update pycrdt refuses to apply."""
 
 
+class MissingDependencies(InvalidUpdate):
+    """An update built on changes the server lacks (kept while its peer's handshake may bring
+    them: rooms/room.py)."""
+
+
 class AwarenessTooLarge(CollabError):
     """A peer's awareness state is over ``max_awareness_state`` bytes, or it announces too many
     client ids: every other peer would have to receive and keep it."""

@@ -12,6 +12,8 @@ import pytest
 from jupyter_ydoc import YNotebook
 from pycrdt import Array, Doc, Map, Text, create_update_message
 
+from jupyter_ycollab.rooms.room import HELD_BYTES
+
 from .client import CollabClient
 from .harness import Collab, append, cell_sources
 
@@ -234,3 +236,71 @@ async def test_the_servers_state_values_a_peer_writes_are_put_back(collab: Colla
             "the server's values back, the front end's dirty kept",
         )
     assert mallory.connected, "a peer's write of them is put back, never refused"
+
+
+async def reconnect_and_type(client: CollabClient[YNotebook], *suffixes: str) -> None:
+    """Open a new connection and type at once, each suffix an update of its own: sent before
+    the client answers the server's step 1 (its reader has not run yet), as the front end may."""
+    await client.connect()
+    for suffix in suffixes:
+        append(client.document.ycells[0]["source"], suffix)
+
+
+async def test_an_update_sent_before_the_peers_answer_waits_for_the_edits_the_answer_brings(
+    collab: Collab,
+) -> None:
+    """Back after its connection dropped (a restart, a server that died), the front end may type
+    before it answers our step 1: that update builds on edits made while it was away, which
+    the answer brings. Kept until then, not refused: a 1007 would reconnect it into the same
+    race."""
+    collab.write_notebook("nb.ipynb", ["x = 1", "y = 2"])
+    alice = await collab.open_notebook("nb.ipynb")
+    bob = await collab.open_notebook("nb.ipynb")
+    await alice.drop()
+    append(alice.document.ycells[0]["source"], "a")  # while away: only its answer brings it
+
+    await reconnect_and_type(alice, "b")
+
+    await bob.wait_for(lambda: cell_sources(bob.document)[0] == "x = 1ab", 5, "both edits")
+    assert alice.close_code is None
+    await assert_room_unharmed(collab, alice, bob, ["x = 1ab", "y = 2"])
+
+
+async def test_a_kept_update_the_answer_does_not_complete_is_refused(collab: Collab) -> None:
+    alice, bob, mallory = await three_peers(collab)
+    room = collab.rooms[collab.document_rooms[0]]
+    state = room.doc.get_state()
+    author: Doc[Any] = Doc()
+    author.apply_update(room.doc.get_update())
+    text = YNotebook(author).ycells[0]["source"]
+    text.insert(0, "a")
+    skipped = author.get_state()
+    text.insert(0, "b")
+    await mallory.drop()
+    await mallory.connect()
+    mallory.send(create_update_message(author.get_update(skipped)))  # before its answer
+
+    await mallory.wait_closed(5)
+
+    assert mallory.close_code == 1007
+    assert room.doc.get_state() == state
+    await assert_room_unharmed(collab, alice, bob, ["x = 1", "y = 2"])
+
+
+async def test_updates_kept_for_an_answer_are_bounded(collab: Collab) -> None:
+    """Past ``HELD_BYTES``, an update waiting for the answer is refused at once, though the
+    answer would have completed it: what one peer makes the server keep stays bounded."""
+    collab.write_notebook("nb.ipynb", ["x = 1", "y = 2"])
+    alice = await collab.open_notebook("nb.ipynb")
+    bob = await collab.open_notebook("nb.ipynb")
+    room = collab.rooms[collab.document_rooms[0]]
+    await bob.drop()
+    append(bob.document.ycells[0]["source"], "a")
+    half = "z" * (HELD_BYTES // 2 + 1)
+
+    await reconnect_and_type(bob, half, half)
+
+    await bob.wait_closed(5)
+    assert bob.close_code == 1007
+    assert str(room.doc.get("cells", type=Array)[0]["source"]) == "x = 1"  # none applied
+    assert alice.connected

@@ -28,7 +28,7 @@ from typing import Any
 from pycrdt import Array, Doc, Map, Subscription, Text, TextEvent, get_update
 
 from ..codec.kinds import DocumentKind
-from ..errors import InvalidUpdate, MalformedFrame
+from ..errors import InvalidUpdate, MalformedFrame, MissingDependencies
 from .protocol import read_delete_set, read_state_vector
 from .schema import blob_problem, cell_problem, meta_problem, nbformat_minor
 
@@ -75,16 +75,20 @@ class UpdateGuard:
         shadow = self._shadow if self._shadow is not None else self._build_shadow()
         self._cells, self._all_cells, self._meta, self._blob = set(), False, False, False
         self._checking = True
+        missing = None
         try:
             shadow.apply_update(update)
-            problem = self._pending_problem(shadow, update) or self._touched_problem(shadow)
+            missing = self._missing(shadow, update)
+            problem = missing or self._touched_problem(shadow)
+        except MalformedFrame as error:
+            problem = f"cannot read the update's delete set: {error}"
         except (ValueError, RuntimeError) as error:
             problem = f"pycrdt refuses the update: {error}"
         finally:
             self._checking = False
         if problem is not None:
             self.release()  # the shadow may hold part of it: the next check starts afresh
-            raise InvalidUpdate(problem)
+            raise (InvalidUpdate if missing is None else MissingDependencies)(problem)
 
     def follow(self, update: bytes) -> None:
         """Mirror an update the room applied (a no-op for the ones checked here first)."""
@@ -123,13 +127,10 @@ class UpdateGuard:
 
     # -- checks ----------------------------------------------------------------------------------
 
-    def _pending_problem(self, shadow: Doc[Any], update: bytes) -> str | None:
+    def _missing(self, shadow: Doc[Any], update: bytes) -> str | None:
         """Whatever pycrdt keeps for later (missing dependencies) would land unchecked."""
         state = read_state_vector(shadow.get_state())
-        try:
-            rest = read_delete_set(get_update(update, shadow.get_state()))
-        except MalformedFrame as error:
-            return f"cannot read the update's delete set: {error}"
+        rest = read_delete_set(get_update(update, shadow.get_state()))
         if rest is None:
             return "the update depends on changes the server does not have"
         for client, clock, length in rest:

@@ -19,7 +19,7 @@ from ..codec.kinds import DocumentKind
 from ..codec.listeners import Hears, UpdateListeners
 from ..codec.origins import FromPeer, Origin, TransactionOrigin
 from ..codec.updates import EMPTY_STATE, EMPTY_UPDATE
-from ..errors import InvalidUpdate
+from ..errors import InvalidUpdate, MissingDependencies
 from ..settings import Settings
 from . import protocol
 from .awareness import AwarenessStates
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from ..document.document import Document
 
 log = logging.getLogger(__name__)
+
+#: Bytes of a peer's updates kept until it answers our step 1 (``_apply_from``); past them, refused.
+HELD_BYTES = 1 << 20
 
 
 class Room:
@@ -64,6 +67,7 @@ class Room:
             document.wants_autosave = self.awareness.autosave
         self.peers: dict[Peer, None] = {}  # insertion-ordered set
         self._senders: dict[Peer, FromPeer[Peer]] = {}  # their origins, made once (0.5 us)
+        self._unanswered: dict[Peer, list[bytes]] = {}  # peers yet to answer our step 1: held
         self._listeners = UpdateListeners.of(self.doc)
         self._stop_relaying: Callable[[], None] | None = self._listeners.listen(
             Hears.RELAY, self._relay
@@ -77,12 +81,14 @@ class Room:
         """Start the handshake: our state vector, then everyone's awareness."""
         self.peers[peer] = None
         self._senders[peer] = FromPeer(peer)
+        self._unanswered[peer] = []
         peer.send(protocol.encode_sync(SyncStep.STEP1, self.doc.get_state()))
         peer.send(protocol.encode_awareness(self.awareness.snapshot()))
 
     def leave(self, peer: Peer) -> None:
         """Drop a peer and tell the others its awareness states are gone."""
         self._senders.pop(peer, None)
+        self._unanswered.pop(peer, None)
         if self.peers.pop(peer, 0) is None:
             self.forget_awareness(peer)
             if self._guard is not None and all(other.readonly for other in self.peers):
@@ -137,7 +143,26 @@ class Room:
                 peer.refused_edit_logged = True
                 log.info("Room %s: ignoring edits from read-only %r", self.room_id, peer)
         else:
+            self._apply_from(peer, message)
+
+    def _apply_from(self, peer: Peer, message: protocol.Sync) -> None:
+        """A peer's update, or its answer to our step 1. A front end back from a restart may type
+        before it answers, building on edits it made away that only the answer brings: kept till
+        then, not refused (the reconnection that would cause could meet the same race)."""
+        held = self._unanswered.get(peer)
+        if message.step == SyncStep.STEP2:
+            self._unanswered.pop(peer, None)
+        try:
             self.apply_update(message.payload, author=peer)
+        except MissingDependencies:
+            answer, size = message.step == SyncStep.STEP2, len(message.payload)
+            if held is None or answer or sum(map(len, held)) + size > HELD_BYTES:
+                raise
+            held.append(message.payload)
+            return
+        if message.step == SyncStep.STEP2:
+            for update in held or ():
+                self.apply_update(update, author=peer)
 
     def _update_since(self, state_vector: bytes) -> bytes:
         if state_vector == EMPTY_STATE and self.document is not None:
