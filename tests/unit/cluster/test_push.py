@@ -13,10 +13,8 @@ from jupyter_ycollab.cluster.keys import RoomKeys
 from jupyter_ycollab.cluster.push import edit, send
 from jupyter_ycollab.cluster.store import RoomStore, SharedState
 from jupyter_ycollab.errors import ClusterBusy
-from tests.client import wait_until
 from tests.redisserver import RedisProcess
-from tests.unit.cluster.streams import publish
-from tests.unit.cluster.test_store import later
+from tests.unit.cluster.streams import type_lines
 
 TEXT = {"file_format": "text", "file_type": "file"}
 KEYS = RoomKeys.of("", "text", "file", "todo.md")
@@ -67,16 +65,8 @@ async def test_an_edit_starts_from_every_update_though_the_writer_folds_as_it_re
     state and before it read the stream after that state's ``at``: the stream then lacks the
     first updates, and the later ones cannot apply without them (an empty document)."""
     await share(redis_client, "", "first")
-    writer = RoomStore(redis_client, KEYS, "server")
-    doc: Doc = Doc()
-    text = doc.get("source", type=Text)
-    ids = []
-    for line in ("- one\n", "- two\n", "- three\n"):
-        before = doc.get_state()
-        text += line
-        ids += await publish(writer, [("u", doc.get_update(before))])
-    folded_at = int(ids[-1].split(b"-")[0])
-    await wait_until(lambda: later(redis_client, folded_at), message="Redis's clock to move on")
+    writer, doc = RoomStore(redis_client, KEYS, "server"), Doc()
+    ids = await type_lines(writer, doc, ["- one\n", "- two\n", "- three\n"])
     read_state = RoomStore.state
 
     async def state_then_fold(store: RoomStore) -> SharedState | None:

@@ -23,8 +23,7 @@ from jupyter_ycollab.cluster.store import RoomStore, SharedState
 from jupyter_ycollab.codec.kinds import DocumentKind
 from tests.client import wait_until
 from tests.redisserver import RedisProcess
-from tests.unit.cluster.streams import publish
-from tests.unit.cluster.test_store import later
+from tests.unit.cluster.streams import type_lines
 
 LINEAGE = "the-one-history"
 
@@ -139,13 +138,7 @@ async def edit_and_fold(redis_server: RedisProcess, doc: Doc) -> None:
     client = redis.asyncio.Redis.from_url(redis_server.url)
     try:
         store = RoomStore(client, RoomKeys.of("", "text", "file", "notes.txt"), "other")
-        text, ids = doc.get("source", type=Text), []
-        for line in ("one\n", "two\n", "three\n"):
-            before = doc.get_state()
-            text += line
-            ids += await publish(store, [("u", doc.get_update(before))])
-        last_ms = int(ids[-1].split(b"-")[0])
-        await wait_until(lambda: later(client, last_ms), message="Redis's clock to move on")
+        ids = await type_lines(store, doc, ["one\n", "two\n", "three\n"])
         assert await store.fold(doc.get_update(), ids[-1], "other:1", keep_ms=0)
     finally:
         await client.aclose()

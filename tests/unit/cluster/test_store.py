@@ -11,7 +11,7 @@ import redis.asyncio
 from jupyter_ycollab.cluster.keys import RoomKeys
 from jupyter_ycollab.cluster.store import RoomStore, SavedFile, SharedState
 from tests.client import wait_until
-from tests.unit.cluster.streams import publish
+from tests.unit.cluster.streams import clock_past, publish
 
 KEYS = RoomKeys.of("ns", "json", "notebook", "a.ipynb")
 
@@ -44,11 +44,6 @@ async def test_create_state_only_once_and_only_by_the_holder(
     assert await store.state() == SharedState(b"snap", b"0-0", "lineage-1")
 
 
-async def redis_ms(client: redis.asyncio.Redis) -> int:
-    seconds, micros = await client.time()
-    return int(seconds) * 1000 + int(micros) // 1000
-
-
 async def test_fold_trims_before_at_never_after(
     redis_client: redis.asyncio.Redis, store: RoomStore
 ) -> None:
@@ -56,16 +51,10 @@ async def test_fold_trims_before_at_never_after(
     assert await store.create_state(b"empty", "l", holder)
     ids = await publish(store, [("u", str(n).encode()) for n in range(5)])
     at = ids[2]
-    # With keep_ms=0 the trim point is min(at, now): let Redis's clock pass the entries' ms.
-    last_ms = int(ids[-1].split(b"-")[0])
-    await wait_until(lambda: later(redis_client, last_ms), message="Redis's clock to move on")
+    await clock_past(redis_client, ids[-1])  # with keep_ms=0 the trim point is min(at, now)
     assert await store.fold(b"folded", at, holder, keep_ms=0)
     assert await store.state() == SharedState(b"folded", at, "l")
     assert [entry_id for entry_id, _ in await redis_client.xrange(KEYS.updates)] == ids[2:]
-
-
-async def later(client: redis.asyncio.Redis, ms: int) -> bool:
-    return await redis_ms(client) > ms
 
 
 async def test_fold_keeps_the_last_minute(
