@@ -28,6 +28,8 @@ UNNEEDED = (
     "jupyter_server_terminals",
     "nbclassic",
     "jupyterlab_jupytext",
+    "jupyter_ai_router",
+    "jupyter_ai_persona_manager",
 )
 
 

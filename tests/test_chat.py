@@ -61,7 +61,10 @@ class FrontEndChat(YBaseDoc):
             partial(callback, "messages")
         )
 
-    def send(self, username: str, body: str, when: float) -> None:
+    def send(
+        self, username: str, body: str, when: float, metadata: dict[str, Any] | None = None
+    ) -> None:
+        """Write a message; ``metadata`` as jupyter-ai's persona picker stamps it."""
         with self._ydoc.transaction():
             if username not in self._users:
                 self._users[username] = {"username": username, "name": username, "bot": False}
@@ -73,6 +76,8 @@ class FrontEndChat(YBaseDoc):
                 "sender": username,
                 "raw_time": True,
             }
+            if metadata is not None:
+                message["metadata"] = metadata
             self._messages.append(Map(message))
 
     def bodies(self) -> list[str]:
@@ -228,6 +233,31 @@ async def test_jupyterlab_chats_chat_manager_opens_and_closes_our_chat_rooms(
     await wait_until(lambda: chats.actions() == ["opened", "closed"], 10, "the chat closed")
     assert manager.get(opened["chat_id"]) is None
     assert chats.clients() == ["client_connected", "client_disconnected"]
+
+
+async def test_a_new_message_is_given_the_servers_time_once(collab: Collab) -> None:
+    """The server's YChat gives each new message its time (and moves it into order). A second
+    YChat over the room's document, which the server made for a deployment's initialiser even
+    when it had none, did it again: two more updates for every peer and the log, per message."""
+    path = collab.write_bytes(CHAT, b"")
+    session = await collab.put_session(CHAT, FORMAT, TYPE)
+    ann = collab.session_client(session, FrontEndChat(Doc()))
+    await ann.sync()
+    messages = collab.rooms[collab.room_id(session)].doc.get("messages", type=Array)
+    timed: list[float] = []
+
+    def on_change(events: list[Any]) -> None:
+        for event in events:
+            if "time" in getattr(event, "keys", {}):
+                timed.append(event.keys["time"]["newValue"])
+
+    subscription = messages.observe_deep(on_change)
+    ann.document.send("ann", "hello", 1000.0)
+    await ann.wait_for(lambda: ann.document.shown()[0][1] != 1000.0, 5, "the server's time")
+    # The save comes after both would have run (they are scheduled at once, the save later).
+    await wait_until(lambda: file_bodies(path) == ["hello"], 10, "saved")
+    messages.unobserve(subscription)
+    assert timed == [ann.document.shown()[0][1]]
 
 
 REOPENS = 8

@@ -478,3 +478,27 @@ async def test_each_opening_of_a_room_is_closed_once(collab: Collab) -> None:
         await wait_until(lambda: not collab.rooms, 5, "the room to be evicted")
     (room_id,) = {room_id for _, room_id in hooks.seen}
     assert hooks.seen == [("open", room_id), ("close", room_id)] * 2
+
+
+class ClosingOnly(CollabHooks):
+    """Hears closings and has no initialiser (the server makes no view for the default one)."""
+
+    def __init__(self, app: YCollabApp) -> None:
+        super().__init__(app)
+        self.closed: list[str] = []
+
+    def on_close(self, room: Room) -> None:
+        self.closed.append(room.room_id)
+
+
+@pytest.mark.ycollab(hooks_class=ClosingOnly, cleanup_delay=0.1)
+async def test_each_opening_is_closed_once_without_an_initialiser(collab: Collab) -> None:
+    collab.write_notebook("nb.ipynb", ["x"])
+    hooks: ClosingOnly = collab.extension.hooks
+    opened: list[str] = []
+    for _ in range(2):
+        client = await collab.open_notebook("nb.ipynb")
+        opened.extend(collab.rooms)
+        await client.close()
+        await wait_until(lambda: not collab.rooms, 5, "the room to be evicted")
+    assert len(opened) == 2 and hooks.closed == opened

@@ -80,7 +80,7 @@ def live_document(room: Room) -> YBaseDoc | None:
     elif room in _room_views:
         document = _room_views[room]
     else:
-        document = _room_views[room] = room.kind.wrap(room.doc)
+        document = _room_views[room] = room.kind.wrap_loaded(room.doc)
     # Not a pycrdt.Awareness: the room keeps the states; this is the look-alike over them.
     document.awareness = RoomAwareness(room)  # type: ignore[assignment]
     return document

@@ -110,8 +110,8 @@ class Document:
         ahead = joined is not None and loaded.unsaved
         self.sharing.start(self.file.doc, self._take_over, ahead=ahead)
         # Made once the history records: what the view writes as it is made (YChat sets
-        # ``state.dirty``) is logged like any change, so the log still rebuilds the Doc.
-        self._shared = self.kind.wrap(self.file.doc)
+        # ``state.dirty``, put back at once) is logged like any change, so the log rebuilds it.
+        self._shared = self.kind.wrap_loaded(self.file.doc)
         if joined is None:  # a server that joined did not look at the file
             write_state(self.file.doc, path=self.path, hash=self.file.known_state().hash)
         self.shared.observe(self._on_change)

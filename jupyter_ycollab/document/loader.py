@@ -83,11 +83,13 @@ class Loader:
     async def _begin_from_file(self) -> bytes:
         """Build the room from its file and return its full state, the server's ``state``
         values included: encoded once, it is the log's first checkpoint and the first peer's
-        step 2, and a room reopened from that log holds it as one update (nothing to encode)."""
+        step 2, and a room reopened from that log holds it as one update (nothing to encode).
+        Not ``dirty``: the document holds its file (the view the base was built with, YChat's,
+        marks it dirty while it loads; codec/kinds.py ``wrap_loaded`` says why that matters)."""
         built = await self._read_base()
         self._listeners.apply(built, Origin.LOAD)
         file_hash = self._file.known_state().hash
-        write_state(self._doc, path=self._file.path, hash=file_hash)
+        write_state(self._doc, path=self._file.path, hash=file_hash, dirty=False)
         full = self._doc.get_update()
         self._history.begin(full, file_hash, built=built)
         return full

@@ -52,7 +52,11 @@ class HookCalls:
 
     def __init__(self, hooks: CollabHooks) -> None:
         self.hooks = hooks
-        self._views: dict[Room, YBaseDoc] = {}
+        #: The rooms initialised, with the view their initialiser got. None when the deployment
+        #: has none (only ``CollabHooks`` defines it): a view acts on what it observes, and a
+        #: second YChat (jupyterlab-chat) would give each new message the server's time again.
+        self._views: dict[Room, YBaseDoc | None] = {}
+        self._initialises = sum("initialise_document" in vars(c) for c in type(hooks).__mro__) > 1
 
     async def name_room(self, handler: RoomHandler, requested: str) -> str:
         with _failures_of("room_id"):
@@ -69,7 +73,10 @@ class HookCalls:
         """Run ``initialise_document`` on a freshly loaded document room (none for others)."""
         if room.document is None:
             return
-        view = self._views[room] = room.document.kind.wrap(room.doc)
+        self._views[room] = None
+        if not self._initialises:
+            return
+        view = self._views[room] = room.document.kind.wrap_loaded(room.doc)
         try:
             with _failures_of("initialise_document"):
                 await self.hooks.initialise_document(room, view)
@@ -80,10 +87,11 @@ class HookCalls:
     def release(self, room: Room) -> None:
         """The room is closed: drop the observers its initialiser attached, then tell the
         deployment (a failure is logged; the room is closed whatever the hook does)."""
-        view = self._views.pop(room, None)
-        if view is None:
+        if room not in self._views:
             return  # not a document room, or released already
-        view.unobserve()
+        view = self._views.pop(room)
+        if view is not None:
+            view.unobserve()
         with contextlib.suppress(HookFailed), _failures_of("on_close", answers=()):
             self.hooks.on_close(room)
 

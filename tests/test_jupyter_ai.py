@@ -1,0 +1,119 @@
+"""jupyter-ai 3 through our rooms: its server extensions (jupyter_ai_router, which follows the chats
+jupyterlab-chat's ChatManager opens, and jupyter_ai_persona_manager) attach to a chat we serve,
+and a persona answers there.
+
+The persona is a local one (``.jupyter/personas/`` in the served folder, where jupyter-ai loads a
+user's own), so no model and no network are needed; it streams its answer in pieces, as
+Jupyternaut streams a model's.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_ydoc.ybasedoc import YBaseDoc
+from pycrdt import Doc
+
+from jupyter_ycollab.hooks import CollabHooks
+from jupyter_ycollab.rooms.room import Room
+
+from .client import CollabClient
+from .harness import Collab
+from .test_chat import CHAT, FORMAT, TYPE, FrontEndChat, file_bodies
+
+EXTENSIONS = {
+    "jupyter_ycollab": True,
+    "jupyter_server_fileid": True,
+    "jupyterlab_chat": True,
+    "jupyter_ai_router": True,
+    "jupyter_ai_persona_manager": True,
+}
+
+PERSONA = """
+from jupyter_ai_persona_manager import BasePersona, PersonaDefaults
+
+
+class EchoPersona(BasePersona):
+    @property
+    def defaults(self):
+        return PersonaDefaults(name="Echo", description="echoes", avatar_path="", system_prompt="")
+
+    async def process_message(self, message):
+        async def pieces():
+            for word in ("echo:", *message.body.split()):
+                yield word + " "
+
+        await self.stream_message(pieces())
+"""
+#: jupyter-ai's id for the persona above (from its module and class names).
+ECHO = "jupyter-ai-personas::echo_persona::EchoPersona"
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
+    """conftest's server (both contents paths), with jupyterlab-chat's and jupyter-ai's
+    server extensions."""
+    jp_server_config["ServerApp"]["jpserver_extensions"] = EXTENSIONS
+    return jp_server_config
+
+
+@pytest.fixture
+def expected_errors(expected_errors: list[str]) -> list[str]:
+    # Before it loads local personas, jupyter-ai says it found none among its installed ones
+    # (they need CLIs this machine lacks).
+    return [*expected_errors, r"Jupyter AI has no AI personas available"]
+
+
+@pytest.fixture
+def persona(jp_root_dir: Path) -> None:
+    folder = jp_root_dir / ".jupyter" / "personas"
+    folder.mkdir(parents=True)
+    (folder / "echo_persona.py").write_text(PERSONA)
+
+
+class ChatInitialiser(CollabHooks):
+    """A deployment's initialiser: it gets a view of its own (for a chat, a second YChat)."""
+
+    async def initialise_document(self, room: Room, document: YBaseDoc) -> None:
+        self.initialised = True
+
+
+def answer(client: CollabClient[FrontEndChat]) -> dict[str, Any] | None:
+    """The persona's message as the page holds it, once streamed to its end."""
+    for message in client.document.get():
+        if message["sender"] == ECHO and message["body"].endswith("there "):
+            return message
+    return None
+
+
+@pytest.mark.parametrize(
+    "hooks",
+    [None, pytest.param(ChatInitialiser, marks=pytest.mark.ycollab(hooks_class=ChatInitialiser))],
+    ids=["default-hooks", "with-initialiser"],
+)
+@pytest.mark.usefixtures("persona")
+async def test_a_jupyter_ai_persona_answers_the_first_message_in_a_chat_just_opened(
+    collab: Collab, hooks: type | None
+) -> None:
+    """Before: the room's chat stayed marked as loading (``state.dirty``, which YChat sets as
+    it is made) until its first save, so neither YChat nor jupyter-ai took the first message
+    for new: no answer, and the message kept the browser's clock."""
+    path = collab.write_bytes(CHAT, json.dumps({"messages": []}).encode())
+    session = await collab.put_session(CHAT, FORMAT, TYPE)
+    ann = collab.session_client(session, FrontEndChat(Doc()))
+    await ann.sync()
+    assert ann.document.ystate.get("dirty") is False  # the chat is loaded: nothing unsaved
+    ann.document.send("ann", "hello there", time.time(), metadata={"to_persona": ECHO})
+    await ann.wait_for(lambda: answer(ann) is not None, 20, "the persona's answer")
+
+    (question, reply) = ann.document.get()
+    assert reply["body"] == "echo: hello there " and reply["sender"] == ECHO
+    assert question["body"] == "hello there" and question["raw_time"] is False  # server time
+    assert question["time"] <= reply["time"]
+    await ann.wait_for(lambda: file_bodies(path) == ["hello there", reply["body"]], 10, "saved")
+    if hooks is not None:
+        assert collab.extension.hooks.initialised
