@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -258,6 +259,35 @@ async def test_a_new_message_is_given_the_servers_time_once(collab: Collab) -> N
     await wait_until(lambda: file_bodies(path) == ["hello"], 10, "saved")
     messages.unobserve(subscription)
     assert timed == [ann.document.shown()[0][1]]
+
+
+async def test_messages_sent_at_the_same_moment_are_each_kept_once_in_the_servers_order(
+    collab: Collab,
+) -> None:
+    """Two users press Enter at the same moment, ten times. jupyterlab-chat's YChat deleted a
+    message it moved after one that arrived meanwhile, then failed to put it back (half of them
+    were lost, with jupyter-collaboration too): codec/chats.py."""
+    path = collab.write_bytes(CHAT, b"")
+    session = await collab.put_session(CHAT, FORMAT, TYPE)
+    alice = collab.session_client(session, FrontEndChat(Doc()))
+    bob = collab.session_client(session, FrontEndChat(Doc()))
+    for client in (alice, bob):
+        await client.sync()
+    sent: list[str] = []
+    for turn in range(10):
+        for name, client in (("alice", alice), ("bob", bob)):
+            client.document.send(name, f"{name} {turn}", time.time() - 5)  # a slow clock
+            sent.append(f"{name} {turn}")
+        await alice.wait_for(lambda: len(alice.document.bodies()) == len(sent), 5, "both")
+
+    def stamped(client: CollabClient[FrontEndChat]) -> bool:
+        return all(message["raw_time"] is False for message in client.document.get())
+
+    await bob.wait_for(lambda: stamped(bob) and bob.document.shown() == alice.document.shown())
+    shown = alice.document.shown()
+    assert sorted(body for body, _ in shown) == sorted(sent)
+    assert [when for _, when in shown] == sorted(when for _, when in shown)
+    await wait_until(lambda: file_bodies(path) == [body for body, _ in shown], 10, "saved")
 
 
 REOPENS = 8

@@ -9,19 +9,18 @@ Jupyternaut streams a model's.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from jupyter_ydoc.ybasedoc import YBaseDoc
-from pycrdt import Doc
+from pycrdt import Doc, Map
 
 from jupyter_ycollab.hooks import CollabHooks
 from jupyter_ycollab.rooms.room import Room
 
-from .client import CollabClient
+from .client import CollabClient, wait_until
 from .harness import Collab
 from .test_chat import CHAT, FORMAT, TYPE, FrontEndChat, file_bodies
 
@@ -102,11 +101,17 @@ async def test_a_jupyter_ai_persona_answers_the_first_message_in_a_chat_just_ope
     """Before: the room's chat stayed marked as loading (``state.dirty``, which YChat sets as
     it is made) until its first save, so neither YChat nor jupyter-ai took the first message
     for new: no answer, and the message kept the browser's clock."""
-    path = collab.write_bytes(CHAT, json.dumps({"messages": []}).encode())
+    path = collab.write_bytes(CHAT, b"")  # a new chat, as the front end makes it: no id yet
     session = await collab.put_session(CHAT, FORMAT, TYPE)
     ann = collab.session_client(session, FrontEndChat(Doc()))
     await ann.sync()
     assert ann.document.ystate.get("dirty") is False  # the chat is loaded: nothing unsaved
+    # The page mints an id of its own for a clean chat that has none: it must find the one
+    # jupyter-ai knows the chat by (its persona list is sent for that id), in its first sync.
+    chat_id = ann.ydoc.get("metadata", type=Map).get("id")
+    assert chat_id is not None, "the page would mint an id the server's chat does not have"
+    await wait_until(lambda: chat_id in personas_by_chat(collab), 10, "the personas made")
+    assert list(personas_by_chat(collab)) == [chat_id]
     ann.document.send("ann", "hello there", time.time(), metadata={"to_persona": ECHO})
     await ann.wait_for(lambda: answer(ann) is not None, 20, "the persona's answer")
 
@@ -117,3 +122,10 @@ async def test_a_jupyter_ai_persona_answers_the_first_message_in_a_chat_just_ope
     await ann.wait_for(lambda: file_bodies(path) == ["hello there", reply["body"]], 10, "saved")
     if hooks is not None:
         assert collab.extension.hooks.initialised
+    assert ann.ydoc.get("metadata", type=Map).get("id") == chat_id
+
+
+def personas_by_chat(collab: Collab) -> dict[str, Any]:
+    """jupyter-ai's persona managers, by the id of the chat each serves."""
+    managers: dict[str, Any] = collab.serverapp.web_app.settings["jupyter-ai"]["persona-managers"]
+    return managers

@@ -13,6 +13,7 @@ from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Doc, Map
 
 from ..errors import BadRequest
+from .chats import for_rooms
 from .listeners import UpdateListeners
 from .origins import Origin
 
@@ -51,8 +52,7 @@ class DocumentKind:
     def ydoc_class(self) -> type[YBaseDoc]:
         if self.file_format == "base64":
             return YBlob
-        cls: type[YBaseDoc] = ydocs.get(self.file_type, YFile)
-        return cls
+        return for_rooms(ydocs.get(self.file_type, YFile))
 
     def wrap(self, doc: Doc[Any]) -> YBaseDoc:
         """The jupyter_ydoc view of a ``Doc`` (cheap: it only looks up root types), keeping

@@ -1,0 +1,82 @@
+"""jupyterlab-chat's document class (``YChat``) as rooms use it: no message lost or doubled when
+two arrive at once, and in a cluster, each new message acted on by one server.
+
+A server's YChat gives each new message the server's time and moves it after the messages older
+than it (the browser's clock is not trusted), a moment later (``loop.call_soon``), by the index
+the message had when it arrived. When another message arrived meanwhile (two users pressing
+Enter at the same moment), jupyterlab-chat 0.25 (``YChat._set_timestamp``) deleted the first to
+move it after the second, then failed to insert it (an index one past the end): gone for
+everyone, and from the file at the next save. jupyter-collaboration loses it too: two users
+sending one message each at the same moment, 10 times, lost half of them on both servers.
+
+Here a message is stamped by its id, and its place is counted among the others, so it is
+always in range. A message from another server of a cluster (cluster/) is that server's to
+stamp: a message two servers moved at once was there twice. Likewise only its server tells who
+observes new messages (jupyter-ai's router): on every server, each would answer it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from jupyter_ydoc.ybasedoc import YBaseDoc
+from pycrdt import Doc
+
+from .listeners import UpdateListeners
+from .origins import Origin
+
+
+def for_rooms(cls: type[YBaseDoc]) -> type[YBaseDoc]:
+    """The class rooms make their views with: ``RoomChat`` for YChat, else ``cls`` itself."""
+    return _FOR_ROOMS.get(cls, cls)
+
+
+def _from_another_server(doc: Doc[Any]) -> bool:
+    """Whether the change being applied to ``doc`` is one another server sent (cluster/)."""
+    return UpdateListeners.of(doc).origin is Origin.CLUSTER
+
+
+def _place_among(others: list[dict[str, Any]], timestamp: float) -> int:
+    """Where a message stamped ``timestamp`` goes among ``others``: after the last older one."""
+    for back, message in enumerate(reversed(others)):
+        if message.get("time", 0) < timestamp:
+            return len(others) - back
+    return 0
+
+
+try:
+    from jupyterlab_chat.ychat import YChat
+except ImportError:  # jupyterlab-chat is not installed: there are no chats to serve
+    _FOR_ROOMS: dict[type[YBaseDoc], type[YBaseDoc]] = {}
+else:
+
+    class RoomChat(YChat):
+        def _schedule_callback(self, callback: Callable[..., Any], *args: Any) -> None:  # type: ignore[override]
+            """Schedule a message's stamp by its id, not its index (which may be another's by
+            then), and none for a message from another server: that server stamps it."""
+            if callback == self._set_timestamp:
+                if _from_another_server(self._ydoc):
+                    return
+                index, timestamp = args
+                args = (self._ymessages[index]["id"], timestamp)
+            super()._schedule_callback(callback, *args)
+
+        def _dispatch_message_event(self, callback: Callable[..., Any], event: Any) -> None:
+            if not _from_another_server(self._ydoc):
+                super()._dispatch_message_event(callback, event)
+
+        def _set_timestamp(self, message_id: str, timestamp: float) -> None:  # type: ignore[override]
+            """Give the message the server's time, and its place among the others."""
+            with self._ydoc.transaction():
+                messages = self._get_messages()
+                ids = [message.get("id") for message in messages]
+                if message_id not in ids:
+                    return  # deleted meanwhile
+                index = ids.index(message_id)
+                self._ymessages[index].update({"time": timestamp, "raw_time": False})
+                place = _place_among(messages[:index] + messages[index + 1 :], timestamp)
+                if place != index:
+                    self._ymessages.insert(place, self._ymessages.pop(index))
+
+    _FOR_ROOMS = {YChat: RoomChat}
