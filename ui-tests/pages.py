@@ -18,6 +18,9 @@ SYNC_TIMEOUT = 30.0
 
 NOTEBOOK_EDITORS = ".jp-NotebookPanel .jp-Notebook .jp-Cell .jp-InputArea-editor .cm-content"
 FILE_EDITOR = ".jp-FileEditor .cm-content"
+CHAT_INPUT = ".jp-chat-input-container textarea"
+CHAT_MESSAGES = ".jp-chat-rendered-message"
+CHAT_TIMES = ".jp-chat-message-time"
 DIRTY = re.compile(r"(^|\s)jp-mod-dirty(\s|$)")
 ROOM_SOCKET = "/api/collaboration/room/"
 SESSION_API = "/api/collaboration/session/"
@@ -238,6 +241,35 @@ class LabPage:
         for key in keys:
             self.page.keyboard.press(key)
         self.page.keyboard.type(text)
+
+    # -- chats (jupyterlab-chat) ------------------------------------------------------------
+    def open_chat(self, path: str, *, workspace: str) -> None:
+        self.goto(path, workspace=workspace)
+        self.wait_loaded(self.page.locator(CHAT_INPUT).first)
+
+    def send_chat(self, text: str) -> None:
+        """Type ``text`` in the chat's input and press Enter, as a user sends a message."""
+        self.page.locator(CHAT_INPUT).first.click()
+        self.page.keyboard.type(text)
+        self.page.keyboard.press("Enter")
+
+    def chat_messages(self) -> list[str]:
+        texts: list[str] = self.page.locator(CHAT_MESSAGES).all_inner_texts()
+        return [text.strip() for text in texts]
+
+    def chat_times(self) -> list[str]:
+        texts: list[str] = self.page.locator(CHAT_TIMES).all_inner_texts()
+        return texts
+
+    def expect_chat(self, expected: list[str], *, timeout: float = SYNC_TIMEOUT) -> None:
+        """Wait until the chat shows exactly these messages, in this order."""
+        wait_for_value(
+            self.chat_messages,
+            expected,
+            timeout=timeout,
+            what=f"{self.label}'s chat to show the expected messages",
+            pause=self.pause,
+        )
 
     # -- saving, tabs, dialogs ---------------------------------------------------------------
     def save(self) -> None:
