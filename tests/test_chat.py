@@ -236,10 +236,24 @@ async def test_jupyterlab_chats_chat_manager_opens_and_closes_our_chat_rooms(
     assert chats.clients() == ["client_connected", "client_disconnected"]
 
 
-async def test_a_new_message_is_given_the_servers_time_once(collab: Collab) -> None:
+class ChatInitialiser(CollabHooks):
+    """A deployment's initialiser: it gets a view of its own (for a chat, a second YChat)."""
+
+    async def initialise_document(self, room: Room, document: YBaseDoc) -> None:
+        self.initialised = True
+
+
+@pytest.mark.parametrize(
+    "hooks",
+    [None, pytest.param(ChatInitialiser, marks=pytest.mark.ycollab(hooks_class=ChatInitialiser))],
+    ids=["default-hooks", "with-initialiser"],
+)
+async def test_a_new_message_is_given_the_servers_time_once(
+    collab: Collab, hooks: type | None
+) -> None:
     """The server's YChat gives each new message its time (and moves it into order). A second
-    YChat over the room's document, which the server made for a deployment's initialiser even
-    when it had none, did it again: two more updates for every peer and the log, per message."""
+    YChat over the room's document, the one made for a deployment's initialiser (for the
+    default one too, before), did it again: more updates for every peer and the log."""
     path = collab.write_bytes(CHAT, b"")
     session = await collab.put_session(CHAT, FORMAT, TYPE)
     ann = collab.session_client(session, FrontEndChat(Doc()))

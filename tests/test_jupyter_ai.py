@@ -14,15 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Doc, Map
-
-from jupyter_ycollab.hooks import CollabHooks
-from jupyter_ycollab.rooms.room import Room
 
 from .client import CollabClient, wait_until
 from .harness import Collab
-from .test_chat import CHAT, FORMAT, TYPE, FrontEndChat, file_bodies
+from .test_chat import CHAT, FORMAT, TYPE, ChatInitialiser, FrontEndChat, file_bodies
 
 EXTENSIONS = {
     "jupyter_ycollab": True,
@@ -72,13 +68,6 @@ def persona(jp_root_dir: Path) -> None:
     folder = jp_root_dir / ".jupyter" / "personas"
     folder.mkdir(parents=True)
     (folder / "echo_persona.py").write_text(PERSONA)
-
-
-class ChatInitialiser(CollabHooks):
-    """A deployment's initialiser: it gets a view of its own (for a chat, a second YChat)."""
-
-    async def initialise_document(self, room: Room, document: YBaseDoc) -> None:
-        self.initialised = True
 
 
 def answer(client: CollabClient[FrontEndChat]) -> dict[str, Any] | None:

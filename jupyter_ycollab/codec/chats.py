@@ -80,6 +80,8 @@ else:
                 if message_id not in ids:
                     return  # deleted meanwhile
                 index = ids.index(message_id)
+                if messages[index].get("raw_time") is False:
+                    return  # stamped by another view of this room (a deployment's)
                 self._ymessages[index].update({"time": timestamp, "raw_time": False})
                 place = _place_among(messages[:index] + messages[index + 1 :], timestamp)
                 if place != index:
