@@ -302,6 +302,11 @@ async def test_messages_sent_at_the_same_moment_are_each_kept_once_in_the_server
     assert sorted(body for body, _ in shown) == sorted(sent)
     assert [when for _, when in shown] == sorted(when for _, when in shown)
     await wait_until(lambda: file_bodies(path) == [body for body, _ in shown], 10, "saved")
+    # Server code finds each message by its id (a persona streams its answer into its own).
+    chat = await collab.compat.get_document(room_id=collab.room_id(session), copy=False)
+    for message in alice.document.get():
+        found = chat.get_message(message["id"])
+        assert found is not None and found.body == message["body"], "another message found"
 
 
 REOPENS = 8

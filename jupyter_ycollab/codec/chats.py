@@ -84,8 +84,12 @@ else:
                     return  # stamped by another view of this room (a deployment's)
                 self._ymessages[index].update({"time": timestamp, "raw_time": False})
                 place = _place_among(messages[:index] + messages[index + 1 :], timestamp)
-                if place != index:
-                    self._ymessages.insert(place, self._ymessages.pop(index))
+                if place == index:
+                    return
+                self._ymessages.insert(place, self._ymessages.pop(index))
+            # YChat takes a move (one out, one in) for an edit, and keeps the index it looks a
+            # message up by (``update_message``: a persona's answer, streamed) as it was.
+            self._indexes_by_id = {m["id"]: at for at, m in enumerate(self._get_messages())}
 
     _CHAT_VERSION = version("jupyterlab-chat")
     _FOR_ROOMS = {YChat: RoomChat} if _CHAT_VERSION.startswith(CORRECTED) else {}

@@ -1,6 +1,6 @@
 """What a room holds (``DocumentKind``): a contents-manager format and type, and the jupyter_ydoc
 class that views it; and the one way the server makes such a view (``wrap``), recording no undo
-history.
+history, and over a loaded document, leaving it as clean as it was (``wrap_loaded``).
 """
 
 from __future__ import annotations
