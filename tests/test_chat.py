@@ -119,6 +119,11 @@ async def converse(
         await listener.wait_for(partial(holds, listener, body), 10, body)
 
 
+def stamped(client: CollabClient[FrontEndChat]) -> bool:
+    """Every message the page shows has the server's time."""
+    return all(message["raw_time"] is False for message in client.document.get())
+
+
 def holds(client: CollabClient[FrontEndChat], body: str) -> bool:
     return body in client.document.bodies()
 
@@ -293,9 +298,6 @@ async def test_messages_sent_at_the_same_moment_are_each_kept_once_in_the_server
             client.document.send(name, f"{name} {turn}", time.time() - 5)  # a slow clock
             sent.append(f"{name} {turn}")
         await alice.wait_for(lambda: len(alice.document.bodies()) == len(sent), 5, "both")
-
-    def stamped(client: CollabClient[FrontEndChat]) -> bool:
-        return all(message["raw_time"] is False for message in client.document.get())
 
     await bob.wait_for(lambda: stamped(bob) and bob.document.shown() == alice.document.shown())
     shown = alice.document.shown()

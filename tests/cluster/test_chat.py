@@ -10,7 +10,7 @@ from typing import Any
 from pycrdt import Doc
 
 from ..client import CollabClient, wait_until
-from ..test_chat import CHAT, FORMAT, TYPE, FrontEndChat, file_bodies
+from ..test_chat import CHAT, FORMAT, TYPE, FrontEndChat, file_bodies, stamped
 from ..test_jupyter_ai import ECHO, PERSONA
 from .cluster import Cluster
 
@@ -34,10 +34,6 @@ async def chat_users(cluster: Cluster) -> list[CollabClient[FrontEndChat]]:
         await user.sync(10)
         users.append(user)
     return users
-
-
-def stamped(user: CollabClient[FrontEndChat]) -> bool:
-    return all(message["raw_time"] is False for message in user.document.get())
 
 
 async def test_messages_sent_on_two_servers_at_once_are_each_kept_once(cluster: Cluster) -> None:
