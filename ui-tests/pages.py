@@ -195,13 +195,7 @@ class LabPage:
 
     def expect_cells(self, expected: list[str], *, timeout: float = SYNC_TIMEOUT) -> None:
         """Wait until the notebook shows exactly these cell sources, in this order."""
-        wait_for_value(
-            self.cell_sources,
-            expected,
-            timeout=timeout,
-            what=f"{self.label}'s notebook to show the expected cells",
-            pause=self.pause,
-        )
+        self.wait_for_value(self.cell_sources, expected, what="notebook", timeout=timeout)
 
     def append_to_cell(self, index: int, text: str) -> None:
         """Type ``text`` at the end of cell ``index``."""
@@ -227,13 +221,11 @@ class LabPage:
 
     def expect_text(self, expected: str, *, timeout: float = SYNC_TIMEOUT) -> None:
         """Wait until the editor shows exactly ``expected`` (trailing newlines ignored)."""
-        wait_for_value(
-            lambda: self.editor_text().rstrip("\n"),
-            expected.rstrip("\n"),
-            timeout=timeout,
-            what=f"{self.label}'s editor to show the expected text",
-            pause=self.pause,
-        )
+
+        def shown() -> str:
+            return self.editor_text().rstrip("\n")
+
+        self.wait_for_value(shown, expected.rstrip("\n"), what="editor", timeout=timeout)
 
     def type_in_editor(self, keys: list[str], text: str) -> None:
         """Click into the text editor, press ``keys`` (to place the cursor), then type ``text``."""
@@ -263,13 +255,7 @@ class LabPage:
 
     def expect_chat(self, expected: list[str], *, timeout: float = SYNC_TIMEOUT) -> None:
         """Wait until the chat shows exactly these messages, in this order."""
-        wait_for_value(
-            self.chat_messages,
-            expected,
-            timeout=timeout,
-            what=f"{self.label}'s chat to show the expected messages",
-            pause=self.pause,
-        )
+        self.wait_for_value(self.chat_messages, expected, what="chat", timeout=timeout)
 
     # -- saving, tabs, dialogs ---------------------------------------------------------------
     def save(self) -> None:
@@ -381,6 +367,19 @@ class LabPage:
 
     def wait_until(self, predicate: Callable[[], Any], *, what: str, timeout: float) -> Any:
         return wait_until(predicate, timeout=timeout, what=what, pause=self.pause)
+
+    def wait_for_value(
+        self, read: Callable[[], Any], expected: Any, *, what: str, timeout: float
+    ) -> None:
+        """Wait until ``read()`` gives ``expected``; ``what`` names the view (its last value is
+        in the failure)."""
+        wait_for_value(
+            read,
+            expected,
+            timeout=timeout,
+            what=f"{self.label}'s {what} to show the expected content",
+            pause=self.pause,
+        )
 
 
 def expect_no_dialog(*users: LabPage) -> None:
