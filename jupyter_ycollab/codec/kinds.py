@@ -1,6 +1,6 @@
 """What a room holds (``DocumentKind``): a contents-manager format and type, and the jupyter_ydoc
 class that views it; and the one way the server makes such a view (``wrap``), recording no undo
-history, and over a loaded document, leaving it as clean as it was (``wrap_loaded``).
+history.
 """
 
 from __future__ import annotations
@@ -10,12 +10,10 @@ from typing import Any, TypeVar
 
 from jupyter_ydoc import YBlob, YFile, YNotebook, YUnicode, ydocs
 from jupyter_ydoc.ybasedoc import YBaseDoc
-from pycrdt import Doc, Map
+from pycrdt import Doc
 
 from ..errors import BadRequest
 from .chats import for_rooms
-from .listeners import UpdateListeners
-from .origins import Origin
 
 FORMATS = ("json", "text", "base64")
 #: The one transaction origin the undo managers of the server's views track: no transaction has it.
@@ -59,23 +57,6 @@ class DocumentKind:
         nothing the document deletes (``without_undo_history``). Every view the server makes
         is made here: the room's own, its hooks' and compatibility views, copies."""
         return without_undo_history(self.ydoc_class(doc))
-
-    def wrap_loaded(self, doc: Doc[Any]) -> YBaseDoc:
-        """``wrap`` for a loaded document (a room's): ``state.dirty`` stays as it was.
-
-        jupyterlab-chat's YChat sets ``dirty`` as it is made, for a document about to be loaded
-        into it, and until a save clears it, takes no message for new: it neither gives it the
-        server's time nor tells who observes its messages (jupyter-ai answers none). So it is
-        put back at once, as the server's own ``state`` (no edit). Not in ``wrap``: a document
-        filled after its view is made (codec/building.py, in a thread) is one being loaded.
-        """
-        state = doc.get("state", type=Map)
-        dirty = state.get("dirty", False)
-        view = self.wrap(doc)
-        if state.get("dirty") != dirty:
-            with UpdateListeners.of(doc).writing(Origin.SERVER_STATE):
-                state["dirty"] = dirty
-        return view
 
 
 def without_undo_history(view: ViewT) -> ViewT:

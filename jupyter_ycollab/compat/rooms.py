@@ -18,6 +18,7 @@ from typing import Any
 from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Doc
 
+from ..document.watch import view_of_loaded
 from ..rooms import protocol
 from ..rooms.room import Room
 
@@ -80,7 +81,7 @@ def live_document(room: Room) -> YBaseDoc | None:
     elif room in _room_views:
         document = _room_views[room]
     else:
-        document = _room_views[room] = room.kind.wrap_loaded(room.doc)
+        document = _room_views[room] = view_of_loaded(room.kind, room.doc)
     # Not a pycrdt.Awareness: the room keeps the states; this is the look-alike over them.
     document.awareness = RoomAwareness(room)  # type: ignore[assignment]
     return document

@@ -31,7 +31,7 @@ from .loader import Loader
 from .saving import SaveWorker
 from .sharing import Alone, SavedFile, SaveReply, Share, Sharing, alone
 from .snapshots import Snapshots
-from .watch import SERVER_KEYS, FileWatch, write_state
+from .watch import SERVER_KEYS, FileWatch, view_of_loaded, write_state
 
 #: Said (session event and log line) by a server that became the one writing a shared file.
 TOOK_OVER = (
@@ -111,7 +111,7 @@ class Document:
         self.sharing.start(self.file.doc, self._take_over, ahead=ahead)
         # Made once the history records: what the view writes as it is made (YChat sets
         # ``state.dirty``, put back at once) is logged like any change, so the log rebuilds it.
-        self._shared = self.kind.wrap_loaded(self.file.doc)
+        self._shared = view_of_loaded(self.kind, self.file.doc)
         if joined is None:  # a server that joined did not look at the file
             write_state(self.file.doc, path=self.path, hash=self.file.known_state().hash)
         self.shared.observe(self._on_change)

@@ -85,7 +85,7 @@ class Loader:
         values included: encoded once, it is the log's first checkpoint and the first peer's
         step 2, and a room reopened from that log holds it as one update (nothing to encode).
         Not ``dirty``: the document holds its file (the view the base was built with, YChat's,
-        marks it dirty while it loads; codec/kinds.py ``wrap_loaded`` says why that matters)."""
+        marks it dirty while it loads; watch.py ``view_of_loaded`` says why that matters)."""
         built = await self._read_base()
         self._listeners.apply(built, Origin.LOAD)
         file_hash = self._file.known_state().hash

@@ -1,7 +1,7 @@
 """A document's file as the room last knew it (its path, state, line ending, whether it is gone),
 and the changes made to it outside the room: looked for, and merged three ways. And the server's
-own values in the document's ``state`` map (``write_state``): the front end's signals that the
-file was saved, moved or changed.
+own values in the document's ``state`` map (``write_state``, and ``view_of_loaded``, which keeps a
+view from changing one): the front end's signals that the file was saved, moved or changed.
 
 Apart from the save worker (saving.py), which writes the file and asks this first what changed
 in it; and from the loader (loader.py), which reads it first and merges a change found after a
@@ -15,6 +15,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Doc, Map
 
 from .. import metrics
@@ -44,6 +45,20 @@ def write_state(doc: Doc[Any], **values: Any) -> None:
         for key, value in values.items():
             if value is not None and state.get(key) != value:
                 state[key] = value
+
+
+def view_of_loaded(kind: DocumentKind, doc: Doc[Any]) -> YBaseDoc:
+    """``kind.wrap(doc)`` for a loaded document (a room's), ``state.dirty`` left as it was.
+
+    jupyterlab-chat's YChat sets ``dirty`` as it is made, for a document about to be loaded
+    into it, and until a save clears it, takes no message for new: it neither gives it the
+    server's time nor tells who observes its messages (jupyter-ai answers none). So it is put
+    back at once. Not in ``wrap``: a document filled after its view is made (codec/building.py,
+    in a thread) is one being loaded."""
+    dirty = doc.get("state", type=Map).get("dirty", False)
+    view = kind.wrap(doc)
+    write_state(doc, dirty=dirty)
+    return view
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from jupyter_ydoc.ybasedoc import YBaseDoc
 
+from ..document.watch import view_of_loaded
 from ..errors import CollabError, HookFailed
 from ..rooms.peer import Peer
 from ..rooms.room import Room
@@ -76,7 +77,7 @@ class HookCalls:
         self._views[room] = None
         if not self._initialises:
             return
-        view = self._views[room] = room.document.kind.wrap_loaded(room.doc)
+        view = self._views[room] = view_of_loaded(room.document.kind, room.doc)
         try:
             with _failures_of("initialise_document"):
                 await self.hooks.initialise_document(room, view)
