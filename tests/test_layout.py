@@ -45,9 +45,9 @@ STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
 #: which a fold may trim the stream (store.py ``current``; ``publish``, used by tests only,
 #: went to tests/unit/cluster/streams.py). +19: a server that did not read for half the time
 #: the stream keeps entries levels its rooms (cluster.py ``PAUSE_LIMIT``, ``_must_level``;
-#: ``read_streams`` lost a branch no caller took). Core +29: a chat loaded from its file is not
+#: ``read_streams`` lost a branch no caller took). Core +27: a chat loaded from its file is not
 #: marked as loading, for YChat and jupyter-ai (watch.py ``view_of_loaded``, loader.py), and
-#: no second view is made for a deployment with no initialiser (web/hookcalls.py). +93:
+#: no second view is made for a deployment with no initialiser (web/hookcalls.py). +95:
 #: jupyterlab-chat's chat as rooms use it (codec/chats.py): no message lost when two arrive at
 #: once, and in a cluster, each stamped and passed to jupyter-ai by one server only.
 BUDGETS = {"core": 9_160, "cluster": 1_661, "observability": 800}
