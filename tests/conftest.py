@@ -5,7 +5,8 @@ Every test that starts a server runs under both ways a document reaches its file
 ``Variant``): ``[fast]`` (the stock manager, read and written directly) and ``[contents]`` (the
 fast path off: the contents manager's own get and save). Markers change that set:
 ``fast_path_only(reason)``, ``also_subclassed`` (plus ``[subclass]``), ``also_jupytext`` (plus
-``[jupytext]``), ``jupytext_only``. ``--variants fast,contents`` runs only those variants.
+``[jupytext]``), ``jupytext_only``, ``s3_only`` (``[s3]``: s3contents' manager over an S3
+endpoint). ``--variants fast,contents`` runs only those variants.
 Unexpected ERROR log records fail the test; a test that provokes one on purpose lists a regular
 expression for it in the ``expected_errors`` fixture.
 """
@@ -23,7 +24,8 @@ import pytest
 from jupyter_server.serverapp import ServerApp
 from nbformat.sign import SQLiteSignatureStore
 
-from .harness import CONTENTS, FAST, JUPYTEXT, SUBCLASS, Collab, Fetch, Variant
+from .harness import CONTENTS, FAST, JUPYTEXT, S3, SUBCLASS, Collab, Fetch, Variant
+from .s3server import S3Folder, S3Server
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -43,6 +45,7 @@ MARKERS = {
     "also_subclassed": "also run as [subclass], under a subclass of the stock contents manager",
     "also_jupytext": "also run as [jupytext], under jupytext's contents manager",
     "jupytext_only": "run only as [jupytext]: the test is about jupytext's formats",
+    "s3_only": "run only as [s3]: files kept in object storage by s3contents' manager",
 }
 
 
@@ -81,6 +84,8 @@ def variants_of(item: pytest.Item) -> list[Variant]:
     """The variants a test's markers ask for (see the module's docstring)."""
     if item.get_closest_marker("jupytext_only"):
         return [JUPYTEXT]
+    if item.get_closest_marker("s3_only"):
+        return [S3]
     fast_only = item.get_closest_marker("fast_path_only")
     if fast_only:
         if not (fast_only.args or fast_only.kwargs.get("reason")):
@@ -119,20 +124,42 @@ def ycollab_settings(request: pytest.FixtureRequest, variant: Variant) -> dict[s
 
 
 @pytest.fixture
-def jp_server_config(ycollab_settings: dict[str, Any], variant: Variant) -> dict[str, Any]:
+def jp_server_config(
+    ycollab_settings: dict[str, Any], variant: Variant, request: pytest.FixtureRequest
+) -> dict[str, Any]:
     extensions = {"jupyter_ycollab": True, "jupyter_server_fileid": True}
     extensions.update(dict.fromkeys(variant.extensions, True))
     server: dict[str, Any] = {"jpserver_extensions": extensions}
     if variant.manager is not None:
         server["contents_manager_class"] = variant.manager
-    return {"ServerApp": server, "YCollabApp": ycollab_settings}
+    config = {"ServerApp": server, "YCollabApp": ycollab_settings}
+    if variant is S3:
+        config["S3ContentsManager"] = request.getfixturevalue("s3").manager_config
+    return config
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """One S3 endpoint for the session, started by the first test that needs it."""
+    server = S3Server(tmp_path_factory.mktemp("s3") / "moto.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3(s3_server: S3Server, request: pytest.FixtureRequest) -> S3Folder:
+    """The test's own folder of the bucket, which its ``[s3]`` server serves."""
+    return S3Folder(s3_server, re.sub(r"\W+", "-", request.node.name))
 
 
 def assert_serving(serverapp: ServerApp, variant: Variant) -> None:
     """The server runs the variant's contents manager (else the test would silently test the
     stock one)."""
     manager = serverapp.web_app.settings["contents_manager"]
-    if variant.manager is not None:
+    if isinstance(variant.manager, str):
+        assert type(manager).__name__ == variant.manager.rpartition(".")[2], repr(manager)
+    elif variant.manager is not None:
         assert type(manager) is variant.manager, f"{variant.name}: {manager!r} is serving"
     if "jupyterlab_jupytext" in variant.extensions:
         assert "Jupytext" in type(manager).__name__, f"jupytext is not serving: {manager!r}"

@@ -35,8 +35,9 @@ class Variant:
     name: str
     #: ``YCollabApp.fast_path``: False makes even a stock manager go through its own get/save.
     fast_path: bool
-    #: ``ServerApp.contents_manager_class``; None: the stock one.
-    manager: type | None = None
+    #: ``ServerApp.contents_manager_class`` (a class, or its import string for a package that is
+    #: slow to import); None: the stock one.
+    manager: type | str | None = None
     #: Server extensions enabled too (jupytext's replaces the contents manager after ours loads).
     extensions: tuple[str, ...] = ()
 
@@ -50,6 +51,9 @@ CONTENTS = Variant("contents", fast_path=False)
 SUBCLASS = Variant("subclass", fast_path=True, manager=SubclassedContentsManager)
 #: jupytext's manager, a real non-stock one (``also_jupytext`` and ``jupytext_only`` tests).
 JUPYTEXT = Variant("jupytext", fast_path=True, extensions=("jupyterlab_jupytext",))
+#: s3contents' manager over an S3 endpoint (tests/s3server.py): files that are not on this disk,
+#: kept by a manager whose ``get`` has no ``require_hash`` (``s3_only`` tests).
+S3 = Variant("s3", fast_path=True, manager="s3contents.S3ContentsManager")
 
 
 def make_notebook(sources: list[str], *, minor: int = 5) -> nbformat.NotebookNode:

@@ -49,7 +49,9 @@ class JupyterProcess:
         extensions: dict[str, bool] | None = None,
         ycollab: dict[str, Any] | None = None,
         pythonpath: list[Path] | None = None,
+        config: dict[str, dict[str, Any]] | None = None,
     ) -> None:
+        """``config``: more sections of the server's config (another contents manager's)."""
         self.home = home
         self.root = root
         self.port = free_port()
@@ -69,6 +71,8 @@ class JupyterProcess:
             "IdentityProvider": {"token": TOKEN},
             "YCollabApp": ycollab or {},
         }
+        for section, values in (config or {}).items():
+            self.config[section] = {**self.config.get(section, {}), **values}
         self.pythonpath = pythonpath or []
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -54,6 +54,7 @@ class ServerSeries:
         self.root = root
         self.ycollab = dict(ycollab)
         self.extensions: dict[str, bool] = {}  # besides ours and jupyter_server_fileid
+        self.config: dict[str, dict[str, Any]] = {}  # more config sections (JupyterProcess)
         self.current: JupyterProcess | None = None
         self.started: list[JupyterProcess] = []
         root.mkdir(parents=True, exist_ok=True)
@@ -65,7 +66,9 @@ class ServerSeries:
 
     async def start(self) -> JupyterProcess:
         assert self.current is None, "a server of this series is still running"
-        server = JupyterProcess(self.home, self.root, self.extensions, self.ycollab)
+        server = JupyterProcess(
+            self.home, self.root, self.extensions, self.ycollab, config=self.config
+        )
         server.log_path = self.home / f"server-{len(self.started)}.log"  # one per process
         self.started.append(server)
         server.start()

@@ -78,6 +78,25 @@ async def test_failing_saves_lose_nothing_keep_the_document_dirty_and_succeed_la
 
 
 @pytest.mark.ycollab(**QUICK)
+async def test_a_rename_through_jupyter_reaches_every_open_tab_without_an_edit(
+    collab: Collab,
+) -> None:
+    """The front end renames a tab when the document's ``state.path`` changes; the other
+    people's tabs must not keep the old name until someone edits (jupyter-collaboration#518
+    reports 5-10 s on the reference)."""
+    collab.write_notebook("nb.ipynb", ["a = 1"])
+    renamer = await collab.open_notebook("nb.ipynb")
+    other = await collab.open_notebook("nb.ipynb")
+
+    body = json.dumps({"path": "renamed.ipynb"})
+    await collab.fetch("api", "contents", "nb.ipynb", method="PATCH", body=body)
+
+    for client in (renamer, other):
+        await client.wait_for(lambda c=client: c.document.ystate.get("path") == "renamed.ipynb")
+    assert other.document.ystate.get("dirty") is not True
+
+
+@pytest.mark.ycollab(**QUICK)
 async def test_a_file_renamed_through_jupyter_keeps_its_room_and_saves_go_to_the_new_path(
     collab: Collab,
 ) -> None:

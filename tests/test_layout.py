@@ -49,8 +49,11 @@ STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
 #: marked as loading, for YChat and jupyter-ai (watch.py ``view_of_loaded``, loader.py), and
 #: no second view is made for a deployment with no initialiser (web/hookcalls.py). +95:
 #: jupyterlab-chat's chat as rooms use it (codec/chats.py): no message lost when two arrive at
-#: once, and in a cluster, each stamped and passed to jupyter-ai by one server only.
-BUDGETS = {"core": 9_160, "cluster": 1_661, "observability": 800}
+#: once, and in a cluster, each stamped and passed to jupyter-ai by one server only. +15: a
+#: contents manager whose ``get`` has no ``require_hash`` or gives no hash (s3contents) is
+#: asked without it, and its files hashed from their content (document/files.py ``_get``). +2:
+#: a rename through Jupyter reaches every open tab at the next look (watch.py ``catch_up``).
+BUDGETS = {"core": 9_177, "cluster": 1_661, "observability": 800}
 
 
 def modules() -> list[Path]:

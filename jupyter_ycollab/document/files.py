@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from jupyter_core.utils import ensure_async
@@ -32,6 +34,7 @@ from jupyter_server.services.contents.largefilemanager import (
 )
 from tornado.web import HTTPError
 
+from ..codec.digest import digest_of
 from ..codec.kinds import DocumentKind
 from ..errors import LoadFailed, NotFound
 from ..history.history import History
@@ -206,20 +209,32 @@ class Files:
     async def _get(
         self, cm: Any, path: str, kind: DocumentKind, *, content: bool, require_hash: bool = True
     ) -> dict[str, Any]:
+        """The manager's model of the file; with ``require_hash``, one with a ``hash``.
+
+        A ``get`` that does not take ``require_hash`` (s3contents', from before jupyter_server
+        2.11) is asked without it, as Jupyter's contents API does. A manager that gives no hash
+        is given its content's digest for one: all a hash must do here is change when the file
+        does, and every look at the file computes it alike.
+        """
+        file_format = kind.file_format if content and kind.file_type != "notebook" else None
+        get = partial(cm.get, path, content=content, type=_cm_type(kind), format=file_format)
+        asked = None
         try:
-            model: dict[str, Any] = await ensure_async(
-                cm.get(
-                    path,
-                    content=content,
-                    type=_cm_type(kind),
-                    format=kind.file_format if content and kind.file_type != "notebook" else None,
-                    require_hash=require_hash,
-                )
-            )
+            if require_hash:
+                with suppress(TypeError):
+                    asked = await ensure_async(get(require_hash=True))
+            model: dict[str, Any] = asked if asked is not None else await ensure_async(get())
         except HTTPError as error:
             if error.status_code == 404:
                 raise NotFound(f"file {path!r} does not exist") from error
             raise LoadFailed(f"cannot read {path!r}: {error.log_message}") from error
+        if require_hash and model.get("hash") is None:
+            full = (
+                model
+                if content
+                else await self._get(cm, path, kind, content=True, require_hash=False)
+            )
+            model = {**model, "hash": digest_of(full["content"])}
         return model
 
 

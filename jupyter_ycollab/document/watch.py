@@ -119,7 +119,9 @@ class FileWatch:
         moved, and merge what changed. True when the file is back after it was gone.
         The caller holds the document's save lock."""
         try:
-            self.path = self._files.path_of(self.file_id)
+            path, self.path = self.path, self._files.path_of(self.file_id)
+            if self.path != path:  # renamed through Jupyter: the front end renames every tab
+                write_state(self.doc, path=self.path)
             now = await self._files.stat(self.path, self.kind)
             if self.state is not None and now.stamp == self.state.stamp:
                 return False
