@@ -281,6 +281,21 @@ class LabPage:
         states: list[str] = self.page.evaluate("() => window.saveStates")
         return states
 
+    def rename(self, new_path: str) -> None:
+        """Rename the open document through JupyterLab's contents service, as the file browser
+        does; the page's own tab follows it."""
+        self.page.evaluate(
+            "([from, to]) => window.jupyterapp.serviceManager.contents.rename(from, to)",
+            [self.path, new_path],
+        )
+        self.path = new_path
+
+    def expect_tab_named(self, name: str, *, timeout: float = SYNC_TIMEOUT) -> None:
+        """The document's tab shows ``name``: a rename reached this page (whose document is at
+        that name in the same folder from now on)."""
+        self.path = f"{self.path.rpartition('/')[0]}/{name}".lstrip("/")
+        expect(self.tab()).to_be_visible(timeout=timeout * 1000)
+
     def tab(self) -> Locator:
         name = self.path.rsplit("/", 1)[-1]
         return self.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=name)
