@@ -125,7 +125,9 @@ async def test_a_timeline_is_read_only_for_its_peers(collab: Collab) -> None:
     assert cell_sources(alice.document) == ["a12"]
 
 
-@pytest.mark.ycollab(timeline_step=0, log_commit_delay=0.01)
+# A timeline nobody joins goes after cleanup_delay: longer than this test's requests take on a
+# busy machine (at 0.5 s, CI once answered the last one 404, the fork gone, instead of 400).
+@pytest.mark.ycollab(timeline_step=0, log_commit_delay=0.01, cleanup_delay=30.0)
 async def test_timeline_errors(collab: Collab) -> None:
     collab.write_notebook("nb.ipynb", ["a"])
     collab.write_notebook("closed.ipynb", ["b"])

@@ -234,7 +234,7 @@ class Files:
                 if content
                 else await self._get(cm, path, kind, content=True, require_hash=False)
             )
-            model = {**model, "hash": digest_of(full["content"])}
+            model = {**model, "hash": await asyncio.to_thread(digest_of, full["content"])}
         return model
 
 
