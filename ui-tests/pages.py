@@ -281,6 +281,13 @@ class LabPage:
         states: list[str] = self.page.evaluate("() => window.saveStates")
         return states
 
+    def browse(self, folder: str) -> None:
+        """Show ``folder`` in the file browser ("" is the root), as a click on it would."""
+        self.page.evaluate(
+            "(path) => window.jupyterapp.commands.execute('filebrowser:go-to-path', {path})",
+            folder,
+        )
+
     def rename(self, new_path: str) -> None:
         """Rename the open document through JupyterLab's contents service, as the file browser
         does; the page's own tab follows it."""
