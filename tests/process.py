@@ -1,4 +1,5 @@
-"""A `jupyter server` subprocess on a free loopback port, configured by a config file."""
+"""A `jupyter server` subprocess on a free loopback port, configured by a config file; and the
+start of the helper servers tests run beside it (``start_service``: redis-server, moto_server)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,23 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def start_service(
+    args: list[str], log: Path, answers: Callable[[], bool], *, timeout: float
+) -> subprocess.Popen[bytes]:
+    """Start a helper server (its output appended to ``log``) and return once ``answers()``."""
+    name = Path(args[0]).name
+    with log.open("ab") as output:  # the child has its own copy
+        process = subprocess.Popen(args, stdout=output, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    while not answers():
+        if process.poll() is not None:
+            raise AssertionError(f"{name} exited with {process.returncode}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name} did not answer within {timeout} s")
+        time.sleep(0.02)
+    return process
 
 
 class JupyterProcess:

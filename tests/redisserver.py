@@ -11,10 +11,9 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
-from .process import free_port
+from .process import free_port, start_service
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -42,15 +41,8 @@ class RedisProcess:
             "--appendonly", "yes" if self.appendonly else "no",
             "--daemonize", "no",
         ]  # fmt: skip
-        log = (self.directory / "redis.log").open("ab")
-        self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while not self._answers_ping():
-            if self.process.poll() is not None:
-                raise AssertionError(f"redis-server exited with {self.process.returncode}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"redis-server did not answer within {timeout} s")
-            time.sleep(0.02)
+        log = self.directory / "redis.log"
+        self.process = start_service(args, log, self._answers_ping, timeout=timeout)
 
     def _answers_ping(self) -> bool:
         import redis

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .process import free_port
+from .process import free_port, start_service
 
 BUCKET = "notebooks"
 #: moto accepts any credentials; botocore needs some to sign its requests.
@@ -38,15 +37,7 @@ class S3Server:
         """Start ``moto_server`` and return once the bucket exists."""
         server = Path(sys.executable).parent / "moto_server"
         args = [str(server), "-H", "127.0.0.1", "-p", str(self.port)]
-        log = self.log.open("ab")
-        self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while not self._made_bucket():
-            if self.process.poll() is not None:
-                raise AssertionError(f"moto_server exited with {self.process.returncode}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"moto_server did not answer within {timeout} s")
-            time.sleep(0.05)
+        self.process = start_service(args, self.log, self._made_bucket, timeout=timeout)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
