@@ -149,6 +149,13 @@ class Collab:
         """Ids of the open document rooms (not the global awareness room)."""
         return [room_id for room_id in self.rooms if room_id.count(":") >= 2]
 
+    async def room_closed(self, room_id: str, timeout: float = 10.0) -> None:
+        """Return once the room is gone and its document closed: the manager forgets a room
+        before it closes it, and the closing still writes its update log (the last SAVED mark,
+        the ``state`` values), so a test that puts a log back must wait for both."""
+        await wait_until(lambda: room_id not in self.rooms, timeout, f"{room_id} evicted")
+        await self.extension.manager._closings.finished(room_id)
+
     @property
     def compat(self) -> Any:
         """The jupyter_server_ydoc compatibility object other extensions use."""

@@ -615,7 +615,7 @@ async def saved_then_crashed(
     await wait_until(lambda: holds(history.path, b"X"), 10, "the edit logged")
     assert (await client.save(1))["status"] == "success"
     await client.close()
-    await wait_until(lambda: room_id not in collab.rooms, 10, "the room closed")
+    await collab.room_closed(room_id)
     history.path.write_bytes(at_the_write[0])
     path.write_bytes(at_the_write[1])
     again = await collab.open_text("t.txt")
