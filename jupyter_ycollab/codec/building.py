@@ -33,15 +33,19 @@ _CELL_ID_NAMESPACE = uuid.UUID("8d7a3f4e-0c4b-4f55-9c63-2b8f4f1f6a10")
 def build_base(kind: DocumentKind, content: Any) -> bytes:
     """The Yjs update holding ``content``, built deterministically in a throwaway ``Doc``."""
     doc: Doc[Any] = Doc(client_id=LOAD_CLIENT_ID)
+    cls = kind.ydoc_class
+    # Any other class fills itself, through a view made before the transaction: making a view
+    # may widen its undo manager's scope, which needs the ``Doc`` to itself (JupyterCAD's YJCad).
+    view = None if cls is YNotebook or cls is YBlob or issubclass(cls, YFile) else kind.wrap(doc)
     with doc.transaction():
-        if kind.ydoc_class is YNotebook:
+        if view is not None:
+            view.set(content)
+        elif cls is YNotebook:
             _fill_notebook(doc, content)
-        elif kind.ydoc_class is YBlob:
+        elif cls is YBlob:
             doc.get("source", type=Map)["bytes"] = base64.b64decode(content or "")
-        elif issubclass(kind.ydoc_class, YFile):
-            doc.get("source", type=Text).insert(0, content or "")
         else:
-            kind.wrap(doc).set(content)
+            doc.get("source", type=Text).insert(0, content or "")
     return doc.get_update()
 
 

@@ -62,18 +62,20 @@ def three_way_merge(
     if kind.ydoc_class is YNotebook:
         return _merge_notebook(base_update, ours, theirs, ids_kept)
     fork = replayed([base_update])  # a random client id: its items never collide with ours
+    known = kind.ydoc_class is YBlob or issubclass(kind.ydoc_class, YUnicode)
+    view = None if known else kind.wrap(fork)  # not in the transaction: codec/building.py
     updates: list[bytes] = []
     with _recorded(fork, updates):
-        if kind.ydoc_class is YBlob:
+        if view is not None:  # a document type we do not know: the file replaces it, coarsely
+            view.set(theirs)
+            conflicts = ["source"]  # and we say so
+        elif kind.ydoc_class is YBlob:
             conflicts = _merge_blob(fork, ours, base64.b64decode(theirs or ""))
-        elif issubclass(kind.ydoc_class, YUnicode):
+        else:
             text, our_text = fork.get("source", type=Text), str(ours.get("source", type=Text))
             base = str(text)
             clash = merge_into(text, base, base, our_text, theirs or "")
             conflicts = ["source"] if clash else []
-        else:  # a document type we do not know: the file replaces it, coarsely, and we say so
-            kind.wrap(fork).set(theirs)
-            conflicts = ["source"]
     return MergeResult(_combined(updates), conflicts, fork.get_update())
 
 

@@ -72,6 +72,13 @@ def test_loading_adds_nothing_to_the_content(kind: DocumentKind, content: Any) -
     assert read_content(kind, _load(kind, content)) == content
 
 
+def test_a_class_that_widens_its_undo_scope_as_it_is_made_is_built() -> None:
+    """jupyter_ydoc's YUnicode (as JupyterCAD's YJCad) widens its undo manager's scope as it is
+    made, which a ``Doc`` refuses inside a transaction (a panic in yrs): made outside one."""
+    kind = DocumentKind.parse("text", "unicode")
+    assert read_content(kind, _load(kind, "abc\n")) == "abc\n"
+
+
 def test_two_loads_merge_without_duplicates() -> None:
     first, second = _load(NOTEBOOK, NOTEBOOK_44), _load(NOTEBOOK, NOTEBOOK_44)
     first.apply_update(second.get_update())
@@ -124,6 +131,8 @@ def _content(file_type: str, cycle: int) -> Any:
         return text.encode()
     if file_type == "chat":
         return json.dumps({"metadata": {"topic": text}})
+    if file_type == "jcad":  # JupyterCAD's model (jupytercad-core)
+        return json.dumps({"objects": [], "metadata": {"topic": text}})
     return text
 
 
