@@ -21,10 +21,11 @@ from jupytercad_core.jcad_ydoc import YJCad
 from jupytercad_core.step_ydoc import YSTEP
 from jupytercad_core.stl_ydoc import YSTL
 from pycrdt import Array, Doc, Map
+from tornado.httpclient import HTTPClientError
 
 from .client import CollabClient, wait_until
 from .harness import Collab
-from .servers import ServerSeries, holds, log_name
+from .servers import ServerSeries, assert_stays, holds, log_name
 
 UNSAVED = {"save_delay": 60.0, "max_save_delay": 120.0}
 
@@ -67,8 +68,17 @@ def names(client: CollabClient[YJCad]) -> list[str]:
     return [obj["name"] for obj in client.document.ydoc.get("objects", type=Array).to_py() or []]
 
 
+def on_disk(path: Path) -> dict[str, Any]:
+    """The model in the file; empty while a save rewrites it (harness.py ``sources_on_disk``)."""
+    try:
+        jcad: dict[str, Any] = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return {}
+    return jcad
+
+
 def names_on_disk(path: Path) -> list[str]:
-    return [obj["name"] for obj in json.loads(path.read_text())["objects"]]
+    return [obj["name"] for obj in on_disk(path).get("objects", [])]
 
 
 async def open_model(collab: Collab, path: str) -> tuple[dict[str, Any], CollabClient[YJCad]]:
@@ -95,10 +105,8 @@ async def test_two_people_build_one_model_and_its_file_holds_it(collab: Collab) 
         await wait_until(lambda o=options: "cameraType" in o, 5, "the option")
 
     def saved() -> bool:
-        jcad = json.loads(path.read_text())
-        return jcad["objects"] == [BOX, SPHERE] and jcad["options"] == {
-            "cameraType": "Orthographic"
-        }
+        jcad, options = on_disk(path), {"cameraType": "Orthographic"}
+        return jcad.get("objects") == [BOX, SPHERE] and jcad.get("options") == options
 
     await wait_until(saved, 10, "both changes in the file")
 
@@ -184,3 +192,39 @@ async def test_an_unsaved_object_survives_a_crash(tmp_path: Path) -> None:
         await reader.close()
     finally:
         series.kill_all()
+
+
+#: A model saved by a JupyterCAD newer than the installed one: YJCad refuses to read it.
+NEWER = json.dumps({"schemaVersion": "99.0.0", "objects": [], "options": {}, "metadata": {}})
+
+
+@pytest.mark.parametrize(
+    "expected_errors", [[r"^\s*To access the server", r"^500 PUT ", r'^\{\s*"Host"']]
+)
+async def test_a_model_of_a_newer_version_is_refused_with_its_reason(
+    collab: Collab, expected_errors: list[str]
+) -> None:
+    """Not an "Unhandled error" without a word: the session request says what went wrong."""
+    collab.write_bytes("new.jcad", NEWER.encode())
+    with pytest.raises(HTTPClientError) as refused:
+        await collab.put_session("new.jcad", "text", "jcad")
+    assert refused.value.code == 500 and refused.value.response is not None
+    reason = json.loads(refused.value.response.body)["message"]
+    assert reason == "YJCad cannot read the file: Cannot load file version 99.0.0"
+    assert collab.document_rooms == []
+
+
+@pytest.mark.parametrize("expected_errors", [[r"^\s*To access the server", r"(?i)sav\w* .*fail"]])
+@pytest.mark.ycollab(save_delay=0.1, max_save_delay=0.5)
+async def test_a_model_replaced_by_a_newer_version_is_not_written_over(
+    collab: Collab, expected_errors: list[str]
+) -> None:
+    """Someone with a newer JupyterCAD saves the model while it is open here: the room keeps
+    its content and its unsaved sphere, and saves nothing over the newer file."""
+    path = collab.write_bytes("part.jcad", model(BOX))
+    _, alice = await open_model(collab, "part.jcad")
+    path.write_text(NEWER)
+    add_object(alice, SPHERE)
+    assert (await alice.save(1))["status"] == "failed"
+    await assert_stays(lambda: path.read_text() == NEWER, 1.0, "written over")
+    assert names(alice) == ["Box 1", "Sphere 1"]

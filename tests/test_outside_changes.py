@@ -370,3 +370,35 @@ async def test_a_change_made_right_after_our_save_is_merged_not_written_over(
     source.insert(len(str(source)), "end\n")
     assert (await client.save(2))["status"] == "success"
     assert path.read_text() == ">abc\n# stamped after the save\nend\n"
+
+
+#: A notebook as ``git merge`` leaves it when both sides changed it: not JSON.
+CONFLICTED = b'<<<<<<< HEAD\n{"cells": []}\n=======\n{"cells": [1]}\n>>>>>>> theirs\n'
+
+
+@pytest.mark.parametrize("expected_errors", [[r"^\s*To access the server", r"(?i)sav\w* .*fail"]])
+@pytest.mark.ycollab(save_delay=0.1, max_save_delay=0.5, poll_interval=POLL)
+async def test_a_notebook_left_unreadable_is_not_written_over_and_is_merged_once_readable(
+    collab: Collab, session_events: SessionEvents, expected_errors: list[str]
+) -> None:
+    """A ``git merge`` leaves conflict markers in a notebook open in the room: nothing can be
+    merged. The room says so once, keeps its content and the edits that follow, and writes
+    nothing over the file (Ctrl-S answers ``failed``); once the conflict is resolved, the file
+    is merged and saved. Before, the room's saves stopped for good at the first look at the
+    file (no reply to Ctrl-S, nothing saved after the conflict was resolved)."""
+    path = collab.write_notebook("nb.ipynb", ["a = 1"])
+    client = await collab.open_notebook("nb.ipynb")
+    path.write_bytes(CONFLICTED)
+    said = lambda: session_events.matching("ERROR", "overwrite")  # noqa: E731
+    await wait_until(lambda: len(said()) == 1, 10, "the room to say it cannot read the file")
+    assert "Unreadable Notebook" in said()[0]["msg"]
+
+    append(client.document.ycells[0]["source"], "0")
+    assert (await client.save(1))["status"] == "failed"
+    await assert_stays(lambda: path.read_bytes() == CONFLICTED, 3 * POLL, "written over")
+    assert len(said()) == 1, "said once, not at each look"
+
+    nbformat.write(make_notebook(["a = 1", "b = 2"]), path)  # the conflict resolved
+    await wait_until(lambda: cell_sources(client.document) == ["a = 10", "b = 2"], 10, "merged")
+    await wait_until(lambda: sources_on_disk(path) == ["a = 10", "b = 2"], 10, "saved")
+    assert (await client.save(2))["status"] == "success"

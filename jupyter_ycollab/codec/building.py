@@ -17,7 +17,7 @@ from jupyter_ydoc import YBlob, YFile, YNotebook
 from pycrdt import Array, Doc, Map, Text
 
 from . import yplan
-from .kinds import DocumentKind
+from .kinds import DocumentKind, fill
 from .yplan import NewArray, NewMap, NewText
 
 #: Client id of every load. Yjs client ids are random 32-bit numbers; one fixed id for loads
@@ -39,7 +39,7 @@ def build_base(kind: DocumentKind, content: Any) -> bytes:
     view = None if cls is YNotebook or cls is YBlob or issubclass(cls, YFile) else kind.wrap(doc)
     with doc.transaction():
         if view is not None:
-            view.set(content)
+            fill(view, content)
         elif cls is YNotebook:
             _fill_notebook(doc, content)
         elif cls is YBlob:

@@ -12,7 +12,7 @@ from jupyter_ydoc import YBlob, YFile, YNotebook, YUnicode, ydocs
 from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Doc
 
-from ..errors import BadRequest
+from ..errors import BadRequest, LoadFailed
 from .chats import for_rooms
 
 FORMATS = ("json", "text", "base64")
@@ -80,6 +80,16 @@ def without_undo_history(view: ViewT) -> ViewT:
     """
     view.undo_manager.include_origin(_UNDO_NOTHING)
     return view
+
+
+def fill(view: YBaseDoc, content: Any) -> None:
+    """``view.set(content)``, for a class rooms do not know the shapes of: one that cannot
+    read the content (JupyterCAD's model of a newer version, a file that is not JSON) raises
+    ``LoadFailed``, which says so and which rooms handle, instead of whatever it raised."""
+    try:
+        view.set(content)
+    except Exception as error:
+        raise LoadFailed(f"{type(view).__name__} cannot read the file: {error}") from error
 
 
 def read_formats(cls: type[YBaseDoc]) -> tuple[str, ...]:

@@ -4,22 +4,22 @@ It saves when the save policy says so (skipping writes that would not change the
 marking ``state.dirty = false`` and the new ``state.hash``, which is how the front end learns a
 save happened), and looks at the file every ``poll_interval`` for changes made outside the room,
 which the file watch (watch.py) merges three ways. A save looks at the file first too: an outside
-change is never written over. When servers share the document (sharing.py), only the one that
-writes the file does either; on the others a save only makes sure the edits reached the cluster.
+change is never written over, not even one that cannot be read (a save fails until it can be).
+When servers share the document (sharing.py), only the one that writes the file does either; on
+the others a save only makes sure the edits reached the cluster.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import math
 from collections.abc import Callable
 
 from tornado.web import HTTPError
 
 from .. import metrics
-from ..errors import CollabError, NotFound
+from ..errors import CollabError, LoadFailed, NotFound
 from ..events import Events
 from ..history.history import History
 from ..settings import Settings
@@ -28,8 +28,6 @@ from .savepolicy import SavePolicy
 from .sharing import Alone, SavedFile, SaveReply, Sharing
 from .snapshots import Snapshots
 from .watch import FileWatch, SaveAttempt, write_state
-
-log = logging.getLogger(__name__)
 
 #: A save that finds the file changed since its last look merges the change and tries again,
 #: this many times at most (then it fails, and is retried later like any failed save).
@@ -118,7 +116,8 @@ class SaveWorker:
             elif next_poll <= now:
                 if self.sharing.writes_file():
                     async with self._save_lock:
-                        await self._catch_up_with_file()
+                        with contextlib.suppress(LoadFailed):  # said; no save writes over it
+                            await self._catch_up_with_file()
                 next_poll = loop.time() + poll
             else:
                 self._wake.clear()
@@ -233,8 +232,8 @@ class SaveWorker:
 
     def _failed(self, ticket: float | None, error: Exception) -> None:
         delay = self._policy.failed(ticket, asyncio.get_running_loop().time())
-        log.warning("Saving %s failed (retry in %.1f s): %s", self.path, delay, error)
-        self._events.session("ERROR", self.room_id, self.path, "save", f"save failed: {error}")
+        msg = f"save failed (retry in {delay:.1f} s): {error}"  # logged too, as a warning
+        self._events.session("ERROR", self.room_id, self.path, "save", msg)
 
     async def close(self) -> None:
         """Stop the worker after any save in progress, then save what is unsaved. Another

@@ -25,7 +25,7 @@ from ..codec.digest import digest_of
 from ..codec.kinds import DocumentKind
 from ..codec.listeners import UpdateListeners
 from ..codec.origins import Origin
-from ..errors import NotFound
+from ..errors import LoadFailed, NotFound
 from ..events import Events
 from ..history.history import History
 from ..merge.threeway import carried_over, three_way_merge
@@ -90,6 +90,7 @@ class FileWatch:
         self.state: FileState | None = None  # the file as we last loaded, saved or looked at it
         self.newline = "\n"  # the file's line ending, put back when saving
         self.gone = False  # the file disappeared while the room was open
+        self.unreadable: str | None = None  # why the file's last change could not be read
         self.attempt: SaveAttempt | None = None  # the last save, if it failed while writing
         self.doc = doc
         self._history = history
@@ -116,8 +117,24 @@ class FileWatch:
 
     async def catch_up(self) -> bool:
         """Stat the file (at its current path); read and hash it only when its size or mtime
-        moved, and merge what changed. True when the file is back after it was gone.
-        The caller holds the document's save lock."""
+        moved, and merge what changed. True when the file is back after it was gone or could
+        not be read. The caller holds the document's save lock. A change that cannot be read
+        (merge conflict markers, a model of a newer version) raises ``LoadFailed``, said once:
+        not taken in, it is never written over (saves fail), and each look tries it again."""
+        seen = self.state
+        try:
+            back = await self._catch_up()
+        except LoadFailed as error:
+            self.state = seen
+            if str(error) != self.unreadable:
+                self.unreadable = str(error)
+                msg = f"{error}: the room keeps its content and saves nothing over the file"
+                self._events.session("ERROR", self.room_id, self.path, "overwrite", msg)
+            raise
+        readable_again, self.unreadable = self.unreadable is not None, None
+        return back or readable_again
+
+    async def _catch_up(self) -> bool:
         try:
             path, self.path = self.path, self._files.path_of(self.file_id)
             if self.path != path:  # renamed through Jupyter: the front end renames every tab

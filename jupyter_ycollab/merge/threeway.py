@@ -25,7 +25,7 @@ from jupyter_ydoc import YBlob, YNotebook, YUnicode
 from pycrdt import Doc, Map, Text, TransactionEvent, merge_updates
 
 from ..codec.content import read_content
-from ..codec.kinds import DocumentKind
+from ..codec.kinds import DocumentKind, fill
 from ..codec.updates import EMPTY_UPDATE, merged_update, replayed
 from . import notebook
 from .text import merge_into
@@ -67,7 +67,7 @@ def three_way_merge(
     updates: list[bytes] = []
     with _recorded(fork, updates):
         if view is not None:  # a document type we do not know: the file replaces it, coarsely
-            view.set(theirs)
+            fill(view, theirs)
             conflicts = ["source"]  # and we say so
         elif kind.ydoc_class is YBlob:
             conflicts = _merge_blob(fork, ours, base64.b64decode(theirs or ""))
