@@ -26,6 +26,7 @@ from tornado.httpclient import HTTPClientError
 from .client import CollabClient, wait_until
 from .harness import Collab
 from .servers import ServerSeries, assert_stays, holds, log_name
+from .test_forks import fork_request, put_fork
 
 UNSAVED = {"save_delay": 60.0, "max_save_delay": 120.0}
 
@@ -65,7 +66,11 @@ def set_option(client: CollabClient[YJCad], key: str, value: Any) -> None:
 
 
 def names(client: CollabClient[YJCad]) -> list[str]:
-    return [obj["name"] for obj in client.document.ydoc.get("objects", type=Array).to_py() or []]
+    return names_in(client.document.ydoc)
+
+
+def names_in(doc: Doc[Any]) -> list[str]:
+    return [obj["name"] for obj in doc.get("objects", type=Array).to_py() or []]
 
 
 def on_disk(path: Path) -> dict[str, Any]:
@@ -161,6 +166,29 @@ async def test_a_model_changed_on_disk_reaches_everyone_and_keeps_the_unsaved_ob
     assert (await bob.save(1))["status"] == "success"
     assert set(names_on_disk(path)) == everything
     assert sorted(names_on_disk(path)) == sorted(names(alice)), "no object twice"
+
+
+@pytest.mark.ycollab(save_delay=0.1)
+async def test_a_suggestion_made_in_a_fork_is_merged_back_into_the_model(collab: Collab) -> None:
+    """JupyterCAD's suggestions are forks of the model's room: Bob adds a cone in his fork,
+    Alice adds a sphere meanwhile, and merging the fork back gives the model both."""
+    path = collab.write_bytes("part.jcad", model(BOX))
+    _, alice = await open_model(collab, "part.jcad")
+    (root_id,) = collab.document_rooms
+    created = await put_fork(collab, root_id, title="a cone", description="on top")
+    url = collab.room_url(created["fork_roomid"], f"sessionId={created['sessionId']}")
+    bob = collab.client(YJCad(Doc()), url)
+    await bob.sync()
+    add_object(bob, CONE)
+    add_object(alice, SPHERE)
+    fork = collab.rooms[created["fork_roomid"]].doc
+    await wait_until(lambda: names_in(fork) == ["Box 1", "Cone 1"], 5, "the cone in the fork")
+    assert names(alice) == ["Box 1", "Sphere 1"]
+
+    assert (await fork_request(collab, "DELETE", created["fork_roomid"], "merge=true"))[0] == 200
+    both = {"Box 1", "Sphere 1", "Cone 1"}
+    await wait_until(lambda: set(names(alice)) == both, 5, "the suggestion merged")
+    await wait_until(lambda: set(names_on_disk(path)) == both, 10, "and saved")
 
 
 async def test_an_unsaved_object_survives_a_crash(tmp_path: Path) -> None:
