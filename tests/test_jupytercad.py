@@ -150,22 +150,24 @@ async def test_opening_a_file_and_saving_it_untouched_leaves_it_as_it_was(
 async def test_a_model_changed_on_disk_reaches_everyone_and_keeps_the_unsaved_object(
     collab: Collab,
 ) -> None:
-    """Another program adds a cone while Alice's sphere is not saved yet: everyone gets the
-    cone, the sphere stays, and the next save writes all three."""
+    """Another program adds a cone while Alice's sphere and Bob's hiding the box are not saved
+    yet: everyone gets the cone, both edits stay, and the next save writes it all. (Replaced
+    whole, as ``YJCad.set`` does, the model lost Bob's edit inside the box.)"""
     path = collab.write_bytes("part.jcad", model(BOX))
     session, alice = await open_model(collab, "part.jcad")
     bob = collab.session_client(session, YJCad(Doc()))
     await bob.sync()
     add_object(alice, SPHERE)
     await wait_until(lambda: names(bob) == ["Box 1", "Sphere 1"], 5, "the sphere")
+    bob.document.ydoc.get("objects", type=Array)[0]["visible"] = False
 
     path.write_bytes(model(BOX, CONE))
     everything = {"Box 1", "Sphere 1", "Cone 1"}
     for client in (alice, bob):
         await wait_until(lambda c=client: set(names(c)) == everything, 10, "the cone merged")
     assert (await bob.save(1))["status"] == "success"
-    assert set(names_on_disk(path)) == everything
-    assert sorted(names_on_disk(path)) == sorted(names(alice)), "no object twice"
+    assert sorted(names_on_disk(path)) == sorted(everything), "no object twice"
+    assert on_disk(path)["objects"][0] == {**BOX, "visible": False}
 
 
 @pytest.mark.ycollab(save_delay=0.1)

@@ -57,7 +57,10 @@ STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
 #: it widens its undo scope (codec/building.py ``build_base``, merge/threeway.py). +26: a
 #: file that cannot be read (conflict markers, a model of a newer version) stops no room and
 #: is never written over (watch.py ``catch_up``, saving.py ``_run``, codec/kinds.py ``fill``).
-BUDGETS = {"core": 9_209, "cluster": 1_661, "observability": 800}
+#: +88: a change on disk to a document of a class rooms do not know (JupyterCAD's model, a
+#: chat) is merged root by root, not by replacing it all, which lost the room's unsaved edits
+#: inside its objects (merge/structure.py).
+BUDGETS = {"core": 9_297, "cluster": 1_661, "observability": 800}
 
 
 def modules() -> list[Path]:

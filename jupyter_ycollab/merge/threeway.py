@@ -9,8 +9,9 @@ the other side deleted survives, nothing typed is lost.
 Values that cannot be merged (a map entry, a cell's outputs, a blob) changed differently on both
 sides keep ours, the people typing now, and are reported as conflicts, as are text edits that
 touch the same span. Notebooks take a second pass on a copy of the live document (see
-``notebook.py``). Text goes through ``text.py``. ``carried_over`` moves edits between two copies of
-one file with no history in common, by the same merge.
+``notebook.py``). Text goes through ``text.py``, the classes of other packages (JupyterCAD's
+models, chats) through ``structure.py``. ``carried_over`` moves edits between two copies of one
+file with no history in common, by the same merge.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from jupyter_ydoc import YBlob, YNotebook, YUnicode
 from pycrdt import Doc, Map, Text, TransactionEvent, merge_updates
 
 from ..codec.content import read_content
-from ..codec.kinds import DocumentKind, fill
+from ..codec.kinds import DocumentKind
 from ..codec.updates import EMPTY_UPDATE, merged_update, replayed
 from . import notebook
+from .structure import merge_roots
 from .text import merge_into
 
 
@@ -62,20 +64,17 @@ def three_way_merge(
     if kind.ydoc_class is YNotebook:
         return _merge_notebook(base_update, ours, theirs, ids_kept)
     fork = replayed([base_update])  # a random client id: its items never collide with ours
-    known = kind.ydoc_class is YBlob or issubclass(kind.ydoc_class, YUnicode)
-    view = None if known else kind.wrap(fork)  # not in the transaction: codec/building.py
     updates: list[bytes] = []
     with _recorded(fork, updates):
-        if view is not None:  # a document type we do not know: the file replaces it, coarsely
-            fill(view, theirs)
-            conflicts = ["source"]  # and we say so
-        elif kind.ydoc_class is YBlob:
+        if kind.ydoc_class is YBlob:
             conflicts = _merge_blob(fork, ours, base64.b64decode(theirs or ""))
-        else:
+        elif issubclass(kind.ydoc_class, YUnicode):
             text, our_text = fork.get("source", type=Text), str(ours.get("source", type=Text))
             base = str(text)
             clash = merge_into(text, base, base, our_text, theirs or "")
             conflicts = ["source"] if clash else []
+        else:  # a class whose shapes we do not know: root by root
+            conflicts = merge_roots(kind, fork, ours, theirs)
     return MergeResult(_combined(updates), conflicts, fork.get_update())
 
 

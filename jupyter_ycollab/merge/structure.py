@@ -1,0 +1,89 @@
+"""Three-way merge of a document whose class rooms do not know the shapes of (JupyterCAD's
+models, chats, any class a package adds to the ``jupyter_ydoc`` group), root by root.
+
+The file is laid out by the class itself, in a scratch ``Doc``; then what changed from the base
+is applied to each root as the few CRDT operations it takes, so that what the file did not
+change keeps its items, and with them the room's edits inside them (replacing the whole
+document, as the class's ``set`` does, would drop those edits and recreate every item):
+
+- a map: entry by entry (entries.py); where the room changed an entry too, its value is kept;
+- an array: items matched by value (difflib); removed ones deleted, new ones inserted as the
+  file has them, and an item the file changed in place, a map on both sides, merged entry by
+  entry;
+- a text: per character (text.py).
+"""
+
+from __future__ import annotations
+
+import json
+from difflib import SequenceMatcher
+from typing import Any
+
+from pycrdt import Array, Doc, Map, Text
+
+from ..codec.kinds import DocumentKind, fill
+from .entries import merge_entries
+from .text import merge_into
+
+
+def merge_roots(kind: DocumentKind, fork: Doc[Any], ours: Doc[Any], theirs: Any) -> list[str]:
+    """Apply to ``fork`` (holding the base) what the content ``theirs`` changed, root by root,
+    leaving what ``ours`` (the live ``Doc``) changed since; the roots both changed."""
+    laid_out: Doc[Any] = Doc()
+    fill(kind.wrap(laid_out), theirs)
+    conflicts = []
+    for name in sorted(set(laid_out.keys()) - {"state"}):  # the server's values: not the file's
+        file_root = laid_out[name]
+        root, live = fork.get(name, type=type(file_root)), ours.get(name, type=type(file_root))
+        if _merge_root(root, live, file_root):
+            conflicts.append(name)
+    return conflicts
+
+
+def _merge_root(root: Any, live: Any, file_root: Any) -> bool:
+    """Merge one root; True on a conflict (both changed it, and the room's change was kept)."""
+    if isinstance(root, Map):
+        base = root.to_py() or {}
+        return merge_entries(root, base, base, live.to_py() or {}, file_root.to_py() or {})
+    if isinstance(root, Array):
+        _merge_items(root, file_root)
+        return False
+    if isinstance(root, Text):
+        text = str(root)
+        return merge_into(root, text, text, str(live), str(file_root))
+    return bool(root.to_py() != file_root.to_py())  # a type we cannot merge: kept, and said
+
+
+def _merge_items(array: Array[Any], file_array: Array[Any]) -> None:
+    """Turn ``array``'s items into ``file_array``'s with the fewest deletions and insertions."""
+    base, theirs = array.to_py() or [], file_array.to_py() or []
+    base_keys, file_keys = (
+        [json.dumps(i, sort_keys=True, default=str) for i in side] for side in (base, theirs)
+    )
+    matcher = SequenceMatcher(None, base_keys, file_keys, autojunk=False)
+    for tag, start, end, file_start, file_end in reversed(matcher.get_opcodes()):  # indexes hold
+        if tag == "equal":
+            continue
+        pairs = list(zip(range(start, end), range(file_start, file_end), strict=False))
+        in_place = tag == "replace" and end - start == file_end - file_start
+        if in_place and all(
+            isinstance(array[i], Map) and isinstance(theirs[j], dict) for i, j in pairs
+        ):
+            for index, file_index in pairs:  # changed in place: the room's other edits in it stay
+                item = base[index]
+                merge_entries(array[index], item, item, item, theirs[file_index])
+            continue
+        del array[start:end]
+        for offset, file_index in enumerate(range(file_start, file_end)):
+            array.insert(start + offset, _copied(file_array[file_index]))
+
+
+def _copied(value: Any) -> Any:
+    """A new value shaped as ``value`` (shared maps, arrays and texts stay shared)."""
+    if isinstance(value, Map):
+        return Map({key: _copied(item) for key, item in value.items()})
+    if isinstance(value, Array):
+        return Array([_copied(item) for item in value])
+    if isinstance(value, Text):
+        return Text(str(value))
+    return value

@@ -1,0 +1,86 @@
+"""Three-way merges of documents whose class rooms do not know (merge/structure.py), with
+JupyterCAD's model (``YJCad``, from jupytercad-core): root by root, what the file did not change
+keeps its items and the room's edits inside them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pycrdt import Array, Doc, Map
+
+from jupyter_ycollab.codec.building import build_base
+from jupyter_ycollab.codec.kinds import DocumentKind
+from jupyter_ycollab.codec.updates import EMPTY_UPDATE
+from jupyter_ycollab.merge.threeway import three_way_merge
+
+JCAD = DocumentKind.parse("text", "jcad")
+
+
+def shape(name: str, **parameters: Any) -> dict[str, Any]:
+    return {"name": name, "visible": True, "shape": "Part::Box", "parameters": parameters}
+
+
+def model(objects: list[dict[str, Any]], **options: Any) -> str:
+    return json.dumps({"objects": objects, "options": options, "metadata": {}, "outputs": {}})
+
+
+BOX, CONE = shape("Box", Length=1, Width=1), shape("Cone", Height=3)
+
+
+def room_of(content: str) -> tuple[bytes, Doc[Any]]:
+    """The base built from ``content``, and a live ``Doc`` holding it."""
+    base = build_base(JCAD, content)
+    live: Doc[Any] = Doc()
+    live.apply_update(base)
+    return base, live
+
+
+def objects(doc: Doc[Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = doc.get("objects", type=Array).to_py() or []
+    return found
+
+
+def merged(base: bytes, live: Doc[Any], theirs: str) -> list[str]:
+    """Merge ``theirs`` into ``live``; the conflicts."""
+    result = three_way_merge(JCAD, base, live, theirs)
+    live.apply_update(result.update)
+    return result.conflicts
+
+
+def test_an_object_added_on_disk_keeps_the_rooms_edit_inside_another() -> None:
+    base, live = room_of(model([BOX]))
+    live.get("objects", type=Array)[0]["visible"] = False  # the room hides the box, unsaved
+
+    assert merged(base, live, model([BOX, CONE])) == []
+    assert objects(live) == [{**BOX, "visible": False}, CONE]
+
+
+def test_an_object_changed_on_disk_merges_key_by_key_with_the_room() -> None:
+    base, live = room_of(model([BOX, CONE]))
+    live.get("objects", type=Array)[0]["visible"] = False
+    wider = shape("Box", Length=1, Width=5)
+
+    assert merged(base, live, model([wider, CONE])) == []
+    assert objects(live) == [{**wider, "visible": False}, CONE]
+
+
+def test_an_object_removed_on_disk_goes_and_one_the_room_added_stays() -> None:
+    base, live = room_of(model([BOX, CONE]))
+    live.get("objects", type=Array).append(Map(shape("Sphere", Radius=2)))
+
+    assert merged(base, live, model([CONE])) == []
+    assert objects(live) == [CONE, shape("Sphere", Radius=2)]
+
+
+def test_an_option_changed_on_both_sides_keeps_the_rooms_and_is_a_conflict() -> None:
+    base, live = room_of(model([BOX], cameraType="Perspective", grid=True))
+    live.get("options", type=Map)["cameraType"] = "Orthographic"
+
+    assert merged(base, live, model([BOX], cameraType="Isometric", grid=False)) == ["options"]
+    assert live.get("options", type=Map).to_py() == {"cameraType": "Orthographic", "grid": False}
+
+
+def test_the_same_file_changes_nothing() -> None:
+    base, live = room_of(model([BOX, CONE], grid=True))
+    assert three_way_merge(JCAD, base, live, model([BOX, CONE], grid=True)).update == EMPTY_UPDATE
