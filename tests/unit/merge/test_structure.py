@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map
 
 from jupyter_ycollab.codec.building import build_base
@@ -84,3 +86,31 @@ def test_an_option_changed_on_both_sides_keeps_the_rooms_and_is_a_conflict() -> 
 def test_the_same_file_changes_nothing() -> None:
     base, live = room_of(model([BOX, CONE], grid=True))
     assert three_way_merge(JCAD, base, live, model([BOX, CONE], grid=True)).update == EMPTY_UPDATE
+
+
+_objects = st.lists(
+    st.builds(
+        shape,
+        st.sampled_from(["Box", "Cone", "Sphere", "Torus"]),
+        Length=st.integers(1, 3),
+        Width=st.integers(1, 3),
+    ),
+    max_size=6,
+)
+_options = st.dictionaries(st.sampled_from(["grid", "axes", "cameraType"]), st.integers(0, 2))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_objects, _options, _objects, _options)
+def test_a_room_with_no_edits_becomes_the_file(
+    base_objects: list[dict[str, Any]],
+    base_options: dict[str, Any],
+    file_objects: list[dict[str, Any]],
+    file_options: dict[str, Any],
+) -> None:
+    """Whatever the file did (objects added, removed, moved, changed in place, options), a
+    room that changed nothing ends up holding exactly the file."""
+    base, live = room_of(model(base_objects, **base_options))
+    assert merged(base, live, model(file_objects, **file_options)) == []
+    assert objects(live) == file_objects
+    assert live.get("options", type=Map).to_py() == file_options
