@@ -257,6 +257,37 @@ class LabPage:
         """Wait until the chat shows exactly these messages, in this order."""
         self.wait_for_value(self.chat_messages, expected, what="chat", timeout=timeout)
 
+    # -- JupyterCAD models (jupytercad-core's front end) -------------------------------------
+    def open_model(self, path: str, *, workspace: str) -> None:
+        """Open a ``.jcad`` file in JupyterCAD's own document widget, and wait for its model."""
+        self.goto(path, workspace=workspace)
+        self.wait_until(
+            self.model_objects, what=f"{self.label} to load {path}", timeout=LOAD_TIMEOUT
+        )
+
+    def model_objects(self) -> list[str] | None:
+        """The names of the objects the current JupyterCAD model holds, as its page has them
+        (the widget's shared model, ``JupyterCadDoc``); None before it is loaded."""
+        names: list[str] | None = self.page.evaluate(
+            """() => {
+                const model = window.jupyterapp?.shell.currentWidget?.context?.model?.sharedModel;
+                return model?.objects?.length ? model.objects.map(object => object.name) : null;
+            }"""
+        )
+        return names
+
+    def add_model_object(self, obj: dict[str, Any]) -> None:
+        """Add an object to the model as JupyterCAD's commands do (``sharedModel.addObject``)."""
+        self.page.evaluate(
+            "obj => window.jupyterapp.shell.currentWidget.context.model.sharedModel.addObject(obj)",
+            obj,
+        )
+
+    def expect_model(self, expected: list[str], *, timeout: float = SYNC_TIMEOUT) -> None:
+        """Wait until the model holds exactly these objects, in any order."""
+        read = lambda: sorted(self.model_objects() or [])  # noqa: E731
+        self.wait_for_value(read, sorted(expected), what="model", timeout=timeout)
+
     # -- saving, tabs, dialogs ---------------------------------------------------------------
     def save(self) -> None:
         """Ctrl-S, as a user would (the focus must be in the document)."""
