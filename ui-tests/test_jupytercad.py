@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from conftest import NewUser
 from documents import TestFolder
 from waiting import wait_for_value
@@ -58,5 +60,23 @@ def test_two_users_build_one_model_in_jupytercad(folder: TestFolder, new_user: N
     wait_for_value(saved, ["Box 1", "Cone 1"], timeout=30, what="the file", pause=alice.pause)
 
     folder.write_text("part.jcad", model(BOX, CONE, SPHERE))  # another program adds a sphere
+    for user in (alice, bob):
+        user.expect_model(["Box 1", "Cone 1", "Sphere 1"])
+
+
+@pytest.mark.reference_bug("the file on disk drops the object not saved yet")
+@pytest.mark.usefixtures("autosave_off")
+def test_a_change_on_disk_keeps_the_object_not_saved_yet(
+    folder: TestFolder, new_user: NewUser
+) -> None:
+    path = folder.write_text("part.jcad", model(BOX))
+    alice, bob = new_user("A"), new_user("B")
+    alice.open_model(path, workspace=alice.workspace)
+    bob.open_model(path, workspace=bob.workspace)
+    alice.add_model_object(CONE)
+    bob.expect_model(["Box 1", "Cone 1"])
+    assert "Cone 1" not in folder.read_text("part.jcad"), "saved despite autosave off"
+
+    folder.write_text("part.jcad", model(BOX, SPHERE))  # another program adds a sphere
     for user in (alice, bob):
         user.expect_model(["Box 1", "Cone 1", "Sphere 1"])
