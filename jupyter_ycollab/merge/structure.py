@@ -9,7 +9,7 @@ document, as the class's ``set`` does, would drop those edits and recreate every
 - a map: entry by entry (entries.py); where the room changed an entry too, its value is kept;
 - an array: items matched by value (difflib); removed ones deleted, new ones inserted as the
   file has them, and an item the file changed in place, a map on both sides, merged entry by
-  entry;
+  entry with the room's copy of it;
 - a text: per character (text.py).
 """
 
@@ -19,7 +19,7 @@ import json
 from difflib import SequenceMatcher
 from typing import Any
 
-from pycrdt import Array, Doc, Map, Text
+from pycrdt import Array, Assoc, Doc, Map, StickyIndex, Text
 
 from ..codec.kinds import DocumentKind, fill
 from .entries import merge_entries
@@ -46,17 +46,18 @@ def _merge_root(root: Any, live: Any, file_root: Any) -> bool:
         base = root.to_py() or {}
         return merge_entries(root, base, base, live.to_py() or {}, file_root.to_py() or {})
     if isinstance(root, Array):
-        _merge_items(root, file_root)
-        return False
+        return _merge_items(root, live, file_root)
     if isinstance(root, Text):
         text = str(root)
         return merge_into(root, text, text, str(live), str(file_root))
     return bool(root.to_py() != file_root.to_py())  # a type we cannot merge: kept, and said
 
 
-def _merge_items(array: Array[Any], file_array: Array[Any]) -> None:
-    """Turn ``array``'s items into ``file_array``'s with the fewest deletions and insertions."""
+def _merge_items(array: Array[Any], live: Array[Any], file_array: Array[Any]) -> bool:
+    """Turn ``array``'s items into ``file_array``'s with the fewest deletions and insertions;
+    True when an item changed in place had a key the room changed too (the room's is kept)."""
     base, theirs = array.to_py() or [], file_array.to_py() or []
+    conflict = False
     base_keys, file_keys = (
         [json.dumps(i, sort_keys=True, default=str) for i in side] for side in (base, theirs)
     )
@@ -69,13 +70,24 @@ def _merge_items(array: Array[Any], file_array: Array[Any]) -> None:
         if in_place and all(
             isinstance(array[i], Map) and isinstance(theirs[j], dict) for i, j in pairs
         ):
-            for index, file_index in pairs:  # changed in place: the room's other edits in it stay
-                item = base[index]
-                merge_entries(array[index], item, item, item, theirs[file_index])
+            for index, file_index in pairs:  # changed in place: merged with the room's copy
+                item, ours = base[index], _live_copy(array, index, live)
+                conflict |= merge_entries(array[index], item, item, ours, theirs[file_index])
             continue
         del array[start:end]
         for offset, file_index in enumerate(range(file_start, file_end)):
             array.insert(start + offset, _copied(file_array[file_index]))
+    return conflict
+
+
+def _live_copy(array: Array[Any], index: int, live: Array[Any]) -> Any:
+    """What the live array holds in ``array[index]``'s item (the same CRDT item, found by a
+    sticky index, which names it); the base's value if the room deleted it."""
+    mark = array.sticky_index(index, Assoc.AFTER).encode()
+    at = StickyIndex.decode(mark, live).get_index()  # the next item's place, if it is gone
+    if at < len(live) and live.sticky_index(at, Assoc.AFTER).encode() == mark:
+        return live[at].to_py()
+    return array[index].to_py()
 
 
 def _copied(value: Any) -> Any:

@@ -67,6 +67,28 @@ def test_an_object_changed_on_disk_merges_key_by_key_with_the_room() -> None:
     assert objects(live) == [{**wider, "visible": False}, CONE]
 
 
+def test_a_key_of_an_object_changed_on_both_sides_keeps_the_rooms_and_is_a_conflict() -> None:
+    """The room's copy of the object is found by its CRDT item (a sticky index), even after
+    the room put another object before it."""
+    base, live = room_of(model([BOX, CONE]))
+    objects_root = live.get("objects", type=Array)
+    objects_root.insert(0, Map(shape("Sphere", Radius=2)))
+    objects_root[1]["parameters"] = {"Length": 7, "Width": 1}
+    objects_root[1]["visible"] = False
+
+    assert merged(base, live, model([shape("Box", Length=9, Width=1), CONE])) == ["objects"]
+    mine = {**BOX, "parameters": {"Length": 7, "Width": 1}, "visible": False}
+    assert objects(live) == [shape("Sphere", Radius=2), mine, CONE]
+
+
+def test_an_object_the_room_deleted_stays_deleted_when_the_file_changes_it() -> None:
+    base, live = room_of(model([BOX, CONE]))
+    del live.get("objects", type=Array)[0]
+
+    assert merged(base, live, model([shape("Box", Length=9, Width=1), CONE])) == []
+    assert objects(live) == [CONE]
+
+
 def test_an_object_removed_on_disk_goes_and_one_the_room_added_stays() -> None:
     base, live = room_of(model([BOX, CONE]))
     live.get("objects", type=Array).append(Map(shape("Sphere", Radius=2)))
