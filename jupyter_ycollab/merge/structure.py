@@ -7,9 +7,9 @@ change keeps its items, and with them the room's edits inside them (replacing th
 document, as the class's ``set`` does, would drop those edits and recreate every item):
 
 - a map: entry by entry (entries.py); where the room changed an entry too, its value is kept;
-- an array: items matched by value (difflib); removed ones deleted, new ones inserted as the
-  file has them, and an item the file changed in place, a map on both sides, merged entry by
-  entry with the room's copy of it;
+- an array: items matched (difflib) by their ``id`` or ``name`` entry, else by value; removed
+  ones deleted, new ones inserted as the file has them, and an item the file changed in place,
+  a map on both sides, merged entry by entry with the room's copy of it;
 - a text: per character (text.py).
 """
 
@@ -56,28 +56,48 @@ def _merge_root(root: Any, live: Any, file_root: Any) -> bool:
 def _merge_items(array: Array[Any], live: Array[Any], file_array: Array[Any]) -> bool:
     """Turn ``array``'s items into ``file_array``'s with the fewest deletions and insertions;
     True when an item changed in place had a key the room changed too (the room's is kept)."""
-    base, theirs = array.to_py() or [], file_array.to_py() or []
-    conflict = False
-    base_keys, file_keys = (
-        [json.dumps(i, sort_keys=True, default=str) for i in side] for side in (base, theirs)
+    base_ids, file_ids = (
+        [_identity(i) for i in side.to_py() or []] for side in (array, file_array)
     )
-    matcher = SequenceMatcher(None, base_keys, file_keys, autojunk=False)
+    matcher = SequenceMatcher(None, base_ids, file_ids, autojunk=False)
+    conflict = False
     for tag, start, end, file_start, file_end in reversed(matcher.get_opcodes()):  # indexes hold
-        if tag == "equal":
-            continue
-        pairs = list(zip(range(start, end), range(file_start, file_end), strict=False))
-        in_place = tag == "replace" and end - start == file_end - file_start
-        if in_place and all(
-            isinstance(array[i], Map) and isinstance(theirs[j], dict) for i, j in pairs
-        ):
-            for index, file_index in pairs:  # changed in place: merged with the room's copy
-                item, ours = base[index], _live_copy(array, index, live)
-                conflict |= merge_entries(array[index], item, item, ours, theirs[file_index])
+        if tag == "equal" or (tag == "replace" and end - start == file_end - file_start):
+            pairs = zip(range(start, end), range(file_start, file_end), strict=True)
+            for index, file_index in pairs:  # one for one: each merged in place
+                conflict |= _merge_item(array, index, live, file_array[file_index])
             continue
         del array[start:end]
         for offset, file_index in enumerate(range(file_start, file_end)):
             array.insert(start + offset, _copied(file_array[file_index]))
     return conflict
+
+
+def _merge_item(array: Array[Any], index: int, live: Array[Any], file_item: Any) -> bool:
+    """Make ``array[index]`` the file's ``file_item``: a map on both sides merged entry by entry
+    with the room's copy of it (True on a conflict), anything else replaced."""
+    held, theirs = _plain(array[index]), _plain(file_item)
+    if held == theirs:
+        return False
+    if isinstance(array[index], Map) and isinstance(theirs, dict):
+        return merge_entries(array[index], held, held, _live_copy(array, index, live), theirs)
+    del array[index]
+    array.insert(index, _copied(file_item))
+    return False
+
+
+def _identity(item: Any) -> str:
+    """What makes two items one: an object's ``id`` or ``name`` (chat messages have ids,
+    JupyterCAD's objects names), so that one changed is merged, not replaced; else its value."""
+    if isinstance(item, dict):
+        for key in ("id", "name"):
+            if isinstance(item.get(key), str):
+                return f"{key}={item[key]}"
+    return json.dumps(item, sort_keys=True, default=str)
+
+
+def _plain(value: Any) -> Any:
+    return value.to_py() if isinstance(value, (Map, Array, Text)) else value
 
 
 def _live_copy(array: Array[Any], index: int, live: Array[Any]) -> Any:

@@ -81,6 +81,16 @@ def test_a_key_of_an_object_changed_on_both_sides_keeps_the_rooms_and_is_a_confl
     assert objects(live) == [shape("Sphere", Radius=2), mine, CONE]
 
 
+def test_an_object_changed_beside_a_new_one_is_still_merged_with_the_room() -> None:
+    """Matched by name, not by place: the new sphere next to it does not make it a new box."""
+    base, live = room_of(model([BOX, CONE]))
+    live.get("objects", type=Array)[0]["visible"] = False
+    longer, sphere = shape("Box", Length=9, Width=1), shape("Sphere", Radius=2)
+
+    assert merged(base, live, model([longer, sphere, CONE])) == []
+    assert objects(live) == [{**longer, "visible": False}, sphere, CONE]
+
+
 def test_an_object_the_room_deleted_stays_deleted_when_the_file_changes_it() -> None:
     base, live = room_of(model([BOX, CONE]))
     del live.get("objects", type=Array)[0]
