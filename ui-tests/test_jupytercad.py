@@ -16,6 +16,7 @@ import pytest
 
 from conftest import NewUser
 from documents import TestFolder
+from pages import LabPage
 from waiting import wait_for_value
 
 PLACEMENT = {"Position": [0, 0, 0], "Axis": [0, 0, 1], "Angle": 0}
@@ -40,14 +41,19 @@ CONE = shape("Cone 1", "Cone", Radius1=1, Radius2=0, Height=3, Angle=360)
 SPHERE = shape("Sphere 1", "Sphere", Radius=2, Angle1=-90, Angle2=90, Angle3=360)
 
 
-def test_two_users_build_one_model_in_jupytercad(folder: TestFolder, new_user: NewUser) -> None:
+def a_cone_added_by_alice(folder: TestFolder, new_user: NewUser) -> tuple[LabPage, LabPage]:
+    """Alice and Bob open a model holding a box; Alice adds a cone, and Bob's model holds it."""
     path = folder.write_text("part.jcad", model(BOX))
     alice, bob = new_user("A"), new_user("B")
     alice.open_model(path, workspace=alice.workspace)
     bob.open_model(path, workspace=bob.workspace)
-
     alice.add_model_object(CONE)
     bob.expect_model(["Box 1", "Cone 1"])
+    return alice, bob
+
+
+def test_two_users_build_one_model_in_jupytercad(folder: TestFolder, new_user: NewUser) -> None:
+    alice, bob = a_cone_added_by_alice(folder, new_user)
 
     def saved() -> list[str]:
         try:
@@ -69,12 +75,7 @@ def test_two_users_build_one_model_in_jupytercad(folder: TestFolder, new_user: N
 def test_a_change_on_disk_keeps_the_object_not_saved_yet(
     folder: TestFolder, new_user: NewUser
 ) -> None:
-    path = folder.write_text("part.jcad", model(BOX))
-    alice, bob = new_user("A"), new_user("B")
-    alice.open_model(path, workspace=alice.workspace)
-    bob.open_model(path, workspace=bob.workspace)
-    alice.add_model_object(CONE)
-    bob.expect_model(["Box 1", "Cone 1"])
+    alice, bob = a_cone_added_by_alice(folder, new_user)
     assert "Cone 1" not in folder.read_text("part.jcad"), "saved despite autosave off"
 
     folder.write_text("part.jcad", model(BOX, SPHERE))  # another program adds a sphere
