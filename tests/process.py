@@ -22,8 +22,13 @@ from .client import wait_until
 TOKEN = "ycollab-test-token"
 # Extensions the tests do not need: off, so that the server starts fast. jupytext too: it enables
 # itself in the environment's jupyter_server_config.d and would replace the stock contents manager
-# in every subprocess server (a test that wants it enables it: ``extensions``).
+# in every subprocess server (a test that wants it enables it: ``extensions``). And
+# jupyter-collaboration's server, which packages that require it (jupyter-mcp-server) install and
+# enable: beside it, ours refuses to start (app.py). jupyter-mcp-server, also enabled where it is
+# installed, adds a handler of its own to the root logger: every log line would print twice.
 UNNEEDED = (
+    "jupyter_server_ydoc",
+    "jupyter_mcp_server",
     "jupyterlab",
     "notebook",
     "jupyter_lsp",

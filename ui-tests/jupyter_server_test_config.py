@@ -42,9 +42,15 @@ c.YDocExtension.document_cleanup_delay = 10.0
 c.YDocExtension.file_poll_interval = 0.5
 
 # Enable our extension when the interpreter running the server has it (the reference virtualenv
-# does not; enabling both would make ours refuse to start).
+# does not), and turn jupyter-collaboration's off: a test extra (jupyter-mcp-server) installs it,
+# enabled, and beside it ours refuses to start. jupyter-mcp-server itself is off too (enabled
+# where it is installed, it opens a notebook of its own at start).
 if importlib.util.find_spec("jupyter_ycollab") is not None:
-    c.ServerApp.jpserver_extensions = {"jupyter_ycollab": True}
+    c.ServerApp.jpserver_extensions = {
+        "jupyter_ycollab": True,
+        "jupyter_server_ydoc": False,
+        "jupyter_mcp_server": False,
+    }
 
 # jupytext's server extension (enabled by its jupyter_server_config.d file wherever it is
 # installed) replaces the contents manager: off, so that the other tests keep testing the stock
