@@ -15,6 +15,7 @@ the same process would find pointing at the first.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import suppress
@@ -30,7 +31,7 @@ from .client import CollabClient, wait_until
 from .harness import Variant, append, cell_sources, make_notebook, read_notebook, sources_on_disk
 from .process import JupyterProcess
 from .servers import notebook_peer
-from .test_nbmodel import KERNEL_TIMEOUT, stream_text
+from .test_nbmodel import KERNEL_TIMEOUT, ran_to_its_end_on_disk, stream_text, waiting_cell
 
 EXTENSIONS = {
     "jupyter_server_nbmodel": True,  # what jupyter-mcp-server executes cells with
@@ -182,3 +183,32 @@ async def test_an_agent_edits_a_notebook_nobody_has_open(
     await wait_until(lambda: sources_on_disk(path) == ["# A", "a = 1"], 10, "saved")
     assert read_notebook(path).cells[0].cell_type == "markdown"
     await wait_until(agent.no_room_open, 10, "the room to close")
+
+
+def started_on_disk(path: Path) -> bool:
+    """Whether the file shows the waiting cell running (its first output saved)."""
+    with suppress(ValueError):  # the file half written: read at the next turn
+        return stream_text(read_notebook(path).cells[0]) == "started\n"
+    return False
+
+
+async def test_a_cell_an_agent_runs_in_a_notebook_nobody_has_open_reaches_the_file(
+    start_agent: Callable[..., Awaitable[AgentServer]],
+) -> None:
+    """The room opened for the agent closes (``cleanup_delay``, nobody uses it) while the cell
+    runs: its outputs and execution count, written to the document jupyter-server-nbmodel
+    holds, reach the file all the same (they were lost; the reference keeps such rooms open)."""
+    agent = await start_agent(cleanup_delay=2.0)
+    go = agent.root.parent / "go"
+    path = agent.write_notebook("train.ipynb", [waiting_cell(go)])
+    await agent.use_notebook("train.ipynb", kernel_id="NEW")
+
+    running = asyncio.create_task(
+        agent.call_tool("execute_cell", cell_index=0, timeout=KERNEL_TIMEOUT)
+    )
+    await wait_until(lambda: started_on_disk(path), KERNEL_TIMEOUT, "the cell to start")
+    await wait_until(agent.no_room_open, 10, "the room to close while the cell runs")
+    go.touch()
+
+    assert "finished" in await running
+    await wait_until(lambda: ran_to_its_end_on_disk(path), 10, "the outputs in the file")

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from jupyter_nbmodel_client import NbModelClient, get_jupyter_notebook_websocket_url
 from jupyter_server_nbmodel.log import get_logger
+from jupyter_ydoc import YNotebook
 
-from .client import wait_until
+from .client import CollabClient, wait_until
 from .harness import (
     Collab,
     append,
@@ -94,6 +95,28 @@ def stream_text(cell: dict[str, Any]) -> str:
     return text
 
 
+async def shift_enter(
+    collab: Collab, kernel_id: str, runner: CollabClient[YNotebook], path: str
+) -> None:
+    """Run the notebook's first cell on the server: what the nbmodel front end sends when
+    ``runner`` presses Shift-Enter."""
+    (room_id,) = collab.document_rooms
+    cell = runner.document.get_cell(0)
+    body = {
+        "code": cell["source"],
+        "metadata": {"cell_id": cell["id"], "document_id": room_id, "document_path": path},
+    }
+    response = await collab.fetch(
+        "api", "kernels", kernel_id, "execute", method="POST", body=json.dumps(body)
+    )
+    assert response.code == 202
+
+
+def ran_to_its_end(cell: dict[str, Any]) -> bool:
+    """Whether the waiting cell's outputs and execution count are those of its whole run."""
+    return cell["execution_count"] == 1 and stream_text(cell) == "started\nfinished\n"
+
+
 @pytest.mark.also_subclassed
 async def test_outputs_stream_into_the_document_and_survive_the_runner_leaving(
     collab: Collab, kernel_id: str, nbmodel_log: Records
@@ -102,18 +125,7 @@ async def test_outputs_stream_into_the_document_and_survive_the_runner_leaving(
     path = collab.write_notebook("run.ipynb", [waiting_cell(go)])
     runner = await collab.open_notebook("run.ipynb")
     watcher = await collab.open_notebook("run.ipynb")
-    (room_id,) = collab.document_rooms
-    cell_id = runner.document.get_cell(0)["id"]
-
-    # What the nbmodel front end sends when the runner presses Shift-Enter.
-    body = {
-        "code": runner.document.get_cell(0)["source"],
-        "metadata": {"cell_id": cell_id, "document_id": room_id, "document_path": "run.ipynb"},
-    }
-    response = await collab.fetch(
-        "api", "kernels", kernel_id, "execute", method="POST", body=json.dumps(body)
-    )
-    assert response.code == 202
+    await shift_enter(collab, kernel_id, runner, "run.ipynb")
 
     def watcher_cell() -> dict[str, Any]:
         return watcher.document.get_cell(0)
@@ -129,23 +141,44 @@ async def test_outputs_stream_into_the_document_and_survive_the_runner_leaving(
     go.touch()
 
     await watcher.wait_for(
-        lambda: (
-            stream_text(watcher_cell()) == "started\nfinished\n"
-            and watcher_cell()["execution_count"] == 1
-        ),
-        KERNEL_TIMEOUT,
-        "the final output and execution count",
+        lambda: ran_to_its_end(watcher_cell()), KERNEL_TIMEOUT, "the final output and count"
     )
-
-    def on_disk() -> bool:
-        if sources_on_disk(path) is None:  # being rewritten
-            return False
-        cell = read_notebook(path)["cells"][0]
-        return cell["execution_count"] == 1 and stream_text(cell) == "started\nfinished\n"
-
-    await wait_until(on_disk, 10, "the outputs and execution count in the file")
+    await wait_until(lambda: ran_to_its_end_on_disk(path), 10, "the outputs in the file")
     assert any("written to shared document=True" in message for message in nbmodel_log.messages)
     assert not any("Outputs won't be written" in message for message in nbmodel_log.messages)
+
+
+def ran_to_its_end_on_disk(path: Path) -> bool:
+    if sources_on_disk(path) is None:  # being rewritten
+        return False
+    return ran_to_its_end(read_notebook(path)["cells"][0])
+
+
+async def test_a_cell_that_ends_after_its_room_closed_still_reaches_the_file(
+    collab: Collab, kernel_id: str
+) -> None:
+    """The only user closes the tab mid-run and the room closes (``cleanup_delay``) before the
+    cell ends: what jupyter-server-nbmodel writes then, to the document it holds, is carried
+    into the room opened again for it, and saved (docs/protocol.md 10.14; the reference loses
+    it)."""
+    go = collab.root.parent / "go"
+    path = collab.write_notebook("alone.ipynb", [waiting_cell(go)])
+    runner = await collab.open_notebook("alone.ipynb")
+    (room_id,) = collab.document_rooms
+    await shift_enter(collab, kernel_id, runner, "alone.ipynb")
+    await runner.wait_for(
+        lambda: stream_text(runner.document.get_cell(0)) == "started\n",
+        KERNEL_TIMEOUT,
+        "the first output",
+    )
+
+    await runner.drop()
+    await collab.room_closed(room_id)
+    go.touch()
+
+    await wait_until(lambda: ran_to_its_end_on_disk(path), KERNEL_TIMEOUT, "the file")
+    later = await collab.open_notebook("alone.ipynb")
+    assert ran_to_its_end(later.document.get_cell(0))
 
 
 @pytest.mark.also_subclassed

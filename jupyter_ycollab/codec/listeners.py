@@ -17,6 +17,8 @@ in the order of ``Hears``:
    but the update's sender gets it.
 5. ``FORKS``: forks kept in step with the room (rooms/forks.py) apply it to their copy, whose
    own listeners (its room's relay) hear it then, inside this commit.
+6. ``LATE``: once the room closed, what server code still writes to its ``Doc`` is carried into
+   the room opened again (rooms/closing.py); the others have stopped listening by then.
 
 The order is the one these parts were made in before this module (a document's history and
 snapshots exist before its room, forks after it), now written down; only the forks must come
@@ -53,6 +55,7 @@ class Hears(IntEnum):
     SNAPSHOTS = 3
     RELAY = 4
     FORKS = 5
+    LATE = 6
 
 
 class UpdateListeners:

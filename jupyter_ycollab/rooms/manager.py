@@ -45,7 +45,7 @@ class RoomManager:
         self._opening: dict[str, asyncio.Task[Room]] = {}
         self._evictions: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._closings = Closings(hooks, events)
+        self._closings = Closings(hooks, events, self.open)
         self._keepalive: asyncio.TimerHandle | None = None  # set with the first peer
         self.backlogs = Backlogs(settings.max_server_buffer, settings.peer_stall_timeout)
         self.stopping = False
@@ -197,7 +197,7 @@ class RoomManager:
         for fork in self.forks_of(room.room_id):
             self.remove_fork(fork.fork_id)
         del self.rooms[room.room_id]
-        await self._closings.close(room)
+        await self._closings.close(room, carry_late_writes=True)
 
     def retire(self, room: Room) -> None:
         """Forget ``room`` now, then close it: another copy of its file took its place
