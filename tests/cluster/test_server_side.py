@@ -2,7 +2,8 @@
 kernel) on the server that does NOT write the file writes its outputs into its copy as server
 code (not as a peer); the people on the other server see them live, and a Ctrl-S there has the
 writer save them before it answers. A fork made on one server and merged back there: the
-merge reaches the people on the other server."""
+merge reaches the people on the other server. A cell that ends after the room of the server
+running it closed: its outputs still reach the other server and the file."""
 
 from __future__ import annotations
 
@@ -15,7 +16,13 @@ from tornado.httpclient import AsyncHTTPClient
 from ..client import CollabClient, wait_until
 from ..harness import append, cell_sources, read_notebook, sources_on_disk
 from ..process import JupyterProcess
-from ..test_nbmodel import KERNEL_TIMEOUT, stream_text
+from ..test_nbmodel import (
+    KERNEL_TIMEOUT,
+    ran_to_its_end,
+    ran_to_its_end_on_disk,
+    stream_text,
+    waiting_cell,
+)
 from .cluster import Cluster, Peer
 
 NBMODEL = {"jupyter_server_nbmodel": True}
@@ -60,6 +67,44 @@ async def test_outputs_written_on_one_server_reach_the_other_and_the_file(
         )
 
     assert saved(), "Ctrl-S answered success before the file held the outputs"
+
+
+async def test_a_cell_that_ends_after_its_room_closed_on_one_server_reaches_the_other(
+    cluster: Cluster,
+) -> None:
+    """Bob runs a cell on the server that does not write the file and closes his tab: that
+    server's room closes (``cleanup_delay``) while the cell runs. What jupyter-server-nbmodel
+    writes when the cell ends is carried into the room opened again there, and reaches Alice,
+    on the writer, and the file (docs/protocol.md 10.14)."""
+    writer, other = await cluster.start(2, extensions=NBMODEL)
+    go = cluster.base / "go"
+    cluster.write_notebook("long.ipynb", [waiting_cell(go)])
+    alice = await cluster.open(writer, "long.ipynb")
+    bob = await cluster.open(other, "long.ipynb")
+    kernel = await post(other, "api/kernels", {"name": "python3"})
+    room_id = "json:notebook:{fileId}".format(**bob.session)
+    cell = bob.client.document.get_cell(0)
+    metadata = {"cell_id": cell["id"], "document_id": room_id, "document_path": "long.ipynb"}
+    await post(
+        other, f"api/kernels/{kernel['id']}/execute", {"code": cell["source"], "metadata": metadata}
+    )
+    await wait_until(lambda: outputs_of(alice) == "started\n", KERNEL_TIMEOUT, "the first output")
+
+    await bob.client.drop()
+
+    async def closed_on_bobs_server() -> bool:
+        status = await fetch_json(other, "api/collaboration/status", "GET")
+        return status["rooms"] == []
+
+    await wait_until(closed_on_bobs_server, 10, "the room on Bob's server to close")
+    go.touch()
+
+    def alices_cell() -> dict[str, object]:
+        return alice.client.document.get_cell(0)
+
+    await wait_until(lambda: ran_to_its_end(alices_cell()), KERNEL_TIMEOUT, "the end at Alice's")
+    path = cluster.path("long.ipynb")
+    await wait_until(lambda: ran_to_its_end_on_disk(path), 10, "the end in the file")
 
 
 async def fetch_json(
