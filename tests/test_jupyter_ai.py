@@ -47,6 +47,29 @@ class EchoPersona(BasePersona):
 #: jupyter-ai's id for the persona above (from its module and class names).
 ECHO = "jupyter-ai-personas::echo_persona::EchoPersona"
 
+#: A persona that streams a first piece, then waits for the file ``{go}`` before the last one:
+#: "still answering" is a fact the test controls.
+SLOW_PERSONA = """
+import asyncio, os
+from jupyter_ai_persona_manager import BasePersona, PersonaDefaults
+
+
+class SlowPersona(BasePersona):
+    @property
+    def defaults(self):
+        return PersonaDefaults(name="Slow", description="slow", avatar_path="", system_prompt="")
+
+    async def process_message(self, message):
+        async def pieces():
+            yield "thinking "
+            while not os.path.exists({go!r}):
+                await asyncio.sleep(0.02)
+            yield "done"
+
+        await self.stream_message(pieces())
+"""
+SLOW = "jupyter-ai-personas::slow_persona::SlowPersona"
+
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
@@ -68,6 +91,7 @@ def persona(jp_root_dir: Path) -> None:
     folder = jp_root_dir / ".jupyter" / "personas"
     folder.mkdir(parents=True)
     (folder / "echo_persona.py").write_text(PERSONA)
+    (folder / "slow_persona.py").write_text(SLOW_PERSONA.format(go=str(jp_root_dir.parent / "go")))
 
 
 def answer(client: CollabClient[FrontEndChat]) -> dict[str, Any] | None:
@@ -118,3 +142,29 @@ def personas_by_chat(collab: Collab) -> dict[str, Any]:
     """jupyter-ai's persona managers, by the id of the chat each serves."""
     managers: dict[str, Any] = collab.serverapp.web_app.settings["jupyter-ai"]["persona-managers"]
     return managers
+
+
+@pytest.mark.usefixtures("persona")
+async def test_an_answer_that_ends_after_the_chat_closed_is_kept_whole(collab: Collab) -> None:
+    """Ann asks and closes the chat; its room closes (``cleanup_delay``) while the persona is
+    still answering. The rest of the answer, written to the chat jupyter-ai holds, is carried
+    into the room opened again for it, and saved (docs/protocol.md 10.14)."""
+    path = collab.write_bytes(CHAT, b"")
+    session = await collab.put_session(CHAT, FORMAT, TYPE)
+    ann = collab.session_client(session, FrontEndChat(Doc()))
+    await ann.sync()
+    chat_id = ann.ydoc.get("metadata", type=Map).get("id")
+    await wait_until(lambda: chat_id in personas_by_chat(collab), 10, "the personas made")
+    ann.document.send("ann", "take your time", time.time(), metadata={"to_persona": SLOW})
+    await ann.wait_for(
+        lambda: [m["body"] for m in ann.document.get()] == ["take your time", "thinking "],
+        20,
+        "the answer to begin",
+    )
+
+    await ann.drop()
+    await collab.room_closed(collab.room_id(session))
+    (collab.root.parent / "go").touch()
+
+    whole = ["take your time", "thinking done"]
+    await wait_until(lambda: file_bodies(path) == whole, 20, "the whole answer in the file")
