@@ -8,7 +8,7 @@ from jupyter_server.serverapp import ServerApp
 from pycrdt import Text
 
 from .client import wait_until
-from .harness import Collab, append, cell_sources
+from .harness import Collab, append, cell_sources, sources_on_disk
 
 pytestmark = pytest.mark.ycollab(save_delay=60.0, max_save_delay=120.0)
 
@@ -62,12 +62,20 @@ async def test_get_document_without_copy_lets_server_code_edit_the_room(collab: 
     )
 
 
-async def test_get_document_of_a_file_with_no_open_room_is_none(collab: Collab) -> None:
-    collab.write_notebook("closed.ipynb", ["a = 1"])
-    doc = await collab.compat.get_document(
-        path="closed.ipynb", content_type="notebook", file_format="json", copy=True
-    )
-    assert doc is None
+async def test_a_file_with_no_open_room_has_no_copy_and_its_live_document_opens_it(
+    collab: Collab,
+) -> None:
+    """As the reference, no copy of a room that is not open; unlike it, the live document is
+    given, its room opened: what server code writes to it is saved (docs/protocol.md 10.14)."""
+    path = collab.write_notebook("closed.ipynb", ["a = 1"])
+    where = {"path": "closed.ipynb", "content_type": "notebook", "file_format": "json"}
+    assert await collab.compat.get_document(**where, copy=True) is None
+    assert collab.document_rooms == []
+
+    live = await collab.compat.get_document(**where, copy=False)
+    assert live is not None and cell_sources(live) == ["a = 1"]
+    append(live.ycells[0]["source"], "0")
+    await wait_until(lambda: sources_on_disk(path) == ["a = 10"], 5, "the edit saved")
 
 
 async def test_compat_object_lists_open_rooms(collab: Collab) -> None:

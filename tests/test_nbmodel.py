@@ -96,12 +96,12 @@ def stream_text(cell: dict[str, Any]) -> str:
 
 
 async def shift_enter(
-    collab: Collab, kernel_id: str, runner: CollabClient[YNotebook], path: str
+    collab: Collab, kernel_id: str, runner: CollabClient[YNotebook], path: str, index: int = 0
 ) -> None:
-    """Run the notebook's first cell on the server: what the nbmodel front end sends when
-    ``runner`` presses Shift-Enter."""
+    """Run a cell on the server: what the nbmodel front end sends when ``runner`` presses
+    Shift-Enter in it (for each cell, all at once, when it runs them all)."""
     (room_id,) = collab.document_rooms
-    cell = runner.document.get_cell(0)
+    cell = runner.document.get_cell(index)
     body = {
         "code": cell["source"],
         "metadata": {"cell_id": cell["id"], "document_id": room_id, "document_path": path},
@@ -179,6 +179,38 @@ async def test_a_cell_that_ends_after_its_room_closed_still_reaches_the_file(
     await wait_until(lambda: ran_to_its_end_on_disk(path), KERNEL_TIMEOUT, "the file")
     later = await collab.open_notebook("alone.ipynb")
     assert ran_to_its_end(later.document.get_cell(0))
+
+
+async def test_cells_queued_to_run_after_their_room_closed_still_reach_the_file(
+    collab: Collab, kernel_id: str
+) -> None:
+    """Run all, then the only user closes the tab: the second cell starts after the room
+    closed, when jupyter-server-nbmodel asks for the live document again. The room is opened
+    for it, so its outputs reach the file (docs/protocol.md 10.14)."""
+    go = collab.root.parent / "go"
+    path = collab.write_notebook("all.ipynb", [waiting_cell(go), "print('second', flush=True)"])
+    runner = await collab.open_notebook("all.ipynb")
+    (room_id,) = collab.document_rooms
+    await shift_enter(collab, kernel_id, runner, "all.ipynb", 0)
+    await shift_enter(collab, kernel_id, runner, "all.ipynb", 1)
+    await runner.wait_for(
+        lambda: stream_text(runner.document.get_cell(0)) == "started\n",
+        KERNEL_TIMEOUT,
+        "the first output",
+    )
+
+    await runner.drop()
+    await collab.room_closed(room_id)
+    go.touch()
+
+    def second_on_disk() -> bool:
+        if sources_on_disk(path) is None:  # being rewritten
+            return False
+        cell = read_notebook(path)["cells"][1]
+        return cell["execution_count"] == 2 and stream_text(cell) == "second\n"
+
+    await wait_until(second_on_disk, KERNEL_TIMEOUT, "the second cell's output in the file")
+    assert ran_to_its_end_on_disk(path)
 
 
 @pytest.mark.also_subclassed

@@ -103,15 +103,20 @@ class YDocCompat:
         """The live document of a room (``copy=False``, with the room's awareness as
         ``.awareness``) or a detached copy of it (no awareness).
 
-        A room that is not open is opened only with ``create=True``; otherwise None. Forks and
-        timelines are found by their room id too. Ids that name no document give None.
+        A room that is not open is opened with ``create=True``, and for its live document:
+        whoever asks for that writes to it, and what it writes must land (jupyter-server-nbmodel
+        asks as each cell it runs starts, maybe after the room closed because the user left;
+        the reference answers None then, and the cell's outputs were never written). A copy of
+        a room that is not open is None. Forks and timelines are found by their room id too.
+        Ids that name no document give None.
         """
+        opened = create or not copy
         if room_id is None:
-            room_id = self._room_id_of(path, content_type, file_format, create)
+            room_id = self._room_id_of(path, content_type, file_format, opened)
             if room_id is None:
                 return None
         room = self._manager.rooms.get(room_id)
-        if room is None and create:
+        if room is None and opened:
             room = await self._open_document_room(room_id)
         if room is None or room.kind is None:
             return None
