@@ -154,6 +154,26 @@ def ran_to_its_end_on_disk(path: Path) -> bool:
     return ran_to_its_end(read_notebook(path)["cells"][0])
 
 
+async def run_and_leave(collab: Collab, kernel_id: str, name: str, more: list[str]) -> Path:
+    """A notebook of a waiting cell and ``more`` cells, all run on the server by its only
+    user, who closes the tab while the first runs; its room closes; then the first goes on."""
+    go = collab.root.parent / "go"
+    path = collab.write_notebook(name, [waiting_cell(go), *more])
+    runner = await collab.open_notebook(name)
+    (room_id,) = collab.document_rooms
+    for index in range(1 + len(more)):  # "Run all": each cell's request sent at once
+        await shift_enter(collab, kernel_id, runner, name, index)
+    await runner.wait_for(
+        lambda: stream_text(runner.document.get_cell(0)) == "started\n",
+        KERNEL_TIMEOUT,
+        "the first output",
+    )
+    await runner.drop()
+    await collab.room_closed(room_id)
+    go.touch()
+    return path
+
+
 async def test_a_cell_that_ends_after_its_room_closed_still_reaches_the_file(
     collab: Collab, kernel_id: str
 ) -> None:
@@ -161,21 +181,7 @@ async def test_a_cell_that_ends_after_its_room_closed_still_reaches_the_file(
     cell ends: what jupyter-server-nbmodel writes then, to the document it holds, is carried
     into the room opened again for it, and saved (docs/protocol.md 10.14; the reference loses
     it)."""
-    go = collab.root.parent / "go"
-    path = collab.write_notebook("alone.ipynb", [waiting_cell(go)])
-    runner = await collab.open_notebook("alone.ipynb")
-    (room_id,) = collab.document_rooms
-    await shift_enter(collab, kernel_id, runner, "alone.ipynb")
-    await runner.wait_for(
-        lambda: stream_text(runner.document.get_cell(0)) == "started\n",
-        KERNEL_TIMEOUT,
-        "the first output",
-    )
-
-    await runner.drop()
-    await collab.room_closed(room_id)
-    go.touch()
-
+    path = await run_and_leave(collab, kernel_id, "alone.ipynb", [])
     await wait_until(lambda: ran_to_its_end_on_disk(path), KERNEL_TIMEOUT, "the file")
     later = await collab.open_notebook("alone.ipynb")
     assert ran_to_its_end(later.document.get_cell(0))
@@ -187,21 +193,7 @@ async def test_cells_queued_to_run_after_their_room_closed_still_reach_the_file(
     """Run all, then the only user closes the tab: the second cell starts after the room
     closed, when jupyter-server-nbmodel asks for the live document again. The room is opened
     for it, so its outputs reach the file (docs/protocol.md 10.14)."""
-    go = collab.root.parent / "go"
-    path = collab.write_notebook("all.ipynb", [waiting_cell(go), "print('second', flush=True)"])
-    runner = await collab.open_notebook("all.ipynb")
-    (room_id,) = collab.document_rooms
-    await shift_enter(collab, kernel_id, runner, "all.ipynb", 0)
-    await shift_enter(collab, kernel_id, runner, "all.ipynb", 1)
-    await runner.wait_for(
-        lambda: stream_text(runner.document.get_cell(0)) == "started\n",
-        KERNEL_TIMEOUT,
-        "the first output",
-    )
-
-    await runner.drop()
-    await collab.room_closed(room_id)
-    go.touch()
+    path = await run_and_leave(collab, kernel_id, "all.ipynb", ["print('second', flush=True)"])
 
     def second_on_disk() -> bool:
         if sources_on_disk(path) is None:  # being rewritten
