@@ -66,16 +66,14 @@ class Closings:
 class LateWrites:
     """What server code writes to a closed room's ``Doc``, carried into the room opened again.
 
-    Server code may keep a room's document past the room's closing (the view ``get_document``
-    gave it, a room's ``doc``): jupyter-server-nbmodel writes a running cell's outputs and its
-    execution count there until the cell ends, which may be long after the last peer left (the
-    user closed the tab; an agent runs a cell of a notebook nobody has open). A closed ``Doc`` is
-    neither logged nor saved, so those writes were lost. Its log kept the CRDT history: the
-    room opened again takes them, in order, as ``rooms.transaction`` does for a block that
-    outlasted its room; one it holds already changes nothing. Only server code's writes: the
-    closing's own (the ``state`` it saves) belong to the room they were made for.
-
-    Held by the ``Doc``'s listeners alone, it lives as long as whoever still holds the ``Doc``.
+    Server code may keep a room's document past the room's closing: jupyter-server-nbmodel
+    writes a running cell's outputs and execution count there until the cell ends, maybe long
+    after the last peer left. A closed ``Doc`` is neither logged nor saved: those writes were
+    lost. Its log kept the CRDT history, so the room opened again takes them, in order, as
+    ``rooms.transaction`` does for a block that outlasted its room; one it holds already changes
+    nothing. Only server code's writes: the closing's own (the ``state`` it saves) belong to
+    the room they were made for. Held by the ``Doc``'s listeners alone, it lives as long as
+    whoever still holds the ``Doc``.
     """
 
     def __init__(self, room_id: str, doc: Doc[Any], open_room: Opener) -> None:
@@ -96,12 +94,14 @@ class LateWrites:
             self._carrying = self._loop.create_task(self._carry())
 
     async def _carry(self) -> None:
-        while self._waiting:
-            update = self._waiting.popleft()
-            try:
-                (await self._open_room(self._room_id)).apply_update(update)
-            except CollabError as error:  # the server stops, the file is gone, another history
-                log.warning(
-                    "%s: an edit made after the room closed is lost: %s", self._room_id, error
-                )
-        self._carrying = None
+        try:
+            while self._waiting:
+                update = self._waiting.popleft()
+                try:
+                    (await self._open_room(self._room_id)).apply_update(update)
+                except CollabError as error:  # the server stops, the file is gone
+                    log.warning(
+                        "%s: an edit made after its room closed is lost: %s", self._room_id, error
+                    )
+        finally:  # the next write starts again, whatever stopped this one
+            self._carrying = None
