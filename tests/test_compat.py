@@ -105,3 +105,26 @@ async def test_get_document_finds_forks_and_refuses_ids_of_no_document(collab: C
     for nothing in ("JupyterLab:globalAwareness", "no-such-room", "json:notebook:unknown-id"):
         assert await collab.compat.get_document(room_id=nothing, create=True) is None, nothing
     assert set(collab.rooms) == rooms_before  # and no room was made for them
+
+
+async def test_a_write_after_the_room_closed_and_the_server_began_to_stop_is_said_lost(
+    collab: Collab, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What server code writes to a closed room's document is carried into the room opened
+    again, but a stopping server opens none: the write is said lost, the writer never fails."""
+    collab.write_notebook("late.ipynb", ["a = 1"])
+    where = {"path": "late.ipynb", "content_type": "notebook", "file_format": "json"}
+    live = await collab.compat.get_document(**where, copy=False)
+    (room_id,) = collab.document_rooms
+    await collab.room_closed(room_id)
+    await collab.extension.manager.stop()
+
+    append(live.ycells[0]["source"], "0")  # raises nothing here
+
+    def said() -> bool:
+        return any(
+            "edit made after its room closed is lost" in r.getMessage() for r in caplog.records
+        )
+
+    await wait_until(said, 5, "the warning")
+    assert collab.document_rooms == []
