@@ -33,6 +33,17 @@ async def post(server: JupyterProcess, path: str, body: dict[str, object]) -> di
     return await fetch_json(server, path, "POST", body)
 
 
+async def shift_enter(peer: Peer, path: str) -> None:
+    """Run the notebook's first cell in a kernel of the peer's own server: what the nbmodel
+    front end sends when the peer presses Shift-Enter."""
+    kernel = await post(peer.server, "api/kernels", {"name": "python3"})
+    room_id = "json:notebook:{fileId}".format(**peer.session)
+    cell = peer.client.document.get_cell(0)
+    metadata = {"cell_id": cell["id"], "document_id": room_id, "document_path": path}
+    body = {"code": cell["source"], "metadata": metadata}
+    await post(peer.server, f"api/kernels/{kernel['id']}/execute", body)
+
+
 def outputs_of(peer: Peer) -> str:
     return stream_text(peer.client.document.get_cell(0))
 
@@ -45,14 +56,7 @@ async def test_outputs_written_on_one_server_reach_the_other_and_the_file(
     cluster.write_notebook("run.ipynb", ["print('hello from a kernel')"])
     alice = await cluster.open(writer, "run.ipynb")  # the first to open it: the writer
     bob = await cluster.open(other, "run.ipynb")
-    kernel = await post(other, "api/kernels", {"name": "python3"})
-    room_id = "json:notebook:{fileId}".format(**bob.session)
-    cell = bob.client.document.get_cell(0)
-    metadata = {"cell_id": cell["id"], "document_id": room_id, "document_path": "run.ipynb"}
-    # What the nbmodel front end sends when Bob presses Shift-Enter, to his own server.
-    await post(
-        other, f"api/kernels/{kernel['id']}/execute", {"code": cell["source"], "metadata": metadata}
-    )
+    await shift_enter(bob, "run.ipynb")
 
     expected = "hello from a kernel\n"
     await wait_until(lambda: outputs_of(alice) == expected, KERNEL_TIMEOUT, "Alice to see it")
@@ -81,13 +85,7 @@ async def test_a_cell_that_ends_after_its_room_closed_on_one_server_reaches_the_
     cluster.write_notebook("long.ipynb", [waiting_cell(go)])
     alice = await cluster.open(writer, "long.ipynb")
     bob = await cluster.open(other, "long.ipynb")
-    kernel = await post(other, "api/kernels", {"name": "python3"})
-    room_id = "json:notebook:{fileId}".format(**bob.session)
-    cell = bob.client.document.get_cell(0)
-    metadata = {"cell_id": cell["id"], "document_id": room_id, "document_path": "long.ipynb"}
-    await post(
-        other, f"api/kernels/{kernel['id']}/execute", {"code": cell["source"], "metadata": metadata}
-    )
+    await shift_enter(bob, "long.ipynb")
     await wait_until(lambda: outputs_of(alice) == "started\n", KERNEL_TIMEOUT, "the first output")
 
     await bob.client.drop()
