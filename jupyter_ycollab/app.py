@@ -73,6 +73,11 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
 
     def initialize_settings(self) -> None:
         assert self.serverapp is not None
+        if not hasattr(self, "compat"):  # linking raised; jupyter_server loads us all the same
+            raise RuntimeError(
+                "collaboration is off: an option above is invalid (see the 'error linking "
+                "extension' warning); fix it in jupyter_server_config and restart"
+            )
         follow_server_log(self.log)
         self._refuse_to_run_beside_jupyter_server_ydoc()
         page_config = self.serverapp.web_app.settings.setdefault("page_config_data", {})
@@ -158,6 +163,8 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
             )
 
     async def stop_extension(self) -> None:
+        if not hasattr(self, "manager"):  # it failed to load: nothing was started
+            return
         await self.manager.stop()
         self._stop_metrics()
         if self.cluster is not None:

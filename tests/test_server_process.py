@@ -12,6 +12,7 @@ import nbformat
 import pytest
 from jupyter_ydoc import YNotebook
 from pycrdt import Doc
+from tornado.httpclient import HTTPClientError
 
 from .client import CollabClient
 from .harness import append, cell_sources, make_notebook, read_notebook, sources_on_disk
@@ -118,6 +119,35 @@ async def test_refuses_to_start_alongside_jupyter_server_ydoc(
         if "jupyter_server_ydoc" in line and "jupyter_ycollab" in line
     ]
     assert both, f"no message names both extensions:\n{log}"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [("soon", "expected a float, not the str 'soon'"), (-1, "save_delay must be >= 0, not -1")],
+)
+async def test_an_invalid_option_turns_collaboration_off_and_says_why(
+    tmp_path: Path, processes: list[JupyterProcess], value: object, reason: str
+) -> None:
+    """jupyter_server runs on when an extension fails to link, and loads it all the same: the
+    log says which option is wrong and that collaboration is off, nothing of ours half-starts,
+    and the server stops cleanly."""
+    (tmp_path / "root").mkdir()
+    server = JupyterProcess(tmp_path / "home", tmp_path / "root", ycollab={"save_delay": value})
+    processes.append(server)
+    server.start()
+    await server.wait_ready()
+
+    with pytest.raises(HTTPClientError) as refused:
+        await server.put_session("nb.ipynb", "json", "notebook")
+    await server.terminate(timeout=30)
+
+    log = server.log()
+    assert refused.value.code == 404, log  # no route of ours: the front end cannot half-open
+    assert reason in log
+    assert "collaboration is off: an option above is invalid" in log
+    assert "AttributeError" not in log, log  # what linking left unset, used anyway
+    assert "Saved and closed" not in log, log  # no room manager was made, so none stops
+    assert server.returncode == 0, log
 
 
 async def load_once(
