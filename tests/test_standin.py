@@ -16,6 +16,7 @@ EXTENSIONS = {
     "jupyter_server_fileid": True,
     "jupyter_server_nbmodel": True,
     "jupyterlab_chat": True,
+    "jupyter_live_content": True,
 }
 
 
@@ -52,6 +53,16 @@ async def test_the_stand_in_is_not_configured_and_not_a_conflict(collab: Collab)
     extension = collab.serverapp.extension_manager.extensions["jupyter_server_ydoc"]
     assert extension.enabled
     assert extension.extension_points["jupyter_server_ydoc"].app is collab.compat
+
+
+async def test_jupyter_live_content_leaves_open_documents_to_the_rooms(collab: Collab) -> None:
+    """jupyter-live-content (jupyter-ai 3.2 installs it) watches the files of open documents and
+    has the front end reload each from its file when the file changes, unless collaboration is
+    on. The rooms take such changes in themselves, merged with the edits not saved yet: the two
+    must not both act on one change, so it must find collaboration on, and turn itself off."""
+    settings = collab.serverapp.web_app.settings
+    assert settings["page_config_data"]["liveContentServerDisabled"] is True
+    assert "live_content_manager" not in settings  # no watcher, no websocket route
 
 
 @pytest.mark.ycollab(disable_rtc=True)
