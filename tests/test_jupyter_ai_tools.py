@@ -20,8 +20,10 @@ from jupyter_ai_tools.toolkits import notebook as tools
 from .client import CollabClient, wait_until
 from .harness import Collab, append, cell_sources, sources_on_disk
 
-#: Words the agent types, one every 0.1 s (jupyter-ai-tools' typing speed): about 2 s in all.
+#: Words the agent types, one every 0.1 s (jupyter-ai-tools' typing speed): 2 s in all; the
+#: longer about 5 s, to outlast the room it began in.
 LONG_LINE = "total = " + " + ".join(str(n) for n in range(10))
+LONGER_LINE = "total = " + " + ".join(str(n) for n in range(25))
 
 
 def agents_cursor_seen_by(user: CollabClient[Any]) -> bool:
@@ -78,7 +80,7 @@ async def test_what_the_agent_types_after_its_user_left_reaches_the_file(collab:
     path = collab.write_notebook("nb.ipynb", ["a = 1"])
     user = await collab.open_notebook("nb.ipynb")
     room_id = collab.document_rooms[0]
-    typing = asyncio.create_task(tools.edit_cell("nb.ipynb", "cell-0", LONG_LINE, animate=True))
+    typing = asyncio.create_task(tools.edit_cell("nb.ipynb", "cell-0", LONGER_LINE, animate=True))
     await user.wait_for(lambda: cell_sources(user.document) != ["a = 1"], 5, "typing to begin")
 
     await user.close()
@@ -86,4 +88,4 @@ async def test_what_the_agent_types_after_its_user_left_reaches_the_file(collab:
     assert not typing.done(), "the agent stopped typing before the room closed: no test"
     await typing
 
-    await wait_until(lambda: sources_on_disk(path) == [LONG_LINE], 10, "the whole line saved")
+    await wait_until(lambda: sources_on_disk(path) == [LONGER_LINE], 10, "the whole line saved")
