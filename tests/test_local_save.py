@@ -14,6 +14,7 @@ import pytest
 from pycrdt import Text
 
 from jupyter_ycollab.document.render import Rendered, RenderJob
+from jupyter_ycollab.fastpath import process
 
 from .client import wait_until
 from .harness import Collab, append, cell_sources, make_notebook
@@ -236,18 +237,43 @@ async def test_the_render_process_runs_only_while_big_documents_are_edited(
     files = collab.extension.manager.files
     files.render_process_min_bytes = 0  # every document counts as big
     renderer = files.renderer
+    renderer._jobs.idle_after = 0.1
     path = collab.write_notebook("big.ipynb", ["a"])
     client = await collab.open_notebook("big.ipynb")
     assert not renderer.running  # opened and read: no save to prepare for
 
     append(client.document.ycells[0]["source"], "b")
     await wait_until(lambda: renderer.running, 30, "the render process to start")
-    renderer._jobs.idle_after = 0.1
     await wait_until(lambda: not renderer.running, 30, "the idle render process to exit")
 
     append(client.document.ycells[0]["source"], "c")
     assert (await client.save(1))["status"] == "success"  # started again for it
     assert cell_sources(nbformat.read(path, as_version=4)) == ["abc"]
+
+
+@pytest.mark.parametrize("in_a_thread", [True, False], ids=["thread", "waits"])
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120)
+async def test_a_ctrl_s_right_after_the_first_edit_waits_for_the_render_process_only_if_big(
+    collab: Collab, monkeypatch: pytest.MonkeyPatch, in_a_thread: bool
+) -> None:
+    """The first edit starts the render process, whose imports take ~0.3 s (3 s here). A
+    document under ``thread_while_starting_bytes`` saved meanwhile renders in a thread (a stall
+    of a few ms) and answers at once; a bigger one waits, its stall in a thread being too long."""
+    slow_start = "import time; time.sleep(3); " + process._CHILD_MAIN
+    monkeypatch.setattr(process, "_CHILD_MAIN", slow_start)
+    files = collab.extension.manager.files
+    files.render_process_min_bytes = 0  # every document counts as big
+    files.thread_while_starting_bytes = 1024 * 1024 if in_a_thread else 0
+    path = collab.write_notebook("nb.ipynb", ["a"])
+    client = await collab.open_notebook("nb.ipynb")
+    append(client.document.ycells[0]["source"], "b")
+    await wait_until(lambda: files.renderer.running, 5, "the render process to start")
+
+    reply = await client.save(1, timeout=2.5 if in_a_thread else 30)
+
+    assert reply["status"] == "success"
+    assert cell_sources(nbformat.read(path, as_version=4)) == ["ab"]
+    assert files.renderer.ready is not in_a_thread  # answered before it was up, or after
 
 
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)

@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 #: whose calls into Rust and C hold the GIL and so the event loop: a 1,000-cell notebook
 #: (0.6 MB) stalled it ~7 ms per save in a thread, 1 ms with the process.
 RENDER_PROCESS_MIN_BYTES = 64 * 1024
+#: Below this size, a document renders in a thread while the render process starts (~0.3 s from
+#: its first edit): a 1,000-cell notebook's Ctrl-S then took 0.5 s, waiting. Bigger ones wait,
+#: as their stall in a thread (a few ms for 1,000 cells) would be too long for everyone else.
+THREAD_WHILE_STARTING_BYTES = 1024 * 1024
 
 
 class FastFiles(Files):
@@ -59,6 +63,7 @@ class FastFiles(Files):
         self._signatures: dict[int, SignatureBatch] = {}
         self.render_process = render_process  # False: big documents too use worker threads
         self.render_process_min_bytes = RENDER_PROCESS_MIN_BYTES
+        self.thread_while_starting_bytes = THREAD_WHILE_STARTING_BYTES
 
     @property
     def signatures(self) -> SignatureBatch:
@@ -141,14 +146,17 @@ class FastFiles(Files):
 
     async def render(self, job: RenderJob) -> Rendered:
         """``render(job)`` off the event loop: a big job in the render process, which starts if it
-        does not run (~0.25 s: better than a big render in a thread, which freezes the loop)."""
+        does not run (~0.3 s: better than a big render in a thread, which freezes the loop; a
+        job under ``THREAD_WHILE_STARTING_BYTES`` goes to a thread meanwhile)."""
         assert isinstance(job, FastJob), "made by render_job (or prepare.py)"
-        if not self.renders_apart(sum(map(len, job.parts))):
+        size = sum(map(len, job.parts))
+        if not self.renders_apart(size):
             return await asyncio.to_thread(render, job)
-        try:
-            return await self.renderer.render(job)
-        except OSError as error:
-            log.warning("Rendering in a thread instead: %s", error)
+        if size >= self.thread_while_starting_bytes or self.renderer.ready:
+            try:
+                return await self.renderer.render(job)
+            except OSError as error:
+                log.warning("Rendering in a thread instead: %s", error)
         return await asyncio.to_thread(_render_here, dataclasses.replace(job, remember=False))
 
     def renders_apart(self, size: int) -> bool:

@@ -18,7 +18,6 @@ server whose big documents are only read, or edited once in a while, does not ke
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import pickle
@@ -85,9 +84,11 @@ class RenderProcess:
         return self._jobs.busy
 
     async def start(self) -> None:
-        """Start the child now, if it does not run (its imports overlap the save delay)."""
+        """Start the child now, if it does not run (its imports overlap the save delay). In the
+        job thread: the child's idle clock starts with it, so it exits even if no job comes (a
+        small document's jobs go to threads while it imports: files.py)."""
         if not self.running:
-            await asyncio.to_thread(self._running)
+            await self._jobs.run(BACKGROUND, self._running)
 
     async def render(self, job: FastJob) -> Rendered:
         """``render(job)`` in the child; raises ``OSError`` if the child fails or is gone.
