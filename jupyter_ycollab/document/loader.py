@@ -17,7 +17,7 @@ from ..codec.updates import merged_update
 from ..history.history import History
 from ..history.records import LogContents
 from .files import Files
-from .render import holds
+from .render import holds_and_digest
 from .sharing import Joined, SavedFile
 from .watch import FileWatch, write_state
 
@@ -134,7 +134,8 @@ class Loader:
         if saving is not None:
             interrupted = merged_update(saving)
             newline, ids = self._file.newline, self._files.keeps_cell_ids
-            held = await asyncio.to_thread(holds, self._kind, interrupted, content, newline, ids)
+            job = (self._kind, interrupted, content, newline, ids)
+            held, _ = await asyncio.to_thread(holds_and_digest, *job)
             if held:  # the save had written the file: nothing to merge
                 self._history.take_base(interrupted, self._file.known_state().hash)
                 return

@@ -50,13 +50,18 @@ def content_of(kind: DocumentKind, update: bytes, newline: str = "\n") -> Any:
     return read_content(kind, replayed([update]), newline)
 
 
-def holds(kind: DocumentKind, state: bytes, content: Any, newline: str, ids: bool) -> bool:
-    """Whether a file read as ``content`` holds ``state`` as a save writes it; cell ids aside
-    when not ``ids`` (a manager that makes them anew at each read: jupytext's scripts)."""
+def holds_and_digest(
+    kind: DocumentKind, state: bytes, content: Any, newline: str, ids: bool
+) -> tuple[bool, str]:
+    """Whether a file read as ``content`` holds ``state`` as a save writes it (cell ids aside
+    when not ``ids``: a manager that makes them anew at each read, jupytext's scripts), and
+    the file's digest, from the one build of its content both need (for 10,000 cells, ~1.5 s)."""
     pair = [content_of(kind, update, newline) for update in (state, build_base(kind, content))]
+    file_digest = digest_of(pair[1])
     if not ids and all(isinstance(side, dict) and "cells" in side for side in pair):
         pair = [{**side, "cells": [_no_id(cell) for cell in side["cells"]]} for side in pair]
-    return digest_of(pair[0]) == digest_of(pair[1])
+        return digest_of(pair[0]) == digest_of(pair[1]), file_digest
+    return digest_of(pair[0]) == file_digest, file_digest
 
 
 def _no_id(cell: dict[str, Any]) -> dict[str, Any]:

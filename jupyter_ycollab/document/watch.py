@@ -19,9 +19,7 @@ from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Doc, Map
 
 from .. import metrics
-from ..codec.building import build_base
 from ..codec.content import split_newlines
-from ..codec.digest import digest_of
 from ..codec.kinds import DocumentKind
 from ..codec.listeners import UpdateListeners
 from ..codec.origins import Origin
@@ -30,7 +28,7 @@ from ..events import Events
 from ..history.history import History
 from ..merge.threeway import carried_over, three_way_merge
 from .files import Files, FileState
-from .render import content_of, holds
+from .render import holds_and_digest
 
 #: The ``state`` keys only servers write (``write_state``); peers write ``dirty`` too.
 SERVER_KEYS = frozenset({"hash", "path"})
@@ -168,9 +166,9 @@ class FileWatch:
         """Whether the file holds what ``attempt`` was writing: then it is the base, not a
         change to merge (merged, our own edits would be applied again to the later ones)."""
         ids = self._files.keeps_cell_ids
-        return await asyncio.to_thread(
-            holds, self.kind, attempt.snapshot, content, self.newline, ids
-        )
+        job = (self.kind, attempt.snapshot, content, self.newline, ids)
+        held, _ = await asyncio.to_thread(holds_and_digest, *job)
+        return held
 
     def base_is_last_save(self) -> bool:
         """Whether the base is what a writer of this document saved last (a server that does
@@ -187,14 +185,9 @@ class FileWatch:
         record of it, older or lost with Redis): the ``Doc`` has it all, nothing to merge
         (merged again, it would be doubled). The base takes the file's hash and digest; and
         the ``Doc`` itself when its content is the file's, else the next save makes it so."""
-        kind, newline, ids = self.kind, self.newline, self._files.keeps_cell_ids
         ours = self.doc.get_update()
-
-        def judge() -> tuple[bool, str]:
-            digest = digest_of(content_of(kind, build_base(kind, content), newline))
-            return holds(kind, ours, content, newline, ids), digest
-
-        same, digest = await asyncio.to_thread(judge)
+        job = (self.kind, ours, content, self.newline, self._files.keeps_cell_ids)
+        same, digest = await asyncio.to_thread(holds_and_digest, *job)
         self._history.take_base(ours if same else self._history.base_update, now.hash, digest)
 
     def merge(self, theirs: Any) -> None:

@@ -18,7 +18,8 @@ from pycrdt import Doc, Text, get_state
 from jupyter_ycollab.codec.building import build_base
 from jupyter_ycollab.codec.digest import digest_of
 from jupyter_ycollab.codec.kinds import DocumentKind
-from jupyter_ycollab.document.render import content_of
+from jupyter_ycollab.document import render as render_module
+from jupyter_ycollab.document.render import content_of, holds_and_digest
 from jupyter_ycollab.fastpath.nbwrite import WrittenNotebook, notebook_bytes
 from jupyter_ycollab.fastpath.serialise import FastJob, RenderedBytes, Signing, notary_of, render
 
@@ -239,3 +240,28 @@ def test_a_big_files_hash_is_its_bytes() -> None:
     assert rendered.data == b"y" + b"x" * 3_000_000
     assert rendered.file_hash == hashlib.sha256(rendered.data).hexdigest()
     assert rendered.snapshot == doc.get_update()
+
+
+def test_a_look_at_a_file_builds_its_content_once_for_both_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A takeover's first look at the file (watch.py ``_adopt``) needs both whether the file
+    holds the document and the file's digest: one build of the file gives both (a 10,000-cell
+    notebook's took ~1.5 s). Cell ids count unless the manager makes them anew at each read."""
+    file = _rich_notebook()
+    renamed = copy.deepcopy(file)
+    for cell in renamed["cells"]:
+        cell["id"] += "-new"
+    builds = []
+
+    def counted(kind: DocumentKind, content: Any) -> bytes:
+        builds.append(kind)
+        return build_base(kind, content)
+
+    monkeypatch.setattr(render_module, "build_base", counted)
+    file_digest = digest_of(content_of(NOTEBOOK, build_base(NOTEBOOK, file)))
+    ours = build_base(NOTEBOOK, renamed)
+
+    assert holds_and_digest(NOTEBOOK, ours, file, "\n", False) == (True, file_digest)
+    assert holds_and_digest(NOTEBOOK, ours, file, "\n", True) == (False, file_digest)
+    assert len(builds) == 2  # once per look
