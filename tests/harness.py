@@ -47,8 +47,11 @@ FAST = Variant("fast", fast_path=True)
 #: The stock manager with the fast path off: the contents manager's own ``get`` and ``save``.
 CONTENTS = Variant("contents", fast_path=False)
 #: A deployment's own manager under the default settings: the fast path is on but must step
-#: aside for a manager that is not the stock one (``also_subclassed`` tests).
+#: aside for a manager that is not the stock one (``also_other_managers`` tests).
 SUBCLASS = Variant("subclass", fast_path=True, manager=SubclassedContentsManager)
+#: jupyter-fs's manager, which hands each path to another (its root's: a stock manager, which
+#: the fast path must not take for the one serving; ``also_other_managers`` tests).
+JUPYTERFS = Variant("jupyterfs", fast_path=True, manager="jupyterfs.metamanager.MetaManager")
 #: jupytext's manager, a real non-stock one (``also_jupytext`` and ``jupytext_only`` tests).
 JUPYTEXT = Variant("jupytext", fast_path=True, extensions=("jupyterlab_jupytext",))
 #: s3contents' manager over an S3 endpoint (tests/s3server.py): files that are not on this disk,
@@ -155,6 +158,14 @@ class Collab:
         the ``state`` values), so a test that puts a log back must wait for both."""
         await wait_until(lambda: room_id not in self.rooms, timeout, f"{room_id} evicted")
         await self.extension.manager._closings.finished(room_id)
+
+    @property
+    def saving_manager(self) -> Any:
+        """The contents manager whose ``save`` writes the root folder's files and runs the save
+        hooks registered on it: the serving one, or jupyter-fs's root manager, to which it hands
+        those paths (hooks registered on jupyter-fs's own manager run for no save, ours or not)."""
+        serving = self.serverapp.web_app.settings["contents_manager"]
+        return getattr(serving, "_default_root_manager", serving)
 
     @property
     def compat(self) -> Any:

@@ -169,11 +169,11 @@ async def test_a_file_deleted_while_open_keeps_the_room_says_so_and_is_not_recre
 HOOK_FAILURES = [*SAVE_FAILURES, r"(?i)post-save"]
 
 
-@pytest.mark.also_subclassed
+@pytest.mark.also_other_managers
 @pytest.mark.parametrize("expected_errors", [HOOK_FAILURES])
 @pytest.mark.ycollab(save_delay=60.0, max_save_delay=120.0, poll_interval=0.2)
 async def test_a_save_whose_post_save_hook_failed_after_writing_is_not_merged_in_again(
-    collab: Collab, jp_serverapp: ServerApp, expected_errors: list[str]
+    collab: Collab, expected_errors: list[str]
 ) -> None:
     """A post-save hook that raises fails the save after the file was written: the file holds
     our own content. Taking it at the next look for an outside change merged our own edit a
@@ -188,7 +188,7 @@ async def test_a_save_whose_post_save_hook_failed_after_writing_is_not_merged_in
             failed.append(os_path)
             raise RuntimeError("the post-save hook broke")
 
-    jp_serverapp.web_app.settings["contents_manager"].register_post_save_hook(fail_once)
+    collab.saving_manager.register_post_save_hook(fail_once)
     source.insert(3, "X")
     assert (await client.save(1))["status"] == "failed"
     assert path.read_text() == "abcX\n", "the file was written before the hook ran"

@@ -35,7 +35,7 @@ def fast_files() -> type:
     return FastFiles
 
 
-@pytest.mark.also_subclassed
+@pytest.mark.also_other_managers
 @pytest.mark.also_jupytext
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)
 async def test_each_variant_reaches_the_file_the_way_it_names(

@@ -118,7 +118,7 @@ async def attempt(collab: Collab, case: Case, session_id: str) -> CollabClient[Y
     return client
 
 
-@pytest.mark.also_subclassed
+@pytest.mark.also_other_managers
 @pytest.mark.parametrize("case", REFUSED, ids=str)
 async def test_a_pair_the_file_cannot_be_read_in_is_refused_and_the_file_never_changes(
     collab: Collab, case: Case
@@ -180,7 +180,7 @@ def test_a_log_left_by_a_room_of_a_refused_pair_still_exports(tmp_path: Path) ->
     assert [message["body"] for message in json.loads(out.read_text())["messages"]] == ["new"]
 
 
-@pytest.mark.also_subclassed
+@pytest.mark.also_other_managers
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)
 async def test_a_binary_file_edited_by_a_peer_is_saved(collab: Collab) -> None:
     """pycrdt hands a blob's bytes back as ``bytearray``: the update guard took that for a

@@ -117,7 +117,7 @@ def ran_to_its_end(cell: dict[str, Any]) -> bool:
     return cell["execution_count"] == 1 and stream_text(cell) == "started\nfinished\n"
 
 
-@pytest.mark.also_subclassed
+@pytest.mark.also_other_managers
 async def test_outputs_stream_into_the_document_and_survive_the_runner_leaving(
     collab: Collab, kernel_id: str, nbmodel_log: Records
 ) -> None:
@@ -205,7 +205,7 @@ async def test_cells_queued_to_run_after_their_room_closed_still_reach_the_file(
     assert ran_to_its_end_on_disk(path)
 
 
-@pytest.mark.also_subclassed
+@pytest.mark.also_other_managers
 async def test_an_agent_on_nbmodel_client_and_a_user_edit_one_notebook(collab: Collab) -> None:
     path = collab.write_notebook("shared.ipynb", ["x = 1"])
     user = await collab.open_notebook("shared.ipynb")

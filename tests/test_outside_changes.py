@@ -88,7 +88,7 @@ def source_of(client: CollabClient[YUnicode]) -> Text:
 
 
 @pytest.mark.also_jupytext
-@pytest.mark.also_subclassed
+@pytest.mark.also_other_managers
 @pytest.mark.ycollab(**UNSAVED)
 async def test_a_notebook_rewritten_on_disk_while_two_clients_edit_keeps_all_four_changes(
     collab: Collab, session_events: SessionEvents
@@ -139,7 +139,7 @@ async def test_cells_removed_and_moved_on_disk_are_removed_and_moved_in_the_docu
     await everyone_holds(collab, "nb.ipynb", [client], ["d = 4", "a = 1  # edited", "c = 3"])
 
 
-@pytest.mark.also_subclassed
+@pytest.mark.also_other_managers
 @pytest.mark.parametrize(
     ("client_edit_at_start", "label"),
     [(True, "clients at the start"), (False, "clients at the end")],
@@ -342,7 +342,7 @@ async def test_with_polling_off_a_save_still_looks_and_nothing_polls_after_it(
     await assert_stays(lambda: len(looks) == seen, 0.5, "no poll after the save")
 
 
-@pytest.mark.also_subclassed
+@pytest.mark.also_other_managers
 @pytest.mark.ycollab(**UNSAVED)
 async def test_a_change_made_right_after_our_save_is_merged_not_written_over(
     collab: Collab,
@@ -361,7 +361,7 @@ async def test_a_change_made_right_after_our_save_is_merged_not_written_over(
             with open(os_path, "a", encoding="utf-8") as file:
                 file.write("# stamped after the save\n")
 
-    collab.serverapp.web_app.settings["contents_manager"].register_post_save_hook(stamp_once)
+    collab.saving_manager.register_post_save_hook(stamp_once)
     source.insert(0, ">")
     assert (await client.save(1))["status"] == "success"
     assert stamped, "the hook ran"

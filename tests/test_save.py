@@ -17,7 +17,7 @@ async def contents_hash(collab: Collab, path: str) -> str:
 
 
 @pytest.mark.also_jupytext
-@pytest.mark.also_subclassed
+@pytest.mark.also_other_managers
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)
 async def test_raw_save_request_saves_and_replies_success(collab: Collab) -> None:
     path = collab.write_notebook("nb.ipynb", ["a = 1"])
@@ -34,7 +34,7 @@ async def test_raw_save_request_saves_and_replies_success(collab: Collab) -> Non
 
 
 @pytest.mark.also_jupytext
-@pytest.mark.also_subclassed
+@pytest.mark.also_other_managers
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)
 async def test_a_save_publishes_the_new_hash_and_clears_dirty(collab: Collab) -> None:
     collab.write_notebook("nb.ipynb", ["a = 1"])
@@ -71,7 +71,7 @@ async def test_raw_save_of_a_text_file_replies_to_each_request_id(collab: Collab
 
 
 @pytest.mark.also_jupytext
-@pytest.mark.also_subclassed
+@pytest.mark.also_other_managers
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)
 async def test_ctrl_s_on_a_clean_notebook_replies_success_and_writes_nothing(
     collab: Collab,
@@ -87,7 +87,7 @@ async def test_ctrl_s_on_a_clean_notebook_replies_success_and_writes_nothing(
     assert writes.count("clean.ipynb") == 0
 
 
-@pytest.mark.also_subclassed
+@pytest.mark.also_other_managers
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)
 async def test_ctrl_s_on_a_clean_text_file_replies_success_and_writes_nothing(
     collab: Collab,
@@ -102,7 +102,7 @@ async def test_ctrl_s_on_a_clean_text_file_replies_success_and_writes_nothing(
     assert writes.count("clean.txt") == 0
 
 
-@pytest.mark.also_subclassed
+@pytest.mark.also_other_managers
 @pytest.mark.parametrize("opener", ["notebook", "text"])
 @pytest.mark.ycollab(save_delay=60, max_save_delay=120)
 async def test_a_second_ctrl_s_right_after_a_first_replies_success(

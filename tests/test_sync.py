@@ -52,7 +52,7 @@ async def test_notebook_edits_of_two_peers_reach_each_other_and_the_server(
 
 
 @pytest.mark.also_jupytext
-@pytest.mark.also_subclassed
+@pytest.mark.also_other_managers
 async def test_notebook_burst_of_edits_is_written_to_disk_once(collab: Collab) -> None:
     path = collab.write_notebook("nb.ipynb", ["a = 1", "b = 2"])
     writes = collab.watch_writes()
@@ -72,7 +72,7 @@ async def test_notebook_burst_of_edits_is_written_to_disk_once(collab: Collab) -
     assert writes.count("nb.ipynb") == 1
 
 
-@pytest.mark.also_subclassed
+@pytest.mark.also_other_managers
 async def test_text_edits_of_two_peers_converge_and_are_written_once(collab: Collab) -> None:
     path = collab.write_bytes("notes.txt", b"hello\nworld\n")
     writes = collab.watch_writes()
@@ -131,7 +131,7 @@ async def test_opening_and_closing_a_text_file_keeps_its_bytes_and_mtime(
 
 
 @pytest.mark.also_jupytext
-@pytest.mark.also_subclassed
+@pytest.mark.also_other_managers
 @pytest.mark.parametrize("minor", [4, 5])
 async def test_opening_and_closing_a_notebook_does_not_rewrite_it(
     collab: Collab, minor: int
