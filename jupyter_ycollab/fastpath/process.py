@@ -25,6 +25,7 @@ import select
 import subprocess
 import sys
 import threading
+from typing import IO
 
 from .. import metrics
 from ..document.render import Rendered
@@ -70,7 +71,7 @@ class RenderProcess:
         child = self._child
         if child is None or child.poll() is not None or child.stdout is None:
             return False
-        return self._greeted or bool(select.select([child.stdout], [], [], 0)[0])
+        return self._greeted or _readable(child.stdout)
 
     @property
     def running(self) -> bool:
@@ -172,6 +173,14 @@ class RenderProcess:
             child.wait()
         if child.stdout is not None:
             child.stdout.close()
+
+
+def _readable(pipe: IO[bytes]) -> bool:
+    """Whether ``pipe`` has bytes to read now. ``poll``, not ``select``: a server with over
+    1,024 files open (its peers' sockets) has descriptors that ``select`` refuses."""
+    poller = select.poll()
+    poller.register(pipe, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 class _Watchdog:

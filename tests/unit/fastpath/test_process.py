@@ -149,3 +149,19 @@ async def test_a_child_that_gives_no_reply_is_killed_and_replaced(process: Rende
     assert child.wait(10) == -signal.SIGKILL
     process.reply_timeout = hung_after  # a new child's start counts: 0.5 s is too short on CI
     assert (await process.render(job)).content is not None  # a new child serves the next job
+
+
+async def test_the_process_is_seen_ready_in_a_server_with_over_1024_files_open() -> None:
+    """A server's peers are sockets: past 1,024 files open, the child's pipe has a descriptor
+    ``select`` refuses (ValueError), and once the process ran, opening a big document failed."""
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    renderer = RenderProcess()
+    try:
+        await renderer.start()
+        assert renderer._child is not None and renderer._child.stdout is not None
+        assert renderer._child.stdout.fileno() >= 1024  # else this tests nothing
+        await wait_until(lambda: renderer.ready, 30, "the render process's imports")
+    finally:
+        await renderer.close()
+        for fd in held:
+            os.close(fd)
