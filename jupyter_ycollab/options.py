@@ -9,11 +9,12 @@ the options are set, listed and documented as ``YCollabApp``'s, as before.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from traitlets import Bool, Float, HasTraits, Int, TraitError, Type, Unicode, validate
+from traitlets import Bool, Float, HasTraits, Int, TraitError, Type, Unicode, default, validate
 
 from .hooks import CollabHooks, check_hooks_class
 from .settings import Settings
@@ -144,13 +145,12 @@ class CollabOptions(HasTraits):
         "own get and save. False: every manager gets its own get and save.",
     )
     render_process = Bool(
-        True,
         config=True,
         help="Read and render notebooks of 64 KiB and more in a child process, so that the "
         "event loop never waits while they load or save. It costs the child's memory (about "
         "40 MB, 70 MB after saving a 10,000-cell notebook). False: worker threads, less "
         "memory, but pauses of tens of milliseconds for every peer while a big notebook is "
-        "saved.",
+        "saved. False by default on Windows, where the child's pipe cannot be polled.",
     )
     freeze_startup_objects = Bool(
         True,
@@ -186,6 +186,10 @@ class CollabOptions(HasTraits):
             raise TraitError(f"hooks_class: {error}") from error
         cls: type[CollabHooks] = proposal["value"]
         return cls
+
+    @default("render_process")
+    def _render_process_where_pipes_can_be_polled(self) -> bool:
+        return sys.platform != "win32"  # select() takes only sockets there, and poll() is not
 
     @validate("save_delay", "cleanup_delay", "poll_interval", "timeline_step")
     def _non_negative(self, proposal: dict[str, Any]) -> float:
