@@ -183,11 +183,10 @@ async def collab(
     # pytest-jupyter keeps signatures in memory; a server keeps them in a file, which local
     # notebooks are read against directly (fastpath/read.py): test what runs in production.
     signatures = jp_root_dir.parent / "nbsignatures.db"
-    store = jp_serverapp.contents_manager.notary.store = SQLiteSignatureStore(str(signatures))
+    jp_serverapp.contents_manager.notary.store = SQLiteSignatureStore(str(signatures))
     harness = Collab(jp_serverapp, jp_fetch, jp_root_dir, jp_http_port, jp_base_url)
     yield harness
     await harness.close_all()
-    store.close()  # else each test leaves its file open in this process
 
 
 @pytest.fixture
