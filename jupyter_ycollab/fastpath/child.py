@@ -71,11 +71,20 @@ def read_exactly(stream: IO[bytes], size: int) -> bytes:
     return data
 
 
+def readable(pipe: IO[bytes], timeout: float) -> bool:
+    """Whether ``pipe`` has bytes to read (or is closed) within ``timeout`` seconds. ``poll``,
+    not ``select``: a server with over 1,024 files open (its peers' sockets) has descriptors
+    that ``select`` refuses."""
+    poller = select.poll()
+    poller.register(pipe, select.POLLIN)
+    return bool(poller.poll(timeout * 1000))
+
+
 def serve(jobs: IO[bytes], results: IO[bytes]) -> None:
     while True:
         # The parent sends a job only once it has the last one's reply, so nothing is buffered:
         # an empty pipe means no job is on its way.
-        if not select.select([jobs], [], [], _IDLE_SECONDS)[0]:
+        if not readable(jobs, _IDLE_SECONDS):
             give_back_freed_memory()  # the last jobs' parses and documents: ~90 MB at 10k
         try:
             (meta, has_base), parts = receive(jobs)

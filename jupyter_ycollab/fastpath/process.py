@@ -21,15 +21,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import pickle
-import select
 import subprocess
 import sys
 import threading
-from typing import IO
 
 from .. import metrics
 from ..document.render import Rendered
-from .child import HELLO, read_exactly, receive, send, widen
+from .child import HELLO, read_exactly, readable, receive, send, widen
 from .jobthread import BACKGROUND, URGENT, JobThread
 from .read import NotebookRead, ReadJob
 from .serialise import FastJob, RenderedBytes
@@ -71,7 +69,7 @@ class RenderProcess:
         child = self._child
         if child is None or child.poll() is not None or child.stdout is None:
             return False
-        return self._greeted or _readable(child.stdout)
+        return self._greeted or readable(child.stdout, 0)
 
     @property
     def running(self) -> bool:
@@ -173,14 +171,6 @@ class RenderProcess:
             child.wait()
         if child.stdout is not None:
             child.stdout.close()
-
-
-def _readable(pipe: IO[bytes]) -> bool:
-    """Whether ``pipe`` has bytes to read now. ``poll``, not ``select``: a server with over
-    1,024 files open (its peers' sockets) has descriptors that ``select`` refuses."""
-    poller = select.poll()
-    poller.register(pipe, select.POLLIN)
-    return bool(poller.poll(0))
 
 
 class _Watchdog:

@@ -10,7 +10,7 @@ import os
 import signal
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -151,10 +151,19 @@ async def test_a_child_that_gives_no_reply_is_killed_and_replaced(process: Rende
     assert (await process.render(job)).content is not None  # a new child serves the next job
 
 
-async def test_the_process_is_seen_ready_in_a_server_with_over_1024_files_open() -> None:
-    """A server's peers are sockets: past 1,024 files open, the child's pipe has a descriptor
-    ``select`` refuses (ValueError), and once the process ran, opening a big document failed."""
+@pytest.fixture
+def over_1024_files_open() -> Iterator[None]:
+    """Files held open so that the next ones get descriptors past 1,024, as in a server with
+    that many peers (sockets), where ``select`` refuses them with a ValueError."""
     held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    yield
+    for fd in held:
+        os.close(fd)
+
+
+@pytest.mark.usefixtures("over_1024_files_open")
+async def test_the_process_is_seen_ready_in_a_server_with_over_1024_files_open() -> None:
+    """Once the process ran, opening a big document asks whether it is ready: that failed."""
     renderer = RenderProcess()
     try:
         await renderer.start()
@@ -163,5 +172,21 @@ async def test_the_process_is_seen_ready_in_a_server_with_over_1024_files_open()
         await wait_until(lambda: renderer.ready, 30, "the render process's imports")
     finally:
         await renderer.close()
-        for fd in held:
-            os.close(fd)
+
+
+@pytest.mark.usefixtures("over_1024_files_open")
+def test_the_child_serves_jobs_on_pipes_past_1024() -> None:
+    """The child's loop waits on its pipe likewise (run here in a thread, as in the tests)."""
+    jobs_out, jobs_in = (os.fdopen(fd, mode) for fd, mode in zip(os.pipe(), "rw", strict=True))
+    results_out, results_in = (
+        os.fdopen(fd, mode) for fd, mode in zip(os.pipe(), "rw", strict=True)
+    )
+    assert jobs_out.fileno() >= 1024  # else this tests nothing
+    serving = threading.Thread(target=child.serve, args=(jobs_out.buffer, results_in.buffer))
+    serving.start()
+    job = FastJob(NOTEBOOK, (), digest_only=True)
+    child.send(jobs_in.buffer, (job, False), [build_base(NOTEBOOK, _rich_notebook())])
+    (ok, _), _ = child.receive(results_out.buffer)
+    jobs_in.close()
+    serving.join(10)
+    assert ok and not serving.is_alive()
