@@ -189,7 +189,7 @@ class CollabOptions(HasTraits):
 
     @default("render_process")
     def _render_process_where_pipes_can_be_polled(self) -> bool:
-        return sys.platform != "win32"  # select() takes only sockets there, and poll() is not
+        return sys.platform != "win32"  # there is no poll() there, and select() takes sockets only
 
     @validate("save_delay", "cleanup_delay", "poll_interval", "timeline_step")
     def _non_negative(self, proposal: dict[str, Any]) -> float:
