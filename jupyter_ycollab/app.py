@@ -75,8 +75,8 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
         assert self.serverapp is not None
         if not hasattr(self, "compat"):  # linking raised; jupyter_server loads us all the same
             raise RuntimeError(
-                "collaboration is off: an option above is invalid (see the 'error linking "
-                "extension' warning); fix it in jupyter_server_config and restart"
+                "collaboration is off: linking failed (the 'error linking extension' warning "
+                "above says why, most often an invalid option); fix it and restart"
             )
         follow_server_log(self.log)
         self._refuse_to_run_beside_jupyter_server_ydoc()

@@ -144,7 +144,7 @@ async def test_an_invalid_option_turns_collaboration_off_and_says_why(
     log = server.log()
     assert refused.value.code == 404, log  # no route of ours: the front end cannot half-open
     assert reason in log
-    assert "collaboration is off: an option above is invalid" in log
+    assert "collaboration is off: linking failed" in log
     assert "AttributeError" not in log, log  # what linking left unset, used anyway
     assert "Saved and closed" not in log, log  # no room manager was made, so none stops
     assert server.returncode == 0, log
