@@ -65,6 +65,11 @@ def set_option(client: CollabClient[YJCad], key: str, value: Any) -> None:
     client.document.ydoc.get("options", type=Map)[key] = value
 
 
+def objects_of(client: CollabClient[YJCad]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = client.document.ydoc.get("objects", type=Array).to_py() or []
+    return found
+
+
 def names(client: CollabClient[YJCad]) -> list[str]:
     return names_in(client.document.ydoc)
 
@@ -144,6 +149,28 @@ async def test_opening_a_file_and_saving_it_untouched_leaves_it_as_it_was(
     await collab.room_closed(room_id)
     assert path.read_bytes() == data
     assert writes.count(name) == 0
+
+
+@pytest.mark.ycollab(**UNSAVED)
+async def test_a_model_reordered_on_disk_keeps_the_unsaved_edit_inside_the_moved_object(
+    collab: Collab,
+) -> None:
+    """Another program moves the box to the end while Bob's hiding it is not saved: everyone
+    sees the new order with the box still hidden, and Ctrl-S writes both. (Yjs arrays have no
+    move: the box's new copy came without Bob's edit, which went with the old one.)"""
+    path = collab.write_bytes("order.jcad", model(BOX, SPHERE, CONE))
+    session, alice = await open_model(collab, "order.jcad")
+    bob = collab.session_client(session, YJCad(Doc()))
+    await bob.sync()
+    bob.document.ydoc.get("objects", type=Array)[0]["visible"] = False
+    await wait_until(lambda: not objects_of(alice)[0]["visible"], 5, "Bob's edit at Alice's")
+
+    path.write_bytes(model(SPHERE, CONE, BOX))
+    moved = [SPHERE, CONE, {**BOX, "visible": False}]
+    for client in (alice, bob):
+        await wait_until(lambda c=client: objects_of(c) == moved, 10, "the new order merged")
+    assert (await bob.save(1))["status"] == "success"
+    assert on_disk(path)["objects"] == moved
 
 
 @pytest.mark.ycollab(**UNSAVED)

@@ -69,8 +69,10 @@ STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
 #: a mid-size document's Ctrl-S does not wait for the render process to start (fastpath/files.py).
 #: -1: a takeover builds the file once (render.py ``holds_and_digest``). +8: the render process
 #: is asked whether it is ready with ``poll``, which a server with 1,024 files open needs. +4:
-#: it is off by default on Windows, which has no ``poll`` (options.py).
-BUDGETS = {"core": 9_427, "cluster": 1_661, "observability": 800}
+#: it is off by default on Windows, which has no ``poll`` (options.py). +117: an object a file
+#: changed outside Jupyter moved keeps the room's unsaved edits inside it, and one put in
+#: place of another takes none of the old one's (merge/structure.py ``Merge.redo``, threeway.py).
+BUDGETS = {"core": 9_544, "cluster": 1_661, "observability": 800}
 
 
 def modules() -> list[Path]:

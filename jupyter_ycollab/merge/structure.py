@@ -9,13 +9,21 @@ document, as the class's ``set`` does, would drop those edits and recreate every
 - a map: entry by entry (entries.py); where the room changed an entry too, its value is kept;
 - an array: items matched (difflib) by their ``id`` or ``name`` entry, else by value; removed
   ones deleted, new ones inserted as the file has them, and an item the file changed in place,
-  a map on both sides, merged entry by entry with the room's copy of it;
+  a map on both sides, merged entry by entry with the room's copy of it (not one of another
+  ``id`` or ``name`` put in its place: that is another object, it takes nothing of the old);
 - a text: per character (text.py).
+
+Yjs arrays have no move, so an object the file moved is deleted and its file's copy inserted
+at its new place: what the room changed inside the old copy would go with it. ``Merge.redo``
+makes those changes again in the new copy, after the next base is taken (which holds the
+file's copy as the file has it, so that the next merge still tells the room's changes apart).
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -25,52 +33,124 @@ from ..codec.kinds import DocumentKind, fill
 from .entries import merge_entries
 from .text import merge_into
 
+_MISSING: Any = object()
+Opcode = tuple[str, int, int, int, int]  # difflib's: what, base start and end, file start and end
 
-def merge_roots(kind: DocumentKind, fork: Doc[Any], ours: Doc[Any], theirs: Any) -> list[str]:
+
+@dataclass(frozen=True)
+class Moved:
+    """An object the file moved: the root, its new copy's place there, and the object's value
+    in the base and in the room (``_MISSING`` where the room deleted it)."""
+
+    root: str
+    array: Array[Any]
+    index: int
+    base: Any
+    ours: Any
+
+
+@dataclass
+class Merge:
+    """The roots both sides changed (the room's change was kept), and the objects moved."""
+
+    conflicts: list[str] = field(default_factory=list)
+    moved: list[Moved] = field(default_factory=list)
+
+    def redo(self) -> None:
+        """Make again in each moved object's new copy what the room changed in the old one;
+        one the room deleted goes."""
+        for item in reversed(self.moved):  # from the end: a deletion leaves the rest in place
+            copy = item.array[item.index]
+            if item.ours is _MISSING:
+                del item.array[item.index]
+            elif isinstance(copy, Map) and isinstance(item.ours, dict):
+                clash = _redo_entries(copy, item.base, item.ours, copy.to_py())
+                if clash and item.root not in self.conflicts:
+                    self.conflicts.append(item.root)
+
+
+def merge_roots(kind: DocumentKind, fork: Doc[Any], ours: Doc[Any], theirs: Any) -> Merge:
     """Apply to ``fork`` (holding the base) what the content ``theirs`` changed, root by root,
-    leaving what ``ours`` (the live ``Doc``) changed since; the roots both changed."""
+    leaving what ``ours`` (the live ``Doc``) changed since."""
     laid_out: Doc[Any] = Doc()
     fill(kind.wrap(laid_out), theirs)
-    conflicts = []
+    merge = Merge()
     for name in sorted(set(laid_out.keys()) - {"state"}):  # the server's values: not the file's
         file_root = laid_out[name]
         root, live = fork.get(name, type=type(file_root)), ours.get(name, type=type(file_root))
-        if _merge_root(root, live, file_root):
-            conflicts.append(name)
-    return conflicts
+        if isinstance(root, Array):
+            conflict, moved = _merge_items(root, live, file_root)
+            merge.moved += [Moved(name, root, *found) for found in moved]
+        else:
+            conflict = _merge_root(root, live, file_root)
+        if conflict:
+            merge.conflicts.append(name)
+    return merge
 
 
 def _merge_root(root: Any, live: Any, file_root: Any) -> bool:
-    """Merge one root; True on a conflict (both changed it, and the room's change was kept)."""
+    """Merge one root but an array; True on a conflict (both changed it, the room's is kept)."""
     if isinstance(root, Map):
         base = root.to_py() or {}
         return merge_entries(root, base, base, live.to_py() or {}, file_root.to_py() or {})
-    if isinstance(root, Array):
-        return _merge_items(root, live, file_root)
     if isinstance(root, Text):
         text = str(root)
         return merge_into(root, text, text, str(live), str(file_root))
     return bool(root.to_py() != file_root.to_py())  # a type we cannot merge: kept, and said
 
 
-def _merge_items(array: Array[Any], live: Array[Any], file_array: Array[Any]) -> bool:
+def _merge_items(
+    array: Array[Any], live: Array[Any], file_array: Array[Any]
+) -> tuple[bool, list[tuple[int, Any, Any]]]:
     """Turn ``array``'s items into ``file_array``'s with the fewest deletions and insertions;
     True when an item changed in place had a key the room changed too (the room's is kept)."""
     base_ids, file_ids = (
         [_identity(i) for i in side.to_py() or []] for side in (array, file_array)
     )
-    matcher = SequenceMatcher(None, base_ids, file_ids, autojunk=False)
+    opcodes = SequenceMatcher(None, base_ids, file_ids, autojunk=False).get_opcodes()
+    replaced: list[Opcode] = [op for op in opcodes if not _in_place(op, base_ids, file_ids)]
+    moved = _moved(array, live, base_ids, file_ids, replaced)
     conflict = False
-    for tag, start, end, file_start, file_end in reversed(matcher.get_opcodes()):  # indexes hold
-        if tag == "equal" or (tag == "replace" and end - start == file_end - file_start):
+    for opcode in reversed(opcodes):  # indexes hold
+        _, start, end, file_start, file_end = opcode
+        if opcode not in replaced:
             pairs = zip(range(start, end), range(file_start, file_end), strict=True)
-            for index, file_index in pairs:  # one for one: each merged in place
+            for index, file_index in pairs:
                 conflict |= _merge_item(array, index, live, file_array[file_index])
             continue
         del array[start:end]
         for offset, file_index in enumerate(range(file_start, file_end)):
             array.insert(start + offset, _copied(file_array[file_index]))
-    return conflict
+    return conflict, moved
+
+
+def _in_place(opcode: Opcode, base_ids: list[str], file_ids: list[str]) -> bool:
+    """Whether the items of ``opcode`` (difflib's) are merged one for one, each in its place:
+    one object on both sides, or as many values (no ``id`` or ``name``) changed in place."""
+    tag, start, end, file_start, file_end = opcode
+    if tag != "replace" or end - start != file_end - file_start:
+        return tag == "equal"
+    named = ("id=", "name=")  # another name is another object: it takes nothing of the old
+    return not any(i.startswith(named) for i in base_ids[start:end] + file_ids[file_start:file_end])
+
+
+def _moved(
+    array: Array[Any],
+    live: Array[Any],
+    base_ids: list[str],
+    file_ids: list[str],
+    replaced: list[Opcode],
+) -> list[tuple[int, Any, Any]]:
+    """The objects, one of their identity on each side, that the file deletes at one place and
+    inserts at another: their new place, their base value, the room's (``_live_copy``)."""
+    single = {i for i, n in Counter(base_ids + file_ids).items() if n == 2}
+    removed = {base_ids[i]: i for _, start, end, _, _ in replaced for i in range(start, end)}
+    return [
+        (at, _plain(array[index]), _live_copy(array, index, live))
+        for _, _, _, file_start, file_end in replaced
+        for at in range(file_start, file_end)
+        if file_ids[at] in single and (index := removed.get(file_ids[at], -1)) >= 0
+    ]
 
 
 def _merge_item(array: Array[Any], index: int, live: Array[Any], file_item: Any) -> bool:
@@ -80,7 +160,8 @@ def _merge_item(array: Array[Any], index: int, live: Array[Any], file_item: Any)
     if held == theirs:
         return False
     if isinstance(array[index], Map) and isinstance(theirs, dict):
-        return merge_entries(array[index], held, held, _live_copy(array, index, live), theirs)
+        ours = _live_copy(array, index, live)
+        return merge_entries(array[index], held, held, held if ours is _MISSING else ours, theirs)
     del array[index]
     array.insert(index, _copied(file_item))
     return False
@@ -102,12 +183,35 @@ def _plain(value: Any) -> Any:
 
 def _live_copy(array: Array[Any], index: int, live: Array[Any]) -> Any:
     """What the live array holds in ``array[index]``'s item (the same CRDT item, found by a
-    sticky index, which names it); the base's value if the room deleted it."""
+    sticky index, which names it); ``_MISSING`` if the room deleted it."""
     mark = array.sticky_index(index, Assoc.AFTER).encode()
     at = StickyIndex.decode(mark, live).get_index()  # the next item's place, if it is gone
     if at < len(live) and live.sticky_index(at, Assoc.AFTER).encode() == mark:
-        return live[at].to_py()
-    return array[index].to_py()
+        return _plain(live[at])
+    return _MISSING
+
+
+def _redo_entries(ymap: Map[Any], base: Any, ours: Any, theirs: Any) -> bool:
+    """Bring ``ymap``, holding ``theirs``, to the merge of ``ours`` into it: each entry the room
+    changed from ``base`` takes the room's value (a text merged per character, a map entry by
+    entry); True where the file changed it too."""
+    conflict = False
+    for key in {**base, **ours}:
+        was, mine, held = (side.get(key, _MISSING) for side in (base, ours, theirs))
+        if mine in (was, held):
+            continue
+        current = ymap.get(key)
+        if isinstance(current, Map) and all(isinstance(v, dict) for v in (was, mine, held)):
+            conflict |= _redo_entries(current, was, mine, held)
+        elif isinstance(current, Text) and all(isinstance(v, str) for v in (was, mine, held)):
+            conflict |= merge_into(current, held, was, held, mine)  # the room's side as theirs
+        else:
+            conflict |= held != was
+            if mine is _MISSING:
+                del ymap[key]
+            else:
+                ymap[key] = mine
+    return conflict
 
 
 def _copied(value: Any) -> Any:

@@ -64,17 +64,17 @@ def three_way_merge(
     if kind.ydoc_class is YNotebook:
         return _merge_notebook(base_update, ours, theirs, ids_kept)
     fork = replayed([base_update])  # a random client id: its items never collide with ours
+    if kind.ydoc_class is not YBlob and not issubclass(kind.ydoc_class, YUnicode):
+        return _merge_structure(kind, fork, ours, theirs)  # a class whose shapes we do not know
     updates: list[bytes] = []
     with _recorded(fork, updates):
         if kind.ydoc_class is YBlob:
             conflicts = _merge_blob(fork, ours, base64.b64decode(theirs or ""))
-        elif issubclass(kind.ydoc_class, YUnicode):
+        else:
             text, our_text = fork.get("source", type=Text), str(ours.get("source", type=Text))
             base = str(text)
             clash = merge_into(text, base, base, our_text, theirs or "")
             conflicts = ["source"] if clash else []
-        else:  # a class whose shapes we do not know: root by root
-            conflicts = merge_roots(kind, fork, ours, theirs)
     return MergeResult(_combined(updates), conflicts, fork.get_update())
 
 
@@ -120,6 +120,20 @@ def _merge_notebook(base_update: bytes, ours: Doc[Any], theirs: Any, ids_kept: b
         with _recorded(merged, updates):
             notebook.repair(merged, plan)
     return MergeResult(_combined(updates), plan.ordered_conflicts(), next_base)
+
+
+def _merge_structure(
+    kind: DocumentKind, fork: Doc[Any], ours: Doc[Any], theirs: Any
+) -> MergeResult:
+    """Merge root by root; then, past the next base, redo the room's changes in the objects the
+    file moved (structure.py)."""
+    updates: list[bytes] = []
+    with _recorded(fork, updates):
+        merge = merge_roots(kind, fork, ours, theirs)
+    next_base = fork.get_update()
+    with _recorded(fork, updates):
+        merge.redo()
+    return MergeResult(_combined(updates), merge.conflicts, next_base)
 
 
 @contextmanager

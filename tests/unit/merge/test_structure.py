@@ -28,6 +28,7 @@ def model(objects: list[dict[str, Any]], **options: Any) -> str:
 
 
 BOX, CONE = shape("Box", Length=1, Width=1), shape("Cone", Height=3)
+SPHERE = shape("Sphere", Radius=2)
 
 
 def room_of(content: str) -> tuple[bytes, Doc[Any]]:
@@ -107,6 +108,57 @@ def test_an_object_removed_on_disk_goes_and_one_the_room_added_stays() -> None:
     assert objects(live) == [CONE, shape("Sphere", Radius=2)]
 
 
+def test_an_object_moved_on_disk_keeps_the_rooms_edit_inside_it() -> None:
+    """Yjs arrays have no move: the file's copy goes to its new place, and the room's edit is
+    made again in it (before, it went with the old copy)."""
+    base, live = room_of(model([BOX, CONE, SPHERE]))
+    live.get("objects", type=Array)[0]["visible"] = False
+    wider = shape("Box", Length=1, Width=5)
+
+    assert merged(base, live, model([CONE, SPHERE, wider])) == []
+    assert objects(live) == [CONE, SPHERE, {**wider, "visible": False}]
+
+
+def test_a_key_of_a_moved_object_changed_on_both_sides_keeps_the_rooms() -> None:
+    base, live = room_of(model([BOX, CONE, SPHERE]))
+    live.get("objects", type=Array)[0]["parameters"] = {"Length": 7, "Width": 1}
+
+    theirs = model([CONE, SPHERE, shape("Box", Length=9, Width=1)])
+    assert merged(base, live, theirs) == ["objects"]
+    assert objects(live) == [CONE, SPHERE, shape("Box", Length=7, Width=1)]
+
+
+def test_an_object_the_room_deleted_stays_deleted_when_the_file_moves_it() -> None:
+    base, live = room_of(model([BOX, CONE, SPHERE]))
+    del live.get("objects", type=Array)[0]
+
+    assert merged(base, live, model([CONE, SPHERE, BOX])) == []
+    assert objects(live) == [CONE, SPHERE]
+
+
+def test_an_object_the_file_put_in_place_of_another_takes_nothing_of_the_rooms_edit() -> None:
+    """Another name is another object: the room's edit to the box the file removed does not
+    land in the cone the file put there (it was merged into it before, one for one)."""
+    base, live = room_of(model([BOX]))
+    live.get("objects", type=Array)[0]["visible"] = False
+
+    assert merged(base, live, model([CONE])) == []
+    assert objects(live) == [CONE]
+
+
+def test_a_moved_object_is_merged_again_at_the_next_change_of_the_file() -> None:
+    """The next base holds the file's copy, so the next merge still tells the room's edit from
+    the file's: the room's stays, the file's new one lands, nothing is doubled."""
+    base, live = room_of(model([BOX, CONE, SPHERE]))
+    live.get("objects", type=Array)[0]["visible"] = False
+    first = three_way_merge(JCAD, base, live, model([CONE, SPHERE, BOX]))
+    live.apply_update(first.update)
+
+    wider = shape("Box", Length=1, Width=5)
+    assert merged(first.base_update, live, model([CONE, SPHERE, wider])) == []
+    assert objects(live) == [CONE, SPHERE, {**wider, "visible": False}]
+
+
 def test_an_option_changed_on_both_sides_keeps_the_rooms_and_is_a_conflict() -> None:
     base, live = room_of(model([BOX], cameraType="Perspective", grid=True))
     live.get("options", type=Map)["cameraType"] = "Orthographic"
@@ -146,3 +198,29 @@ def test_a_room_with_no_edits_becomes_the_file(
     assert merged(base, live, model(file_objects, **file_options)) == []
     assert objects(live) == file_objects
     assert live.get("options", type=Map).to_py() == file_options
+
+
+_NAMES = ["Box", "Cone", "Sphere", "Torus", "Wedge"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(_NAMES), unique=True),
+    st.sets(st.sampled_from(_NAMES)),
+    st.lists(st.sampled_from(_NAMES), unique=True),
+    st.sets(st.sampled_from(_NAMES)),
+)
+def test_the_rooms_edits_inside_objects_follow_them_wherever_the_file_puts_them(
+    base_names: list[str], hidden: set[str], file_names: list[str], widened: set[str]
+) -> None:
+    """The room hides some objects; the file adds, removes, reorders and widens some: each
+    object is where the file has it, as the file has it, and hidden if the room hid it."""
+    base, live = room_of(model([shape(name, Length=1, Width=1) for name in base_names]))
+    for obj in live.get("objects", type=Array):
+        if obj["name"] in hidden:
+            obj["visible"] = False
+    theirs = [shape(name, Length=1, Width=5 if name in widened else 1) for name in file_names]
+
+    assert merged(base, live, model(theirs)) == []
+    hid = hidden & set(base_names)
+    assert objects(live) == [{**obj, "visible": obj["name"] not in hid} for obj in theirs]
