@@ -146,6 +146,26 @@ def test_an_object_the_file_put_in_place_of_another_takes_nothing_of_the_rooms_e
     assert objects(live) == [CONE]
 
 
+def test_a_chat_message_the_file_put_in_place_of_another_keeps_its_own_text() -> None:
+    """jupyterlab-chat's ``YChat``: message "c" written where "b" was, which the room edited,
+    is "c" as the file has it (it was "c" with b's edited text, "three" lost)."""
+
+    def chat(*messages: tuple[str, str]) -> str:
+        held = [{"id": i, "body": body, "time": 1.0, "raw_time": False} for i, body in messages]
+        return json.dumps({"messages": held, "users": {}, "attachments": {}, "metadata": {}})
+
+    kind = DocumentKind.parse("text", "chat")
+    base = build_base(kind, chat(("a", "one"), ("b", "two")))
+    live: Doc[Any] = Doc()
+    live.apply_update(base)
+    live.get("messages", type=Array)[1]["body"] = "two, edited"
+
+    result = three_way_merge(kind, base, live, chat(("a", "one"), ("c", "three")))
+    live.apply_update(result.update)
+    bodies = [(m["id"], m["body"]) for m in live.get("messages", type=Array).to_py() or []]
+    assert bodies == [("a", "one"), ("c", "three")]
+
+
 def test_a_moved_object_is_merged_again_at_the_next_change_of_the_file() -> None:
     """The next base holds the file's copy, so the next merge still tells the room's edit from
     the file's: the room's stays, the file's new one lands, nothing is doubled."""
