@@ -8,9 +8,10 @@ document, as the class's ``set`` does, would drop those edits and recreate every
 
 - a map: entry by entry (entries.py); where the room changed an entry too, its value is kept;
 - an array: items matched (difflib) by their ``id`` or ``name`` entry, else by value; removed
-  ones deleted, new ones inserted as the file has them, and an item the file changed in place,
-  a map on both sides, merged entry by entry with the room's copy of it (not one of another
-  ``id`` or ``name`` put in its place: that is another object, it takes nothing of the old);
+  ones deleted unless the room changed them (kept, as a notebook's cells are: a conflict), new
+  ones inserted as the file has them, and an item the file changed in place, a map on both
+  sides, merged entry by entry with the room's copy of it (not one of another ``id`` or
+  ``name`` put in its place: that is another object, it takes nothing of the old one);
 - a text: per character (text.py).
 
 Yjs arrays have no move, so an object the file moved is deleted and its file's copy inserted
@@ -37,16 +38,8 @@ _MISSING: Any = object()
 Opcode = tuple[str, int, int, int, int]  # difflib's: what, base start and end, file start and end
 
 
-@dataclass(frozen=True)
-class Moved:
-    """An object the file moved: the root, its new copy's place there, and the object's value
-    in the base and in the room (``_MISSING`` where the room deleted it)."""
-
-    root: str
-    array: Array[Any]
-    index: int
-    base: Any
-    ours: Any
+#: Per object the file moved, by its identity (``_identity``): its base value and the room's.
+Moved = dict[str, tuple[Any, Any]]
 
 
 @dataclass
@@ -54,19 +47,21 @@ class Merge:
     """The roots both sides changed (the room's change was kept), and the objects moved."""
 
     conflicts: list[str] = field(default_factory=list)
-    moved: list[Moved] = field(default_factory=list)
+    moved: list[tuple[str, Array[Any], Moved]] = field(default_factory=list)
 
     def redo(self) -> None:
         """Make again in each moved object's new copy what the room changed in the old one;
         one the room deleted goes."""
-        for item in reversed(self.moved):  # from the end: a deletion leaves the rest in place
-            copy = item.array[item.index]
-            if item.ours is _MISSING:
-                del item.array[item.index]
-            elif isinstance(copy, Map) and isinstance(item.ours, dict):
-                clash = _redo_entries(copy, item.base, item.ours, copy.to_py())
-                if clash and item.root not in self.conflicts:
-                    self.conflicts.append(item.root)
+        for root, array, moved in self.moved:
+            places = {identity: at for at, identity in enumerate(_identities(array))}
+            for identity in sorted(moved, key=places.__getitem__, reverse=True):  # from the end
+                (base, ours), copy = moved[identity], array[places[identity]]
+                if ours is _MISSING:
+                    del array[places[identity]]
+                elif isinstance(copy, Map) and isinstance(ours, dict):
+                    clash = _redo_entries(copy, base, ours, copy.to_py())
+                    if clash and root not in self.conflicts:
+                        self.conflicts.append(root)
 
 
 def merge_roots(kind: DocumentKind, fork: Doc[Any], ours: Doc[Any], theirs: Any) -> Merge:
@@ -80,7 +75,7 @@ def merge_roots(kind: DocumentKind, fork: Doc[Any], ours: Doc[Any], theirs: Any)
         root, live = fork.get(name, type=type(file_root)), ours.get(name, type=type(file_root))
         if isinstance(root, Array):
             conflict, moved = _merge_items(root, live, file_root)
-            merge.moved += [Moved(name, root, *found) for found in moved]
+            merge.moved.append((name, root, moved))
         else:
             conflict = _merge_root(root, live, file_root)
         if conflict:
@@ -99,14 +94,11 @@ def _merge_root(root: Any, live: Any, file_root: Any) -> bool:
     return bool(root.to_py() != file_root.to_py())  # a type we cannot merge: kept, and said
 
 
-def _merge_items(
-    array: Array[Any], live: Array[Any], file_array: Array[Any]
-) -> tuple[bool, list[tuple[int, Any, Any]]]:
+def _merge_items(array: Array[Any], live: Array[Any], file_array: Array[Any]) -> tuple[bool, Moved]:
     """Turn ``array``'s items into ``file_array``'s with the fewest deletions and insertions;
-    True when an item changed in place had a key the room changed too (the room's is kept)."""
-    base_ids, file_ids = (
-        [_identity(i) for i in side.to_py() or []] for side in (array, file_array)
-    )
+    True when the room changed what the file changed too (the room's is kept): a key of an
+    item changed in place, or an item the file removed (kept, as a notebook's cells are)."""
+    base_ids, file_ids = _identities(array), _identities(file_array)
     opcodes = SequenceMatcher(None, base_ids, file_ids, autojunk=False).get_opcodes()
     replaced: list[Opcode] = [op for op in opcodes if not _in_place(op, base_ids, file_ids)]
     moved = _moved(array, live, base_ids, file_ids, replaced)
@@ -118,9 +110,15 @@ def _merge_items(
             for index, file_index in pairs:
                 conflict |= _merge_item(array, index, live, file_array[file_index])
             continue
-        del array[start:end]
+        kept = 0
+        for index in reversed(range(start, end)):
+            if base_ids[index] in moved or not _changed_by_room(array, index, live):
+                del array[index]
+            else:
+                kept += 1
+        conflict |= kept > 0
         for offset, file_index in enumerate(range(file_start, file_end)):
-            array.insert(start + offset, _copied(file_array[file_index]))
+            array.insert(start + kept + offset, _copied(file_array[file_index]))
     return conflict, moved
 
 
@@ -140,17 +138,17 @@ def _moved(
     base_ids: list[str],
     file_ids: list[str],
     replaced: list[Opcode],
-) -> list[tuple[int, Any, Any]]:
+) -> Moved:
     """The objects, one of their identity on each side, that the file deletes at one place and
-    inserts at another: their new place, their base value, the room's (``_live_copy``)."""
+    inserts at another."""
     single = {i for i, n in Counter(base_ids + file_ids).items() if n == 2}
-    removed = {base_ids[i]: i for _, start, end, _, _ in replaced for i in range(start, end)}
-    return [
-        (at, _plain(array[index]), _live_copy(array, index, live))
-        for _, _, _, file_start, file_end in replaced
-        for at in range(file_start, file_end)
-        if file_ids[at] in single and (index := removed.get(file_ids[at], -1)) >= 0
-    ]
+    inserted = {file_ids[at] for _, _, _, start, end in replaced for at in range(start, end)}
+    return {
+        base_ids[index]: (_plain(array[index]), _live_copy(array, index, live))
+        for _, start, end, _, _ in replaced
+        for index in range(start, end)
+        if base_ids[index] in single and base_ids[index] in inserted
+    }
 
 
 def _merge_item(array: Array[Any], index: int, live: Array[Any], file_item: Any) -> bool:
@@ -165,6 +163,10 @@ def _merge_item(array: Array[Any], index: int, live: Array[Any], file_item: Any)
     del array[index]
     array.insert(index, _copied(file_item))
     return False
+
+
+def _identities(array: Array[Any]) -> list[str]:
+    return [_identity(item) for item in array.to_py() or []]
 
 
 def _identity(item: Any) -> str:
@@ -212,6 +214,11 @@ def _redo_entries(ymap: Map[Any], base: Any, ours: Any, theirs: Any) -> bool:
             else:
                 ymap[key] = mine
     return conflict
+
+
+def _changed_by_room(array: Array[Any], index: int, live: Array[Any]) -> bool:
+    """Whether the room holds ``array[index]``'s item, changed (kept when the file removes it)."""
+    return _live_copy(array, index, live) not in (_MISSING, _plain(array[index]))
 
 
 def _copied(value: Any) -> Any:

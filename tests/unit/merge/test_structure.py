@@ -137,18 +137,19 @@ def test_an_object_the_room_deleted_stays_deleted_when_the_file_moves_it() -> No
 
 
 def test_an_object_the_file_put_in_place_of_another_takes_nothing_of_the_rooms_edit() -> None:
-    """Another name is another object: the room's edit to the box the file removed does not
-    land in the cone the file put there (it was merged into it before, one for one)."""
+    """Another name is another object: the room's edit to the box does not land in the cone
+    the file put in its place (it was merged into it, one for one); the box, which the room
+    changed and the file removed, is kept, as a notebook's cells are, and is a conflict."""
     base, live = room_of(model([BOX]))
     live.get("objects", type=Array)[0]["visible"] = False
 
-    assert merged(base, live, model([CONE])) == []
-    assert objects(live) == [CONE]
+    assert merged(base, live, model([CONE])) == ["objects"]
+    assert objects(live) == [{**BOX, "visible": False}, CONE]
 
 
 def test_a_chat_message_the_file_put_in_place_of_another_keeps_its_own_text() -> None:
     """jupyterlab-chat's ``YChat``: message "c" written where "b" was, which the room edited,
-    is "c" as the file has it (it was "c" with b's edited text, "three" lost)."""
+    is "c" as the file has it (it was "c" with b's edited text, "three" lost); "b" stays."""
 
     def chat(*messages: tuple[str, str]) -> str:
         held = [{"id": i, "body": body, "time": 1.0, "raw_time": False} for i, body in messages]
@@ -163,7 +164,7 @@ def test_a_chat_message_the_file_put_in_place_of_another_keeps_its_own_text() ->
     result = three_way_merge(kind, base, live, chat(("a", "one"), ("c", "three")))
     live.apply_update(result.update)
     bodies = [(m["id"], m["body"]) for m in live.get("messages", type=Array).to_py() or []]
-    assert bodies == [("a", "one"), ("c", "three")]
+    assert bodies == [("a", "one"), ("b", "two, edited"), ("c", "three")]
 
 
 def test_a_moved_object_is_merged_again_at_the_next_change_of_the_file() -> None:
@@ -234,13 +235,20 @@ def test_the_rooms_edits_inside_objects_follow_them_wherever_the_file_puts_them(
     base_names: list[str], hidden: set[str], file_names: list[str], widened: set[str]
 ) -> None:
     """The room hides some objects; the file adds, removes, reorders and widens some: each
-    object is where the file has it, as the file has it, and hidden if the room hid it."""
+    object of the file is where the file has it, as the file has it, and hidden if the room hid
+    it; one the room hid and the file removed stays, hidden, and is a conflict."""
     base, live = room_of(model([shape(name, Length=1, Width=1) for name in base_names]))
     for obj in live.get("objects", type=Array):
         if obj["name"] in hidden:
             obj["visible"] = False
     theirs = [shape(name, Length=1, Width=5 if name in widened else 1) for name in file_names]
 
-    assert merged(base, live, model(theirs)) == []
+    kept = hidden & set(base_names) - set(file_names)
+    assert merged(base, live, model(theirs)) == (["objects"] if kept else [])
     hid = hidden & set(base_names)
-    assert objects(live) == [{**obj, "visible": obj["name"] not in hid} for obj in theirs]
+    result = objects(live)
+    assert [obj for obj in result if obj["name"] not in kept] == [
+        {**obj, "visible": obj["name"] not in hid} for obj in theirs
+    ]
+    assert sorted(obj["name"] for obj in result if obj["name"] in kept) == sorted(kept)
+    assert {obj["name"] for obj in result if not obj["visible"]} == hid
