@@ -20,7 +20,6 @@ NOTEBOOK_EDITORS = ".jp-NotebookPanel .jp-Notebook .jp-Cell .jp-InputArea-editor
 FILE_EDITOR = ".jp-FileEditor .cm-content"
 CHAT_INPUT = ".jp-chat-input-container textarea"
 CHAT_MESSAGES = ".jp-chat-rendered-message"
-CHAT_TIMES = ".jp-chat-message-time"
 DIRTY = re.compile(r"(^|\s)jp-mod-dirty(\s|$)")
 ROOM_SOCKET = "/api/collaboration/room/"
 SESSION_API = "/api/collaboration/session/"
@@ -249,9 +248,17 @@ class LabPage:
         texts: list[str] = self.page.locator(CHAT_MESSAGES).all_inner_texts()
         return [text.strip() for text in texts]
 
-    def chat_times(self) -> list[str]:
-        texts: list[str] = self.page.locator(CHAT_TIMES).all_inner_texts()
-        return texts
+    def chat_unverified_times(self) -> list[bool]:
+        """Per message, whether the page's chat model still has the sender's clock
+        (``raw_time``), not the server's: what the page holds, not what it drew (see
+        test_chat.py for when the two differ)."""
+        marks: list[bool] = self.page.evaluate(
+            """() => {
+                const widget = window.jupyterapp.shell.currentWidget;
+                return widget.model.messages.map(message => Boolean(message.raw_time));
+            }"""
+        )
+        return marks
 
     def expect_chat(self, expected: list[str], *, timeout: float = SYNC_TIMEOUT) -> None:
         """Wait until the chat shows exactly these messages, in this order."""

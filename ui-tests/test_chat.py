@@ -1,8 +1,8 @@
 """Scenario: two users talk in a jupyterlab-chat chat, in its own front end.
 
 A new chat (an empty ``.chat`` file, what "New chat" makes) opened by two users: each message
-reaches the other once, in the order sent, soon with the server's time (no "unverified time"
-mark), and the file holds them.
+reaches the other once, in the order sent, with the server's time in each page's chat model,
+and the file holds them.
 """
 
 from __future__ import annotations
@@ -24,11 +24,17 @@ def test_two_users_talk_in_a_chat(folder: TestFolder, new_user: NewUser) -> None
     bob.send_chat("hello from B")
     alice.expect_chat(["hello from A", "hello from B"])
     bob.expect_chat(["hello from A", "hello from B"])
-    # The server stamps a message's time after it arrives, in an update of its own: a page may
-    # show the sender's clock (marked "*") for a moment, never for good.
-    alice.wait_until(
-        lambda: "*" not in " ".join(alice.chat_times()), what="the server's time", timeout=10
-    )
+    # The server stamps a message's time after it arrives, in an update of its own, which both
+    # pages' chat models get. What a page draws can keep the "unverified" mark ("*") of a
+    # message stamped just as it was first drawn (about 1 run in 10 here, under load): the
+    # message header of jupyterlab-chat 0.25.3 is not drawn again for it, while its model holds
+    # the server's time. So the models are asserted, not the drawn marks.
+    for user in (alice, bob):
+        user.wait_until(
+            lambda u=user: u.chat_unverified_times() == [False, False],
+            what=f"{user.label}'s chat to hold the server's times",
+            timeout=10,
+        )
 
     def bodies() -> list[str]:
         text = folder.read_text("talk.chat")
