@@ -1,6 +1,7 @@
 """Three-way merges of documents whose class rooms do not know (merge/structure.py), with
-JupyterCAD's model (``YJCad``, from jupytercad-core): root by root, what the file did not change
-keeps its items and the room's edits inside them."""
+JupyterCAD's model (``YJCad``, from jupytercad-core) and one jupyterlab-chat chat: root by root,
+what the file did not change keeps its items and the room's edits inside them, also in an
+object the file moved."""
 
 from __future__ import annotations
 
