@@ -52,8 +52,8 @@ class Merge:
     def redo(self) -> None:
         """Make again in each moved object's new copy what the room changed in the old one;
         one the room deleted goes."""
-        for root, array, moved in self.moved:
-            places = {identity: at for at, identity in enumerate(_identities(array))}
+        for root, array, moved in filter(lambda found: found[2], self.moved):
+            places = {id_: at for at, id_ in enumerate(_identities(array.to_py() or []))}
             for identity in sorted(moved, key=places.__getitem__, reverse=True):  # from the end
                 (base, ours), copy = moved[identity], array[places[identity]]
                 if ours is _MISSING:
@@ -98,27 +98,37 @@ def _merge_items(array: Array[Any], live: Array[Any], file_array: Array[Any]) ->
     """Turn ``array``'s items into ``file_array``'s with the fewest deletions and insertions;
     True when the room changed what the file changed too (the room's is kept): a key of an
     item changed in place, or an item the file removed (kept, as a notebook's cells are)."""
-    base_ids, file_ids = _identities(array), _identities(file_array)
+    base_items, file_items = array.to_py() or [], file_array.to_py() or []
+    base_ids, file_ids = _identities(base_items), _identities(file_items)
     opcodes = SequenceMatcher(None, base_ids, file_ids, autojunk=False).get_opcodes()
     replaced: list[Opcode] = [op for op in opcodes if not _in_place(op, base_ids, file_ids)]
-    moved = _moved(array, live, base_ids, file_ids, replaced)
+    moved = {
+        base_ids[index]: (base_items[index], _live_copy(array, index, live))
+        for index in _moved(base_ids, file_ids, replaced)
+    }
     conflict = False
     for opcode in reversed(opcodes):  # indexes hold
         _, start, end, file_start, file_end = opcode
         if opcode not in replaced:
             pairs = zip(range(start, end), range(file_start, file_end), strict=True)
             for index, file_index in pairs:
-                conflict |= _merge_item(array, index, live, file_array[file_index])
+                if base_items[index] != file_items[file_index]:
+                    conflict |= _merge_item(array, index, live, file_array[file_index])
             continue
-        kept = 0
-        for index in reversed(range(start, end)):
-            if base_ids[index] in moved or not _changed_by_room(array, index, live):
+        kept = {  # the room changed them: kept, as a notebook's cells are
+            index
+            for index in range(start, end)
+            if base_ids[index] not in moved
+            and _live_copy(array, index, live) not in (_MISSING, base_items[index])
+        }
+        for index in reversed(range(start, end)) if kept else ():
+            if index not in kept:
                 del array[index]
-            else:
-                kept += 1
-        conflict |= kept > 0
+        if not kept:
+            del array[start:end]
+        conflict |= bool(kept)
         for offset, file_index in enumerate(range(file_start, file_end)):
-            array.insert(start + kept + offset, _copied(file_array[file_index]))
+            array.insert(start + len(kept) + offset, _copied(file_array[file_index]))
     return conflict, moved
 
 
@@ -132,31 +142,19 @@ def _in_place(opcode: Opcode, base_ids: list[str], file_ids: list[str]) -> bool:
     return not any(i.startswith(named) for i in base_ids[start:end] + file_ids[file_start:file_end])
 
 
-def _moved(
-    array: Array[Any],
-    live: Array[Any],
-    base_ids: list[str],
-    file_ids: list[str],
-    replaced: list[Opcode],
-) -> Moved:
-    """The objects, one of their identity on each side, that the file deletes at one place and
-    inserts at another."""
+def _moved(base_ids: list[str], file_ids: list[str], replaced: list[Opcode]) -> list[int]:
+    """Where the base has the objects, one of their identity on each side, that the file
+    deletes at one place and inserts at another."""
     single = {i for i, n in Counter(base_ids + file_ids).items() if n == 2}
     inserted = {file_ids[at] for _, _, _, start, end in replaced for at in range(start, end)}
-    return {
-        base_ids[index]: (_plain(array[index]), _live_copy(array, index, live))
-        for _, start, end, _, _ in replaced
-        for index in range(start, end)
-        if base_ids[index] in single and base_ids[index] in inserted
-    }
+    removed = (index for _, start, end, _, _ in replaced for index in range(start, end))
+    return [index for index in removed if base_ids[index] in single and base_ids[index] in inserted]
 
 
 def _merge_item(array: Array[Any], index: int, live: Array[Any], file_item: Any) -> bool:
-    """Make ``array[index]`` the file's ``file_item``: a map on both sides merged entry by entry
-    with the room's copy of it (True on a conflict), anything else replaced."""
+    """Make ``array[index]`` the file's ``file_item``, which differs: a map on both sides merged
+    entry by entry with the room's copy of it (True on a conflict), anything else replaced."""
     held, theirs = _plain(array[index]), _plain(file_item)
-    if held == theirs:
-        return False
     if isinstance(array[index], Map) and isinstance(theirs, dict):
         ours = _live_copy(array, index, live)
         return merge_entries(array[index], held, held, held if ours is _MISSING else ours, theirs)
@@ -165,8 +163,8 @@ def _merge_item(array: Array[Any], index: int, live: Array[Any], file_item: Any)
     return False
 
 
-def _identities(array: Array[Any]) -> list[str]:
-    return [_identity(item) for item in array.to_py() or []]
+def _identities(items: list[Any]) -> list[str]:
+    return [_identity(item) for item in items]
 
 
 def _identity(item: Any) -> str:
@@ -214,11 +212,6 @@ def _redo_entries(ymap: Map[Any], base: Any, ours: Any, theirs: Any) -> bool:
             else:
                 ymap[key] = mine
     return conflict
-
-
-def _changed_by_room(array: Array[Any], index: int, live: Array[Any]) -> bool:
-    """Whether the room holds ``array[index]``'s item, changed (kept when the file removes it)."""
-    return _live_copy(array, index, live) not in (_MISSING, _plain(array[index]))
 
 
 def _copied(value: Any) -> Any:
