@@ -52,10 +52,13 @@ class Merge:
     def redo(self) -> None:
         """Make again in each moved object's new copy what the room changed in the old one;
         one the room deleted goes."""
-        for root, array, moved in filter(lambda found: found[2], self.moved):
+        for root, array, moved in self.moved:
+            changed = {identity: sides for identity, sides in moved.items() if sides[1] != sides[0]}
+            if not changed:
+                continue
             places = {id_: at for at, id_ in enumerate(_identities(array.to_py() or []))}
-            for identity in sorted(moved, key=places.__getitem__, reverse=True):  # from the end
-                (base, ours), copy = moved[identity], array[places[identity]]
+            for identity in sorted(changed, key=places.__getitem__, reverse=True):  # from the end
+                (base, ours), copy = changed[identity], array[places[identity]]
                 if ours is _MISSING:
                     del array[places[identity]]
                 elif isinstance(copy, Map) and isinstance(ours, dict):
