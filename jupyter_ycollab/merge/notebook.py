@@ -22,6 +22,7 @@ from pycrdt import Array, Doc, Map
 from ..codec.building import new_cell, with_cell_id
 from .cellids import adopt_base_ids
 from .entries import merge_entries
+from .sameitem import live_index
 
 
 @dataclass
@@ -52,7 +53,7 @@ class Plan:
     ours: _Cells
     theirs: _Cells
     moved: set[str]  # cells the disk moved (ours did not)
-    edited: list[str] = field(default_factory=list)  # changed in place on the fork
+    edited: list[str] = field(default_factory=list)  # changed on disk, re-created by ours
     deleted: list[str] = field(default_factory=list)  # deleted on the fork
     orphans: list[str] = field(default_factory=list)  # deleted by ours, changed on disk
     conflicts: list[str] = field(default_factory=list)
@@ -82,7 +83,7 @@ def replay(fork: Doc[Any], ours: Doc[Any], theirs: dict[str, Any], *, ids_kept: 
     if merge_entries(fork.get("meta", type=Map), base_meta, base_meta, our_meta, disk_meta):
         plan.conflicts.append("metadata")
     cells = fork.get("cells", type=Array)
-    _edit_cells(cells, plan)
+    _edit_cells(cells, plan, ours.get("cells", type=Array))
     _delete_cells(cells, plan)
     _insert_cells(cells, plan, disk_moved)
     return plan
@@ -126,6 +127,8 @@ def _moved(before: list[str], after: list[str]) -> set[str]:
     """Ids in both lists that ``after`` put in another order (outside a longest matching)."""
     common = set(before) & set(after)
     old, new = [i for i in before if i in common], [i for i in after if i in common]
+    if old == new:  # the usual case, at a fraction of the matcher's cost (10,000 cells: 60 ms)
+        return set()
     matcher = SequenceMatcher(None, old, new, autojunk=False)
     kept = {new[b + k] for _, b, size in matcher.get_matching_blocks() for k in range(size)}
     return common - kept
@@ -137,7 +140,9 @@ def _after(cell_id: str, side: _Cells) -> str | None:
     return side.ids[index - 1] if index else None
 
 
-def _edit_cells(cells: Array[Any], plan: Plan) -> None:
+def _edit_cells(cells: Array[Any], plan: Plan, live: Array[Any]) -> None:
+    """Merge the disk's changes into each cell in place; one whose item the live document no
+    longer holds (our side re-created it) is left to ``repair``, which merges it again."""
     for cell_id, theirs in plan.theirs.by_id.items():
         base = plan.base.by_id.get(cell_id)
         if base is None or base == theirs:
@@ -147,9 +152,11 @@ def _edit_cells(cells: Array[Any], plan: Plan) -> None:
             plan.orphans.append(cell_id)
             plan.conflicts.append(cell_id)
             continue
-        if merge_entries(cells[plan.base.at[cell_id]], base, base, ours, theirs):
+        index = plan.base.at[cell_id]
+        if merge_entries(cells[index], base, base, ours, theirs):
             plan.conflicts.append(cell_id)
-        plan.edited.append(cell_id)
+        if live_index(cells, index, live) is None:
+            plan.edited.append(cell_id)
 
 
 def _delete_cells(cells: Array[Any], plan: Plan) -> None:

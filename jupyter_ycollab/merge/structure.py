@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from pycrdt import Array, Assoc, Doc, Map, StickyIndex, Text
+from pycrdt import Array, Doc, Map, Text
 
 from ..codec.kinds import DocumentKind, fill
 from .entries import merge_entries
+from .sameitem import live_index
 from .text import merge_into
 
 _MISSING: Any = object()
@@ -185,13 +186,10 @@ def _plain(value: Any) -> Any:
 
 
 def _live_copy(array: Array[Any], index: int, live: Array[Any]) -> Any:
-    """What the live array holds in ``array[index]``'s item (the same CRDT item, found by a
-    sticky index, which names it); ``_MISSING`` if the room deleted it."""
-    mark = array.sticky_index(index, Assoc.AFTER).encode()
-    at = StickyIndex.decode(mark, live).get_index()  # the next item's place, if it is gone
-    if at < len(live) and live.sticky_index(at, Assoc.AFTER).encode() == mark:
-        return _plain(live[at])
-    return _MISSING
+    """What the live array holds in ``array[index]``'s item; ``_MISSING`` if the room deleted
+    it (sameitem.py)."""
+    at = live_index(array, index, live)
+    return _MISSING if at is None else _plain(live[at])
 
 
 def _redo_entries(ymap: Map[Any], base: Any, ours: Any, theirs: Any) -> bool:

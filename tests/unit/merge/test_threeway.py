@@ -16,7 +16,8 @@ from pycrdt import Array, Doc, Map, Text
 from jupyter_ycollab.codec.building import build_base
 from jupyter_ycollab.codec.content import read_content
 from jupyter_ycollab.codec.kinds import DocumentKind
-from jupyter_ycollab.codec.updates import EMPTY_UPDATE
+from jupyter_ycollab.codec.updates import EMPTY_UPDATE, replayed
+from jupyter_ycollab.merge import notebook
 from jupyter_ycollab.merge import text as textmerge
 from jupyter_ycollab.merge.threeway import MergeResult, three_way_merge
 
@@ -181,6 +182,23 @@ def test_cell_we_deleted_but_disk_changed_comes_back() -> None:
     )
     assert _sources(live) == [("a", "1"), ("b", "22"), ("c", "3")]
     assert result.conflicts == ["b"]
+
+
+def test_only_a_cell_we_recreated_takes_the_second_pass_on_a_copy_of_the_live_document() -> None:
+    """The second pass (``repair``) copies the whole live document, 0.2 s at 10,000 cells: a
+    cell the disk changed that the live document still holds is merged by the replay alone."""
+    base = _nb(_cell("a", "1"), _cell("b", "hello"))
+    base_update, live = _live(NOTEBOOK, base)
+    theirs = _nb(_cell("a", "1"), _cell("b", "hello world"))
+    assert not notebook.replay(replayed([base_update]), live, theirs, ids_kept=True).needs_repair
+
+    cells = live.get("cells", type=Array)
+    with live.transaction():
+        recreated = cells[1].to_py()
+        del cells[1]
+        cells.insert(1, Map({**recreated, "source": Text(recreated["source"])}))
+    plan = notebook.replay(replayed([base_update]), live, theirs, ids_kept=True)
+    assert plan.edited == ["b"]
 
 
 def test_disk_change_reaches_a_cell_we_recreated() -> None:
