@@ -4,6 +4,7 @@ edits, conflicts that keep both texts and say so, and a `touch` that changes not
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,10 @@ from jupyter_ydoc import YUnicode
 from pycrdt import Decoder, Text, YMessageType, YSyncMessageType
 
 from jupyter_ycollab.cli import latest_content
+from jupyter_ycollab.document import watch
 from jupyter_ycollab.document.render import Rendered, RenderJob
 from jupyter_ycollab.history.records import parse_log
+from jupyter_ycollab.merge.threeway import three_way_merge
 
 from .client import CollabClient, wait_until
 from .harness import (
@@ -120,6 +123,39 @@ async def test_a_notebook_rewritten_on_disk_while_two_clients_edit_keeps_all_fou
         "cell-c",
         "cell-2",
     ]
+
+
+@pytest.mark.ycollab(poll_interval=POLL)
+async def test_a_merge_under_way_holds_up_no_room_and_lands_with_what_was_typed_meanwhile(
+    collab: Collab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A merge is worked out off the event loop (0.4 s for 10,000 cells): held up here until
+    the test lets it go, it keeps no other room waiting, nor its own room's typing, and the
+    edits typed meanwhile stay with the file's change."""
+    merge_started, go_on, merge_done = threading.Event(), threading.Event(), threading.Event()
+
+    def held_merge(*args: Any, **kwargs: Any) -> Any:
+        merge_started.set()
+        go_on.wait(10)  # never for good: on the loop, this would stall every room for it
+        merged = three_way_merge(*args, **kwargs)
+        merge_done.set()
+        return merged
+
+    monkeypatch.setattr(watch, "three_way_merge", held_merge)
+    path = collab.write_notebook("merged.ipynb", ["a = 1", "b = 2"])
+    collab.write_notebook("other.ipynb", ["x = 1"])
+    alice = await collab.open_notebook("merged.ipynb")
+    carol, dave = [await collab.open_notebook("other.ipynb") for _ in range(2)]
+    rewrite_notebook(path, ["a = 1", "b = 20"], ["cell-0", "cell-1"])
+    await wait_until(merge_started.is_set, 5, "the merge to start")
+
+    append(carol.document.ycells[0]["source"], "  # carol")
+    await wait_until(lambda: cell_sources(dave.document) == ["x = 1  # carol"], 5, "Carol's edit")
+    append(alice.document.ycells[0]["source"], "  # alice")
+    await everyone_holds(collab, "merged.ipynb", [alice], ["a = 1  # alice", "b = 2"])
+    assert not merge_done.is_set(), "the edits waited for the merge"
+    go_on.set()
+    await everyone_holds(collab, "merged.ipynb", [alice], ["a = 1  # alice", "b = 20"])
 
 
 @pytest.mark.also_jupytext

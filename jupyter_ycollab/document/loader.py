@@ -139,4 +139,4 @@ class Loader:
             if held:  # the save had written the file: nothing to merge
                 self._history.take_base(interrupted, self._file.known_state().hash)
                 return
-        self._file.merge(content)
+        await self._file.merge(content)
