@@ -81,6 +81,15 @@ class FrontEndChat(YBaseDoc):
                 message["metadata"] = metadata
             self._messages.append(Map(message))
 
+    def edit(self, message_id: str, body: str) -> None:
+        """Change a message's text as the page does (``YChat.updateMessage``): a key of the
+        message's map; a message that is no map cannot be edited there."""
+        messages = list(self._messages)
+        index = [message["id"] for message in messages].index(message_id)
+        if not isinstance(messages[index], Map):
+            raise TypeError(f"message {index} is not a map: the page cannot edit it")
+        messages[index]["body"] = body
+
     def bodies(self) -> list[str]:
         return [message["body"] for message in self.get()]
 
@@ -309,6 +318,12 @@ async def test_messages_sent_at_the_same_moment_are_each_kept_once_in_the_server
     for message in alice.document.get():
         found = chat.get_message(message["id"])
         assert found is not None and found.body == message["body"], "another message found"
+    # Each stays a map, which the page edits key by key: one the server moved was a plain
+    # object (``pop`` gives its value), on which the page's edits and deletions fail.
+    for message in bob.document.get():
+        bob.document.edit(message["id"], message["body"] + " (edited)")
+    edited = sorted(f"{body} (edited)" for body in sent)
+    await alice.wait_for(lambda: sorted(alice.document.bodies()) == edited, 5, "the edits")
 
 
 REOPENS = 8

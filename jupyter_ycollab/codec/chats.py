@@ -10,8 +10,9 @@ everyone, and from the file at the next save. jupyter-collaboration loses it too
 sending one message each at the same moment, 10 times, lost half of them on both servers.
 
 Here a message is stamped by its id, and its place is counted among the others, so it is
-always in range. A message from another server of a cluster (cluster/) is that server's to
-stamp: a message two servers moved at once was there twice. Likewise only its server tells who
+always in range; moved, it stays a map (YChat put back a plain value, which pages cannot
+edit). A message from another server of a cluster (cluster/) is that server's to stamp: a
+message two servers moved at once was there twice. Likewise only its server tells who
 observes new messages (jupyter-ai's router): on every server, each would answer it.
 """
 
@@ -22,7 +23,7 @@ from importlib.metadata import version
 from typing import Any
 
 from jupyter_ydoc.ybasedoc import YBaseDoc
-from pycrdt import Doc
+from pycrdt import Doc, Map
 
 from .listeners import UpdateListeners
 from .origins import Origin
@@ -86,7 +87,8 @@ else:
                 place = _place_among(messages[:index] + messages[index + 1 :], timestamp)
                 if place == index:
                     return
-                self._ymessages.insert(place, self._ymessages.pop(index))
+                # As a map again: ``pop`` gives a plain value, which the page cannot edit.
+                self._ymessages.insert(place, Map(self._ymessages.pop(index)))
             # YChat takes a move (one out, one in) for an edit, and keeps the index it looks a
             # message up by (``update_message``: a persona's answer, streamed) as it was.
             self._indexes_by_id = {m["id"]: at for at, m in enumerate(self._get_messages())}
