@@ -125,11 +125,12 @@ def _merge_items(array: Array[Any], live: Array[Any], file_array: Array[Any]) ->
             if base_ids[index] not in moved
             and _live_copy(array, index, live) not in (_MISSING, base_items[index])
         }
-        for index in reversed(range(start, end)) if kept else ():
-            if index not in kept:
-                del array[index]
-        if not kept:
-            del array[start:end]
+        if kept:
+            for index in reversed(range(start, end)):
+                if index not in kept:
+                    del array[index]
+        else:
+            del array[start:end]  # the usual case, in one deletion
         conflict |= bool(kept)
         for offset, file_index in enumerate(range(file_start, file_end)):
             array.insert(start + len(kept) + offset, _copied(file_array[file_index]))
