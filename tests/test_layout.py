@@ -79,7 +79,9 @@ STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
 #: +12: an outside change is merged in a thread, on a copy of the live document (watch.py).
 #: +2: a chat message the server moves stays a map, which pages can edit (codec/chats.py).
 #: +1: structure.py's deletion of a removed run written as a plain if/else.
-BUDGETS = {"core": 9_590, "cluster": 1_661, "observability": 800}
+#: +18 (and +1 in cluster/): a shared room nobody had open is looked at on disk before anyone
+#: sees it (loader.py ``_changed_content``, shared with the recovery from the update log).
+BUDGETS = {"core": 9_608, "cluster": 1_662, "observability": 800}
 
 
 def modules() -> list[Path]:

@@ -79,7 +79,8 @@ class SharedRoom:
             try:
                 held = await self.lease.try_acquire()
                 state = await self.store.current()
-                if state is not None:  # writing waits for the keeper's ``take_over``
+                if state is not None:  # held: nobody had it open, we write (``Joined``)
+                    self.writer = held
                     return await self._joined(state)
             except self.cluster.errors as error:
                 self.cluster.trouble(error)
@@ -94,7 +95,7 @@ class SharedRoom:
     async def _joined(self, state: SharedState) -> Joined:
         self._backlog_awareness = [entry for entry in state.entries if entry.kind == "a"]
         self.position, self.lineage = state.end, state.lineage
-        return Joined(state.updates, state.lineage, await self.store.saved())
+        return Joined(state.updates, state.lineage, await self.store.saved(), self.writer)
 
     async def started_here(self, state: list[bytes], history: History) -> None:
         """Share what this server loaded; refuse the opening if someone else shared first."""

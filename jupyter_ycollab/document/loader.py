@@ -57,7 +57,11 @@ class Loader:
         """Fill the ``Doc`` with the state other servers hold (cluster/): never from the file,
         which would build a second history of the same content. This server's own log of the
         same history is merged in: it may hold edits the cluster lacks (accepted while Redis
-        was down, then a crash), which ``unsaved`` says, to be saved and shared."""
+        was down, then a crash), which ``unsaved`` says, to be saved and shared.
+
+        A server that writes from the start (nobody had the room open) merges the file's
+        changes in before anyone sees the document, as a load after a crash does: a file made
+        anew under the name of one closed an hour ago is not shown with the old one's text."""
         for update in joined.updates:
             self._listeners.apply(update, Origin.LOAD)
         ours = await self._own_log_of(joined.lineage)
@@ -67,7 +71,12 @@ class Loader:
         saved = joined.saved or SavedFile(joined.updates[0], None, None)
         self._history.take_base(saved.update, saved.hash, saved.digest)
         source = "Content joined from the other servers."
-        return Loaded([*joined.updates, *ours], bool(ours), source)
+        content = await self._changed_content(saved.hash) if joined.writes else None
+        if content is not None:
+            await self._file.merge(content)
+            return Loaded([self._doc.get_update()], True, source)
+        # A writer that died may have left edits it had not saved: the save finds out.
+        return Loaded([*joined.updates, *ours], bool(ours) or joined.writes, source)
 
     async def _own_log_of(self, lineage: str) -> list[bytes]:
         """The updates of this server's log of ``lineage`` that add to the ``Doc``, applied."""
@@ -106,27 +115,33 @@ class Loader:
         """Rebuild the room from its log, merging the file in if it changed while we were down;
         return the updates that make up the document's state, and whether it is unsaved.
 
-        A notebook whose file still has the hash the log recorded is not even parsed: the log
-        holds everything (reopening after a restart costs a hash and a replay). The replay is
-        update by update into a ``Doc`` nothing observes yet: the same CRDT history as one
-        merged update, without the merge (+50-100 ms for 10,000 cells).
+        The replay is update by update into a ``Doc`` nothing observes yet: the same CRDT
+        history as one merged update, without the merge (+50-100 ms for 10,000 cells).
         """
         state = [recovered.checkpoint, *recovered.updates]
         for update in state:
             self._listeners.apply(update, Origin.LOAD)
         self._history.resume(recovered)
-        content = None
-        if self._kind.file_type == "notebook":
-            self._file.state = await self._files.stat(self._file.path, self._kind, with_hash=True)
-        else:
-            content = await self._file.read()  # cheap for text, and it tells the line endings
-        if self._file.known_state().hash != recovered.saved_hash:
-            if content is None:
-                content = await self._file.read()
+        content = await self._changed_content(recovered.saved_hash)
+        if content is not None:
             await self._take_file_after_crash(recovered, content)
             # A save compares with what the file holds, and skips if equal.
             return [self._doc.get_update()], True  # the file's changes may have been merged in
         return state, len(recovered.updates) > recovered.saved_seq  # edits logged since a save
+
+    async def _changed_content(self, saved_hash: str | None) -> Any | None:
+        """The file's content if its hash is not ``saved_hash`` (what it held when last saved),
+        else None. A notebook that still has that hash is not even parsed: the document holds
+        everything (reopening after a restart costs a hash and a replay). Text is read: it is
+        cheap, and it tells the line endings."""
+        content = None
+        if self._kind.file_type == "notebook":
+            self._file.state = await self._files.stat(self._file.path, self._kind, with_hash=True)
+        else:
+            content = await self._file.read()
+        if self._file.known_state().hash == saved_hash:
+            return None
+        return content if content is not None else await self._file.read()
 
     async def _take_file_after_crash(self, recovered: LogContents, content: Any) -> None:
         """The file is not what the log last recorded: our own interrupted save, or a change."""

@@ -37,6 +37,9 @@ class Joined:
     updates: list[bytes]  # the first a full state
     lineage: str
     saved: SavedFile | None
+    #: Nobody was writing the file, so this server does from now on, and looks at the file
+    #: first: it may have changed since the room was last open (deleted and made anew).
+    writes: bool = False
 
 
 class Sharing(Protocol):
