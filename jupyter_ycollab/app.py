@@ -193,3 +193,9 @@ class _LazyFileIds:
 
     def index(self, path: str) -> str | None:
         return self._manager.index(path)
+
+    def move(self, old_path: str, new_path: str) -> str | None:
+        return self._manager.move(old_path, new_path)
+
+    def delete(self, path: str) -> None:
+        self._manager.delete(path)

@@ -28,9 +28,11 @@ from redis.exceptions import RedisError
 from .. import metrics
 from ..codec.kinds import DocumentKind
 from ..document.sharing import Alone, Sharing
+from ..errors import ClusterBusy
 from ..rooms.room import Room
-from .keys import RoomKeys, server_key
+from .keys import server_key
 from .lease import Lease
+from .names import Names
 from .options import ClusterSettings
 from .publisher import Publisher, end
 from .reconcile import hold, level_with_cluster
@@ -68,15 +70,21 @@ class Cluster:
         where = self.settings.redis_url.rsplit("@", 1)[-1]
         return f"{where} (namespace {self.settings.namespace!r}) as {self.server_id}"
 
-    def share(self, kind: DocumentKind, path: str) -> Sharing:
+    async def share(self, kind: DocumentKind, path: str) -> Sharing:
         """The sharing of the document at ``path`` (the ``Share`` the rooms are given): none
         outside ``cluster_folder``."""
         folder = self.settings.folder
         if folder and not path.startswith(folder + "/"):
             return Alone()
-        keys = RoomKeys.of(self.settings.namespace, kind.file_format, kind.file_type, path)
-        lease = Lease(self.redis, keys, self.server_id, self.settings.lease_ttl)
-        return SharedRoom(self, RoomStore(self.redis, keys, self.server_id), lease)
+        alias_ms = round(self.settings.idle_expiry * 1000)
+        names = Names(self.redis, self.settings.namespace, kind, alias_ms)
+        try:
+            where = await names.room_of(path)
+        except self.errors as error:
+            self.trouble(error)
+            raise ClusterBusy("Redis did not answer: try again") from error
+        lease = Lease(self.redis, where.keys, self.server_id, self.settings.lease_ttl)
+        return SharedRoom(self, RoomStore(self.redis, where.keys, self.server_id), lease, where)
 
     def add(self, room: SharedRoom) -> None:
         self._rooms[room.store.keys.updates] = room
@@ -177,7 +185,7 @@ class Cluster:
                 )
                 rooms = list(self._rooms.values())
                 kept = await asyncio.gather(
-                    *(room.keep_lease() for room in rooms), return_exceptions=True
+                    *(self._keep_room(room) for room in rooms), return_exceptions=True
                 )  # at once: a thousand rooms must not take a thousand round trips in a row
                 for room, error in zip(rooms, kept, strict=True):
                     if isinstance(error, self.errors):
@@ -188,6 +196,10 @@ class Cluster:
             except self.errors as error:
                 self.trouble(error)
             await asyncio.sleep(ttl / 3)
+
+    async def _keep_room(self, room: SharedRoom) -> None:
+        await room.keep_lease()
+        await room.where.follow(room.document())  # a rename our file ids saw
 
     async def _forget_dead_servers(self) -> None:
         heard = {server for room in self._rooms.values() for server in room.servers_heard}

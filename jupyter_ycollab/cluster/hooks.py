@@ -52,6 +52,8 @@ class ClusterHookCalls(HookCalls):
         document = room.document
         if document is not None and isinstance(document.sharing, SharedRoom):
             document.sharing.attach(room)
+            # A writer whose file ids did not see a rename asks where the room records the file.
+            document.file.path_elsewhere = document.sharing.where.recorded
             try:
                 await self._cluster.redis.hset(self._file_ids, document.file_id, document.path)
             except self._cluster.errors as error:

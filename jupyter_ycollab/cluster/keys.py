@@ -1,7 +1,8 @@
 """The names of a shared room's keys in Redis, and of the cluster's other keys (docs/cluster.md).
 
 A room is named by its file, not by a server's file id: servers on separate machines have
-separate file-id databases, so only the path (with its format and type) is the same everywhere.
+separate file-id databases, so only the path (with its format and type) is the same everywhere;
+a room keeps the name of the path it was first shared at (names.py says how renames are found).
 Every name starts with ``ycollab:{namespace}:`` so that unrelated deployments can share a Redis.
 """
 
@@ -58,6 +59,12 @@ class RoomKeys:
     def carried(self, lineage: str) -> str:
         """String: the state of history ``lineage`` that servers carried into the room's."""
         return f"{self.prefix}:carried:{lineage}"
+
+    @property
+    def alias(self) -> str:
+        """String: the name of the room that serves this path, when it is not this one (a file
+        renamed to it, or made anew under it after its room's file moved away: names.py)."""
+        return f"{self.prefix}:alias"
 
     def all(self) -> tuple[str, ...]:
         """Every key of the room."""

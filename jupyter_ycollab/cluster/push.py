@@ -31,11 +31,14 @@ from redis.asyncio import Redis
 from ..codec.kinds import DocumentKind
 from ..codec.updates import EMPTY_UPDATE
 from ..errors import ClusterBusy, NotFound
-from .keys import RoomKeys
+from .names import Names
 from .store import RoomStore, SharedState
 
 #: The entry kind of a message to a room's peers.
 MESSAGE = "m"
+#: How long a name this process gives a path lasts (names.py), unless a server opening it keeps
+#: it alive: the servers' default idle expiry.
+ALIAS_MS = 24 * 3600 * 1000
 
 
 @asynccontextmanager
@@ -86,8 +89,9 @@ async def _store(
 ) -> AsyncIterator[RoomStore]:
     redis = Redis.from_url(redis_url)
     try:
-        keys = RoomKeys.of(namespace, kind.file_format, kind.file_type, path)
-        yield RoomStore(redis, keys, f"push:{socket.gethostname()}:{os.getpid()}")
+        names = Names(redis, namespace, kind, ALIAS_MS)
+        where = await names.room_of(path)
+        yield RoomStore(redis, where.keys, f"push:{socket.gethostname()}:{os.getpid()}")
     finally:
         await redis.aclose()
 

@@ -60,7 +60,8 @@ async def _level(shared: SharedRoom, doc: Doc[Any]) -> None:
     state = await shared.store.current()
     if state is None:  # Redis lost the room: the lease's next holder shares it again
         if await shared.lease.try_acquire():
-            await shared.store.create_state(doc.get_update(), shared.lineage, shared.lease.value)
+            full, holder = doc.get_update(), shared.lease.value
+            await shared.store.create_state(full, shared.lineage, holder, shared.where.path)
             shared.position, shared.behind = b"0-0", False
             shared.outbox.release(EMPTY_UPDATE)  # the state holds every update
         return

@@ -27,6 +27,7 @@ from ..history.history import History
 from ..rooms import protocol
 from ..rooms.room import Room
 from .lease import Lease
+from .names import RoomPath
 from .outbox import Outbox
 from .reconcile import level_with_cluster
 from .saves import ForwardedSaves
@@ -39,24 +40,24 @@ if TYPE_CHECKING:
 JOIN_TIMEOUT = 30.0
 #: Seconds between two folds of the stream into the snapshot (each after a save).
 FOLD_INTERVAL = 10.0
-#: Longest time between two pushes of the room's expiry by its writer (a quarter of
-#: ``cluster_idle_expiry`` when that is shorter).
+#: Longest time between two pushes of the room's expiry by its writer (at most idle expiry / 4).
 EXPIRY_REFRESH = 60.0
 #: Seconds a closing room waits for a writer's save beyond two lease terms (a takeover's).
 SETTLE_MARGIN = 5.0
 
 
 class SharedRoom:
-    def __init__(self, cluster: Cluster, store: RoomStore, lease: Lease) -> None:
+    def __init__(self, cluster: Cluster, store: RoomStore, lease: Lease, where: RoomPath) -> None:
         self.cluster = cluster
         self.store = store
         self.lease = lease
+        self.where = where  # the path of its file, as the room records it (names.py)
         self.position = b"0-0"  # the last stream entry this server applied
         self.room: Room | None = None
         self.writer = False  # this server writes the file
         self.doc: Doc[Any] | None = None
         self._take_over: Callable[[SavedFile | None], None] = lambda _saved: None
-        self._stop_listening: Callable[[], None] | None = None
+        self._stop_listening: Callable[[], None] = lambda: None  # till ``start``
         self.outbox = Outbox(cluster.publisher, store.keys.updates)  # the way out
         self._saves = ForwardedSaves(lambda message: self.outbox.put("c", message))
         self._backlog_awareness: list[Entry] = []  # met while joining, relayed once attached
@@ -104,7 +105,8 @@ class SharedRoom:
         try:
             full = state[0] if len(state) == 1 else await asyncio.to_thread(merged_update, state)
             await self.cluster.redis.delete(self.store.keys.updates)  # an expired history's
-            created = bool(fence) and await self.store.create_state(full, self.lineage, holder)
+            shared = (full, self.lineage, holder, self.where.path)
+            created = bool(fence) and await self.store.create_state(*shared)
             if created:
                 await self.store.record_saved(base, holder)
         except self.cluster.errors as error:
@@ -225,13 +227,13 @@ class SharedRoom:
         if held and now - self._expiry_set_at > min(EXPIRY_REFRESH, expiry / 4):
             self._expiry_set_at = now
             await self.store.expire(expiry)
+            await self.where.keep()
 
     def leave_cluster(self) -> None:
         """Hear no more updates of the room, from its ``Doc`` or its stream."""
         self.cluster.remove(self)
-        if self._stop_listening is not None:
-            self._stop_listening()
-            self._stop_listening = None
+        self._stop_listening()
+        self._stop_listening = lambda: None
 
     async def _release(self) -> None:
         self.writer = False

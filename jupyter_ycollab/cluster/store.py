@@ -30,11 +30,11 @@ SERVER = b"s"  # the field naming the server that accepted an entry; the other f
 #: How long the stream keeps the entries a fold took in (ms): a slower reader levels instead.
 KEEP_MS = 60_000
 
-# KEYS: state, lease. ARGV: snapshot, lineage, the holder's lease value.
+# KEYS: state, lease. ARGV: snapshot, lineage, the holder's lease value, the file's path.
 _CREATE_STATE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 if redis.call('GET', KEYS[2]) ~= ARGV[3] then return 0 end
-redis.call('HSET', KEYS[1], 'snapshot', ARGV[1], 'at', '0-0', 'lineage', ARGV[2])
+redis.call('HSET', KEYS[1], 'snapshot', ARGV[1], 'at', '0-0', 'lineage', ARGV[2], 'path', ARGV[4])
 return 1
 """
 
@@ -168,10 +168,11 @@ class RoomStore:
             return None
         return SharedState(found[b"snapshot"], found.get(b"at", b"0-0"), _text(found, b"lineage"))
 
-    async def create_state(self, snapshot: bytes, lineage: str, holder: str) -> bool:
-        """Create the state (at ``0-0``) if there is none and the lease's value is ``holder``."""
+    async def create_state(self, snapshot: bytes, lineage: str, holder: str, path: str) -> bool:
+        """Create the state (at ``0-0``) of the file at ``path`` if there is none and the
+        lease's value is ``holder``."""
         keys = [self.keys.state, self.keys.lease]
-        return bool(await self._create_state(keys=keys, args=[snapshot, lineage, holder]))
+        return bool(await self._create_state(keys=keys, args=[snapshot, lineage, holder, path]))
 
     async def fold(self, snapshot: bytes, at: bytes, holder: str, keep_ms: int = KEEP_MS) -> bool:
         """Replace the snapshot by one holding the stream up to ``at``, and trim the stream to

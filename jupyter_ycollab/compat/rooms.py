@@ -18,7 +18,7 @@ from typing import Any
 from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Doc
 
-from ..document.watch import view_of_loaded
+from ..document.state import view_of_loaded
 from ..rooms import protocol
 from ..rooms.room import Room
 

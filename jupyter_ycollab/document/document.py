@@ -31,7 +31,8 @@ from .loader import Loader
 from .saving import SaveWorker
 from .sharing import Alone, SavedFile, SaveReply, Share, Sharing, alone
 from .snapshots import Snapshots
-from .watch import SERVER_KEYS, FileWatch, view_of_loaded, write_state
+from .state import SERVER_KEYS, view_of_loaded, write_state
+from .watch import FileWatch
 
 #: Said (session event and log line) by a server that became the one writing a shared file.
 TOOK_OVER = (
@@ -98,7 +99,7 @@ class Document:
         old content arrived again.
         """
         self.file.path = self._files.path_of(self.file_id)
-        self.sharing = self._share(self.kind, self.path)
+        self.sharing = await self._share(self.kind, self.path)
         joined = await self.sharing.join()
         loaded = await (self._loader.load() if joined is None else self._loader.join(joined))
         if joined is None:  # the others join this state from now on

@@ -19,7 +19,8 @@ from ..history.records import LogContents
 from .files import Files
 from .render import holds_and_digest
 from .sharing import Joined, SavedFile
-from .watch import FileWatch, write_state
+from .state import write_state
+from .watch import FileWatch
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from .files import Files
 from .savepolicy import SavePolicy
 from .sharing import Alone, SavedFile, SaveReply, Sharing
 from .snapshots import Snapshots
-from .watch import FileWatch, SaveAttempt, write_state
+from .state import write_state
+from .watch import FileWatch, SaveAttempt
 
 #: A save that finds the file changed since its last look merges the change and tries again,
 #: this many times at most (then it fails, and is retried later like any failed save).

@@ -8,7 +8,7 @@ the others only make sure their edits reached the cluster (``flush``), and forwa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -118,8 +118,8 @@ class Alone:
 
 
 #: Makes the sharing of one document, from its kind and path, once its path is known.
-Share = Callable[[DocumentKind, str], Sharing]
+Share = Callable[[DocumentKind, str], Awaitable[Sharing]]
 
 
-def alone(kind: DocumentKind, path: str) -> Sharing:
+async def alone(kind: DocumentKind, path: str) -> Sharing:
     return Alone()

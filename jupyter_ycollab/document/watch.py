@@ -1,7 +1,5 @@
 """A document's file as the room last knew it (its path, state, line ending, whether it is gone),
-and the changes made to it outside the room: looked for, and merged three ways. And the server's
-own values in the document's ``state`` map (``write_state``, and ``view_of_loaded``, which keeps a
-view from changing one): the front end's signals that the file was saved, moved or changed.
+and the changes made to it outside the room: looked for, and merged three ways.
 
 Apart from the save worker (saving.py), which writes the file and asks this first what changed
 in it; and from the loader (loader.py), which reads it first and merges a change found after a
@@ -12,10 +10,10 @@ room's live edits (merge/threeway.py).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Doc, Map
 
 from .. import metrics
@@ -30,34 +28,7 @@ from ..history.history import History
 from ..merge.threeway import MergeResult, carried_over, three_way_merge
 from .files import Files, FileState
 from .render import holds_and_digest
-
-#: The ``state`` keys only servers write (``write_state``); peers write ``dirty`` too.
-SERVER_KEYS = frozenset({"hash", "path"})
-
-
-def write_state(doc: Doc[Any], **values: Any) -> None:
-    """Set the ``state`` values (path, dirty, hash) that are not None and differ, in one
-    transaction. Written as ``SERVER_STATE`` (codec/origins.py): no edit to save, and a recovered
-    room sets them again, so their log record is unhurried."""
-    state = doc.get("state", type=Map)  # also before the view exists (loading)
-    with UpdateListeners.of(doc).writing(Origin.SERVER_STATE), doc.transaction():
-        for key, value in values.items():
-            if value is not None and state.get(key) != value:
-                state[key] = value
-
-
-def view_of_loaded(kind: DocumentKind, doc: Doc[Any]) -> YBaseDoc:
-    """``kind.wrap(doc)`` for a loaded document (a room's), ``state.dirty`` left as it was.
-
-    jupyterlab-chat's YChat sets ``dirty`` as it is made, for a document about to be loaded
-    into it, and until a save clears it, takes no message for new: it neither gives it the
-    server's time nor tells who observes its messages (jupyter-ai answers none). So it is put
-    back at once. Not in ``wrap``: a document filled after its view is made (codec/building.py,
-    in a thread) is one being loaded."""
-    dirty = doc.get("state", type=Map).get("dirty", False)
-    view = kind.wrap(doc)
-    write_state(doc, dirty=dirty)
-    return view
+from .state import write_state
 
 
 @dataclass(frozen=True)
@@ -95,6 +66,13 @@ class FileWatch:
         self._history = history
         self._files = files
         self._events = events
+        #: Where the other servers of a cluster say the file is (cluster/names.py).
+        self.path_elsewhere: Callable[[], Awaitable[str | None]] = _nowhere
+
+    def path_now(self) -> str:
+        """Where this server's file ids say the file is (renamed through this server, the new
+        path); ``NotFound`` if they lost it."""
+        return self._files.path_of(self.file_id)
 
     def known_state(self) -> FileState:
         assert self.state is not None, "the file is read or stat-ed before this"
@@ -109,7 +87,7 @@ class FileWatch:
     async def unchanged(self) -> bool:
         """Whether the file is as the last look (or save) left it: at the same path (renamed
         through Jupyter, it is looked at again there), and its stat did not move."""
-        if self._files.path_of(self.file_id) != self.path:
+        if self.path_now() != self.path:
             return False
         now = await self._files.stat(self.path, self.kind)
         return self.state is None or now.stamp == self.state.stamp
@@ -135,7 +113,7 @@ class FileWatch:
 
     async def _catch_up(self) -> bool:
         try:
-            path, self.path = self.path, self._files.path_of(self.file_id)
+            path, self.path = self.path, self.path_now()
             if self.path != path:  # renamed through Jupyter: the front end renames every tab
                 write_state(self.doc, path=self.path)
             now = await self._files.stat(self.path, self.kind)
@@ -143,6 +121,8 @@ class FileWatch:
                 return False
             raw, now = await self._files.read(self.path, self.kind)
         except NotFound:
+            if await self._renamed_elsewhere():
+                return await self._catch_up()
             self.mark_gone()
             return False
         back, self.gone = self.gone, False  # restored, or recreated by someone: save to it again
@@ -223,6 +203,17 @@ class FileWatch:
         ids = self._files.keeps_cell_ids
         return carried_over(self.kind, base, self.doc, target, ids_kept=ids, carried=carried)
 
+    async def _renamed_elsewhere(self) -> bool:
+        """Whether the file was renamed through another server of a cluster (its file ids saw
+        it, ours did not): ours learn it, as from a rename made here. A path the file ids hold
+        already is a deleted file's: a file cannot be renamed over another."""
+        path = await self.path_elsewhere()
+        if path is None or path == self.path or not await self._files.exists(path):
+            return False
+        self._files.ids.delete(path)
+        self._files.ids.move(self.path, path)
+        return True
+
     def mark_gone(self) -> None:
         """Deleted (or moved outside Jupyter): keep the content, say so once, never recreate it."""
         if not self.gone:
@@ -240,3 +231,7 @@ def _merged_into_copy(
     """``three_way_merge`` against a copy of the live ``Doc`` (its state ``ours``), which a
     thread may read while the loop goes on changing the room's own."""
     return three_way_merge(kind, base_update, replayed([ours]), theirs, ids_kept=ids_kept)
+
+
+async def _nowhere() -> None:
+    return None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from jupyter_ydoc.ybasedoc import YBaseDoc
 
-from ..document.watch import view_of_loaded
+from ..document.state import view_of_loaded
 from ..errors import CollabError, HookFailed
 from ..rooms.peer import Peer
 from ..rooms.room import Room

@@ -26,7 +26,7 @@ async def share(client: redis.asyncio.Redis, content: str, lineage: str) -> None
     doc.get("source", type=Text).insert(0, content)
     await client.set(KEYS.lease, "server:1")
     assert await RoomStore(client, KEYS, "server").create_state(
-        doc.get_update(), lineage, "server:1"
+        doc.get_update(), lineage, "server:1", "todo.md"
     )
 
 

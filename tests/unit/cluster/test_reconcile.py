@@ -35,7 +35,7 @@ async def test_the_reader_and_the_keeper_level_a_room_once(
     lacks: carried into another history, the same edits twice (doubled text)."""
     cluster = Cluster(ClusterSettings(redis_server.url))
     try:
-        shared = cluster.share(DocumentKind("text", "file"), "notes.txt")
+        shared = await cluster.share(DocumentKind("text", "file"), "notes.txt")
         assert isinstance(shared, SharedRoom)
         read_room, reads = shared.store.current, []
 
@@ -48,7 +48,7 @@ async def test_the_reader_and_the_keeper_level_a_room_once(
         text = doc.get("source", type=Text)
         text += "shared before the outage\n"
         await redis_client.set(shared.store.keys.lease, "other:1")
-        assert await shared.store.create_state(doc.get_update(), LINEAGE, "other:1")
+        assert await shared.store.create_state(doc.get_update(), LINEAGE, "other:1", "notes.txt")
         shared.doc, shared.lineage = doc, LINEAGE
         hold(shared)
         text += "typed while Redis was down\n"  # the outbox holds it
@@ -75,7 +75,7 @@ async def test_a_room_that_cannot_be_levelled_stops_neither_the_others_nor_the_l
     try:
         rooms = []
         for name in ("broken.txt", "fine.txt"):
-            shared = cluster.share(DocumentKind("text", "file"), name)
+            shared = await cluster.share(DocumentKind("text", "file"), name)
             assert isinstance(shared, SharedRoom)
             doc: Doc = Doc()
             doc.get("source", type=Text).insert(0, f"{name}\n")
@@ -107,11 +107,11 @@ async def test_a_server_paused_longer_than_the_stream_keeps_entries_levels_its_r
     monkeypatch.setattr(cluster_module, "PAUSE_LIMIT", 1.0)  # seconds; a minute's half in use
     cluster = Cluster(ClusterSettings(redis_server.url))
     try:
-        shared = cluster.share(DocumentKind("text", "file"), "notes.txt")
+        shared = await cluster.share(DocumentKind("text", "file"), "notes.txt")
         assert isinstance(shared, SharedRoom)
         theirs: Doc = Doc()
         await redis_client.set(shared.store.keys.lease, "other:1")
-        assert await shared.store.create_state(theirs.get_update(), LINEAGE, "other:1")
+        assert await shared.store.create_state(theirs.get_update(), LINEAGE, "other:1", "notes.txt")
         ours: Doc = Doc()
         shared.start(ours, lambda _saved: None, ahead=False)  # the reader and keeper start
         shared.lineage = LINEAGE

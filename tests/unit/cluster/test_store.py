@@ -34,13 +34,15 @@ async def test_create_state_only_once_and_only_by_the_holder(
     redis_client: redis.asyncio.Redis, store: RoomStore
 ) -> None:
     assert await store.state() is None
-    assert not await store.create_state(b"snap", "lineage-1", "s1:1")  # nobody holds the lease
+    assert not await store.create_state(
+        b"snap", "lineage-1", "s1:1", "a.ipynb"
+    )  # nobody holds the lease
     fence, holder = await hold_lease(redis_client)
-    assert not await store.create_state(b"snap", "lineage-1", f"s1:{fence - 1}")
-    assert not await store.create_state(b"snap", "lineage-1", f"s2:{fence}")
+    assert not await store.create_state(b"snap", "lineage-1", f"s1:{fence - 1}", "a.ipynb")
+    assert not await store.create_state(b"snap", "lineage-1", f"s2:{fence}", "a.ipynb")
     assert await store.state() is None
-    assert await store.create_state(b"snap", "lineage-1", holder)
-    assert not await store.create_state(b"other", "lineage-2", holder)
+    assert await store.create_state(b"snap", "lineage-1", holder, "a.ipynb")
+    assert not await store.create_state(b"other", "lineage-2", holder, "a.ipynb")
     assert await store.state() == SharedState(b"snap", b"0-0", "lineage-1")
 
 
@@ -48,7 +50,7 @@ async def test_fold_trims_before_at_never_after(
     redis_client: redis.asyncio.Redis, store: RoomStore
 ) -> None:
     _fence, holder = await hold_lease(redis_client)
-    assert await store.create_state(b"empty", "l", holder)
+    assert await store.create_state(b"empty", "l", holder, "a.ipynb")
     ids = await publish(store, [("u", str(n).encode()) for n in range(5)])
     at = ids[2]
     await clock_past(redis_client, ids[-1])  # with keep_ms=0 the trim point is min(at, now)
@@ -61,7 +63,7 @@ async def test_fold_keeps_the_last_minute(
     redis_client: redis.asyncio.Redis, store: RoomStore
 ) -> None:
     _fence, holder = await hold_lease(redis_client)
-    await store.create_state(b"empty", "l", holder)
+    await store.create_state(b"empty", "l", holder, "a.ipynb")
     ids = await publish(store, [("u", b"1"), ("u", b"2")])
     assert await store.fold(b"folded", ids[-1], holder)  # keep_ms=60_000: all are younger
     assert [entry_id for entry_id, _ in await redis_client.xrange(KEYS.updates)] == ids
@@ -73,7 +75,7 @@ async def test_fold_refused_to_a_former_holder_with_an_older_at_or_no_state(
     ids = await publish(store, [("u", b"1"), ("u", b"2")])
     _fence, holder = await hold_lease(redis_client)
     assert not await store.fold(b"x", ids[0], holder, keep_ms=0)  # no state yet
-    await store.create_state(b"empty", "l", holder)
+    await store.create_state(b"empty", "l", holder, "a.ipynb")
     assert await store.fold(b"at-1", ids[1], holder)
     assert not await store.fold(b"at-0", ids[0], holder)  # `at` never moves back
     _newer, successor = await hold_lease(redis_client, "s2")
@@ -104,11 +106,11 @@ async def test_a_write_from_before_redis_came_back_empty_is_refused(
     (redis-py sends it again on a new connection) must not replace what the new one shared:
     the other history would be taken for this one."""
     old_fence, old_holder = await hold_lease(redis_client, "old")
-    await store.create_state(b"old history", "old-lineage", old_holder)
+    await store.create_state(b"old history", "old-lineage", old_holder, "a.ipynb")
     await redis_client.flushall()
     fence, holder = await hold_lease(redis_client, "new")
     assert fence == old_fence  # the token repeats; the holder's value does not
-    assert await store.create_state(b"new history", "new-lineage", holder)
+    assert await store.create_state(b"new history", "new-lineage", holder, "a.ipynb")
     assert await store.record_saved(SavedFile(b"new file", "h2", "d2", fence), holder)
     at = (await publish(store, [("u", b"1")]))[0]
     assert not await store.fold(b"old history, later", at, old_holder)
@@ -122,7 +124,7 @@ async def test_expire_every_key_but_the_lease_and_the_fence(
 ) -> None:
     fence, holder = await hold_lease(redis_client)
     await publish(store, [("u", b"1")])
-    await store.create_state(b"s", "l", holder)
+    await store.create_state(b"s", "l", holder, "a.ipynb")
     await store.record_saved(SavedFile(b"u", "h", "d", fence), holder)
     await redis_client.set(KEYS.lease, holder, px=5000)
     others = [key for key in KEYS.all() if key not in (KEYS.lease, KEYS.fence)]
@@ -135,7 +137,7 @@ async def test_expire_every_key_but_the_lease_and_the_fence(
 
 async def test_expired_room_is_gone(redis_client: redis.asyncio.Redis, store: RoomStore) -> None:
     await publish(store, [("u", b"1")])
-    await store.create_state(b"s", "l", (await hold_lease(redis_client))[1])
+    await store.create_state(b"s", "l", (await hold_lease(redis_client))[1], "a.ipynb")
     await store.expire(0.05)
     await wait_until(lambda: gone(redis_client), message="the room to expire")
     assert await store.state() is None

@@ -30,7 +30,7 @@ async def store(redis_client: redis.asyncio.Redis) -> RoomStore:
 
 async def shared_room(store: RoomStore) -> RoomStore:
     await store.redis.set(store.keys.lease, "s1:1")
-    assert await store.create_state(b"snapshot", "l", "s1:1")
+    assert await store.create_state(b"snapshot", "l", "s1:1", "a.ipynb")
     return store
 
 

@@ -11,7 +11,7 @@ from pycrdt import Doc, Text
 
 from jupyter_ycollab.codec.listeners import Hears, UpdateListeners
 from jupyter_ycollab.codec.origins import NOT_EDITS, FromPeer, Origin, TransactionOrigin
-from jupyter_ycollab.document.watch import write_state
+from jupyter_ycollab.document.state import write_state
 
 
 def _edit(doc: Doc[Any], text: str = "x") -> None:

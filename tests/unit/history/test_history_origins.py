@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pycrdt import Doc, Text
 
-from jupyter_ycollab.document.watch import write_state
+from jupyter_ycollab.document.state import write_state
 from jupyter_ycollab.history.history import History
 from jupyter_ycollab.settings import Settings
 
