@@ -49,10 +49,12 @@ redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 return 1
 """
 
-# KEYS: an alias. ARGV: the room's name, ttl (ms). Only while it still leads to that room.
+# KEYS: an alias. ARGV: the room's name, ttl (ms). Not one that leads to another room now; one
+# that is gone (Redis came back empty) is made again.
 _KEEP = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local name = redis.call('GET', KEYS[1])
+if name and name ~= ARGV[1] then return 0 end
+return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 """
 
 
@@ -112,7 +114,7 @@ class RoomPath:
         return path.decode() if isinstance(path, bytes) else path
 
     async def keep(self) -> None:
-        """Keep the alias that leads the room's path to it alive (with the room's expiry)."""
+        """Keep the alias that leads the room's path to it (with the room's expiry)."""
         own = self.names.own(self.path)
         if own != self.keys:
             await self.names.redis.eval(_KEEP, 1, own.alias, self.keys.prefix, self.names.alias_ms)

@@ -90,6 +90,10 @@ async def test_the_writer_keeps_only_the_alias_that_leads_to_its_room(names: Nam
     await where.keep()
     assert await names.redis.pttl(alias) > 5_000, "kept for the idle expiry"
 
+    await names.redis.delete(alias)  # Redis came back empty: the room is shared again
+    await where.keep()
+    assert (await names.room_of("b.txt")).keys == where.keys
+
     await names.redis.set(alias, "another room", px=5_000)  # a later rename led it elsewhere
     await where.keep()
     assert await names.redis.pttl(alias) <= 5_000
