@@ -205,14 +205,18 @@ class FileWatch:
 
     async def _renamed_elsewhere(self) -> bool:
         """Whether the file was renamed through another server of a cluster (its file ids saw
-        it, ours did not): ours learn it, as from a rename made here. A path the file ids hold
-        already is a deleted file's: a file cannot be renamed over another."""
+        it, ours did not): ours learn it, as from a rename made here, and now find it there. A
+        path the file ids hold already is a deleted file's: a file cannot be renamed over
+        another."""
         path = await self.path_elsewhere()
         if path is None or path == self.path or not await self._files.exists(path):
             return False
         self._files.ids.delete(path)
         self._files.ids.move(self.path, path)
-        return True
+        try:
+            return self.path_now() == path  # then the next look is there, or the file is gone
+        except NotFound:
+            return False
 
     def mark_gone(self) -> None:
         """Deleted (or moved outside Jupyter): keep the content, say so once, never recreate it."""
