@@ -84,7 +84,8 @@ STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
 #: +53 (and +149 in cluster/, names.py): a file renamed through Jupyter while shared stays one
 #: room under its new name, and one renamed through another server is followed by the writer
 #: (watch.py); the server's ``state`` values moved to document/state.py to keep watch.py small.
-BUDGETS = {"core": 9_661, "cluster": 1_811, "observability": 800}
+#: +8 in cluster/: the file-ids hash names a room, whose state says where its file is now.
+BUDGETS = {"core": 9_661, "cluster": 1_819, "observability": 800}
 
 
 def modules() -> list[Path]:

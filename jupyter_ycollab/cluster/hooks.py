@@ -3,9 +3,10 @@ made, and room ids from another server's file-id database found by their file.
 
 Servers on separate pods index files separately, so a client that a load balancer moves to
 another server comes back with a room id this one never issued. Every server records its file
-ids in one Redis hash (file id -> path); an id unknown here is looked up there, and the client
-joins this server's room for that file (the session id is the cluster's, the same on every
-server, so it merges without duplicates).
+ids in one Redis hash (file id -> the name of the room, whose state says where its file is now:
+renamed since, it is found at its new path); an id unknown here is looked up there, and the
+client joins this server's room for that file (the session id is the cluster's, the same on
+every server, so it merges without duplicates).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ..document.files import Files
 from ..rooms.ids import DocumentRoomId, parse_room_id
 from ..rooms.room import Room
 from ..web.hookcalls import HookCalls
-from .keys import file_ids_key
+from .keys import RoomKeys, file_ids_key
 from .shared import SharedRoom
 
 if TYPE_CHECKING:
@@ -38,13 +39,14 @@ class ClusterHookCalls(HookCalls):
         if parsed is None or self._files.ids.get_path(parsed.file_id) is not None:
             return room_id
         try:
-            path = await self._cluster.redis.hget(self._file_ids, parsed.file_id)
+            room = await self._cluster.redis.hget(self._file_ids, parsed.file_id)
+            path = room and await self._cluster.redis.hget(RoomKeys(_text(room)).state, "path")
         except self._cluster.errors as error:
             self._cluster.trouble(error)
             return room_id  # unknown here: 404, as on a single server
-        if path is None:
+        if not path:
             return room_id
-        path = path.decode() if isinstance(path, bytes) else path
+        path = _text(path)
         local = self._files.ids.get_id(path) or self._files.ids.index(path)
         return room_id if local is None else str(DocumentRoomId(parsed.kind, local))
 
@@ -55,7 +57,12 @@ class ClusterHookCalls(HookCalls):
             # A writer whose file ids did not see a rename asks where the room records the file.
             document.file.path_elsewhere = document.sharing.where.recorded
             try:
-                await self._cluster.redis.hset(self._file_ids, document.file_id, document.path)
+                room_name = document.sharing.where.keys.prefix
+                await self._cluster.redis.hset(self._file_ids, document.file_id, room_name)
             except self._cluster.errors as error:
                 self._cluster.trouble(error)
         await super().initialise(room)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -2,7 +2,8 @@
 
 A room is named by the path its file had when it was first shared (keys.py), and keeps that
 name when the file is renamed: its servers go on with it where they are. So its state records
-the path its file has now (``path``, written by the writer), and:
+the path its file has now (``path``, written by a server whose file ids saw the rename; the
+writer's may not have, and reads it there), and:
 
 - the new path leads to it by an alias, ``{the new path's name}:alias`` (its prefix), which
   its writer keeps alive as it keeps the room's other keys;

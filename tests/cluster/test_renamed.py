@@ -90,3 +90,22 @@ async def test_a_new_file_under_a_shared_files_old_name_is_a_room_of_its_own(
     await sees(alice, ["<alice>"], 1, "Alice's own typing")
     assert "<dave>" not in alice.view() and "<alice>" not in dave.view()
     assert "<dave>" not in cluster.on_disk(NEW) and "<alice>" not in cluster.on_disk(OLD)
+
+
+async def test_a_user_a_load_balancer_moves_after_a_rename_finds_the_room(
+    cluster: Cluster,
+) -> None:
+    """Her room id carries the first server's file id, which the third never issued: it finds
+    the file through the cluster's record, at its new path."""
+    first, second, third = await cluster.start(3)
+    cluster.write_text(OLD, "start\n")
+    alice = await cluster.open(first, OLD)
+    bob = await cluster.open(second, OLD)
+    await rename(second, OLD, NEW)
+    await renamed_for(cluster, [alice, bob], OLD, NEW)
+
+    await alice.client.close()
+    await cluster.move(alice, third)  # the same room id and session id, on the third server
+    alice.type("<moved>")
+    await sees(bob, ["<moved>"], 5, "Bob to see the edit of Alice, moved to the third server")
+    await file_holds(cluster, NEW, ["<moved>"], 5)
