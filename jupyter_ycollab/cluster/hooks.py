@@ -17,7 +17,7 @@ from ..document.files import Files
 from ..rooms.ids import DocumentRoomId, parse_room_id
 from ..rooms.room import Room
 from ..web.hookcalls import HookCalls
-from .keys import RoomKeys, file_ids_key
+from .keys import RoomKeys, as_text, file_ids_key
 from .shared import SharedRoom
 
 if TYPE_CHECKING:
@@ -40,13 +40,13 @@ class ClusterHookCalls(HookCalls):
             return room_id
         try:
             room = await self._cluster.redis.hget(self._file_ids, parsed.file_id)
-            path = room and await self._cluster.redis.hget(RoomKeys(_text(room)).state, "path")
+            path = room and await self._cluster.redis.hget(RoomKeys(as_text(room)).state, "path")
         except self._cluster.errors as error:
             self._cluster.trouble(error)
             return room_id  # unknown here: 404, as on a single server
         if not path:
             return room_id
-        path = _text(path)
+        path = as_text(path)
         local = self._files.ids.get_id(path) or self._files.ids.index(path)
         return room_id if local is None else str(DocumentRoomId(parsed.kind, local))
 
@@ -62,7 +62,3 @@ class ClusterHookCalls(HookCalls):
             except self._cluster.errors as error:
                 self._cluster.trouble(error)
         await super().initialise(room)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

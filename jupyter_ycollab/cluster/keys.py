@@ -79,3 +79,8 @@ def server_key(namespace: str, server_id: str) -> str:
 def file_ids_key(namespace: str) -> str:
     """Hash: file id -> path, for a client whose room id came from another server's database."""
     return f"{_root(namespace)}:fileids"
+
+
+def as_text(value: bytes | str) -> str:
+    """A name (or a value) as redis-py answers it: bytes, unless the client decodes."""
+    return value.decode() if isinstance(value, bytes) else value

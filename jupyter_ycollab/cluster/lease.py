@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .. import metrics
-from .keys import RoomKeys
+from .keys import RoomKeys, as_text
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -113,7 +113,7 @@ class Lease:
         if not self.held():
             return False
         value = await self.redis.get(self.keys.lease)
-        if value is not None and _text(value) == self.value:
+        if value is not None and as_text(value) == self.value:
             return True
         self.fence = None
         metrics.current.lease_changed("lost")
@@ -122,12 +122,8 @@ class Lease:
     async def holder(self) -> str | None:
         """The server id holding the lease now, None if it is free."""
         value = await self.redis.get(self.keys.lease)
-        return None if value is None else _text(value).rpartition(":")[0]
+        return None if value is None else as_text(value).rpartition(":")[0]
 
     @property
     def _keys(self) -> list[str]:
         return [self.keys.lease, self.keys.fence]
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 
 from ..codec.kinds import DocumentKind
 from ..errors import NotFound
-from .keys import RoomKeys
+from .keys import RoomKeys, as_text
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -77,7 +77,7 @@ class Names:
         own = self.own(path)
         fresh = f"{own.prefix}:{uuid.uuid4().hex}"
         name = await self.redis.eval(_RESOLVE, 2, own.alias, own.prefix, path, fresh, self.alias_ms)
-        return RoomPath(self, RoomKeys(name.decode() if isinstance(name, bytes) else name), path)
+        return RoomPath(self, RoomKeys(as_text(name)), path)
 
 
 class RoomPath:
@@ -112,7 +112,7 @@ class RoomPath:
             path = await self.names.redis.hget(self.keys.state, "path")
         except (RedisError, OSError):
             return None
-        return path.decode() if isinstance(path, bytes) else path
+        return None if path is None else as_text(path)
 
     async def keep(self) -> None:
         """Keep the alias that leads the room's path to it (with the room's expiry)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from ..document.sharing import SavedFile
-from .keys import RoomKeys
+from .keys import RoomKeys, as_text
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -231,7 +231,7 @@ async def read_streams(
     streams: dict[KeyT, StreamIdT] = dict(positions.items())
     found: Any = await redis.xread(streams, count=count, block=block_ms)
     return [
-        (key.decode() if isinstance(key, bytes) else key, _entry(entry_id, fields))
+        (as_text(key), _entry(entry_id, fields))
         for key, entries in _per_stream(found)
         for entry_id, fields in entries
     ]
