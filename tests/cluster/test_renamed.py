@@ -3,7 +3,9 @@ is named in Redis by its file's path (docs/cluster.md), and servers on other mac
 ids of their own, so the new name must lead to the room already open, and the old name, once a
 new file takes it, to a room of its own. Otherwise someone opening the new name on a server
 where the room is not open starts a second history of the same file: two writers, and nobody
-sees the others' typing live.
+sees the others' typing live. And the server that writes the file must find it at its new name
+when the rename was made through another (jupyter_server_fileid's default manager follows only
+the renames made through its own server), or its saves stop.
 """
 
 from __future__ import annotations
