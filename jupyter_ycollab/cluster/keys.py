@@ -77,7 +77,7 @@ def server_key(namespace: str, server_id: str) -> str:
 
 
 def file_ids_key(namespace: str) -> str:
-    """Hash: file id -> path, for a client whose room id came from another server's database."""
+    """Hash: file id -> its room's name, for a room id that another server's file ids gave."""
     return f"{_root(namespace)}:fileids"
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import redis
 from tornado.httpclient import AsyncHTTPClient
 
@@ -54,10 +55,11 @@ async def renamed_for(cluster: Cluster, peers: list[Peer], old: str, new: str) -
     await wait_until(recorded, 5, f"the room's state in Redis to name {new}")
 
 
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "contents"])
 async def test_a_file_renamed_while_shared_is_one_room_under_its_new_name(
-    cluster: Cluster,
+    cluster: Cluster, fast_path: bool
 ) -> None:
-    first, second, third = await cluster.start(3)
+    first, second, third = await cluster.start(3, fast_path=fast_path)
     cluster.write_text(OLD, "start\n")
     alice = await cluster.open(first, OLD)  # her server opened it first: it writes the file
     bob = await cluster.open(second, OLD)

@@ -53,11 +53,12 @@ def history_in_redis(cluster: Cluster, name: str) -> bytes:
         client.close()
 
 
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "contents"])
 @pytest.mark.parametrize("name", ["Untitled.txt", "Untitled.ipynb"])
 async def test_a_file_made_anew_under_the_name_of_a_closed_room_opens_with_its_own_content(
-    cluster: Cluster, name: str
+    cluster: Cluster, name: str, fast_path: bool
 ) -> None:
-    first, second = await cluster.start(2)
+    first, second = await cluster.start(2, fast_path=fast_path)
     write(cluster, name, ["<old>"])
     alice = await cluster.open(first, name)
     alice.type("<typed>")
