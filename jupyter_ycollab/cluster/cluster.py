@@ -2,10 +2,12 @@
 that writes their entries (publisher.py), and the two loops that serve them all
 (docs/cluster.md).
 
-- the reader: one blocking ``XREAD`` over every shared room's stream, each entry handed to its
-  room in order (one connection, however many rooms);
+- the reader: one blocking ``XREAD`` over every shared room's stream (and the presence stream,
+  presence.py, while its room is open here), each entry handed to its room in order (one
+  connection, however many rooms);
 - the keeper, every third of the lease time: this server's own key renewed (its heartbeat), each
-  room's lease renewed or taken, and the awareness of servers whose key expired removed.
+  room's lease renewed or taken, the presence stream trimmed, and the awareness of servers whose
+  key expired removed.
 
 When Redis does not answer, both keep trying; rooms go on serving their own peers meanwhile, and
 each room is brought level with the cluster when Redis answers again (reconcile.py).
@@ -30,10 +32,11 @@ from ..codec.kinds import DocumentKind
 from ..document.sharing import Alone, Sharing
 from ..errors import ClusterBusy
 from ..rooms.room import Room
-from .keys import server_key
+from .keys import presence_key, server_key
 from .lease import Lease
 from .names import Names
 from .options import ClusterSettings
+from .presence import SharedPresence
 from .publisher import Publisher, end
 from .reconcile import hold, level_with_cluster
 from .shared import SharedRoom
@@ -60,6 +63,8 @@ class Cluster:
         self.healthy.set()
         self.publisher = Publisher(self, self.redis)  # the rooms' one way out
         self._rooms: dict[str, SharedRoom] = {}  # by their stream's key
+        key = presence_key(settings.namespace)
+        self.presence = SharedPresence(self.publisher, key, self.server_id, settings.folder)
         self._tasks: list[asyncio.Task[None]] = []
         self._rooms_changed = asyncio.Event()
         #: Closes a room at once, to open again from the cluster (the rooms' ``retire``).
@@ -88,13 +93,29 @@ class Cluster:
 
     def add(self, room: SharedRoom) -> None:
         self._rooms[room.store.keys.updates] = room
-        self._rooms_changed.set()
-        if not self._tasks:
-            self._tasks = [self._spawn(self._read(), "read"), self._spawn(self._keep(), "keep")]
+        self._started()
 
     def remove(self, room: SharedRoom) -> None:
         if self._rooms.get(room.store.keys.updates) is room:
             del self._rooms[room.store.keys.updates]
+
+    def share_presence(self, room: Room) -> None:
+        """This server's global awareness room opened: who is online here and elsewhere."""
+        self.presence.attach(room)
+        self._started()
+
+    def _started(self) -> None:
+        """A stream to read was added: the loops run (from the first on)."""
+        self._rooms_changed.set()
+        if not self._tasks:
+            self._tasks = [self._spawn(self._read(), "read"), self._spawn(self._keep(), "keep")]
+
+    def _readers(self) -> dict[str, SharedRoom | SharedPresence]:
+        """Every stream this server reads now, by key."""
+        readers: dict[str, SharedRoom | SharedPresence] = dict(self._rooms)
+        if self.presence.room is not None:
+            readers[self.presence.key] = self.presence
+        return readers
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         return asyncio.create_task(coroutine, name=f"cluster {name}")
@@ -149,13 +170,13 @@ class Cluster:
         clock = asyncio.get_running_loop().time
         read_at = clock()  # when the last read returned
         while True:
-            rooms = dict(self._rooms)
-            if not rooms:
+            readers = self._readers()
+            if not readers:
                 self._rooms_changed.clear()
                 await self._rooms_changed.wait()
                 read_at = clock()  # with no room, nothing was missed
                 continue
-            positions = {key: room.position for key, room in rooms.items()}
+            positions = {key: reader.position for key, reader in readers.items()}
             try:
                 entries = await read_streams(self.redis, positions, READ_BLOCK_MS)
                 gap, read_at = clock() - read_at, clock()
@@ -168,11 +189,12 @@ class Cluster:
                 self.trouble(error)
                 await asyncio.sleep(RETRY_DELAY)
                 continue
+            readers = self._readers()  # as they are now: one may have closed meanwhile
             for key, entry in entries:
-                room = self._rooms.get(key)
+                reader = readers.get(key)
                 try:
-                    if room is not None:
-                        room.receive(entry)
+                    if reader is not None:
+                        reader.receive(entry)
                 except Exception:  # one bad entry must not stop the reader
                     log.exception("%s: entry %r from %s failed", key, entry.id, entry.server)
 
@@ -192,6 +214,8 @@ class Cluster:
                         raise error
                     if isinstance(error, Exception):  # one room's must not stop the keeper
                         log.error("%s: %s", room.store.keys.prefix, error, exc_info=error)
+                if self.presence.room is not None:
+                    await self.presence.trim(self.redis)
                 await self._forget_dead_servers()
             except self.errors as error:
                 self.trouble(error)
@@ -202,15 +226,17 @@ class Cluster:
         await room.where.follow(room.document())  # a rename our file ids saw
 
     async def _forget_dead_servers(self) -> None:
-        heard = {server for room in self._rooms.values() for server in room.servers_heard}
+        readers: list[SharedRoom | SharedPresence] = [*self._rooms.values(), self.presence]
+        heard = {server for reader in readers for server in reader.servers_heard}
         for server in heard:
             if not await self.redis.exists(server_key(self.settings.namespace, server)):
-                for room in list(self._rooms.values()):
-                    room.server_gone(server)
+                for reader in readers:
+                    reader.server_gone(server)
 
     async def stop(self) -> None:
         """Stop the loops (the rooms closed first) and say this server is gone."""
         await end(*self._tasks)
+        await self.presence.close()  # its pages' removals reach the others
         await self.publisher.stop()
         with contextlib.suppress(*self.errors):
             await self.redis.delete(server_key(self.settings.namespace, self.server_id))

@@ -1,5 +1,6 @@
 """The deployment's hooks as the cluster calls them: each shared room told of its ``Room`` once
-made, and room ids from another server's file-id database found by their file.
+made (the global awareness room too: presence.py), and room ids from another server's file-id
+database found by their file.
 
 Servers on separate pods index files separately, so a client that a load balancer moves to
 another server comes back with a room id this one never issued. Every server records its file
@@ -14,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..document.files import Files
-from ..rooms.ids import DocumentRoomId, parse_room_id
+from ..rooms.ids import GLOBAL_AWARENESS, DocumentRoomId, parse_room_id
 from ..rooms.room import Room
 from ..web.hookcalls import HookCalls
 from .keys import RoomKeys, as_text, file_ids_key
@@ -51,6 +52,8 @@ class ClusterHookCalls(HookCalls):
         return room_id if local is None else str(DocumentRoomId(parsed.kind, local))
 
     async def initialise(self, room: Room) -> None:
+        if room.room_id == GLOBAL_AWARENESS:
+            self._cluster.share_presence(room)
         document = room.document
         if document is not None and isinstance(document.sharing, SharedRoom):
             document.sharing.attach(room)
@@ -62,3 +65,7 @@ class ClusterHookCalls(HookCalls):
             except self._cluster.errors as error:
                 self._cluster.trouble(error)
         await super().initialise(room)
+
+    def release(self, room: Room) -> None:
+        self._cluster.presence.detach(room)
+        super().release(room)

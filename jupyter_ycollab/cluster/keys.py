@@ -81,6 +81,11 @@ def file_ids_key(namespace: str) -> str:
     return f"{_root(namespace)}:fileids"
 
 
+def presence_key(namespace: str) -> str:
+    """Stream: the awareness of every server's global awareness room (who is online)."""
+    return f"{_root(namespace)}:presence"
+
+
 def as_text(value: bytes | str) -> str:
     """A name (or a value) as redis-py answers it: bytes, unless the client decodes."""
     return value.decode() if isinstance(value, bytes) else value

@@ -109,8 +109,8 @@ class RoomManager:
             self._schedule_eviction(room)  # a timeline goes, a fork stays until deleted
             self._schedule_eviction(fork.root)  # which its peers may have kept open
         elif room.document is None:  # nothing to save: a relay room goes with its last peer
-            self.rooms.pop(room.room_id, None)
             room.close()
+            self._hooks.release(self.rooms.pop(room.room_id))
         else:
             self._schedule_eviction(room)
 

@@ -38,7 +38,9 @@ async def load_room(
     """The room for ``room_id``, its document loaded and initialised; not registered anywhere."""
     parsed = parse_room_id(room_id)
     if parsed is None:  # the global awareness room: a relay, no document
-        return Room(room_id, settings=settings)
+        relay = Room(room_id, settings=settings)
+        await hooks.initialise(relay)  # nothing to undo on failure: it holds nothing yet
+        return relay
     doc: Doc[Any] = Doc()
     document = Document(
         room_id,

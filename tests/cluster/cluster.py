@@ -20,6 +20,8 @@ from jupyter_ydoc import YNotebook, YUnicode
 from pycrdt import Doc, Text
 from tornado.httpclient import HTTPClientError
 
+from jupyter_ycollab.hooks import GLOBAL_AWARENESS
+
 from ..client import CollabClient, wait_until
 from ..harness import append, make_notebook, sources_on_disk
 from ..process import JupyterProcess
@@ -155,6 +157,16 @@ class Cluster:
         peer = Peer(client, server, session)
         self.peers.append(peer)
         await connect(peer)
+        return peer
+
+    async def online(self, server: JupyterProcess, state: dict[str, Any]) -> Peer:
+        """A JupyterLab page on ``server``, in the global awareness room (who is online, and on
+        which document), announcing ``state`` as the front end's rtcGlobalAwareness plugin does."""
+        url = f"ws://127.0.0.1:{server.port}/api/collaboration/room/{GLOBAL_AWARENESS}"
+        peer = Peer(CollabClient(YUnicode(Doc()), url, server.headers), server, {})
+        self.peers.append(peer)
+        await connect(peer)
+        peer.client.set_awareness(state)
         return peer
 
     async def move(self, peer: Peer, server: JupyterProcess) -> Peer:

@@ -1,0 +1,99 @@
+"""Who is online, across servers: the global awareness room (``JupyterLab:globalAwareness``, which
+JupyterLab's collaborators panel lists) shared through one stream, ``ycollab:{namespace}:presence``.
+
+Apart from shared.py: this room has no document, so nothing to join or level. Every page renews
+its awareness state every 15 s (y-protocols drops one not renewed within 30), so the stream's last
+``WINDOW`` seconds hold every live state: a server whose room opens reads from there, and the
+keeper trims what is older. A server that dies takes its pages' states with it (the keeper's
+heartbeat check, as for documents).
+
+A page's ``current`` tab outside ``cluster_folder`` is not named to the other servers, only that
+its user is online: that folder is what the servers share, the rest is each server's own.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+
+from redis.asyncio import Redis
+
+from ..rooms.protocol import AwarenessEntry, decode_awareness_update, encode_awareness_update
+from ..rooms.room import Room
+from .outbox import Outbox
+from .publisher import Publisher
+from .store import Entry
+
+#: Seconds of the stream a server reads when its room opens: the longest a live state goes
+#: unrenewed (y-protocols' ``outdatedTimeout``).
+WINDOW = 30.0
+
+
+class SharedPresence:
+    def __init__(self, publisher: Publisher, key: str, server_id: str, folder: str) -> None:
+        self.key = key  # the stream
+        self.position = b"0-0"  # the last entry read
+        self.room: Room | None = None  # this server's global awareness room, while open
+        self.servers_heard: set[str] = set()
+        self._outbox = Outbox(publisher, key)
+        self._server_id = server_id
+        self._folder = folder
+
+    def attach(self, room: Room) -> None:
+        """The room opened here: share its pages' states, show the others' of the last
+        ``WINDOW`` seconds (stream ids are Redis's clock in ms; the servers' clocks agree)."""
+        self.room = room
+        room.awareness_out = self._publish
+        self.position = f"{_ms(time.time() - WINDOW)}-0".encode()
+
+    def detach(self, room: Room) -> None:
+        """The room closed here (its last page left, its removal already sent)."""
+        if self.room is room:
+            self.room = None
+            self.servers_heard.clear()
+
+    def _publish(self, payload: bytes) -> None:
+        self._outbox.put("a", hide_private_tabs(payload, self._folder) if self._folder else payload)
+
+    def receive(self, entry: Entry) -> None:
+        """One entry of the stream, in order."""
+        self.position = entry.id
+        if entry.server != self._server_id and entry.kind == "a" and self.room is not None:
+            self.servers_heard.add(entry.server)
+            self.room.relay_awareness(entry.server, entry.payload)
+
+    def server_gone(self, server: str) -> None:
+        """``server`` stopped renewing its key: its pages' states go."""
+        self.servers_heard.discard(server)
+        if self.room is not None:
+            self.room.forget_awareness(server)
+
+    async def trim(self, redis: Redis) -> None:
+        """Drop what no server will read again; the key goes when nobody writes."""
+        keep_ms = _ms(2 * WINDOW)
+        await redis.xtrim(self.key, minid=_ms(time.time()) - keep_ms, approximate=True)
+        await redis.pexpire(self.key, keep_ms)
+
+    async def close(self) -> None:
+        await self._outbox.close()
+
+
+def hide_private_tabs(payload: bytes, folder: str) -> bytes:
+    """The awareness update ``payload`` with each ``current`` tab outside ``folder`` unnamed
+    (the front end sets ``"{factory}:{path}"``, e.g. ``"notebook:team/plan.ipynb"``)."""
+    entries = decode_awareness_update(payload)
+    shown = [_without_private_tab(entry, folder) for entry in entries]
+    return payload if shown == entries else encode_awareness_update(shown)
+
+
+def _without_private_tab(entry: AwarenessEntry, folder: str) -> AwarenessEntry:
+    state = json.loads(entry.state)  # valid: the room applied it before it came out here
+    current = state.get("current") if isinstance(state, dict) else None
+    if current is None or str(current).partition(":")[2].startswith(folder + "/"):
+        return entry
+    return replace(entry, state=json.dumps({**state, "current": None}))
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
