@@ -58,10 +58,14 @@ class LabServer:
     collaboration: str = ""  # the collaboration extension serving: OURS or REFERENCE
     #: Environment variables for this server only (see jupyter_server_test_config.py).
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: More command-line options (``--YCollabApp.redis_url=...``).
+    options: list[str] = field(default_factory=list)
+    #: The served folder, when servers share one (a cluster); else ``home/root``.
+    shared_root: Path | None = None
 
     @property
     def root(self) -> Path:
-        return self.home / "root"
+        return self.shared_root or self.home / "root"
 
     @property
     def settings_dir(self) -> Path:
@@ -88,6 +92,7 @@ class LabServer:
             f"--IdentityProvider.token={self.token}",
             f"--LabApp.user_settings_dir={self.settings_dir}",
             f"--LabApp.workspaces_dir={self.home / 'workspaces'}",
+            *self.options,
         ]
 
     def environment(self) -> dict[str, str]:

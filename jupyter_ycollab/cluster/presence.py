@@ -7,8 +7,9 @@ its awareness state every 15 s (y-protocols drops one not renewed within 30), so
 keeper trims what is older. A server that dies takes its pages' states with it (the keeper's
 heartbeat check, as for documents).
 
-A page's ``current`` tab outside ``cluster_folder`` is not named to the other servers, only that
-its user is online: that folder is what the servers share, the rest is each server's own.
+A file outside ``cluster_folder`` is not named to the other servers (a page's ``current`` tab, its
+open ``documents``), only that its user is online: that folder is what the servers share, the
+rest is each server's own.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ class SharedPresence:
             self.servers_heard.clear()
 
     def _publish(self, payload: bytes) -> None:
-        self._outbox.put("a", hide_private_tabs(payload, self._folder) if self._folder else payload)
+        folder = self._folder
+        self._outbox.put("a", hide_private_files(payload, folder) if folder else payload)
 
     def receive(self, entry: Entry) -> None:
         """One entry of the stream, in order."""
@@ -79,20 +81,28 @@ class SharedPresence:
         await self._outbox.close()
 
 
-def hide_private_tabs(payload: bytes, folder: str) -> bytes:
-    """The awareness update ``payload`` with each ``current`` tab outside ``folder`` unnamed
-    (the front end sets ``"{factory}:{path}"``, e.g. ``"notebook:team/plan.ipynb"``)."""
+def hide_private_files(payload: bytes, folder: str) -> bytes:
+    """The awareness update ``payload`` naming no file outside ``folder``: each page's
+    ``current`` tab (``"{factory}:{path}"``, e.g. ``"notebook:team/plan.ipynb"``) and its open
+    ``documents`` (paths), as the front end sets them."""
     entries = decode_awareness_update(payload)
-    shown = [_without_private_tab(entry, folder) for entry in entries]
+    shown = [_shared_files_only(entry, folder) for entry in entries]
     return payload if shown == entries else encode_awareness_update(shown)
 
 
-def _without_private_tab(entry: AwarenessEntry, folder: str) -> AwarenessEntry:
+def _shared_files_only(entry: AwarenessEntry, folder: str) -> AwarenessEntry:
     state = json.loads(entry.state)  # valid: the room applied it before it came out here
-    current = state.get("current") if isinstance(state, dict) else None
-    if current is None or str(current).partition(":")[2].startswith(folder + "/"):
+    if not isinstance(state, dict):
         return entry
-    return replace(entry, state=json.dumps({**state, "current": None}))
+    shown = dict(state)
+    inside = folder + "/"
+    if state.get("current") is not None:
+        tab = str(state["current"]).partition(":")[2]
+        shown["current"] = state["current"] if tab.startswith(inside) else None
+    if "documents" in state:
+        documents = state["documents"] if isinstance(state["documents"], list) else []
+        shown["documents"] = [path for path in documents if str(path).startswith(inside)]
+    return entry if shown == state else replace(entry, state=json.dumps(shown))
 
 
 def _ms(seconds: float) -> int:

@@ -3,8 +3,9 @@ awareness room (``JupyterLab:globalAwareness``: each user's identity and the doc
 on), so on a hub with one server per user it listed nobody until those states were shared.
 
 A server whose room opens late still shows everyone at once (it reads the recent part of the
-stream), a user who leaves or whose server dies goes from the other panels, and a document
-outside ``cluster_folder`` is not named to the other servers.
+stream), a user who leaves or whose server dies goes from the other panels, and a file outside
+``cluster_folder`` is not named to the other servers (neither the tab a page shows nor the
+documents it has open).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from typing import Any
 from .cluster import Cluster, Peer
 
 
-def user(name: str, current: str | None) -> dict[str, Any]:
-    """A global awareness state as the front end sets it (``current``: its open tab)."""
-    return {"user": {"username": name.lower(), "name": name}, "current": current}
+def user(name: str, current: str | None, documents: list[str] | None = None) -> dict[str, Any]:
+    """A global awareness state as the front end sets it (``current``: the tab it shows;
+    ``documents``: the collaborative documents it has open)."""
+    state = {"user": {"username": name.lower(), "name": name}, "current": current}
+    return state if documents is None else {**state, "documents": documents}
 
 
 async def sees(page: Peer, other: Peer, state: Any, what: str) -> None:
@@ -70,5 +73,10 @@ async def test_a_document_outside_the_shared_folder_is_not_named_to_other_server
         await sees(bob, alice, user("Alice", current), "a shared document named")
     alice.client.set_awareness(user("Alice", "editor:teamwork.txt"))
     await sees(bob, alice, user("Alice", None), "a file beside the folder, not in it, unnamed")
+    opened = ["diary.ipynb", "team/plan.ipynb", "teamwork.txt", "team/sub/a.txt"]
+    alice.client.set_awareness(user("Alice", "notebook:team/plan.ipynb", opened))
+    shared = user("Alice", "notebook:team/plan.ipynb", ["team/plan.ipynb", "team/sub/a.txt"])
+    await sees(bob, alice, shared, "only the shared documents of those she has open")
+    await sees(carol, alice, user("Alice", "notebook:team/plan.ipynb", opened), "all, to Carol")
     await alice.client.close()
     await sees(bob, alice, None, "Alice gone from Bob's panel after she closed her page")
