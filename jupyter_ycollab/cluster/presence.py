@@ -74,7 +74,7 @@ class SharedPresence:
     async def trim(self, redis: Redis) -> None:
         """Drop what no server will read again; the key goes when nobody writes."""
         keep_ms = _ms(2 * WINDOW)
-        await redis.xtrim(self.key, minid=_ms(time.time()) - keep_ms, approximate=True)
+        await redis.xtrim(self.key, minid=_ms(time.time()) - keep_ms, approximate=False)
         await redis.pexpire(self.key, keep_ms)
 
     async def close(self) -> None:

@@ -1,20 +1,26 @@
-"""cluster/presence.py ``hide_private_files``: what a page's global awareness state tells the
+"""cluster/presence.py. ``hide_private_files``: what a page's global awareness state tells the
 other servers when ``cluster_folder`` is ``team``. Only file names outside the folder go: the
-tab it shows, the documents it has open; everything else is kept as the page sent it."""
+tab it shows, the documents it has open; everything else is kept as the page sent it. And the
+presence stream keeps its last minute (a real redis-server)."""
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
+import redis.asyncio
 
+from jupyter_ycollab.cluster.cluster import Cluster
+from jupyter_ycollab.cluster.options import ClusterSettings
 from jupyter_ycollab.cluster.presence import hide_private_files
 from jupyter_ycollab.rooms.protocol import (
     AwarenessEntry,
     decode_awareness_update,
     encode_awareness_update,
 )
+from tests.redisserver import RedisProcess
 
 USER = {"username": "alice", "name": "Alice"}
 
@@ -67,3 +73,17 @@ def test_the_documents_a_page_has_open_are_named_only_inside_the_folder(
 def test_a_state_naming_no_file_goes_as_the_page_sent_it(state: Any) -> None:
     payload = update(state)
     assert hide_private_files(payload, "team") is payload
+
+
+async def test_the_presence_stream_keeps_its_last_minute(
+    redis_server: RedisProcess, redis_client: redis.asyncio.Redis
+) -> None:
+    cluster = Cluster(ClusterSettings(redis_server.url, namespace="team"))
+    key, now = cluster.presence.key, round(time.time() * 1000)
+    for age in (90_000, 61_000, 50_000, 1_000):
+        await redis_client.xadd(key, {b"s": b"elsewhere", b"a": update({})}, id=f"{now - age}-0")
+    await cluster.presence.trim(redis_client)
+    kept = [entry_id for entry_id, _fields in await redis_client.xrange(key)]
+    assert kept == [f"{now - 50_000}-0".encode(), f"{now - 1_000}-0".encode()]
+    assert 0 < await redis_client.pttl(key) <= 60_000  # gone a minute after nobody keeps it
+    await cluster.redis.aclose()
