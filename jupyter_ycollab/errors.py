@@ -6,8 +6,11 @@ errors and look it up here, so REST statuses, websocket close codes and the READ
 
 from __future__ import annotations
 
+import errno
 import json
 from typing import NamedTuple
+
+from tornado.web import HTTPError
 
 
 class CollabError(Exception):
@@ -193,3 +196,15 @@ def outcome_of(error: CollabError) -> Outcome:
     if isinstance(error, Refused) and error.close_code is not None:
         return outcome._replace(close_code=error.close_code)
     return outcome
+
+
+def may_not_write(error: BaseException | None) -> bool:
+    """Whether ``error`` (or what caused it) refuses this server the file: no permission (403,
+    EACCES, EPERM) or a read-only file system (which Jupyter's manager reports as a 500)."""
+    while error is not None:
+        if isinstance(error, HTTPError) and error.status_code == 403:
+            return True
+        if isinstance(error, OSError) and error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return True
+        error = error.__cause__
+    return False

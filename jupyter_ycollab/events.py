@@ -112,6 +112,7 @@ class Events:
         quiet = level == "INFO" and action in ("save", "initialize")  # "load" said it opened
         log_level = logging.DEBUG if quiet else min(logging.getLevelName(level), logging.WARNING)
         said = " ".join(part for part in (action, msg) if part)
+        said = msg if action and msg.startswith(action) else said  # "save save failed": once
         self._log.log(log_level, "%s %s: %s", room, path, said)
         self._emit(SESSION, data)
 

@@ -445,3 +445,16 @@ class LabPage:
 def expect_no_dialog(*users: LabPage) -> None:
     for user in users:
         assert user.dialog_texts() == [], f"{user.label} shows a dialog"
+
+
+def edit_one_notebook(alice: LabPage, bob: LabPage) -> list[str]:
+    """Both have a notebook of cells ``first = 1`` and ``second = 2`` open: A types in a cell and
+    B sees it, B adds a cell and A sees it. Returns the cells both then show."""
+    bob.expect_cells(["first = 1", "second = 2"])
+    alice.append_to_cell(0, "  # typed by A")
+    bob.expect_cells(["first = 1  # typed by A", "second = 2"])
+    bob.add_cell_below(1, "third = 3  # added by B")
+    expected = ["first = 1  # typed by A", "second = 2", "third = 3  # added by B"]
+    alice.expect_cells(expected)
+    bob.expect_cells(expected)
+    return expected

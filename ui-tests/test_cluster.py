@@ -21,7 +21,7 @@ from conftest import ARTIFACTS, FAILED, NewUser, save_artifacts
 from conftest import test_slug as slug_of
 from documents import TestFolder
 from lab_server import REFERENCE, LabServer, free_port
-from pages import SYNC_TIMEOUT, LabPage
+from pages import SYNC_TIMEOUT, LabPage, edit_one_notebook
 from waiting import wait_until
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -105,14 +105,7 @@ def test_users_of_two_servers_edit_one_notebook_and_see_each_other(
     alice, bob = user_on(first, "A"), user_on(second, "B")
     alice.open_notebook(path, workspace=alice.workspace)
     bob.open_notebook(path, workspace=bob.workspace)
-    bob.expect_cells(["first = 1", "second = 2"])
-
-    alice.append_to_cell(0, "  # typed by A")
-    bob.expect_cells(["first = 1  # typed by A", "second = 2"])
-    bob.add_cell_below(1, "third = 3  # added by B")
-    expected = ["first = 1  # typed by A", "second = 2", "third = 3  # added by B"]
-    alice.expect_cells(expected)
-    bob.expect_cells(expected)
+    expected = edit_one_notebook(alice, bob)
 
     for viewer, other in ((alice, bob), (bob, alice)):
         name = other.identity()["display_name"]

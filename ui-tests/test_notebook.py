@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conftest import NewUser
 from documents import TestFolder
+from pages import edit_one_notebook
 
 
 def test_two_users_edit_one_notebook(folder: TestFolder, new_user: NewUser) -> None:
@@ -11,15 +12,7 @@ def test_two_users_edit_one_notebook(folder: TestFolder, new_user: NewUser) -> N
     alice, bob = new_user("A"), new_user("B")
     alice.open_notebook(path, workspace=alice.workspace)
     bob.open_notebook(path, workspace=bob.workspace)
-    bob.expect_cells(["first = 1", "second = 2"])
-
-    alice.append_to_cell(0, "  # typed by A")
-    bob.expect_cells(["first = 1  # typed by A", "second = 2"])
-
-    bob.add_cell_below(1, "third = 3  # added by B")
-    expected = ["first = 1  # typed by A", "second = 2", "third = 3  # added by B"]
-    alice.expect_cells(expected)
-    bob.expect_cells(expected)
+    expected = edit_one_notebook(alice, bob)
 
     alice.expect_collaborator(bob.identity()["display_name"])
     bob.expect_collaborator(alice.identity()["display_name"])

@@ -113,7 +113,7 @@ class Cluster:
     def _readers(self) -> dict[str, SharedRoom | SharedPresence]:
         """Every stream this server reads now, by key."""
         readers: dict[str, SharedRoom | SharedPresence] = dict(self._rooms)
-        if self.presence.room is not None:
+        if self.presence.awareness.room is not None:
             readers[self.presence.key] = self.presence
         return readers
 
@@ -214,7 +214,7 @@ class Cluster:
                         raise error
                     if isinstance(error, Exception):  # one room's must not stop the keeper
                         log.error("%s: %s", room.store.keys.prefix, error, exc_info=error)
-                if self.presence.room is not None:
+                if self.presence.awareness.room is not None:
                     await self.presence.trim(self.redis)
                 await self._forget_dead_servers()
             except self.errors as error:
@@ -226,12 +226,11 @@ class Cluster:
         await room.where.follow(room.document())  # a rename our file ids saw
 
     async def _forget_dead_servers(self) -> None:
-        readers: list[SharedRoom | SharedPresence] = [*self._rooms.values(), self.presence]
-        heard = {server for reader in readers for server in reader.servers_heard}
-        for server in heard:
+        rooms = [room.awareness for room in self._rooms.values()] + [self.presence.awareness]
+        for server in {server for room in rooms for server in room.servers}:
             if not await self.redis.exists(server_key(self.settings.namespace, server)):
-                for reader in readers:
-                    reader.server_gone(server)
+                for room in rooms:
+                    room.server_gone(server)
 
     async def stop(self) -> None:
         """Stop the loops (the rooms closed first) and say this server is gone."""

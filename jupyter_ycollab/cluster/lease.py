@@ -9,6 +9,7 @@ taken *before* that round trip): a process paused longer stops believing it hold
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -41,6 +42,8 @@ return redis.call('DEL', KEYS[1])
 """
 
 TRUST = 2 / 3  # of the ttl: how long after a renewal the holder still trusts it holds the lease
+#: Seconds within which a holder that stepped aside does not do so again (``step_aside``).
+STEP_ASIDE_AGAIN = 60.0
 
 
 class Lease:
@@ -61,6 +64,7 @@ class Lease:
         self.clock = clock
         self.fence: int | None = None  # our fence while we hold it, else None
         self._renewed_at = 0.0  # by `clock`: when the last successful acquire/renew was sent
+        self._aside_at = -math.inf  # by `clock`: when we last stepped aside
         self._ttl_ms = max(1, round(ttl * 1000))
         self._acquire = redis.register_script(_ACQUIRE)
         self._renew = redis.register_script(_RENEW)
@@ -76,6 +80,8 @@ class Lease:
         if self.fence is not None:
             return await self.renew()
         sent = self.clock()
+        if sent - self._aside_at < 2 * self.ttl:  # stepped aside: the others first
+            return False
         fence = int(await self._acquire(keys=self._keys, args=[self.server_id, self._ttl_ms]))
         if not fence:
             return False
@@ -102,6 +108,17 @@ class Lease:
         value, self.fence = self.value, None  # no longer trusted, whatever Redis answers
         metrics.current.lease_changed("released")
         await self._release(keys=[self.keys.lease], args=[value])
+
+    def step_aside(self) -> bool:
+        """This server may not write the file: once it gave the lease up (``release``), leave
+        it to the others for two terms, then take it back if it is still free. False (and
+        nothing done) within ``STEP_ASIDE_AGAIN`` seconds of the last time, so that servers that
+        all may not write the file do not pass it round (their saves fail)."""
+        now = self.clock()
+        if now - self._aside_at < STEP_ASIDE_AGAIN:
+            return False
+        self._aside_at = now
+        return True
 
     def held(self) -> bool:
         """Whether we hold it, as far as we know without asking: we took or renewed it less than

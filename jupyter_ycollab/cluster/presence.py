@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 
 from ..rooms.protocol import AwarenessEntry, decode_awareness_update, encode_awareness_update
 from ..rooms.room import Room
+from .awareness import RemoteAwareness
 from .outbox import Outbox
 from .publisher import Publisher
 from .store import Entry
@@ -35,8 +36,7 @@ class SharedPresence:
     def __init__(self, publisher: Publisher, key: str, server_id: str, folder: str) -> None:
         self.key = key  # the stream
         self.position = b"0-0"  # the last entry read
-        self.room: Room | None = None  # this server's global awareness room, while open
-        self.servers_heard: set[str] = set()
+        self.awareness = RemoteAwareness()  # its room: this server's, while open
         self._outbox = Outbox(publisher, key)
         self._server_id = server_id
         self._folder = folder
@@ -44,15 +44,14 @@ class SharedPresence:
     def attach(self, room: Room) -> None:
         """The room opened here: share its pages' states, show the others' of the last
         ``WINDOW`` seconds (stream ids are Redis's clock in ms; the servers' clocks agree)."""
-        self.room = room
+        self.awareness.room = room
         room.awareness_out = self._publish
         self.position = f"{_ms(time.time() - WINDOW)}-0".encode()
 
     def detach(self, room: Room) -> None:
         """The room closed here (its last page left, its removal already sent)."""
-        if self.room is room:
-            self.room = None
-            self.servers_heard.clear()
+        if self.awareness.room is room:
+            self.awareness = RemoteAwareness()
 
     def _publish(self, payload: bytes) -> None:
         folder = self._folder
@@ -61,15 +60,8 @@ class SharedPresence:
     def receive(self, entry: Entry) -> None:
         """One entry of the stream, in order."""
         self.position = entry.id
-        if entry.server != self._server_id and entry.kind == "a" and self.room is not None:
-            self.servers_heard.add(entry.server)
-            self.room.relay_awareness(entry.server, entry.payload)
-
-    def server_gone(self, server: str) -> None:
-        """``server`` stopped renewing its key: its pages' states go."""
-        self.servers_heard.discard(server)
-        if self.room is not None:
-            self.room.forget_awareness(server)
+        if entry.server != self._server_id and entry.kind == "a":
+            self.awareness.heard(entry.server, entry.payload)
 
     async def trim(self, redis: Redis) -> None:
         """Drop what no server will read again; the key goes when nobody writes."""

@@ -26,12 +26,13 @@ from ..errors import ClusterBusy
 from ..history.history import History
 from ..rooms import protocol
 from ..rooms.room import Room
+from .awareness import RemoteAwareness
 from .lease import Lease
 from .names import RoomPath
 from .outbox import Outbox
 from .reconcile import level_with_cluster
 from .saves import ForwardedSaves
-from .store import Entry, RoomStore, SharedState
+from .store import Entry, RoomStore
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -61,7 +62,7 @@ class SharedRoom:
         self.outbox = Outbox(cluster.publisher, store.keys.updates)  # the way out
         self._saves = ForwardedSaves(lambda message: self.outbox.put("c", message))
         self._backlog_awareness: list[Entry] = []  # met while joining, relayed once attached
-        self.servers_heard: set[str] = set()  # other servers whose peers' awareness we keep
+        self.awareness = RemoteAwareness()  # other servers' peers'
         self.lineage = ""  # the session id of the history the cluster holds
         self.behind = False  # not level with the cluster since an outage (``reconcile``)
         self.levelling = asyncio.Lock()  # held while ``reconcile`` brings it level
@@ -81,8 +82,9 @@ class SharedRoom:
                 held = await self.lease.try_acquire()
                 state = await self.store.current()
                 if state is not None:  # held: nobody had it open, we write (``Joined``)
-                    self.writer = held
-                    return await self._joined(state)
+                    self.writer, self.position, self.lineage = held, state.end, state.lineage
+                    self._backlog_awareness = [e for e in state.entries if e.kind == "a"]
+                    return Joined(state.updates, state.lineage, await self.store.saved(), held)
             except self.cluster.errors as error:
                 self.cluster.trouble(error)
                 raise ClusterBusy("Redis did not answer: try again") from error
@@ -92,11 +94,6 @@ class SharedRoom:
             if asyncio.get_running_loop().time() > deadline:
                 raise ClusterBusy("another server is still loading this document")
             await asyncio.sleep(0.05)  # the loader shares it within its load time
-
-    async def _joined(self, state: SharedState) -> Joined:
-        self._backlog_awareness = [entry for entry in state.entries if entry.kind == "a"]
-        self.position, self.lineage = state.end, state.lineage
-        return Joined(state.updates, state.lineage, await self.store.saved(), self.writer)
 
     async def started_here(self, state: list[bytes], history: History) -> None:
         """Share what this server loaded; refuse the opening if someone else shared first."""
@@ -126,7 +123,7 @@ class SharedRoom:
 
     def attach(self, room: Room) -> None:
         """The room is made: share its peers' awareness, relay the others'."""
-        self.room = room
+        self.room = self.awareness.room = room
         room.awareness_out = lambda payload: self.outbox.put("a", payload)
         for entry in self._backlog_awareness:
             self.receive(entry)
@@ -151,20 +148,13 @@ class SharedRoom:
         metrics.current.entry_applied(entry.id)
         if entry.kind == "u" and self.doc is not None and not self.outbox.held:
             UpdateListeners.of(self.doc).apply(entry.payload, Origin.CLUSTER)
-        elif entry.kind == "a" and self.room is not None:
-            self.servers_heard.add(entry.server)
-            self.room.relay_awareness(entry.server, entry.payload)
+        elif entry.kind == "a":
+            self.awareness.heard(entry.server, entry.payload)
         elif entry.kind == "m" and self.room is not None:  # from push.py's ``send``
             self.room.broadcast(protocol.encode_raw(json.loads(entry.payload)))
         elif entry.kind == "c":
             writer = self.document() if self.writes_file() else None
             self._saves.heard(json.loads(entry.payload), writer)
-
-    def server_gone(self, server: str) -> None:
-        """``server`` stopped renewing its key: its peers' awareness states go."""
-        self.servers_heard.discard(server)
-        if self.room is not None:
-            self.room.forget_awareness(server)
 
     # -- saving --------------------------------------------------------------------------------
 
@@ -194,6 +184,14 @@ class SharedRoom:
                 await self.store.fold(self.doc.get_update(), self.position, holder)
         except self.cluster.errors as error:
             self.cluster.trouble(error)
+
+    async def hand_over(self) -> bool:
+        """This server may not write the file: another that has the room open (whose peers we
+        heard) takes the lease (lease.py ``step_aside``). With none, the save fails, as alone."""
+        if not self.awareness.servers or not self.lease.step_aside():
+            return False
+        await self._release()
+        return True
 
     def forward_save(self, reply: SaveReply) -> None:
         self._saves.forward(reply)

@@ -1,12 +1,13 @@
 """The save worker: one task per document, the only writer of its file.
 
-It saves when the save policy says so (skipping writes that would not change the content, then
-marking ``state.dirty = false`` and the new ``state.hash``, which is how the front end learns a
-save happened), and looks at the file every ``poll_interval`` for changes made outside the room,
-which the file watch (watch.py) merges three ways. A save looks at the file first too: an outside
-change is never written over, not even one that cannot be read (a save fails until it can be).
-When servers share the document (sharing.py), only the one that writes the file does either; on
-the others a save only makes sure the edits reached the cluster.
+It saves when the save policy says so (each save is writing.py's: skipped when the content would
+not change, then ``state.dirty = false`` and the new ``state.hash``, which is how the front end
+learns a save happened), answers Ctrl-S, retries failed saves, and looks at the file every
+``poll_interval`` for changes made outside the room, which the file watch (watch.py) merges
+three ways. A save looks at the file first too: an outside change is never written over, not even
+one that cannot be read (a save fails until it can be). When servers share the document
+(sharing.py), only the one that writes the file does either; on the others a save only makes
+sure the edits reached the cluster.
 """
 
 from __future__ import annotations
@@ -25,22 +26,14 @@ from ..history.history import History
 from ..settings import Settings
 from .files import Files
 from .savepolicy import SavePolicy
-from .sharing import Alone, SavedFile, SaveReply, Sharing
+from .sharing import Alone, SaveReply, Sharing
 from .snapshots import Snapshots
-from .state import write_state
-from .watch import FileWatch, SaveAttempt
+from .watch import FileWatch
+from .writing import FileWriter, NotTheWriter
 
-#: A save that finds the file changed since its last look merges the change and tries again,
-#: this many times at most (then it fails, and is retried later like any failed save).
-_CATCH_UP_TRIES = 5
-_CHANGED_MEANWHILE = "changed meanwhile"
 _AUTOSAVE_RECHECK = 1.0
 #: Seconds before a server that could not hand its edits to the cluster tries again.
 _SHARE_RETRY = 1.0
-
-
-class _NotTheWriter(Exception):
-    """Another server took over writing the file while this one was about to."""
 
 
 class SaveWorker:
@@ -56,10 +49,7 @@ class SaveWorker:
     ) -> None:
         """``wants_autosave`` tells whether the peers want autosave (their awareness states)."""
         self.room_id = file.room_id
-        self.kind = file.kind
-        self.history = history
-        self.snapshots: Snapshots | None = None  # set once the document is loaded
-        self.sharing: Sharing = Alone()  # likewise
+        self.sharing: Sharing = Alone()  # set once the document is loaded
         self._file = file
         self._files = files
         self._events = events
@@ -70,7 +60,7 @@ class SaveWorker:
         self._wake = asyncio.Event()
         self._closing = False
         self._worker: asyncio.Task[None] | None = None
-        self._preparation = files.save_preparation(file.kind, history)  # big ones' saves
+        self._writer = FileWriter(file, history, files, events)
         self._save_lock = asyncio.Lock()
         self._saving = False
         self._edited = False  # edited while open here: the file may lack it
@@ -81,7 +71,8 @@ class SaveWorker:
 
     def start(self, snapshots: Snapshots, sharing: Sharing) -> None:
         """Start saving the loaded document, whose state ``snapshots`` keeps."""
-        self.snapshots, self.sharing = snapshots, sharing
+        self.sharing = self._writer.sharing = sharing
+        self._writer.snapshots = snapshots
         self._worker = asyncio.create_task(self._run(), name=f"document {self.room_id}")
 
     @property
@@ -99,7 +90,8 @@ class SaveWorker:
         self._policy.changed(asyncio.get_running_loop().time())
         self._edited = True
         self._wake.set()
-        self._preparation.changed(self._file.newline)  # beside the worker: saves must not wait
+        # Beside the worker, not in it: saves must not wait.
+        self._writer.preparation.changed(self._file.newline)
 
     async def _run(self) -> None:
         """Save when due; look at the file every poll interval; sleep otherwise."""
@@ -135,10 +127,10 @@ class SaveWorker:
             ticket = self._policy.take()
             self._saving, started = True, metrics.clock()
             try:
-                status = await self._write_caught_up()
+                status = await self._writer.write()
                 if replies and status == "success":  # asked for: signed when it answers
                     await self._files.flush()
-            except _NotTheWriter:
+            except NotTheWriter:
                 self._policy.give_back(ticket, retry_at=0.0)  # the next round leaves it
                 self._replies[:0] = replies
                 return "skipped"  # not this server's save: the replies wait for the next round
@@ -179,57 +171,10 @@ class SaveWorker:
         self._policy.give_back(ticket, retry_at=asyncio.get_running_loop().time() + _SHARE_RETRY)
         return "failed"
 
-    async def _write_caught_up(self) -> str:
-        """Merge what changed in the file since the last look, then write it: again when it
-        changed while the document was being rendered. An outside change is never written over."""
-        for _ in range(_CATCH_UP_TRIES):
-            await self._catch_up_with_file()
-            status = await self._write()
-            if status != _CHANGED_MEANWHILE:
-                return status
-        raise OSError(f"{self.path} kept changing while it was being saved")
-
     async def _catch_up_with_file(self) -> None:
         """Merge what changed in the file since the last look (the caller holds the lock)."""
         if await self._file.catch_up():
             self._policy.retry_now()  # the file is back: save to it again
-
-    async def _write(self) -> str:
-        await self._preparation.done()  # what was started ahead (a base's digest): not twice
-        # The state is taken on the loop without encoding it (snapshots.py), and rendered off it.
-        assert self.snapshots is not None, "saves start once the document is loaded"
-        parts, mark = self.snapshots.take(), self.history.mark()
-        saved_digest = self.history.base_digest
-        base = self.history.base_update if saved_digest is None else None
-        job = self._files.render_job(
-            self.kind, parts, newline=self._file.newline, base=base, saved_digest=saved_digest
-        )
-        rendered = await self._files.render(job)
-        self.snapshots.merged(parts, rendered.snapshot)
-        if base is not None and rendered.base_digest is not None:
-            self.history.digested(base, rendered.base_digest)  # lazily: most rooms never save
-        # Before the skip: "the file holds it" is no answer for a file that is not there.
-        if self._file.gone and not await self._files.exists(self.path):
-            raise NotFound(f"{self.path} was deleted: not recreating it")
-        if rendered.unchanged:
-            write_state(self._file.doc, dirty=False)
-            return "skipped"
-        recorded = await self.history.saving(mark, rendered.snapshot)  # else: compacted since
-        if not recorded or not await self._file.unchanged():
-            return _CHANGED_MEANWHILE
-        if not await self.sharing.confirm_writer():
-            raise _NotTheWriter
-        self._file.attempt = SaveAttempt(rendered.snapshot, rendered.digest, mark)
-        saved = self._file.state = await self._files.write_rendered(self.path, self.kind, rendered)
-        self._file.attempt = None
-        self.history.file_path = self.path
-        self.history.saved(rendered.snapshot, mark, saved.hash, rendered.digest)
-        # The hash first: it reaches the other servers with the content, in this very turn,
-        # and tells the next writer that the file holds this save (watch.py ``_adopt``).
-        write_state(self._file.doc, path=self.path, dirty=False, hash=saved.hash)
-        await self.sharing.saved(SavedFile(rendered.snapshot, saved.hash, rendered.digest))
-        self._events.session("INFO", self.room_id, self.path, "save")
-        return "success"
 
     def _failed(self, ticket: float | None, error: Exception) -> None:
         delay = self._policy.failed(ticket, asyncio.get_running_loop().time())
@@ -245,6 +190,6 @@ class SaveWorker:
         self._wake.set()
         if self._worker is not None:
             await self._worker
-        await self._preparation.close()
+        await self._writer.preparation.close()
         if self._policy.pending or self._replies:
             await self.save()

@@ -67,6 +67,10 @@ class Sharing(Protocol):
     async def saved(self, saved: SavedFile) -> None:
         """This server wrote the file."""
 
+    async def hand_over(self) -> bool:
+        """This server may not write the file (no permission, a read-only file system): whether
+        another server writes it now."""
+
     def forward_save(self, reply: SaveReply) -> None:
         """Ctrl-S on a server that does not write the file: the writer saves, ``reply`` hears."""
 
@@ -103,6 +107,9 @@ class Alone:
 
     async def saved(self, saved: SavedFile) -> None:
         return None
+
+    async def hand_over(self) -> bool:
+        return False
 
     def forward_save(self, reply: SaveReply) -> None:
         reply("failed")  # never called: this server writes the file

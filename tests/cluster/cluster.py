@@ -101,16 +101,20 @@ class Cluster:
         debug: bool = False,
         extensions: dict[str, bool] | None = None,
         config: dict[str, dict[str, Any]] | None = None,
+        root: Path | None = None,
         **overrides: Any,
     ) -> list[JupyterProcess]:
         """Start ``count`` servers at once (settings: CLUSTER_SETTINGS with ``overrides``);
         ``debug``: their logs have every save too; ``extensions``: more server extensions;
-        ``config``: more sections of their config (another contents manager's)."""
+        ``config``: more sections of their config (another contents manager's); ``root``: the
+        shared folder as they see it (a read-only view of it)."""
         started = []
         for _ in range(count):
             home = self.base / f"home-{len(self.servers)}"
             settings = self.settings(**overrides, **({"log_level": "DEBUG"} if debug else {}))
-            server = JupyterProcess(home, self.root, extensions, ycollab=settings, config=config)
+            server = JupyterProcess(
+                home, root or self.root, extensions, ycollab=settings, config=config
+            )
             self.servers.append(server)
             started.append(server)
             server.start()

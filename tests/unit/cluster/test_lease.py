@@ -151,3 +151,23 @@ async def test_the_old_holder_cannot_record_a_save(redis_client: redis.asyncio.R
     store = RoomStore(redis_client, KEYS, "a")
     assert not await store.record_saved(SavedFile(b"stale", None, None, old), f"a:{old}")
     assert await store.record_saved(SavedFile(b"fresh", None, None, b.fence), b.value)
+
+
+async def test_a_holder_that_steps_aside_leaves_it_to_the_others_for_two_terms(
+    redis_client: redis.asyncio.Redis,
+) -> None:
+    """It may not write the file: another server takes the lease; with none, it takes it back
+    after two terms; it steps aside once a minute at most (lease.py ``STEP_ASIDE_AGAIN``)."""
+    clock = Clock()
+    a = lease(redis_client, "a", clock)
+    assert await a.try_acquire()
+    assert a.step_aside()
+    await a.release()
+    clock.now += 2 * TTL - 0.01
+    assert not await a.try_acquire(), "it took back the lease it had just stepped aside from"
+    assert await redis_client.get(KEYS.lease) is None  # free for the others meanwhile
+    clock.now += 0.02
+    assert await a.try_acquire(), "nobody took it in two terms: it is this server's again"
+    assert not a.step_aside(), "a second step aside within the minute: the save fails instead"
+    clock.now += 60
+    assert a.step_aside()

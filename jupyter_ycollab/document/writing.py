@@ -1,0 +1,103 @@
+"""One save of a document to its file; the save worker (saving.py) decides when, and answers.
+
+What changed in the file since the last look is merged first (an outside change is never
+written over), then the document is rendered off the event loop, written through ``Files`` (the
+contents manager, or the fast path), and the save recorded: in the update log, in the
+document's ``state`` (how the front end learns of it) and, when servers share the document, in
+the cluster. Only the server that writes the file does this; one that finds it may not write
+the file hands it to another (sharing.py ``hand_over``).
+"""
+
+from __future__ import annotations
+
+from tornado.web import HTTPError
+
+from ..errors import NotFound, may_not_write
+from ..events import Events
+from ..history.history import History
+from .files import Files, FileState
+from .render import Rendered
+from .sharing import Alone, SavedFile, Sharing
+from .snapshots import Snapshots
+from .state import write_state
+from .watch import FileWatch, SaveAttempt
+
+#: A save that finds the file changed since its last look merges the change and tries again,
+#: this many times at most (then it fails, and is retried later like any failed save).
+_CATCH_UP_TRIES = 5
+_CHANGED_MEANWHILE = "changed meanwhile"
+
+
+class NotTheWriter(Exception):
+    """Another server took over writing the file while this one was about to (or takes it
+    over, as this one may not write it)."""
+
+
+class FileWriter:
+    def __init__(self, file: FileWatch, history: History, files: Files, events: Events) -> None:
+        self._file = file
+        self._history = history
+        self._files = files
+        self._events = events
+        self.snapshots: Snapshots | None = None  # set once the document is loaded
+        self.sharing: Sharing = Alone()  # likewise
+        self.preparation = files.save_preparation(file.kind, history)  # big ones' saves
+
+    async def write(self) -> str:
+        """Merge what changed in the file since the last look, then write it: again when it
+        changed while the document was being rendered. An outside change is never written over."""
+        for _ in range(_CATCH_UP_TRIES):
+            await self._file.catch_up()
+            status = await self._write()
+            if status != _CHANGED_MEANWHILE:
+                return status
+        raise OSError(f"{self._file.path} kept changing while it was being saved")
+
+    async def _write(self) -> str:
+        await self.preparation.done()  # what was started ahead (a base's digest): not twice
+        # The state is taken on the loop without encoding it (snapshots.py), and rendered off it.
+        assert self.snapshots is not None, "saves start once the document is loaded"
+        parts, mark = self.snapshots.take(), self._history.mark()
+        saved_digest = self._history.base_digest
+        base = self._history.base_update if saved_digest is None else None
+        job = self._files.render_job(
+            self._file.kind, parts, newline=self._file.newline, base=base, saved_digest=saved_digest
+        )
+        rendered = await self._files.render(job)
+        self.snapshots.merged(parts, rendered.snapshot)
+        if base is not None and rendered.base_digest is not None:
+            self._history.digested(base, rendered.base_digest)  # lazily: most rooms never save
+        # Before the skip: "the file holds it" is no answer for a file that is not there.
+        if self._file.gone and not await self._files.exists(self._file.path):
+            raise NotFound(f"{self._file.path} was deleted: not recreating it")
+        if rendered.unchanged:
+            write_state(self._file.doc, dirty=False)
+            return "skipped"
+        recorded = await self._history.saving(mark, rendered.snapshot)  # else: compacted since
+        if not recorded or not await self._file.unchanged():
+            return _CHANGED_MEANWHILE
+        if not await self.sharing.confirm_writer():
+            raise NotTheWriter
+        self._file.attempt = SaveAttempt(rendered.snapshot, rendered.digest, mark)
+        saved = self._file.state = await self._write_file(rendered)
+        self._file.attempt = None
+        self._history.file_path = self._file.path
+        self._history.saved(rendered.snapshot, mark, saved.hash, rendered.digest)
+        # The hash first: it reaches the other servers with the content, in this very turn,
+        # and tells the next writer that the file holds this save (watch.py ``_adopt``).
+        write_state(self._file.doc, path=self._file.path, dirty=False, hash=saved.hash)
+        await self.sharing.saved(SavedFile(rendered.snapshot, saved.hash, rendered.digest))
+        self._events.session("INFO", self._file.room_id, self._file.path, "save")
+        return "success"
+
+    async def _write_file(self, rendered: Rendered) -> FileState:
+        """Write the file. A refusal to write it (this server may not) hands it to another
+        server of the cluster that has the room open, if any: it saves instead."""
+        try:
+            return await self._files.write_rendered(self._file.path, self._file.kind, rendered)
+        except (HTTPError, OSError) as error:
+            if not may_not_write(error) or not await self.sharing.hand_over():
+                raise
+            msg = f"not written here, as this server may not ({error}): another server saves it"
+        self._events.session("WARNING", self._file.room_id, self._file.path, "save", msg)
+        raise NotTheWriter

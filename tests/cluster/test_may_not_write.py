@@ -1,0 +1,79 @@
+"""A server that may not write the shared file leaves the writing to one that may.
+
+On a hub, each user's server runs as that user, and a file in the shared folder is often not
+writable by all of them (made with umask 022; a course folder mounted read-only for students).
+Whichever server opens a file first writes it. When that one may not, the others' edits used
+to reach the file only once its users left, and a Ctrl-S on any server failed: every save went
+through the one server that could not write. Now it steps aside for a server that can.
+
+Here Bob's server sees the shared folder through a read-only bind mount (what the kernel
+refuses even to root, which these tests run as); Alice's server can write. Alone, Bob's save
+still fails with a clear answer, as on a single server.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ..client import wait_until
+from .cluster import Cluster
+
+NAME = "plan.txt"
+
+
+@pytest.fixture
+def read_only_view(cluster: Cluster, tmp_path: Path) -> Iterator[Path]:
+    """The shared folder, mounted read-only at another place."""
+    view = tmp_path / "read-only"
+    view.mkdir()
+    subprocess.run(["mount", "--bind", str(cluster.root), str(view)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(view)], check=True)
+        yield view
+    finally:
+        subprocess.run(["umount", "--lazy", str(view)], check=True)
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "contents"])
+async def test_a_server_that_may_not_write_the_file_leaves_it_to_one_that_may(
+    cluster: Cluster, read_only_view: Path, fast_path: bool
+) -> None:
+    cluster.write_text(NAME, "start\n")
+    (bobs,) = await cluster.start(1, root=read_only_view, fast_path=fast_path)
+    bob = await cluster.open(bobs, NAME)  # first: his server takes the lease, and writes
+    (alices,) = await cluster.start(1, fast_path=fast_path)
+    alice = await cluster.open(alices, NAME)
+    for peer, name in ((alice, "Alice"), (bob, "Bob")):  # as every JupyterLab page does
+        peer.client.set_awareness({"user": {"name": name}})
+    await bob.client.wait_for(
+        lambda: alice.client.client_id in bob.client.awareness_states, 5, "Alice, seen by Bob"
+    )
+
+    bob.type("bob\n")
+    await alice.client.wait_for(lambda: alice.view() == "start\nbob\n", 5, "Bob's line")
+    alice.type("alice\n")
+    await wait_until(
+        lambda: cluster.on_disk(NAME) == "start\nbob\nalice\n",
+        15,
+        "both users' lines in the file while both have it open",
+    )
+    alice.type("saved at once\n")
+    assert await alice.save(1) == "success"
+    assert await bob.save(2) == "success"
+    assert cluster.on_disk(NAME) == "start\nbob\nalice\nsaved at once\n"
+    assert "not written here, as this server may not" in bobs.log()
+
+
+async def test_alone_a_server_that_may_not_write_the_file_says_its_save_failed(
+    cluster: Cluster, read_only_view: Path
+) -> None:
+    cluster.write_text(NAME, "start\n")
+    (bobs,) = await cluster.start(1, root=read_only_view)
+    bob = await cluster.open(bobs, NAME)
+    bob.type("bob\n")
+    assert await bob.save(1) == "failed"
+    assert cluster.on_disk(NAME) == "start\n"
