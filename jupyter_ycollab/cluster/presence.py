@@ -64,9 +64,12 @@ class SharedPresence:
             self.awareness.heard(entry.server, entry.payload)
 
     async def trim(self, redis: Redis) -> None:
-        """Drop what no server will read again; the key goes when nobody writes."""
+        """Drop what no server will read again (by Redis's clock, which names the entries);
+        the key goes when nobody keeps it."""
+        seconds, microseconds = await redis.time()
         keep_ms = _ms(2 * WINDOW)
-        await redis.xtrim(self.key, minid=_ms(time.time()) - keep_ms, approximate=False)
+        now_ms = seconds * 1000 + microseconds // 1000
+        await redis.xtrim(self.key, minid=now_ms - keep_ms, approximate=False)
         await redis.pexpire(self.key, keep_ms)
 
     async def close(self) -> None:
