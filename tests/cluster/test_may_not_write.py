@@ -22,7 +22,15 @@ import pytest
 from ..client import wait_until
 from .cluster import Cluster
 
-NAME = "plan.txt"
+NOTEBOOK, TEXT = "plan.ipynb", "plan.txt"
+
+
+def write_file(cluster: Cluster, name: str) -> None:
+    """The shared file, holding ``start`` and a line end (the notebook, in one cell)."""
+    if name == NOTEBOOK:
+        cluster.write_notebook(name, ["start\n"])
+    else:
+        cluster.write_text(name, "start\n")
 
 
 @pytest.fixture
@@ -38,17 +46,18 @@ def read_only_view(cluster: Cluster, tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "--lazy", str(view)], check=True)
 
 
+@pytest.mark.parametrize("name", [NOTEBOOK, TEXT])
 @pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "contents"])
 async def test_a_server_that_may_not_write_the_file_leaves_it_to_one_that_may(
-    cluster: Cluster, read_only_view: Path, fast_path: bool
+    cluster: Cluster, read_only_view: Path, fast_path: bool, name: str
 ) -> None:
-    cluster.write_text(NAME, "start\n")
+    write_file(cluster, name)
     (bobs,) = await cluster.start(1, root=read_only_view, fast_path=fast_path)
-    bob = await cluster.open(bobs, NAME)  # first: his server takes the lease, and writes
+    bob = await cluster.open(bobs, name)  # first: his server takes the lease, and writes
     (alices,) = await cluster.start(1, fast_path=fast_path)
-    alice = await cluster.open(alices, NAME)
-    for peer, name in ((alice, "Alice"), (bob, "Bob")):  # as every JupyterLab page does
-        peer.client.set_awareness({"user": {"name": name}})
+    alice = await cluster.open(alices, name)
+    for peer, user in ((alice, "Alice"), (bob, "Bob")):  # as every JupyterLab page does
+        peer.client.set_awareness({"user": {"name": user}})
     await bob.client.wait_for(
         lambda: alice.client.client_id in bob.client.awareness_states, 5, "Alice, seen by Bob"
     )
@@ -56,24 +65,26 @@ async def test_a_server_that_may_not_write_the_file_leaves_it_to_one_that_may(
     bob.type("bob\n")
     await alice.client.wait_for(lambda: alice.view() == "start\nbob\n", 5, "Bob's line")
     alice.type("alice\n")
-    await wait_until(
-        lambda: cluster.on_disk(NAME) == "start\nbob\nalice\n",
-        15,
-        "both users' lines in the file while both have it open",
-    )
+    try:
+        await wait_until(lambda: cluster.on_disk(name) == "start\nbob\nalice\n", 15, "")
+    except AssertionError:
+        raise AssertionError(
+            f"both users' lines never reached the file while both had it open: it holds "
+            f"{cluster.on_disk(name)!r}; Alice sees {alice.view()!r}, Bob {bob.view()!r}"
+        ) from None
     alice.type("saved at once\n")
     assert await alice.save(1) == "success"
     assert await bob.save(2) == "success"
-    assert cluster.on_disk(NAME) == "start\nbob\nalice\nsaved at once\n"
+    assert cluster.on_disk(name) == "start\nbob\nalice\nsaved at once\n"
     assert "not written here, as this server may not" in bobs.log()
 
 
 async def test_alone_a_server_that_may_not_write_the_file_says_its_save_failed(
     cluster: Cluster, read_only_view: Path
 ) -> None:
-    cluster.write_text(NAME, "start\n")
+    write_file(cluster, TEXT)
     (bobs,) = await cluster.start(1, root=read_only_view)
-    bob = await cluster.open(bobs, NAME)
+    bob = await cluster.open(bobs, TEXT)
     bob.type("bob\n")
     assert await bob.save(1) == "failed"
-    assert cluster.on_disk(NAME) == "start\n"
+    assert cluster.on_disk(TEXT) == "start\n"
