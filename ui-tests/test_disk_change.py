@@ -67,7 +67,10 @@ def test_a_file_deleted_outside_jupyter_is_not_recreated_and_brings_no_wrong_dia
     the file was opened in two different views: a deleted file must not trigger it (ours
     reports it at ERROR level, in the log console)."""
     path = folder.write_text("gone.txt", "alpha\n")
-    other = folder.write_text("other.txt", "unrelated\n")
+    # In a folder of its own: Bob's file browser lists it, not the one gone.txt leaves. A
+    # listing that runs as a file goes is refused by jupyter_server (404, "Directory not
+    # found": its own race, a dialog that is no collaboration's).
+    other = folder.write_text("elsewhere/other.txt", "unrelated\n")
     alice, bob = new_user("A"), new_user("B")
     alice.open_text(path, workspace=alice.workspace)
     bob.open_text(other, workspace=bob.workspace)

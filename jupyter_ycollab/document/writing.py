@@ -98,6 +98,8 @@ class FileWriter:
         except (HTTPError, OSError) as error:
             if not may_not_write(error) or not await self.sharing.hand_over():
                 raise
-            msg = f"not written here, as this server may not ({error}): another server saves it"
-        self._events.session("WARNING", self._file.room_id, self._file.path, "save", msg)
+            msg = f"This server may not write the file ({error}): another server writes it."
+        # INFO, no action: the front end shows every WARNING as a dialog in every window, and
+        # an INFO save is logged at DEBUG only; an operator should see this one.
+        self._events.session("INFO", self._file.room_id, self._file.path, msg=msg)
         raise NotTheWriter
