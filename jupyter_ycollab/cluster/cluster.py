@@ -189,9 +189,10 @@ class Cluster:
                 self.trouble(error)
                 await asyncio.sleep(RETRY_DELAY)
                 continue
-            readers = self._readers()  # as they are now: one may have closed meanwhile
-            for key, entry in entries:
-                reader = readers.get(key)
+            for key, entry in entries:  # to the readers as they are now: one may have closed
+                reader = self._rooms.get(key) or (
+                    self.presence if key == self.presence.key else None
+                )
                 try:
                     if reader is not None:
                         reader.receive(entry)

@@ -140,7 +140,7 @@ def _retire(shared: SharedRoom) -> None:
     shared.retired = True
     shared.leave_cluster()
     shared.outbox.release(EMPTY_UPDATE)  # awareness and control messages still go
-    room = shared.room
+    room = shared.awareness.room
     if room is not None:
         error = UnknownSession(room.session_id)
         code, reason = outcome_of(error).close_code, error.close_reason()

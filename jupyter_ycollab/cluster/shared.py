@@ -54,7 +54,6 @@ class SharedRoom:
         self.lease = lease
         self.where = where  # the path of its file, as the room records it (names.py)
         self.position = b"0-0"  # the last stream entry this server applied
-        self.room: Room | None = None
         self.writer = False  # this server writes the file
         self.doc: Doc[Any] | None = None
         self._take_over: Callable[[SavedFile | None], None] = lambda _saved: None
@@ -62,7 +61,7 @@ class SharedRoom:
         self.outbox = Outbox(cluster.publisher, store.keys.updates)  # the way out
         self._saves = ForwardedSaves(lambda message: self.outbox.put("c", message))
         self._backlog_awareness: list[Entry] = []  # met while joining, relayed once attached
-        self.awareness = RemoteAwareness()  # other servers' peers'
+        self.awareness = RemoteAwareness()  # in this server's room, other servers' peers'
         self.lineage = ""  # the session id of the history the cluster holds
         self.behind = False  # not level with the cluster since an outage (``reconcile``)
         self.levelling = asyncio.Lock()  # held while ``reconcile`` brings it level
@@ -123,7 +122,7 @@ class SharedRoom:
 
     def attach(self, room: Room) -> None:
         """The room is made: share its peers' awareness, relay the others'."""
-        self.room = self.awareness.room = room
+        self.awareness.room = room
         room.awareness_out = lambda payload: self.outbox.put("a", payload)
         for entry in self._backlog_awareness:
             self.receive(entry)
@@ -150,8 +149,8 @@ class SharedRoom:
             UpdateListeners.of(self.doc).apply(entry.payload, Origin.CLUSTER)
         elif entry.kind == "a":
             self.awareness.heard(entry.server, entry.payload)
-        elif entry.kind == "m" and self.room is not None:  # from push.py's ``send``
-            self.room.broadcast(protocol.encode_raw(json.loads(entry.payload)))
+        elif entry.kind == "m" and (room := self.awareness.room) is not None:  # push.py ``send``
+            room.broadcast(protocol.encode_raw(json.loads(entry.payload)))
         elif entry.kind == "c":
             writer = self.document() if self.writes_file() else None
             self._saves.heard(json.loads(entry.payload), writer)
@@ -202,7 +201,8 @@ class SharedRoom:
             await self._saves.answered(2 * self.lease.ttl + SETTLE_MARGIN)
 
     def document(self) -> Document | None:
-        return self.room.document if self.room is not None else None
+        room = self.awareness.room  # this server's, once made (``attach``)
+        return room.document if room is not None else None
 
     # -- the lease -----------------------------------------------------------------------------
 

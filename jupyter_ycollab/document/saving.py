@@ -26,7 +26,7 @@ from ..history.history import History
 from ..settings import Settings
 from .files import Files
 from .savepolicy import SavePolicy
-from .sharing import Alone, SaveReply, Sharing
+from .sharing import SaveReply, Sharing
 from .snapshots import Snapshots
 from .watch import FileWatch
 from .writing import FileWriter, NotTheWriter
@@ -49,7 +49,6 @@ class SaveWorker:
     ) -> None:
         """``wants_autosave`` tells whether the peers want autosave (their awareness states)."""
         self.room_id = file.room_id
-        self.sharing: Sharing = Alone()  # set once the document is loaded
         self._file = file
         self._files = files
         self._events = events
@@ -71,9 +70,13 @@ class SaveWorker:
 
     def start(self, snapshots: Snapshots, sharing: Sharing) -> None:
         """Start saving the loaded document, whose state ``snapshots`` keeps."""
-        self.sharing = self._writer.sharing = sharing
-        self._writer.snapshots = snapshots
+        self._writer.sharing, self._writer.snapshots = sharing, snapshots
         self._worker = asyncio.create_task(self._run(), name=f"document {self.room_id}")
+
+    @property
+    def sharing(self) -> Sharing:
+        """How the document is shared with other servers (``Alone`` until it is loaded)."""
+        return self._writer.sharing
 
     @property
     def dirty(self) -> bool:
