@@ -121,11 +121,13 @@ class SharedRoom:
         self.cluster.add(self)
 
     def attach(self, room: Room) -> None:
-        """The room is made: share its peers' awareness, relay the others'."""
+        """The room is made: share its peers' awareness, relay the others' (those met while
+        joining too; not through ``receive``, which would take the reader back to them)."""
         self.awareness.room = room
         room.awareness_out = lambda payload: self.outbox.put("a", payload)
         for entry in self._backlog_awareness:
-            self.receive(entry)
+            if entry.server != self.cluster.server_id:
+                self.awareness.heard(entry.server, entry.payload)
         self._backlog_awareness = []
 
     # -- the way out ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from jupyter_ycollab.errors import NotFound
 from ..client import wait_until
 from .cluster import Cluster
 from .markers import everyone_sees, file_holds
+from .test_metrics import scrape
 
 SCRIPT = textwrap.dedent(
     """
@@ -69,3 +70,30 @@ async def test_a_room_no_server_shares_is_refused_with_a_clear_error(cluster: Cl
             pass
     with pytest.raises(NotFound, match=r"'other\.ipynb' is not open on any server"):
         await send(cluster.redis.url, "other.ipynb", {"type": "notice"})
+
+
+async def test_a_peer_joining_on_another_server_gets_no_message_sent_before_it_joined(
+    cluster: Cluster,
+) -> None:
+    """The joining server relays the awareness it met in the stream, but reads on from where
+    the stream ended: it does not go back and deliver the older message to its new peer. (Carol,
+    on a third server, shows when alice's state, then the message, are in the stream.)"""
+    first, second, third = await cluster.start(3)
+    cluster.write_notebook("lab.ipynb", ["x = 1"])
+    alice = await cluster.open(first, "lab.ipynb")
+    carol = await cluster.open(third, "lab.ipynb")
+    alice_state = {"user": {"name": "alice"}}
+    alice.client.set_awareness(alice_state)
+    await wait_until(lambda: alice_state in carol.client.awareness_states.values(), 5, "alice")
+    before, after = {"type": "notice", "text": "before"}, {"type": "notice", "text": "after"}
+    await send(cluster.redis.url, "lab.ipynb", before)
+    await wait_until(lambda: before in carol.client.received.raw, 5, "the first message")
+
+    bob = await cluster.open(second, "lab.ipynb")
+    await wait_until(lambda: alice_state in bob.client.awareness_states.values(), 5, "alice")
+    await send(cluster.redis.url, "lab.ipynb", after)
+    await wait_until(lambda: after in bob.client.received.raw, 5, "the later message")
+    assert bob.client.received.raw == [after]
+    # Of the stream's entries, the joining server read only the later message from Redis: the
+    # others came with the join (none read twice, none counted as delivered late).
+    assert (await scrape(second))["entries_applied_total"] == 1
