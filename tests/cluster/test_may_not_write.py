@@ -90,3 +90,28 @@ async def test_alone_a_server_that_may_not_write_the_file_says_its_save_failed(
     bob.type("bob\n")
     assert await bob.save(1) == "failed"
     assert cluster.on_disk(TEXT) == "start\n"
+
+
+async def test_a_server_whose_pages_left_still_writes_for_one_that_may_not(
+    cluster: Cluster, read_only_view: Path
+) -> None:
+    """Alice left, but her server keeps the room open a while (``cleanup_delay``), and may write
+    the file: Bob's server still hands it over, rather than fail at once because no other page
+    is in the room. (Checking for live pages instead, as an exact rule, would break this.)"""
+    write_file(cluster, TEXT)
+    (bobs,) = await cluster.start(1, root=read_only_view)
+    bob = await cluster.open(bobs, TEXT)
+    (alices,) = await cluster.start(1, cleanup_delay=60.0)  # the default
+    alice = await cluster.open(alices, TEXT)
+    alice.client.set_awareness({"user": {"name": "Alice"}})
+    await bob.client.wait_for(
+        lambda: alice.client.client_id in bob.client.awareness_states, 5, "Alice, seen by Bob"
+    )
+    await alice.client.close()
+    await bob.client.wait_for(
+        lambda: alice.client.client_id not in bob.client.awareness_states, 5, "Alice gone"
+    )
+
+    bob.type("bob\n")
+    assert await bob.save(1) == "success"
+    assert cluster.on_disk(TEXT) == "start\nbob\n"
