@@ -5,6 +5,9 @@ meanwhile, and reconcile.py levels both sides when Redis answers again.
 
 From an outage until then, it is held: Redis may have come back empty and its stream be another
 history's (cluster/reconcile.py), where this room's updates would not apply or would be doubled.
+What its pages announced meanwhile goes as one awareness entry, each client's latest state: a
+cursor that moved at every keystroke of an hour's outage would reach the others' pages as a
+burst of stale places, and fill the stream.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 
 from ..codec.updates import EMPTY_UPDATE
+from ..rooms.protocol import AwarenessEntry, decode_awareness_update, encode_awareness_update
 from .publisher import Entry, Publisher
 
 #: Seconds ``flush`` waits for the entries to reach Redis before it says they did not (yet).
@@ -36,7 +40,11 @@ class Outbox:
 
     def send(self) -> None:
         """Write what is kept, if the publisher can now."""
-        if self._kept and not self.held and self._publisher.write(self, self._key, self._kept):
+        if not self._kept or self.held:
+            return
+        if len(self._kept) > 1:  # they waited: an outage, or a connection made again
+            self._kept = latest_awareness(self._kept)
+        if self._publisher.write(self, self._key, self._kept):
             self._unconfirmed += len(self._kept)
             self._kept = []
 
@@ -76,3 +84,16 @@ class Outbox:
         """Let what was put reach Redis (a bounded wait); the publisher forgets this outbox."""
         await self.flush()
         self._publisher.forget(self)
+
+
+def latest_awareness(entries: list[Entry]) -> list[Entry]:
+    """``entries`` with their awareness updates made one, last: each client's latest state
+    (they come from this server's peers, in order, so the last one met is the newest)."""
+    announced = [payload for kind, payload in entries if kind == "a"]
+    if len(announced) < 2:
+        return entries
+    latest: dict[int, AwarenessEntry] = {}
+    for payload in announced:
+        latest.update((entry.client_id, entry) for entry in decode_awareness_update(payload))
+    others = [entry for entry in entries if entry[0] != "a"]
+    return [*others, ("a", encode_awareness_update(list(latest.values())))]

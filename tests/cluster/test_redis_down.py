@@ -72,3 +72,37 @@ async def test_servers_survive_redis_dying_and_converge_when_it_returns(cluster:
     for server in (first, second):  # one outage: said once, reconciled once
         log = server.log()
         assert (log.count("did not answer"), log.count("Redis answers again")) == (1, 1), log
+
+
+async def test_a_cursor_moved_during_an_outage_reaches_the_others_as_its_last_place(
+    cluster: Cluster,
+) -> None:
+    """What a page announced while Redis was down is sent once it is back as each client's
+    latest state, not as every state it went through: after a long outage, other servers' pages
+    would otherwise get a burst of stale cursors (one per keystroke)."""
+    first, second = await cluster.start(2)
+    cluster.write_text(NAME, "start\n")
+    alice, colleague = await cluster.open(first, NAME), await cluster.open(first, NAME)
+    bob = await cluster.open(second, NAME)
+    alice.client.set_awareness({"cursor": 0})
+    await bob.client.wait_for(
+        lambda: bob.client.awareness_states.get(alice.client.client_id) == {"cursor": 0},
+        5,
+        "Alice's first cursor",
+    )
+    cluster.redis.kill()
+    for place in range(1, 51):
+        alice.client.set_awareness({"cursor": place})
+    await colleague.client.wait_for(
+        lambda: colleague.client.awareness_states.get(alice.client.client_id) == {"cursor": 50},
+        5,
+        "Alice's last cursor, on her server",
+    )
+    cluster.redis.start()  # same port, empty
+    await bob.client.wait_for(
+        lambda: bob.client.awareness_states.get(alice.client.client_id) == {"cursor": 50},
+        10,
+        "Alice's last cursor, on Bob's server",
+    )
+    alices = [e for e in bob.client.received.awareness if e.client_id == alice.client.client_id]
+    assert [entry.state for entry in alices] == [{"cursor": 0}, {"cursor": 50}]
