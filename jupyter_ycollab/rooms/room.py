@@ -75,6 +75,12 @@ class Room:
         #: Hears every awareness update this room's peers make (the cluster shares them).
         self.awareness_out: Callable[[bytes], None] = lambda _payload: None
 
+    def from_another_server(self) -> bool:
+        """Inside an observer of ``doc`` (or of its jupyter_ydoc view): the change being made
+        came from another server sharing the room (docs/cluster.md). Every server holds the
+        document and hears it; code that acts on new content acts on the server it was made on."""
+        return self._listeners.origin is Origin.CLUSTER
+
     # -- peers ---------------------------------------------------------------------------------
 
     def join(self, peer: Peer) -> None:

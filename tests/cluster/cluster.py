@@ -28,6 +28,8 @@ from ..process import JupyterProcess
 from ..redisserver import RedisProcess
 from ..servers import successor
 
+REPO = Path(__file__).resolve().parents[2]  # so that servers import test modules by name
+
 #: Every server's YCollabApp settings (``redis_url`` aside): short delays, so that saves, polls,
 #: room cleanup and a dead server's lease expiry all happen within a second or two.
 CLUSTER_SETTINGS: dict[str, Any] = {
@@ -113,7 +115,12 @@ class Cluster:
             home = self.base / f"home-{len(self.servers)}"
             settings = self.settings(**overrides, **({"log_level": "DEBUG"} if debug else {}))
             server = JupyterProcess(
-                home, root or self.root, extensions, ycollab=settings, config=config
+                home,
+                root or self.root,
+                extensions,
+                settings,
+                [REPO],
+                config,  # hooks_class
             )
             self.servers.append(server)
             started.append(server)
