@@ -98,6 +98,9 @@ async def test_the_slider_steps_through_versions_and_restores_one(collab: Collab
     await slide("action=undo&&steps=9", {"status": "undone"}, "a")
     await slide("action=undo&&steps=1", {"error": "No more undo operations available"}, "a")
     await slide("action=redo&&steps=1", {"status": "redone"}, "a1")
+    await slide("action=redo&&steps=9", {"status": "redone"}, "a123")
+    await slide("action=redo&&steps=1", {"error": "No more redo operations available"}, "a123")
+    await slide("action=undo&&steps=2", {"status": "undone"}, "a1")
     assert cell_sources(alice.document) == ["a123"]  # the document itself did not move
 
     restored = {"code": 200, "status": "Document restored successfully"}
