@@ -97,3 +97,24 @@ def test_a_session_event_is_logged_at_most_as_a_warning() -> None:
     assert [(r.levelno, r.getMessage().split(": ", 1)[1]) for r in records] == [
         (logging.WARNING, "the file was deleted")
     ]
+
+
+async def test_a_file_open_in_two_rooms_at_once_is_warned_about(
+    collab: Collab, jp_serverapp: ServerApp
+) -> None:
+    """A notebook opened as a notebook and, in another tab, as text ("Open With > Editor"): two
+    documents that each save the file. The one opened second says so, as a WARNING the front
+    end shows in a dialog."""
+    session_events = listen(jp_serverapp, SESSION)
+    collab.write_notebook("nb.ipynb", ["a"])
+    await collab.open_notebook("nb.ipynb")
+    (notebook_room,) = collab.document_rooms
+    await collab.open_text("nb.ipynb")
+    text_room = next(room for room in collab.document_rooms if room != notebook_room)
+
+    await wait_until(lambda: session_events.has("WARNING"), 5, "the warning")
+    (warning,) = session_events.matching("WARNING")
+    assert warning["room"] == text_room and warning["path"] == "nb.ipynb"
+    assert warning["msg"] == (
+        f"nb.ipynb is also open as {notebook_room}: saves may overwrite each other"
+    )
