@@ -239,3 +239,23 @@ async def test_with_metrics_off_no_family_is_there_and_nothing_is_counted(
     assert metrics.current is metrics.OFF
     off = metrics.OFF
     assert (off.updates_applied, off.updates_relayed, off.log_commits) == (0, 0, 0)
+
+
+async def test_open_rooms_are_counted_by_kind(collab: Collab) -> None:
+    """Documents by their file type; the rooms no file backs by what they are."""
+    collab.write_notebook("nb.ipynb", ["a"])
+    collab.write_bytes("notes.txt", b"x")
+    await collab.open_notebook("nb.ipynb")
+    await collab.open_text("notes.txt")
+    (notebook_room,) = (room for room in collab.document_rooms if room.startswith("json:"))
+    assert (await collab.request("PUT", f"fork/{notebook_room}", body="{}"))[0] == 201
+    query = "format=json&&type=notebook"
+    assert (await collab.request("GET", "timeline/nb.ipynb", query))[0] == 200
+    await collab.client(YNotebook(Doc()), collab.room_url("JupyterLab:globalAwareness")).connect()
+
+    async def counted() -> bool:
+        kinds = ("notebook", "file", "fork", "timeline", "awareness")
+        current = await scrape(collab)
+        return [current("rooms", kind=kind) for kind in kinds] == [1, 1, 1, 1, 1]
+
+    await wait_until(counted, 5, "one room of each kind")
