@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
-from jupyter_ycollab.statuscli import Server, StatusError, format_status, pick_server
+from jupyter_ycollab.statuscli import (
+    Server,
+    StatusError,
+    fetch_status,
+    format_status,
+    pick_server,
+)
 
 ONE = Server("http://127.0.0.1:8888/", "t1")
 TWO = Server("http://127.0.0.1:9999/lab-base/", "t2")
@@ -64,3 +74,55 @@ def test_a_single_server_table_has_no_lease_column_and_says_when_nothing_is_open
     assert "LEASE" not in text and text.splitlines()[0].endswith("cluster: off")
     empty = format_status(ONE.url, status(cluster=False, rooms=[]))
     assert empty.splitlines()[1] == "no open rooms"
+
+
+@pytest.fixture
+def answering() -> Iterator[Callable[[int], Server]]:
+    """A loopback HTTP server that answers every request with the status it is given: what a
+    server without jupyter_ycollab (404), or one that wants a login (401, 302), answers."""
+    answer = {"code": 200}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(answer["code"])
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Handler) as http:
+        thread = threading.Thread(target=http.serve_forever, daemon=True)
+        thread.start()
+
+        def server_answering(code: int) -> Server:
+            answer["code"] = code
+            return Server(f"http://127.0.0.1:{http.server_address[1]}/", "t")
+
+        yield server_answering
+        http.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        (404, "does not serve api/collaboration/status: is jupyter_ycollab enabled there?"),
+        (401, "wants a login: give its token with --token"),
+        (403, "refused (HTTP 403): the token is wrong (--token)"),
+        (500, "answered HTTP 500"),
+    ],
+)
+def test_a_refusal_says_what_to_do(
+    answering: Callable[[int], Server], code: int, said: str
+) -> None:
+    server = answering(code)
+    with pytest.raises(StatusError) as error:
+        fetch_status(server)
+    assert str(error.value).startswith(f"{server.url} {said}")
+
+
+def test_a_server_that_does_not_answer_is_named() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))  # a port nothing listens on
+        server = Server(f"http://127.0.0.1:{sock.getsockname()[1]}/", "t")
+    with pytest.raises(StatusError, match=f"^{server.url} did not answer: "):
+        fetch_status(server)
