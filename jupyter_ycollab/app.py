@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
@@ -73,14 +73,21 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
 
     def initialize_settings(self) -> None:
         assert self.serverapp is not None
+        page_config = self.serverapp.web_app.settings.setdefault("page_config_data", {})
         if not hasattr(self, "compat"):  # linking raised; jupyter_server loads us all the same
-            raise RuntimeError(
-                "collaboration is off: linking failed (the 'error linking extension' warning "
-                "above says why, most often an invalid option); fix it and restart"
+            self._collaboration_off(
+                page_config,
+                "linking failed (the 'error linking extension' warning above says why, most "
+                "often an invalid option); fix it and restart",
+            )
+        if not self.serverapp.jpserver_extensions.get("jupyter_server_fileid"):
+            self._collaboration_off(
+                page_config,
+                "jupyter_server_fileid is disabled, and rooms are named by its file ids: "
+                "`jupyter server extension enable jupyter_server_fileid`, and restart",
             )
         follow_server_log(self.log)
         self._refuse_to_run_beside_jupyter_server_ydoc()
-        page_config = self.serverapp.web_app.settings.setdefault("page_config_data", {})
         page_config.setdefault("disableRTC", self.disable_rtc)
         page_config.setdefault("serverSideExecution", self.server_side_execution)
         files = self._files()
@@ -96,6 +103,13 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
         services = Services(self.manager, files, events, self.hook_calls, server_id)
         self.settings[SETTINGS_KEY] = services
         self.settings[_CONFLICTING_EXTENSION] = self.compat
+
+    @staticmethod
+    def _collaboration_off(page_config: dict[str, Any], why: str) -> NoReturn:
+        """Say why once, at start, and let JupyterLab open documents without collaboration
+        (``disableRTC``), rather than fail at each one the user opens."""
+        page_config["disableRTC"] = True
+        raise RuntimeError(f"collaboration is off: {why}")
 
     def _files(self) -> Files:
         """The rooms' way to their files: with the fast path (for stock managers), or only

@@ -4,15 +4,17 @@ deterministic loading across processes."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
 from jupyter_ydoc import YNotebook
 from pycrdt import Doc
-from tornado.httpclient import HTTPClientError
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from .client import CollabClient
 from .harness import append, cell_sources, make_notebook, read_notebook, sources_on_disk
@@ -148,6 +150,50 @@ async def test_an_invalid_option_turns_collaboration_off_and_says_why(
     assert "AttributeError" not in log, log  # what linking left unset, used anyway
     assert "Saved and closed" not in log, log  # no room manager was made, so none stops
     assert server.returncode == 0, log
+
+
+async def page_config(server: JupyterProcess) -> dict[str, Any]:
+    """The page config JupyterLab's page gets (what its collaboration front end reads)."""
+    response = await AsyncHTTPClient().fetch(f"{server.base_url}/lab", headers=server.headers)
+    html = response.body.decode()
+    start = html.index(">", html.index('id="jupyter-config-data"')) + 1
+    config: dict[str, Any] = json.loads(html[start : html.index("</script>", start)])
+    return config
+
+
+@pytest.mark.parametrize(
+    ("extensions", "ycollab", "reason"),
+    [
+        pytest.param(
+            {"jupyter_server_fileid": False},
+            {},
+            "jupyter_server_fileid is disabled",
+            id="no file ids",
+        ),
+        pytest.param({}, {"save_delay": "soon"}, "linking failed", id="invalid option"),
+    ],
+)
+async def test_with_collaboration_off_jupyterlab_opens_documents_without_it(
+    tmp_path: Path,
+    processes: list[JupyterProcess],
+    extensions: dict[str, bool],
+    ycollab: dict[str, Any],
+    reason: str,
+) -> None:
+    """A server where collaboration cannot run says why once, at start, and tells JupyterLab's
+    front end (``disableRTC``), which then opens documents as it does without collaboration:
+    not an error at each document the user opens."""
+    (tmp_path / "root").mkdir()
+    enabled = {"jupyterlab": True, **extensions}
+    server = JupyterProcess(tmp_path / "home", tmp_path / "root", enabled, ycollab)
+    processes.append(server)
+    server.start()
+    await server.wait_ready()
+
+    assert (await page_config(server))["disableRTC"] is True
+    await server.terminate(timeout=30)
+    log = server.log()
+    assert f"collaboration is off: {reason}" in log, log
 
 
 async def load_once(
