@@ -57,10 +57,11 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
     def _link_jupyter_server_extension(self, serverapp: ServerApp) -> None:
         """Also be found as ``jupyter_server_ydoc`` (compat/standin.py), from here: jupyter_server
         links every extension before it loads any, and jupyter_server_nbmodel, which loads before us
-        (alphabetical order), looks for it while it loads."""
+        (alphabetical order), looks for it while it loads. Not without file ids: collaboration
+        is off then (``initialize_settings``), and the others must find it off."""
         super()._link_jupyter_server_extension(serverapp)
         self.compat = YDocCompat(self._room_manager, disable_rtc=self.disable_rtc)
-        if not self._jupyter_server_ydoc_enabled():
+        if not self._jupyter_server_ydoc_enabled() and self._file_ids_enabled():
             register_stand_in(serverapp, self.compat)
 
     def _room_manager(self) -> RoomManager:
@@ -80,7 +81,7 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
                 "linking failed (the 'error linking extension' warning above says why, most "
                 "often an invalid option); fix it and restart",
             )
-        if not self.serverapp.jpserver_extensions.get("jupyter_server_fileid"):
+        if not self._file_ids_enabled():
             self._collaboration_off(
                 page_config,
                 "jupyter_server_fileid is disabled, and rooms are named by its file ids: "
@@ -139,6 +140,11 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
         self.hook_calls = ClusterHookCalls(self.hooks, self.cluster, files)
         self.log.info("Sharing rooms with the servers of %s", self.cluster.describe())
         return self.cluster.share
+
+    def _file_ids_enabled(self) -> bool:
+        """Whether jupyter_server_fileid, which names the rooms, is enabled."""
+        assert self.serverapp is not None
+        return bool(self.serverapp.jpserver_extensions.get("jupyter_server_fileid"))
 
     def _jupyter_server_ydoc_enabled(self) -> bool:
         """Whether the user enabled the real jupyter_server_ydoc (jupyter-collaboration)."""

@@ -182,7 +182,7 @@ async def test_with_collaboration_off_jupyterlab_opens_documents_without_it(
 ) -> None:
     """A server where collaboration cannot run says why once, at start, and tells JupyterLab's
     front end (``disableRTC``), which then opens documents as it does without collaboration:
-    not an error at each document the user opens."""
+    not an error at each document the user opens. The other extensions find it off too."""
     (tmp_path / "root").mkdir()
     enabled = {"jupyterlab": True, **extensions}
     server = JupyterProcess(tmp_path / "home", tmp_path / "root", enabled, ycollab)
@@ -190,7 +190,11 @@ async def test_with_collaboration_off_jupyterlab_opens_documents_without_it(
     server.start()
     await server.wait_ready()
 
-    assert (await page_config(server))["disableRTC"] is True
+    config = await page_config(server)
+    assert config["disableRTC"] is True
+    # jupyter-live-content (installed here), which reloads open documents from their files
+    # where collaboration is off, finds it off and stays on.
+    assert config["liveContentServerDisabled"] is False
     await server.terminate(timeout=30)
     log = server.log()
     assert f"collaboration is off: {reason}" in log, log
