@@ -114,13 +114,9 @@ class Cluster:
         for _ in range(count):
             home = self.base / f"home-{len(self.servers)}"
             settings = self.settings(**overrides, **({"log_level": "DEBUG"} if debug else {}))
+            where = root or self.root
             server = JupyterProcess(
-                home,
-                root or self.root,
-                extensions,
-                settings,
-                [REPO],
-                config,  # hooks_class
+                home, where, extensions, ycollab=settings, pythonpath=[REPO], config=config
             )
             self.servers.append(server)
             started.append(server)
