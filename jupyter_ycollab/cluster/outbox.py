@@ -5,9 +5,10 @@ meanwhile, and reconcile.py levels both sides when Redis answers again.
 
 From an outage until then, it is held: Redis may have come back empty and its stream be another
 history's (cluster/reconcile.py), where this room's updates would not apply or would be doubled.
-What its pages announced meanwhile goes as one awareness entry, each client's latest state: a
-cursor that moved at every keystroke of an hour's outage would reach the others' pages as a
-burst of stale places, and fill the stream.
+Meanwhile it keeps no update (``release`` sends what the cluster lacks of the document, which
+holds them all), and what its pages announce is one awareness entry, each client's latest state:
+an hour's outage would otherwise keep every keystroke twice in memory, and its cursors would
+reach the others' pages as a burst of stale places.
 """
 
 from __future__ import annotations
@@ -33,18 +34,20 @@ class Outbox:
         self._idle.set()
 
     def put(self, kind: str, payload: bytes) -> None:
-        """Send one entry (``u`` update, ``a`` awareness, ``c`` control), after those before."""
-        self._kept.append((kind, payload))
+        """Send one entry (``u`` update, ``a`` awareness, ``c`` control), after those before.
+        What waits is kept small: held, no update (the document has them all: ``release``);
+        one awareness entry for all."""
         self._idle.clear()
+        if kind == "u" and self.held:
+            return
+        self._kept.append((kind, payload))
+        if kind == "a" and len(self._kept) > 1:  # they wait: an outage, a connection made again
+            self._kept = latest_awareness(self._kept)
         self.send()
 
     def send(self) -> None:
         """Write what is kept, if the publisher can now."""
-        if not self._kept or self.held:
-            return
-        if len(self._kept) > 1:  # they waited: an outage, or a connection made again
-            self._kept = latest_awareness(self._kept)
-        if self._publisher.write(self, self._key, self._kept):
+        if self._kept and not self.held and self._publisher.write(self, self._key, self._kept):
             self._unconfirmed += len(self._kept)
             self._kept = []
 
