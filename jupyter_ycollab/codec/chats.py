@@ -23,20 +23,14 @@ from importlib.metadata import version
 from typing import Any
 
 from jupyter_ydoc.ybasedoc import YBaseDoc
-from pycrdt import Doc, Map
+from pycrdt import Map
 
 from .listeners import UpdateListeners
-from .origins import Origin
 
 
 def for_rooms(cls: type[YBaseDoc]) -> type[YBaseDoc]:
     """The class rooms make their views with: ``RoomChat`` for YChat, else ``cls`` itself."""
     return _FOR_ROOMS.get(cls, cls)
-
-
-def _from_another_server(doc: Doc[Any]) -> bool:
-    """Whether the change being applied to ``doc`` is one another server sent (cluster/)."""
-    return UpdateListeners.of(doc).origin is Origin.CLUSTER
 
 
 def _place_among(others: list[dict[str, Any]], timestamp: float) -> int:
@@ -63,14 +57,14 @@ else:
             """Schedule a message's stamp by its id, not its index (which may be another's by
             then), and none for a message from another server: that server stamps it."""
             if callback == self._set_timestamp:
-                if _from_another_server(self._ydoc):
+                if UpdateListeners.of(self._ydoc).from_another_server():
                     return
                 index, timestamp = args
                 args = (self._ymessages[index]["id"], timestamp)
             super()._schedule_callback(callback, *args)
 
         def _dispatch_message_event(self, callback: Callable[..., Any], event: Any) -> None:
-            if not _from_another_server(self._ydoc):
+            if not UpdateListeners.of(self._ydoc).from_another_server():
                 super()._dispatch_message_event(callback, event)
 
         def _set_timestamp(self, message_id: str, timestamp: float) -> None:  # type: ignore[override]

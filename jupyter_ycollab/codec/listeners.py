@@ -103,6 +103,11 @@ class UpdateListeners:
         finally:
             self.origin = outer
 
+    def from_another_server(self) -> bool:
+        """The change being made came from another server sharing the room (cluster/): code
+        that acts on new content acts on the server it was made on, not on each."""
+        return self.origin is Origin.CLUSTER
+
     def _the_doc(self) -> Doc[Any]:
         doc = self._doc()
         assert doc is not None, "whoever uses the listeners holds their Doc"

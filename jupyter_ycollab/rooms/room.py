@@ -79,7 +79,7 @@ class Room:
         """Inside an observer of ``doc`` (or of its jupyter_ydoc view): the change being made
         came from another server sharing the room (docs/cluster.md). Every server holds the
         document and hears it; code that acts on new content acts on the server it was made on."""
-        return self._listeners.origin is Origin.CLUSTER
+        return self._listeners.from_another_server()
 
     # -- peers ---------------------------------------------------------------------------------
 
