@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import socket
 import struct
@@ -132,12 +133,13 @@ async def read_until_closed(sock: socket.socket, timeout: float) -> Frames:
     """Read everything until the server closes (or resets) the connection."""
     loop = asyncio.get_running_loop()
     frames = Frames()
-    try:
-        async with asyncio.timeout(timeout):
+
+    async def read() -> None:
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
             while data := await loop.sock_recv(sock, 65536):
                 frames.feed(data)
-    except (ConnectionResetError, BrokenPipeError):
-        pass
+
+    await asyncio.wait_for(read(), timeout)  # not asyncio.timeout: Python 3.10 has none
     frames.closed = True
     return frames
 

@@ -11,11 +11,10 @@ to treat it, instead of a flag per listener.
   timeline's restore) is an edit every peer hears. So is a change nobody named: a deployment's
   initialiser or observer writing to the document directly.
 
-Why not pycrdt's transaction origin (``Doc.transaction(origin=...)``): with the pycrdt versions we
-support (0.12 to 0.14) a ``Doc``'s update observers get only the origin's hash (the value sits in
-a private table), the shared types' observers of 0.12 get no transaction at all (the document's
-jupyter_ydoc view is one), and a transaction nested in one with another origin raises, so server
-code applying an update inside its own transaction would fail.
+Why not pycrdt's transaction origin (``Doc.transaction(origin=...)``): in the pycrdt we support
+(0.14) a ``Doc``'s update observers get only the origin's hash (the value sits in a private
+table), and a transaction nested in one with another origin raises, so server code applying an
+update inside its own transaction would fail.
 """
 
 from __future__ import annotations
