@@ -1,7 +1,9 @@
 """jupytext: its server extension replaces the contents manager after ours loads, and rooms must
 read and save through the replacement: a percent-format ``.py`` opens, co-edits and saves as a
 notebook written back in its own format; a paired notebook's ``.py`` follows every save; a
-change made to the ``.py`` outside reaches the room.
+change made to the ``.py`` outside reaches the room; and with both files of a pair open, what
+jupytext writes to one when the other is saved is merged with the unsaved edits there, not
+written over them (jupytext/jupytext#1648, reported against jupyter-collaboration).
 
 These tests run only as ``[jupytext]`` (conftest.py), whose server enables jupytext's extension
 exactly as its ``jupyter_server_config.d`` file does in production (pytest-jupyter's isolated
@@ -32,7 +34,11 @@ PAIRED = {"jupytext": {"formats": "ipynb,py:percent"}}
 
 def script_cells(path: Path) -> list[str] | None:
     """Cell sources of a percent script on disk, or None while it is being rewritten."""
-    text = path.read_text()
+    return cells_of(path.read_text())
+
+
+def cells_of(text: str) -> list[str] | None:
+    """Cell sources of a percent script, or None for an empty one."""
     if not text.strip():
         return None
     return cell_sources(jupytext.reads(text, fmt="py:percent"))
@@ -175,3 +181,70 @@ async def test_a_script_save_whose_post_save_hook_failed_is_not_merged_in_again(
     append(client.document.ycells[1]["source"], "1")
     assert (await client.save(2))["status"] == "success"
     assert path.read_text() == "# %%\na = 1\n\n# %%\nb = 201\n"
+
+
+@pytest.mark.ycollab(**UNSAVED)
+async def test_both_files_of_a_pair_open_keep_each_others_unsaved_edits(
+    collab: Collab,
+) -> None:
+    """jupytext/jupytext#1648: the notebook open in one tab, its ``.py`` in an editor in
+    another. Saving one makes jupytext rewrite the other, or read it in place of the other: the
+    other's room must merge that with what was typed in it and not saved yet, both ways."""
+    ipynb, script = write_paired(collab, "nb", ["a = 1", "b = 2", "c = 3"])
+    alice = await collab.open_notebook("nb.ipynb")
+    bob = await collab.open_text("nb.py")
+    append(alice.document.ycells[0]["source"], "  # alice")
+    bob_source: Text = bob.document._ysource
+    bob_source.insert(str(bob_source).index("c = 3") + len("c = 3"), "  # bob")
+
+    async def bobs_room_holds_his_edit() -> bool:
+        return "# bob" in await collab.server_text("nb.py")
+
+    await wait_until(bobs_room_holds_his_edit, 5, "bob's edit in his room")
+
+    assert (await alice.save(1))["status"] == "success"  # jupytext writes nb.py too
+
+    both = ["a = 1  # alice", "b = 2", "c = 3  # bob"]
+    await wait_until(lambda: cells_of(str(bob_source)) == both, 5, "bob to see both edits")
+    assert script_cells(script) == ["a = 1  # alice", "b = 2", "c = 3"]
+    append(alice.document.ycells[1]["source"], "  # alice again")
+    await everyone_holds(collab, "nb.ipynb", [alice], [both[0], "b = 2  # alice again", "c = 3"])
+
+    assert (await bob.save(2))["status"] == "success"  # jupytext reads nb.ipynb's inputs from it
+
+    every_edit = ["a = 1  # alice", "b = 2  # alice again", "c = 3  # bob"]
+    await everyone_holds(collab, "nb.ipynb", [alice], every_edit)
+    assert (await alice.save(3))["status"] == "success"
+    assert cell_sources(nbformat.read(ipynb, as_version=4)) == every_edit
+    await wait_until(lambda: cells_of(str(bob_source)) == every_edit, 5, "bob to see them all")
+    assert script_cells(script) == every_edit
+
+
+@pytest.mark.ycollab(**UNSAVED)
+async def test_a_pair_open_as_two_notebooks_keeps_each_others_unsaved_edits(
+    collab: Collab,
+) -> None:
+    """The same with the ``.py`` opened as a notebook (jupytext's "Open as Notebook"): then a
+    save of either writes both files."""
+    ipynb, script = write_paired(collab, "nb", ["a = 1", "b = 2", "c = 3"])
+    alice = await collab.open_notebook("nb.ipynb")
+    bob = await collab.open_notebook("nb.py")
+    append(alice.document.ycells[0]["source"], "  # alice")
+    append(bob.document.ycells[2]["source"], "  # bob")
+    await everyone_holds(collab, "nb.py", [bob], ["a = 1", "b = 2", "c = 3  # bob"])
+
+    assert (await alice.save(1))["status"] == "success"
+
+    both = ["a = 1  # alice", "b = 2", "c = 3  # bob"]
+    await everyone_holds(collab, "nb.py", [bob], both)
+    append(alice.document.ycells[1]["source"], "  # alice again")
+    await everyone_holds(collab, "nb.ipynb", [alice], [both[0], "b = 2  # alice again", "c = 3"])
+
+    assert (await bob.save(2))["status"] == "success"
+
+    every_edit = ["a = 1  # alice", "b = 2  # alice again", "c = 3  # bob"]
+    await everyone_holds(collab, "nb.ipynb", [alice], every_edit)
+    assert (await alice.save(3))["status"] == "success"
+    await everyone_holds(collab, "nb.py", [bob], every_edit)
+    assert cell_sources(nbformat.read(ipynb, as_version=4)) == every_edit
+    assert script_cells(script) == every_edit
