@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -13,7 +14,7 @@ from .api import Rooms
 from .cluster.options import ClusterOptions
 from .compat import YDocCompat
 from .compat.standin import register_stand_in
-from .document.files import FileIds, Files, current_contents_manager
+from .document.files import FileIds, Files
 from .document.sharing import Share, alone
 from .events import Events
 from .fastpath.files import FastFiles
@@ -189,6 +190,22 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
         self._stop_metrics()
         if self.cluster is not None:
             await self.cluster.stop()
+
+
+def current_contents_manager(serverapp: ServerApp) -> Callable[[], Any]:
+    """The server's contents manager at the time of the call.
+
+    ``web_app.settings["contents_manager"]`` first: it is the one Jupyter's own contents API
+    serves, so a room's reads and saves go the way a save from the file browser goes;
+    ``serverapp.contents_manager`` when the settings have none.
+    """
+    settings: dict[str, Any] = serverapp.web_app.settings
+
+    def current() -> Any:
+        manager = settings.get("contents_manager")
+        return serverapp.contents_manager if manager is None else manager
+
+    return current
 
 
 class _LazyFileIds:

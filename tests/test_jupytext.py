@@ -248,3 +248,42 @@ async def test_a_pair_open_as_two_notebooks_keeps_each_others_unsaved_edits(
     await everyone_holds(collab, "nb.py", [bob], every_edit)
     assert cell_sources(nbformat.read(ipynb, as_version=4)) == every_edit
     assert script_cells(script) == every_edit
+
+
+async def hash_jupyterlab_checks(collab: Collab, path: str) -> str:
+    """The hash JupyterLab's check before each save finds: ``GET /api/contents`` with no type."""
+    response = await collab.fetch("api", "contents", path, params={"content": "0", "hash": "1"})
+    model = json.loads(response.body)
+    assert isinstance(model["hash"], str)
+    return model["hash"]
+
+
+@pytest.mark.ycollab(**UNSAVED)
+async def test_a_paired_script_open_as_text_tells_the_hash_jupyterlab_checks(
+    collab: Collab,
+) -> None:
+    """Before each Ctrl-S, JupyterLab asks the file's hash and compares it with the last one
+    the room told it (``state.hash``): another shows "File Changed" (overwrite or revert).
+    jupytext's hash of a paired script asked with no type is both files' together once it
+    has read the notebook (the script asked as a file: its own alone), so it moves when the
+    notebook is opened, or changed alone, while the script does not: the room must tell it."""
+    ipynb, script = write_paired(collab, "nb", ["a = 1", "b = 2"])
+    bob = await collab.open_text("nb.py")
+    state = bob.document.ystate
+
+    async def told_the_checked_hash() -> bool:
+        return state.get("hash") == await hash_jupyterlab_checks(collab, "nb.py")
+
+    await wait_until(told_the_checked_hash, 5, "the hash JupyterLab checks, at load")
+    await collab.open_notebook("nb.ipynb")
+    await wait_until(told_the_checked_hash, 5, "the hash, once the notebook is open")
+    notebook = nbformat.read(ipynb, as_version=4)
+    notebook.cells[0].outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    nbformat.write(notebook, ipynb)
+    await wait_until(told_the_checked_hash, 5, "the hash, once the notebook changed alone")
+    bob.document._ysource += "# typed\n"
+    assert (await bob.save(1))["status"] == "success"
+    assert await told_the_checked_hash(), "the hash, as the save is answered"
+    script.write_text(script.read_text().replace("b = 2", "b = 20"))
+    await wait_until(lambda: "b = 20" in str(bob.document._ysource), 5, "the change outside")
+    await wait_until(told_the_checked_hash, 5, "the hash, after a change outside")

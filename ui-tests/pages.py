@@ -215,7 +215,10 @@ class LabPage:
 
     # -- text files --------------------------------------------------------------------------
     def editor_text(self) -> str:
-        text: str = self.page.locator(FILE_EDITOR).evaluate("e => e.innerText")
+        """The editor's lines (not its ``innerText``, which doubles an empty line's newline)."""
+        text: str = self.page.locator(FILE_EDITOR).evaluate(
+            "e => Array.from(e.querySelectorAll('.cm-line'), line => line.textContent).join('\\n')"
+        )
         return text
 
     def expect_text(self, expected: str, *, timeout: float = SYNC_TIMEOUT) -> None:

@@ -81,22 +81,6 @@ class FileIds(Protocol):
     def delete(self, path: str) -> None: ...
 
 
-def current_contents_manager(serverapp: Any) -> Callable[[], Any]:
-    """The server's contents manager at the time of the call.
-
-    ``web_app.settings["contents_manager"]`` first: it is the one Jupyter's own contents API
-    serves, so a room's reads and saves go the way a save from the file browser goes;
-    ``serverapp.contents_manager`` when the settings have none.
-    """
-    settings: dict[str, Any] = serverapp.web_app.settings
-
-    def current() -> Any:
-        manager = settings.get("contents_manager")
-        return serverapp.contents_manager if manager is None else manager
-
-    return current
-
-
 def stock_get(contents_manager: Any) -> bool:
     """Whether ``contents_manager`` is a stock manager whose ``get`` nobody replaced: one that
     reads the file itself (an ``.ipynb`` with its cell ids; its stat is its state)."""
@@ -147,9 +131,9 @@ class Files:
 
     async def read(self, path: str, kind: DocumentKind) -> tuple[Any, FileState]:
         cm = self.contents
-        stamp = await self._stamp(cm, path, kind)  # before reading: a change in between shows
-        model = await self._get(cm, path, kind, content=True)
-        return model["content"], FileState(stamp, model.get("hash"))
+        state = await self._look(cm, path, kind, with_hash=True)  # first: a change meanwhile shows
+        content = await self._content(cm, path, kind)
+        return content, state if state.hash is not None else await _digested(state, content)
 
     async def read_base(self, path: str, kind: DocumentKind) -> tuple[bytes, FileState] | None:
         """The document's base built straight from its file, when that is quicker than from
@@ -157,10 +141,13 @@ class Files:
         return None
 
     async def stat(self, path: str, kind: DocumentKind, *, with_hash: bool = False) -> FileState:
-        """The file's state without its content, from the manager's ``get`` (one call)."""
+        """The file's state without its content: one ``get`` (and a read of its content
+        where the manager gives no hash)."""
         cm = self.contents
-        model = await self._get(cm, path, kind, content=False, require_hash=with_hash)
-        return FileState(model_stamp(model), model.get("hash") if with_hash else None)
+        state = await self._look(cm, path, kind, with_hash=with_hash)
+        if not with_hash or state.hash is not None:
+            return state
+        return await _digested(state, await self._content(cm, path, kind))
 
     def save_preparation(self, kind: DocumentKind, history: History) -> SavePreparation:
         """What the saves of the document ``history`` logs want done ahead: nothing here."""
@@ -189,8 +176,8 @@ class Files:
         after = await self.stat(path, kind, with_hash=True)
         if not self._model_stamps(cm) or not isinstance(saved, dict):
             return after
-        ours = model_stamp(saved)
-        return after if ours == after.stamp else FileState(ours)
+        ours = model_stamp(saved)  # the look's stamp may hold the hash too (``_look``)
+        return after if after.stamp[: len(ours)] == ours else FileState(ours)
 
     async def flush(self) -> None:
         """Make every save so far complete (the fast path stores notebooks' trust signatures
@@ -203,23 +190,32 @@ class Files:
         """Whether stamps come from contents models (not from a stat of the local file)."""
         return True
 
-    async def _stamp(self, cm: Any, path: str, kind: DocumentKind) -> tuple[Any, ...]:
-        """The manager's own ``last_modified`` and ``size``."""
-        model = await self._get(cm, path, kind, content=False, require_hash=False)
-        return model_stamp(model)
+    async def _look(self, cm: Any, path: str, kind: DocumentKind, *, with_hash: bool) -> FileState:
+        """The file's state as Jupyter's contents API gives it asked with no type, as JupyterLab
+        asks before each save, to compare its hash with the room's ``state.hash`` ("File
+        Changed" when they differ). Where the file is another type to JupyterLab than to the
+        room, that hash may move while the file does not (jupytext's of a script covers its
+        paired notebook too, once read): it is then looked at each time, and in the stamp."""
+        model = await self._get(cm, path, require_hash=with_hash, content=False)
+        if model.get("type") == _cm_type(kind):
+            return FileState(model_stamp(model), model.get("hash") if with_hash else None)
+        if not with_hash:
+            model = await self._get(cm, path, require_hash=True, content=False)
+        return FileState((*model_stamp(model), model.get("hash")), model.get("hash"))
+
+    async def _content(self, cm: Any, path: str, kind: DocumentKind) -> Any:
+        """The file's content, of the type and format a room of ``kind`` reads."""
+        file_format = None if kind.file_type == "notebook" else kind.file_format
+        model = await self._get(cm, path, content=True, type=_cm_type(kind), format=file_format)
+        return model["content"]
 
     async def _get(
-        self, cm: Any, path: str, kind: DocumentKind, *, content: bool, require_hash: bool = True
+        self, cm: Any, path: str, *, require_hash: bool = False, **options: Any
     ) -> dict[str, Any]:
-        """The manager's model of the file; with ``require_hash``, one with a ``hash``.
-
-        A ``get`` that does not take ``require_hash`` (s3contents', from before jupyter_server
-        2.11) is asked without it, as Jupyter's contents API does. A manager that gives no hash
-        is given its content's digest for one: all a hash must do here is change when the file
-        does, and every look at the file computes it alike.
-        """
-        file_format = kind.file_format if content and kind.file_type != "notebook" else None
-        get = partial(cm.get, path, content=content, type=_cm_type(kind), format=file_format)
+        """The manager's ``get(path, **options)``; with ``require_hash``, with a ``hash`` if the
+        manager gives any. A ``get`` that does not take ``require_hash`` (s3contents', from
+        before jupyter_server 2.11) is asked without it, as Jupyter's contents API does."""
+        get = partial(cm.get, path, **options)
         asked = None
         try:
             if require_hash:
@@ -230,14 +226,13 @@ class Files:
             if error.status_code == 404:
                 raise NotFound(f"file {path!r} does not exist") from error
             raise LoadFailed(f"cannot read {path!r}: {error.log_message}") from error
-        if require_hash and model.get("hash") is None:
-            full = (
-                model
-                if content
-                else await self._get(cm, path, kind, content=True, require_hash=False)
-            )
-            model = {**model, "hash": await asyncio.to_thread(digest_of, full["content"])}
         return model
+
+
+async def _digested(state: FileState, content: Any) -> FileState:
+    """``state`` of a file whose manager gives no hash (s3contents'): its content's digest
+    stands for one (all a hash must do here is change when the file does)."""
+    return FileState(state.stamp, await asyncio.to_thread(digest_of, content))
 
 
 def _cm_type(kind: DocumentKind) -> str:

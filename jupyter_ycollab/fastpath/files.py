@@ -106,15 +106,12 @@ class FastFiles(Files):
         cm.emit(data={"action": "get", "path": path})
         return read.base, FileState(stamp, read.file_hash)
 
-    async def stat(self, path: str, kind: DocumentKind, *, with_hash: bool = False) -> FileState:
-        """The file's state without its content (hashing reads its bytes, not parsing them):
-        from the local file for a stock manager, else from the manager's ``get`` (one call).
-        Any other manager (jupytext's, which derives from the stock one; a subclass) has its own
-        idea of a file's ``last_modified`` and ``hash``, a paired notebook's covering both of its
-        files: only its ``get`` may say."""
-        cm = self.contents
+    async def _look(self, cm: Any, path: str, kind: DocumentKind, *, with_hash: bool) -> FileState:
+        """For a stock manager, the local file's stat, and its bytes hashed (not parsed); any
+        other manager (jupytext's, which derives from the stock one; a subclass) has its own
+        idea of a file's ``last_modified`` and ``hash``: only its ``get`` may say."""
         if not stock_get(cm):
-            return await super().stat(path, kind, with_hash=with_hash)
+            return await super()._look(cm, path, kind, with_hash=with_hash)
         stamp = stat_stamp(cm, path)
         if not with_hash:
             return FileState(stamp)
@@ -190,13 +187,6 @@ class FastFiles(Files):
 
     def _model_stamps(self, cm: Any) -> bool:
         return not stock_get(cm)  # a stock manager with a pre-save hook: stats
-
-    async def _stamp(self, cm: Any, path: str, kind: DocumentKind) -> tuple[Any, ...]:
-        """A stat of the local file for a stock manager (a syscall, not a contents model per
-        room per poll); else the manager's own ``last_modified`` and ``size``."""
-        if stock_get(cm):
-            return stat_stamp(cm, path)
-        return await super()._stamp(cm, path, kind)
 
 
 def _render_here(job: FastJob) -> Rendered:
