@@ -194,8 +194,8 @@ class Files:
         """The file's state as Jupyter's contents API gives it asked with no type, as JupyterLab
         asks before each save, to compare its hash with the room's ``state.hash`` ("File
         Changed" when they differ). Where the file is another type to JupyterLab than to the
-        room, that hash may move while the file does not (jupytext's of a script covers its
-        paired notebook too, once read): it is then looked at each time, and in the stamp."""
+        room, that hash may move while the file does not (jupytext's hash of a script covers
+        its paired notebook too, once read): it is then asked each time, and kept in the stamp."""
         model = await self._get(cm, path, require_hash=with_hash, content=False)
         if model.get("type") == _cm_type(kind):
             return FileState(model_stamp(model), model.get("hash") if with_hash else None)
