@@ -309,12 +309,26 @@ class LabPage:
 
     def watch_save_states(self) -> None:
         """Record the current document's save states as the front end concludes them
-        (``started``, ``completed``, ``failed``: a failed one is what shows the error dialog)."""
+        (``started``, ``completed``, ``failed``: a failed one is what shows the error dialog), and
+        ``checkpointed`` when JupyterLab's save command ends.
+
+        The command creates a checkpoint after ``completed`` and ignores any Ctrl-S until then,
+        so a test that saves twice in a row waits for ``checkpointed`` between the two.
+        """
         self.page.evaluate(
             """() => {
                 window.saveStates = [];
-                const widget = window.jupyterapp.shell.currentWidget;
-                widget.context.saveState.connect((_, state) => window.saveStates.push(state));
+                const context = window.jupyterapp.shell.currentWidget.context;
+                context.saveState.connect((_, state) => window.saveStates.push(state));
+                const createCheckpoint = context.createCheckpoint.bind(context);
+                context.createCheckpoint = async () => {
+                    try {
+                        return await createCheckpoint();
+                    } finally {
+                        // Not the one JupyterLab makes when it opens a file that has none.
+                        if (window.saveStates.length) window.saveStates.push("checkpointed");
+                    }
+                };
             }"""
         )
 

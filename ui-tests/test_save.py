@@ -68,18 +68,19 @@ def test_ctrl_s_saves_a_big_notebook_through_the_render_process(
 
 def _ctrl_s_on_a_clean_document(user: LabPage, editor: str) -> None:
     """Ctrl-S on a document with nothing unsaved, then again as soon as it is done (JupyterLab
-    itself ignores a Ctrl-S while one is in progress): each save completes in the front end, with
-    no "Saving already in progress" dialog, and the server answered success."""
+    itself ignores a Ctrl-S until its save command has also made a checkpoint): each save
+    completes in the front end, with no "Saving already in progress" dialog, and the server
+    answered success."""
     user.watch_save_states()
     user.page.locator(editor).first.click()
     for count in (1, 2):
         user.save()
         user.wait_until(
-            lambda n=count: len([s for s in user.save_states() if s != "started"]) == n,
+            lambda n=count: user.save_states().count("checkpointed") == n,
             what=f"the front end to conclude save {count}",
             timeout=30,
         )
-    assert user.save_states() == ["started", "completed"] * 2
+    assert user.save_states() == ["started", "completed", "checkpointed"] * 2
     assert [reply["status"] for reply in user.save_replies()] == ["success"] * 2
     expect_no_dialog(user)
 
