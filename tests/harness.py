@@ -93,13 +93,20 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
 
 
-def sources_on_disk(path: Path) -> list[str] | None:
-    """Cell sources of the notebook file, or None while it is being rewritten (a save truncates
-    then writes the file in place, so a reader can see it empty or half written)."""
+def notebook_on_disk(path: Path) -> nbformat.NotebookNode | None:
+    """The notebook file, or None while it is being rewritten (a save truncates then writes the
+    file in place, so a reader can see it empty or half written). Read it once per check: a
+    second read may land in the next rewrite."""
     try:
-        return cell_sources(read_notebook(path))
+        return read_notebook(path)
     except Exception:
         return None
+
+
+def sources_on_disk(path: Path) -> list[str] | None:
+    """Cell sources of the notebook file, or None while it is being rewritten."""
+    notebook = notebook_on_disk(path)
+    return None if notebook is None else cell_sources(notebook)
 
 
 def cell_sources(notebook: YNotebook | dict[str, Any]) -> list[str]:

@@ -20,7 +20,7 @@ from .harness import (
     Collab,
     append,
     cell_sources,
-    read_notebook,
+    notebook_on_disk,
     sources_on_disk,
 )
 
@@ -149,9 +149,8 @@ async def test_outputs_stream_into_the_document_and_survive_the_runner_leaving(
 
 
 def ran_to_its_end_on_disk(path: Path) -> bool:
-    if sources_on_disk(path) is None:  # being rewritten
-        return False
-    return ran_to_its_end(read_notebook(path)["cells"][0])
+    notebook = notebook_on_disk(path)
+    return notebook is not None and ran_to_its_end(notebook["cells"][0])
 
 
 async def run_and_leave(collab: Collab, kernel_id: str, name: str, more: list[str]) -> Path:
@@ -196,9 +195,10 @@ async def test_cells_queued_to_run_after_their_room_closed_still_reach_the_file(
     path = await run_and_leave(collab, kernel_id, "all.ipynb", ["print('second', flush=True)"])
 
     def second_on_disk() -> bool:
-        if sources_on_disk(path) is None:  # being rewritten
+        notebook = notebook_on_disk(path)
+        if notebook is None:
             return False
-        cell = read_notebook(path)["cells"][1]
+        cell = notebook["cells"][1]
         return cell["execution_count"] == 2 and stream_text(cell) == "second\n"
 
     await wait_until(second_on_disk, KERNEL_TIMEOUT, "the second cell's output in the file")

@@ -14,7 +14,7 @@ from pycrdt import Doc
 from tornado.httpclient import AsyncHTTPClient
 
 from ..client import CollabClient, wait_until
-from ..harness import append, cell_sources, read_notebook, sources_on_disk
+from ..harness import append, cell_sources, notebook_on_disk, sources_on_disk
 from ..process import JupyterProcess
 from ..test_nbmodel import (
     KERNEL_TIMEOUT,
@@ -66,9 +66,8 @@ async def test_outputs_written_on_one_server_reach_the_other_and_the_file(
     path = cluster.path("run.ipynb")
 
     def saved() -> bool:
-        return sources_on_disk(path) is not None and (
-            stream_text(read_notebook(path)["cells"][0]) == expected
-        )
+        notebook = notebook_on_disk(path)
+        return notebook is not None and stream_text(notebook["cells"][0]) == expected
 
     assert saved(), "Ctrl-S answered success before the file held the outputs"
 
