@@ -40,7 +40,7 @@ from enum import IntEnum
 from functools import partial
 from typing import Any
 
-from pycrdt import Doc, Subscription, TransactionEvent
+from pycrdt import Doc, Subscription, TransactionEvent, merge_updates
 
 from .origins import Origin, TransactionOrigin
 
@@ -65,6 +65,7 @@ class UpdateListeners:
         self._subscription: Subscription | None = None
         #: Where the transaction being made comes from (server code unless someone said).
         self.origin: TransactionOrigin = Origin.SERVER_API
+        self._held: list[bytes] | None = None
 
     @classmethod
     def of(cls, doc: Doc[Any]) -> UpdateListeners:
@@ -103,6 +104,20 @@ class UpdateListeners:
         finally:
             self.origin = outer
 
+    @contextmanager
+    def as_one_update(self, origin: TransactionOrigin) -> Iterator[None]:
+        """The changes made inside reach the listeners as one update from ``origin``: for
+        changes that cannot be one transaction but must not be seen half done (state.py)."""
+        held: list[bytes] = []
+        self._held = held
+        try:
+            with self.writing(origin):
+                yield
+        finally:
+            self._held = None
+        if held:
+            self._dispatch(merge_updates(*held), origin)
+
     def from_another_server(self) -> bool:
         """The change being made came from another server sharing the room (cluster/): code
         that acts on new content acts on the server it was made on, not on each."""
@@ -122,7 +137,11 @@ class UpdateListeners:
 
     def _on_update(self, event: TransactionEvent) -> None:
         update: bytes = event.update  # read once: each read copies it out of pycrdt
-        origin = self.origin
+        if self._held is None:
+            return self._dispatch(update, self.origin)
+        self._held.append(update)
+
+    def _dispatch(self, update: bytes, origin: TransactionOrigin) -> None:
         failed: Exception | None = None
         for _, listener in self._listeners:
             try:

@@ -35,9 +35,13 @@ def view_of_loaded(kind: DocumentKind, doc: Doc[Any]) -> YBaseDoc:
     jupyterlab-chat's YChat sets ``dirty`` as it is made, for a document about to be loaded
     into it, and until a save clears it, takes no message for new: it neither gives it the
     server's time nor tells who observes its messages (jupyter-ai answers none). So it is put
-    back at once. Not in ``wrap``: a document filled after its view is made (codec/building.py,
-    in a thread) is one being loaded."""
+    back at once, and the others hear the two writes as one update (not a transaction: a view's
+    undo scope needs the ``Doc`` free): a server sharing the room that applied the mark alone
+    would drop the message its own user sent next. Not in
+    ``wrap``: a document filled after its view is made (codec/building.py, in a thread) is one
+    being loaded."""
     dirty = doc.get("state", type=Map).get("dirty", False)
-    view = kind.wrap(doc)
-    write_state(doc, dirty=dirty)
+    with UpdateListeners.of(doc).as_one_update(Origin.SERVER_STATE):
+        view = kind.wrap(doc)
+        write_state(doc, dirty=dirty)
     return view
