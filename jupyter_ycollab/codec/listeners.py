@@ -113,10 +113,10 @@ class UpdateListeners:
         try:
             with self.writing(origin):
                 yield
-        finally:
+        finally:  # what was written is heard, even if the code that wrote it raised then
             self._held = None
-        if held:
-            self._dispatch(merge_updates(*held), origin)
+            if held:
+                self._dispatch(merge_updates(*held), origin)
 
     def from_another_server(self) -> bool:
         """The change being made came from another server sharing the room (cluster/): code

@@ -92,3 +92,21 @@ def test_a_stopped_listener_hears_nothing_more() -> None:
     stop_relay()
     _edit(doc)
     assert heard == ["relay"]
+
+
+def test_changes_made_as_one_update_are_heard_once_even_when_their_maker_raises() -> None:
+    """``as_one_update``: listeners hear one update from the origin said, with every change made
+    inside; and hear it when the code that made them raised, or peers would never get them."""
+    doc: Doc[Any] = Doc()
+    listeners = UpdateListeners.of(doc)
+    heard: list[tuple[bytes, TransactionOrigin]] = []
+    listeners.listen(Hears.RELAY, lambda update, origin: heard.append((update, origin)))
+    with pytest.raises(ValueError), listeners.as_one_update(Origin.SERVER_STATE):
+        _edit(doc, "a")
+        _edit(doc, "b")
+        raise ValueError("the view's making failed")
+    _edit(doc, "c")
+    assert [origin for _, origin in heard] == [Origin.SERVER_STATE, Origin.SERVER_API]
+    replica: Doc[Any] = Doc()
+    replica.apply_update(heard[0][0])
+    assert str(replica.get("source", type=Text)) == "ab"
