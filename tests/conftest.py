@@ -47,6 +47,8 @@ MARKERS = {
     "also_jupytext": "also run as [jupytext], under jupytext's contents manager",
     "jupytext_only": "run only as [jupytext]: the test is about jupytext's formats",
     "s3_only": "run only as [s3]: files kept in object storage by s3contents' manager",
+    "alone": "asserts a time or memory bound, or loads the CPU: CI runs these one at a time, "
+    "after the others ran in parallel (-m alone)",
 }
 
 

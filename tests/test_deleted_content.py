@@ -181,6 +181,7 @@ def quiet_text_client(server: JupyterProcess, session: dict[str, Any]) -> Collab
     return CollabClient(view, server.room_url(session), server.headers)
 
 
+@pytest.mark.alone
 async def test_the_servers_memory_stays_flat_while_a_peer_replaces_megabytes(
     server: JupyterProcess,
 ) -> None:

@@ -111,6 +111,7 @@ async def send_and_probe(fuzzer: CollabClient[Any], frame: bytes) -> bool:
 @pytest.mark.fast_path_only(
     reason="a 35 s stress test of the wire and the guard, which do not depend on the file path"
 )
+@pytest.mark.alone
 async def test_fuzzing_a_live_room_harms_no_honest_peer(collab: Collab) -> None:
     collab.write_notebook("nb.ipynb", ["x = 1", "y = 2"])
     session = await collab.put_session("nb.ipynb")

@@ -178,6 +178,7 @@ async def test_a_read_only_peer_sending_a_200_mb_frame_is_closed_before_its_payl
     await room.close()
 
 
+@pytest.mark.alone
 async def test_a_peer_that_never_reads_is_closed_when_it_stops_making_progress(
     start_server: Callable[..., Any],
 ) -> None:
@@ -205,6 +206,7 @@ async def test_a_peer_that_never_reads_is_closed_when_it_stops_making_progress(
     await room.close()
 
 
+@pytest.mark.alone
 async def test_a_slow_reader_of_a_big_first_sync_is_kept_and_converges(
     start_server: Callable[..., Any],
 ) -> None:
@@ -238,6 +240,7 @@ async def test_a_slow_reader_of_a_big_first_sync_is_kept_and_converges(
     await room.close()
 
 
+@pytest.mark.alone
 async def test_fifty_peers_that_never_read_cost_at_most_the_server_budget(
     start_server: Callable[..., Any],
 ) -> None:

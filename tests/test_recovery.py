@@ -215,6 +215,7 @@ class CrashRun:
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.alone
 async def test_edits_received_before_a_sigkill_survive_it_and_reconnects_duplicate_nothing(
     series_factory: Callable[..., ServerSeries],
 ) -> None:
@@ -507,6 +508,7 @@ class SizeSampler:
     reason="a stress test of the update log, which is the same on both paths: one run saves time"
 )
 @pytest.mark.timeout(120)
+@pytest.mark.alone
 async def test_the_log_stays_bounded_over_100000_updates_and_compaction_keeps_the_lineage(
     series_factory: Callable[..., ServerSeries],
 ) -> None:

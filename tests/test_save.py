@@ -130,6 +130,7 @@ async def test_a_second_ctrl_s_right_after_a_first_replies_success(
 
 
 @pytest.mark.ycollab(save_delay=0.3, max_save_delay=1.0)
+@pytest.mark.alone
 async def test_continuous_edits_are_saved_within_max_save_delay(collab: Collab) -> None:
     path = collab.write_notebook("busy.ipynb", [""])
     writes = collab.watch_writes()

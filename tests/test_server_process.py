@@ -56,6 +56,7 @@ async def open_and_edit(server: JupyterProcess, path: Path) -> list[CollabClient
     return [writer, observer]
 
 
+@pytest.mark.alone
 async def test_sigterm_saves_200_dirty_rooms_and_exits_quickly(
     tmp_path: Path, processes: list[JupyterProcess]
 ) -> None:

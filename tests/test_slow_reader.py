@@ -41,6 +41,7 @@ async def silent_peer(collab: Collab, url: str) -> asyncio.StreamWriter:
     reason="a 16 s stress test of a peer's backlog, which does not depend on the file path"
 )
 @pytest.mark.ycollab(max_peer_buffer=4 * MiB, save_delay=5, max_save_delay=30)
+@pytest.mark.alone
 async def test_a_peer_that_stops_reading_is_closed_with_1013_and_memory_stays_bounded(
     collab: Collab,
 ) -> None:
@@ -73,6 +74,7 @@ async def test_a_peer_that_stops_reading_is_closed_with_1013_and_memory_stays_bo
     silent.close()
 
 
+@pytest.mark.alone
 async def test_a_big_frame_gives_its_memory_back_once_it_is_sent(
     collab: Collab, monkeypatch: pytest.MonkeyPatch
 ) -> None:

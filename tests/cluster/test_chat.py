@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 from pycrdt import Doc
 
 from ..client import CollabClient, wait_until
@@ -36,6 +37,7 @@ async def chat_users(cluster: Cluster) -> list[CollabClient[FrontEndChat]]:
     return users
 
 
+@pytest.mark.alone
 async def test_messages_sent_on_two_servers_at_once_are_each_kept_once(cluster: Cluster) -> None:
     alice, bob = await chat_users(cluster)
     sent: list[str] = []

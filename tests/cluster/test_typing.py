@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import re
 
+import pytest
+
 from ..fswatch import WriteCounter
 from .cluster import Cluster
 from .markers import everyone_sees, file_holds, markers, type_markers, writes_settle
@@ -26,6 +28,7 @@ def saves_logged(log: str) -> int:
     return len(re.findall(rf"{re.escape(NAME)}: save\b", log))
 
 
+@pytest.mark.alone
 async def test_thirty_seconds_of_typing_on_two_servers_lose_nothing_and_one_server_writes(
     cluster: Cluster,
 ) -> None:

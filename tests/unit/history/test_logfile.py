@@ -120,6 +120,7 @@ async def test_appends_reach_the_disk_within_the_commit_delay(tmp_path: Path) ->
     await log.close()
 
 
+@pytest.mark.alone
 async def test_history_stays_bounded_and_keeps_its_lineage(tmp_path: Path) -> None:
     settings = Settings(log_dir=tmp_path, log_commit_delay=0.01, log_max_bytes=64 * 1024)
     doc = _text_doc("start")
