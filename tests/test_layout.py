@@ -108,9 +108,9 @@ STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
 #: from the start and JupyterLab opens documents without it, as for an invalid option (app.py
 #: ``_collaboration_off``), not an "Unhandled error" at each document; +6: and the stand-in for
 #: jupyter-collaboration is not entered then, so that other extensions find collaboration off.
-#: +23: a chat view's making reaches the others as one update, so that a server sharing the room
+#: +22: a chat view's making reaches the others as one update, so that a server sharing the room
 #: takes the message its user sends then for new (codec/listeners.py ``as_one_update``).
-BUDGETS = {"core": 9_788, "cluster": 2_025, "observability": 800}
+BUDGETS = {"core": 9_787, "cluster": 2_025, "observability": 800}
 
 
 def modules() -> list[Path]:

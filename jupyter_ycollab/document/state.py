@@ -37,9 +37,8 @@ def view_of_loaded(kind: DocumentKind, doc: Doc[Any]) -> YBaseDoc:
     server's time nor tells who observes its messages (jupyter-ai answers none). So it is put
     back at once, and the others hear the two writes as one update (not a transaction: a view's
     undo scope needs the ``Doc`` free): a server sharing the room that applied the mark alone
-    would drop the message its own user sent next. Not in
-    ``wrap``: a document filled after its view is made (codec/building.py, in a thread) is one
-    being loaded."""
+    would drop the message its own user sent next. Not in ``wrap``: a document filled after
+    its view is made (codec/building.py, in a thread) is one being loaded."""
     dirty = doc.get("state", type=Map).get("dirty", False)
     with UpdateListeners.of(doc).as_one_update(Origin.SERVER_STATE):
         view = kind.wrap(doc)
