@@ -176,9 +176,21 @@ class JupyterProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def kill(self) -> None:
-        """Make sure the process is gone (test teardown)."""
+    def ask_to_stop(self) -> None:
+        """Send SIGTERM if the process runs (teardown: ``kill`` then waits for it)."""
         if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def kill(self, grace: float = 5.0) -> None:
+        """Make sure the process is gone (test teardown): SIGTERM first, so that it shuts down
+        as a server does and coverage, when measured, writes what the server ran; SIGKILL if it
+        has not exited within ``grace`` seconds."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.ask_to_stop()
+        try:
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(10)
 

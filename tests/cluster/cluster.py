@@ -187,11 +187,13 @@ class Cluster:
         return peer
 
     async def close(self) -> None:
-        """Drop every client, then kill every server (teardown)."""
+        """Drop every client, then stop every server (teardown)."""
         for peer in self.peers:
             # A teardown must reach the servers whatever a client did.
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(peer.client.drop(), 5)
+        for server in self.servers:
+            server.ask_to_stop()  # all at once, not one after the other
         for server in self.servers:
             server.kill()
 
