@@ -74,7 +74,9 @@ async def test_room_with_an_unknown_file_id_is_refused_as_not_found(collab: Coll
     assert collab.document_rooms == []
 
 
-@pytest.mark.parametrize("room_id", ["no-such-fork-room", "%20", "JupyterLab:otherAwareness"])
+@pytest.mark.parametrize(
+    "room_id", ["no-such-fork-room", "%20", "JupyterLab:otherAwareness", "json:notebook:"]
+)
 async def test_unknown_room_id_is_refused_and_allocates_nothing(
     collab: Collab, room_id: str
 ) -> None:
@@ -98,6 +100,7 @@ async def test_unknown_room_id_is_refused_and_allocates_nothing(
         pytest.param(b"\x00\x09\x01\x00", id="unknown-sync-subtype"),
         pytest.param(b"\x00\x02\xff\xff\xff\xff\x0f", id="length-beyond-frame"),
         pytest.param(b"\x00\x02\x03\xff\xfe\xfd", id="invalid-update"),
+        pytest.param(b"\x00\x00\x02\xff\xff", id="invalid-state-vector"),
         pytest.param(b"\x01\x05\x01\x01", id="truncated-awareness"),
         pytest.param(b"\x01\x06\x01\x01\x00\x02{x", id="awareness-bad-json"),
     ],
