@@ -175,6 +175,31 @@ async def test_cells_removed_and_moved_on_disk_are_removed_and_moved_in_the_docu
     await everyone_holds(collab, "nb.ipynb", [client], ["d = 4", "a = 1  # edited", "c = 3"])
 
 
+@pytest.mark.ycollab(**UNSAVED)
+async def test_a_markdown_cell_with_empty_attachments_is_left_alone_by_a_merge(
+    collab: Collab,
+) -> None:
+    """A markdown cell's empty ``attachments`` is not in the document (jupyter_ydoc's rule, as
+    the front end reads it): a merge of a change elsewhere in the file must not take the
+    file's ``{}`` for a change to that cell and write it in."""
+    notebook = make_notebook(["a = 1"])
+    notebook.cells.append(nbformat.v4.new_markdown_cell("# Title", id="md", attachments={}))
+    path = collab.write_bytes("nb.ipynb", nbformat.writes(notebook).encode())
+    client = await collab.open_notebook("nb.ipynb")
+    append(client.document.ycells[1]["source"], " (ours)")
+    await everyone_holds(collab, "nb.ipynb", [client], ["a = 1", "# Title (ours)"])
+
+    notebook.cells[0]["source"] = "a = 2"
+    path.write_text(nbformat.writes(notebook))
+
+    await everyone_holds(collab, "nb.ipynb", [client], ["a = 2", "# Title (ours)"])
+    assert "attachments" not in client.document.ycells[1]
+    server = await collab.server_notebook("nb.ipynb")
+    assert "attachments" not in server.ycells[1]
+    assert (await client.save(1))["status"] == "success"
+    assert sources_on_disk(path) == ["a = 2", "# Title (ours)"]
+
+
 @pytest.mark.also_other_managers
 @pytest.mark.parametrize(
     ("client_edit_at_start", "label"),

@@ -17,6 +17,7 @@ from jupyter_ydoc import YBlob, YFile, YNotebook
 from pycrdt import Array, Doc, Map, Text
 
 from . import yplan
+from .content import normalise_cell
 from .kinds import DocumentKind, fill
 from .yplan import NewArray, NewMap, NewText
 
@@ -72,11 +73,10 @@ def _ycell(cell: dict[str, Any]) -> NewMap:
     fields = {key: value for key, value in cell.items() if key not in _SHARED_CELL_KEYS}
     fields["source"] = NewText(_joined(cell.get("source", "")))
     fields["metadata"] = NewMap(dict(cell.get("metadata", {})))
+    normalise_cell(fields)
     if cell.get("cell_type") == "code":
         fields["outputs"] = NewArray([_youtput(output) for output in cell.get("outputs", [])])
         fields["execution_state"] = "idle"
-    elif not fields.get("attachments", True):
-        del fields["attachments"]
     return NewMap(fields)
 
 

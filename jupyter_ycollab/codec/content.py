@@ -17,6 +17,16 @@ from pycrdt import Array, Doc, Map
 from .kinds import DocumentKind
 
 
+def normalise_cell(cell: dict[str, Any], *, with_id: bool = True) -> None:
+    """A notebook cell (plain data) normalised in place by jupyter_ydoc's rules, shared by all that
+    compares cells: no ``execution_state``, no ``id`` before nbformat 4.5, no empty attachments."""
+    cell.pop("execution_state", None)
+    if not with_id:
+        cell.pop("id", None)
+    if cell.get("cell_type") in ("raw", "markdown") and not cell.get("attachments", True):
+        del cell["attachments"]
+
+
 def read_content(kind: DocumentKind, doc: Doc[Any], newline: str = "\n") -> Any:
     """The document's content as the contents manager wants it in a save model."""
     if kind.ydoc_class is YNotebook:
@@ -30,18 +40,13 @@ def read_content(kind: DocumentKind, doc: Doc[Any], newline: str = "\n") -> Any:
 
 
 def read_notebook(doc: Doc[Any]) -> dict[str, Any]:
-    """The notebook as nbformat wants it, read through pycrdt's JSON export (Rust, ~10x faster
-    than ``to_py``), by the rules of jupyter_ydoc's ``YNotebook.get``: no ``execution_state``,
-    no cell ids before nbformat 4.5, no empty attachments."""
+    """The notebook as nbformat wants it (jupyter_ydoc's ``YNotebook.get``), read through
+    pycrdt's JSON export (Rust, ~10x faster than ``to_py``)."""
     meta = json.loads(str(doc.get("meta", type=Map)))
     cells = json.loads(str(doc.get("cells", type=Array)))
     major, minor = int(meta.get("nbformat", 4)), int(meta.get("nbformat_minor", 5))
     for cell in cells:
-        cell.pop("execution_state", None)
-        if (major, minor) < (4, 5):
-            cell.pop("id", None)
-        if cell.get("cell_type") in ("raw", "markdown") and not cell.get("attachments", True):
-            del cell["attachments"]
+        normalise_cell(cell, with_id=(major, minor) >= (4, 5))
     return {
         "cells": cells,
         "metadata": meta.get("metadata", {}),

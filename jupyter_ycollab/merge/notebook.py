@@ -20,6 +20,7 @@ from typing import Any
 from pycrdt import Array, Doc, Map
 
 from ..codec.building import new_cell, with_cell_id
+from ..codec.content import normalise_cell
 from .cellids import adopt_base_ids
 from .entries import merge_entries
 from .sameitem import live_index
@@ -37,7 +38,7 @@ class _Cells:
     def of(cls, cells: list[dict[str, Any]]) -> _Cells:
         side = cls()
         for index, cell in enumerate(cells):
-            cell.pop("execution_state", None)  # runtime state, never in a file
+            normalise_cell(cell)
             cell_id = str(cell.get("id"))
             side.ids.append(cell_id)
             side.by_id.setdefault(cell_id, cell)
@@ -118,8 +119,6 @@ def _disk_cell(cell: dict[str, Any], index: int) -> dict[str, Any]:
     cell.setdefault("metadata", {})
     if cell.get("cell_type") == "code":
         cell.setdefault("outputs", [])
-    elif "attachments" in cell and not cell["attachments"]:
-        del cell["attachments"]
     return cell
 
 

@@ -15,6 +15,8 @@ from typing import Any
 from nbformat.validator import ValidationError, get_validator
 from pycrdt import Array, Map, Text
 
+from ..codec.content import normalise_cell
+
 _NEWEST_MINOR = 5
 
 
@@ -45,11 +47,7 @@ def cell_problem(cell: object, minor: int) -> str | None:
         if not isinstance(outputs, Array) or not all(isinstance(o, Map) for o in outputs):
             return "a code cell whose outputs are not an array of maps"
     data = json.loads(str(cell))
-    data.pop("execution_state", None)  # the room's own key, never saved
-    if minor < _NEWEST_MINOR:
-        data.pop("id", None)
-    if data.get("cell_type") in ("raw", "markdown") and not data.get("attachments", True):
-        del data["attachments"]
+    normalise_cell(data, with_id=minor >= 5)
     return _schema_problem({"cells": [data], "metadata": {}}, minor)
 
 
