@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+from tornado.httpclient import HTTPClientError
+
 from .cluster import Cluster
 from .markers import everyone_sees, file_holds, markers, sees, type_interleaved, type_markers
 
@@ -35,6 +38,29 @@ async def test_one_server_serves_on_while_redis_is_down_and_after_it_returns(
     await everyone_sees([alice, colleague], during + after, 5)
     await file_holds(cluster, NAME, during + after, 5)
     assert server.returncode is None
+
+
+async def test_a_file_first_opened_while_redis_is_down_opens_once_it_is_back(
+    cluster: Cluster,
+) -> None:
+    """Nobody has the file open, and Redis is down: the server cannot tell whether another one
+    holds edits newer than the file, so it loads nothing and answers the session request 503,
+    "try again" (JupyterLab then offers Retry in its "taking some time to load" dialog). Once
+    Redis is back, the same request opens it."""
+    (server,) = await cluster.start(1)
+    cluster.write_text(NAME, "start\n")
+    cluster.redis.kill()
+    with pytest.raises(HTTPClientError) as refused:
+        await server.put_session(NAME, "text", "file")
+    assert refused.value.code == 503
+    assert refused.value.response is not None
+    assert b"try again" in refused.value.response.body
+    cluster.redis.start()  # same port, empty
+    carol = await cluster.open(server, NAME)
+    assert str(carol.client.document.get()) == "start\n"
+    typed = markers("c", 5)
+    type_interleaved((carol, typed))
+    await file_holds(cluster, NAME, typed, 10)
 
 
 async def test_servers_survive_redis_dying_and_converge_when_it_returns(cluster: Cluster) -> None:
