@@ -110,9 +110,12 @@ STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
 #: jupyter-collaboration is not entered then, so that other extensions find collaboration off.
 #: +22: a chat view's making reaches the others as one update, so that a server sharing the room
 #: takes the message its user sends then for new (codec/listeners.py ``as_one_update``).
+#: Cluster +31: an update in a room's stream that does not decode (no server of ours wrote it)
+#: is left out of the replay, which it made fail for every server joining the room; the
+#: stream's entries as values moved from store.py to cluster/entries.py, where it is checked.
 #: +2: jupyter_ydoc's clean-up of a notebook cell is one function that loading, merging, saving
 #: and the guard share (codec/content.py ``normalise_cell``), not four copies of its rules.
-BUDGETS = {"core": 9_789, "cluster": 2_025, "observability": 800}
+BUDGETS = {"core": 9_789, "cluster": 2_056, "observability": 800}
 
 
 def modules() -> list[Path]:

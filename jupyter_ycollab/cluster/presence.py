@@ -23,9 +23,9 @@ from redis.asyncio import Redis
 from ..rooms.protocol import AwarenessEntry, decode_awareness_update, encode_awareness_update
 from ..rooms.room import Room
 from .awareness import RemoteAwareness
+from .entries import Entry
 from .outbox import Outbox
 from .publisher import Publisher
-from .store import Entry
 
 #: Seconds of the stream a server reads when its room opens: the longest a live state goes
 #: unrenewed (y-protocols' ``outdatedTimeout``).

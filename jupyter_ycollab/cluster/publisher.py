@@ -27,7 +27,7 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
 
 from .. import metrics
-from .store import SERVER
+from .entries import SERVER
 
 if TYPE_CHECKING:
     from .cluster import Cluster

@@ -31,8 +31,9 @@ from redis.asyncio import Redis
 from ..codec.kinds import DocumentKind
 from ..codec.updates import EMPTY_UPDATE
 from ..errors import ClusterBusy, NotFound
+from .entries import SharedState
 from .names import Names
-from .store import RoomStore, SharedState
+from .store import RoomStore
 
 #: The entry kind of a message to a room's peers.
 MESSAGE = "m"

@@ -33,8 +33,8 @@ from .carrying import Carrying
 
 if TYPE_CHECKING:
     from ..document.document import Document
+    from .entries import SharedState
     from .shared import SharedRoom
-    from .store import SharedState
 
 log = logging.getLogger(__name__)
 

@@ -32,10 +32,11 @@ from .names import RoomPath
 from .outbox import Outbox
 from .reconcile import level_with_cluster
 from .saves import ForwardedSaves
-from .store import Entry, RoomStore
 
 if TYPE_CHECKING:
     from .cluster import Cluster
+    from .entries import Entry
+    from .store import RoomStore
 
 #: Seconds a server waits for another that is loading the document to share it.
 JOIN_TIMEOUT = 30.0
@@ -202,9 +203,8 @@ class SharedRoom:
         if self.cluster.healthy.is_set() and not self.writer and not self.retired:
             await self._saves.answered(2 * self.lease.ttl + SETTLE_MARGIN)
 
-    def document(self) -> Document | None:
-        room = self.awareness.room  # this server's, once made (``attach``)
-        return room.document if room is not None else None
+    def document(self) -> Document | None:  # this server's, once its room is made (``attach``)
+        return None if self.awareness.room is None else self.awareness.room.document
 
     # -- the lease -----------------------------------------------------------------------------
 

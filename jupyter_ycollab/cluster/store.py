@@ -12,10 +12,10 @@ Redis errors propagate, the caller decides.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from ..document.sharing import SavedFile
+from .entries import SERVER, Entry, SharedState, entry_of
 from .keys import RoomKeys, as_text
 
 if TYPE_CHECKING:
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 _Entries = list[tuple[bytes, dict[bytes, bytes]]]
 _Hash = dict[bytes, bytes]
 
-SERVER = b"s"  # the field naming the server that accepted an entry; the other field is its kind
 #: How long the stream keeps the entries a fold took in (ms): a slower reader levels instead.
 KEEP_MS = 60_000
 
@@ -91,46 +90,6 @@ return {state, redis.call('XRANGE', KEYS[2], '(' .. (state[2] or '0-0'), '+')}
 """
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One stream entry."""
-
-    id: bytes  # the stream id, e.g. b"1700000000000-0"
-    server: str  # who accepted it (field b"s")
-    kind: str  # "u" a Yjs update, "a" an awareness update, "c" a control message
-    payload: bytes
-
-
-@dataclass(frozen=True)
-class SharedState:
-    """The room's folded state: ``snapshot`` holds every stream entry up to ``at``; read with
-    the entries after it (``RoomStore.current``), the whole room."""
-
-    snapshot: bytes
-    at: bytes
-    lineage: str  # the session id every server of the room shares
-    entries: tuple[Entry, ...] = ()
-
-    @property
-    def updates(self) -> list[bytes]:
-        """The snapshot, then the document updates after it: the whole document, replayed."""
-        return [self.snapshot, *(entry.payload for entry in self.entries if entry.kind == "u")]
-
-    @property
-    def end(self) -> bytes:
-        """The id of the last entry read with it: where reading the stream goes on from."""
-        return self.entries[-1].id if self.entries else self.at
-
-
-def _entry(entry_id: bytes, fields: Mapping[bytes, bytes]) -> Entry:
-    """An entry from its fields; one we cannot read gets kind "" (callers skip unknown kinds,
-    but still see its id, so that a reader moves past it)."""
-    others = [(key, value) for key, value in fields.items() if key != SERVER]
-    kind, payload = others[0] if len(others) == 1 else (b"", b"")
-    server = fields.get(SERVER, b"")
-    return Entry(entry_id, server.decode(errors="replace"), kind.decode(errors="replace"), payload)
-
-
 class RoomStore:
     """The Redis side of one shared room, as seen by server ``server_id``."""
 
@@ -158,7 +117,7 @@ class RoomStore:
         if not found:
             return None
         (snapshot, at, lineage), entries = found
-        after = tuple(_entry(entry_id, _pairs(fields)) for entry_id, fields in entries)
+        after = tuple(entry_of(entry_id, _pairs(fields)) for entry_id, fields in entries)
         return SharedState(snapshot, at or b"0-0", (lineage or b"").decode(), after)
 
     async def state(self) -> SharedState | None:
@@ -231,7 +190,7 @@ async def read_streams(
     streams: dict[KeyT, StreamIdT] = dict(positions.items())
     found: Any = await redis.xread(streams, count=count, block=block_ms)
     return [
-        (as_text(key), _entry(entry_id, fields))
+        (as_text(key), entry_of(entry_id, fields))
         for key, entries in _per_stream(found)
         for entry_id, fields in entries
     ]

@@ -8,7 +8,8 @@ from typing import Any
 import redis.asyncio
 from pycrdt import Doc, Text
 
-from jupyter_ycollab.cluster.store import SERVER, RoomStore
+from jupyter_ycollab.cluster.entries import SERVER
+from jupyter_ycollab.cluster.store import RoomStore
 from tests.client import wait_until
 
 

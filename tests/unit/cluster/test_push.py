@@ -9,9 +9,10 @@ import pytest
 import redis.asyncio
 from pycrdt import Doc, Text
 
+from jupyter_ycollab.cluster.entries import SharedState
 from jupyter_ycollab.cluster.keys import RoomKeys
 from jupyter_ycollab.cluster.push import edit, send
-from jupyter_ycollab.cluster.store import RoomStore, SharedState
+from jupyter_ycollab.cluster.store import RoomStore
 from jupyter_ycollab.errors import ClusterBusy
 from tests.redisserver import RedisProcess
 from tests.unit.cluster.streams import type_lines

@@ -15,11 +15,12 @@ from pycrdt import Doc, Text
 
 from jupyter_ycollab.cluster import cluster as cluster_module
 from jupyter_ycollab.cluster.cluster import Cluster
+from jupyter_ycollab.cluster.entries import SharedState
 from jupyter_ycollab.cluster.keys import RoomKeys
 from jupyter_ycollab.cluster.options import ClusterSettings
 from jupyter_ycollab.cluster.reconcile import hold, level_with_cluster
 from jupyter_ycollab.cluster.shared import SharedRoom
-from jupyter_ycollab.cluster.store import RoomStore, SharedState
+from jupyter_ycollab.cluster.store import RoomStore
 from jupyter_ycollab.codec.kinds import DocumentKind
 from tests.client import wait_until
 from tests.redisserver import RedisProcess

@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 import redis.asyncio
 
+from jupyter_ycollab.cluster.entries import SharedState
 from jupyter_ycollab.cluster.keys import RoomKeys
-from jupyter_ycollab.cluster.store import RoomStore, SavedFile, SharedState
+from jupyter_ycollab.cluster.store import RoomStore, SavedFile
 from tests.client import wait_until
 from tests.unit.cluster.streams import clock_past, publish
 

@@ -12,8 +12,9 @@ import pytest
 import redis
 import redis.asyncio
 
+from jupyter_ycollab.cluster.entries import Entry, SharedState
 from jupyter_ycollab.cluster.keys import RoomKeys
-from jupyter_ycollab.cluster.store import Entry, RoomStore, SharedState, read_streams
+from jupyter_ycollab.cluster.store import RoomStore, read_streams
 from tests.client import wait_until
 from tests.redisserver import RedisProcess
 from tests.unit.cluster.streams import publish
