@@ -190,7 +190,13 @@ async def test_a_save_whose_post_save_hook_failed_after_writing_is_not_merged_in
 
     collab.saving_manager.register_post_save_hook(fail_once)
     source.insert(3, "X")
-    assert (await client.save(1))["status"] == "failed"
+    failure = await client.save(1)
+    assert failure["status"] == "failed"
+    # What jupyter-docprovider 3.1 shows in its "Save Failed" dialog:
+    assert (
+        failure["message"]
+        == "Unexpected error while running post hook save: the post-save hook broke"
+    )
     assert path.read_text() == "abcX\n", "the file was written before the hook ran"
 
     source.insert(4, "Y")  # typing on at the same place
@@ -212,7 +218,9 @@ async def test_ctrl_s_on_a_clean_document_whose_file_was_deleted_does_not_answer
     path.unlink()
     await wait_until(lambda: session_events.has("ERROR"), 5, "the deletion noticed")
 
-    assert (await client.save(1))["status"] == "failed"
+    failure = await client.save(1)
+    assert failure["status"] == "failed"
+    assert failure["message"] == "nb.ipynb was deleted: not recreating it"
     assert not path.exists(), "a save recreated the deleted file"
 
 

@@ -36,13 +36,14 @@ class ForwardedSaves:
         self._awaiting[request] = reply
         self._send(json.dumps({"save": request}).encode())
         loop = asyncio.get_running_loop()
-        loop.call_later(SAVE_TIMEOUT, lambda: self._answer(request, "failed"))
+        timeout = f"the server writing the file did not save it within {SAVE_TIMEOUT:.0f} s"
+        loop.call_later(SAVE_TIMEOUT, lambda: self._answer(request, "failed", timeout))
 
     async def answered(self, timeout: float) -> str:
         """Ask the writer to save and wait for its answer: ``failed`` after ``timeout``."""
         answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
-        def reply(status: str) -> None:
+        def reply(status: str, reason: str) -> None:
             if not answer.done():
                 answer.set_result(status)
 
@@ -62,9 +63,10 @@ class ForwardedSaves:
         """A control message from another server; ``writer`` is our document if we write it."""
         if "save" in message and writer is not None:
             request = str(message["save"])
-            writer.request_save(lambda status: self._saved(request, status))
+            writer.request_save(lambda status, reason: self._saved(request, status, reason))
         elif "saved" in message:
-            self._answer(str(message["saved"]), str(message.get("status", "failed")))
+            status, reason = message.get("status", "failed"), message.get("reason", "")
+            self._answer(str(message["saved"]), str(status), str(reason))
 
     def save_here(self, document: Document) -> None:
         """This server took over writing the file: it saves what was asked of the old writer."""
@@ -74,12 +76,12 @@ class ForwardedSaves:
 
     def fail_all(self) -> None:
         for request in list(self._awaiting):
-            self._answer(request, "failed")
+            self._answer(request, "failed", "the room closed before the file was saved")
 
-    def _saved(self, request: str, status: str) -> None:
-        self._send(json.dumps({"saved": request, "status": status}).encode())
+    def _saved(self, request: str, status: str, reason: str) -> None:
+        self._send(json.dumps({"saved": request, "status": status, "reason": reason}).encode())
 
-    def _answer(self, request: str, status: str) -> None:
+    def _answer(self, request: str, status: str, reason: str) -> None:
         reply = self._awaiting.pop(request, None)
         if reply is not None:
-            reply(status)
+            reply(status, reason)

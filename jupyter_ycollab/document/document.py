@@ -75,6 +75,7 @@ class Document:
         self._events = events
         self._shared: YBaseDoc | None = None  # made once the Doc is loaded (``load``)
         self._overwritten: dict[str, Any] = {}  # the server's ``state`` values someone changed
+        self._marked_clean = False  # someone else set ``state.dirty`` to false
         self._snapshots: Snapshots | None = None  # from the end of the load on
         #: Whether the peers want autosave (set by the room from their awareness states).
         self.wants_autosave: Callable[[], bool] = lambda: True
@@ -146,6 +147,7 @@ class Document:
         elif origin not in SERVER_WRITES:
             for key in SERVER_KEYS.intersection(event.keys):
                 self._overwritten.setdefault(key, event.keys[key].get("oldValue"))
+            self._marked_clean |= event.keys.get("dirty", {}).get("newValue") is False
 
     def keep_server_state(self) -> None:
         """Put back the ``state`` values only servers write (the file's ``hash`` and ``path``)
@@ -159,10 +161,16 @@ class Document:
         log writes them without hurry, a crash loses them): refused, it could never reconnect.
         The real front end writes only ``dirty``. Called by the room right after it applies an
         update, so the value never waits for another turn of the event loop. Given up: a save's
-        hash only a reconnecting client still holds (its server died, Redis lost it) is put back."""
+        hash only a reconnecting client still holds (its server died, Redis lost it) is put back.
+
+        ``dirty`` set to false while edits wait for a save is put back to true: JupyterLab
+        clears it when its save ends, after edits other pages made meanwhile."""
         if self._overwritten:
             old, self._overwritten = self._overwritten, {}
             write_state(self.file.doc, **old)  # a value that was not there stays (None: no hash)
+        if self._marked_clean:
+            self._marked_clean = False
+            self._saver.keep_dirty_mark()
 
     @property
     def dirty(self) -> bool:

@@ -28,6 +28,7 @@ from .files import Files
 from .savepolicy import SavePolicy
 from .sharing import SaveReply, Sharing
 from .snapshots import Snapshots
+from .state import write_state
 from .watch import FileWatch
 from .writing import FileWriter, NotTheWriter
 
@@ -88,6 +89,11 @@ class SaveWorker:
         self._replies.append(reply)
         self._wake.set()
 
+    def keep_dirty_mark(self) -> None:
+        """Mark the document dirty (``state.dirty``) again while it has edits no save took."""
+        if self._policy.pending:
+            write_state(self._file.doc, dirty=True)
+
     def changed(self) -> None:
         """The document was edited: save it when the policy says."""
         self._policy.changed(asyncio.get_running_loop().time())
@@ -128,32 +134,33 @@ class SaveWorker:
         async with self._save_lock:
             replies, self._replies = self._replies, []
             ticket = self._policy.take()
-            self._saving, started = True, metrics.clock()
+            self._saving, started, reason = True, metrics.clock(), ""
             try:
                 status = await self._writer.write()
+                self.keep_dirty_mark()  # the save marked the document clean
                 if replies and status == "success":  # asked for: signed when it answers
                     await self._files.flush()
             except NotTheWriter:
                 self._policy.give_back(ticket, retry_at=0.0)  # the next round leaves it
                 self._replies[:0] = replies
                 return "skipped"  # not this server's save: the replies wait for the next round
-            except NotFound:  # deleted: keep the edits; the poll sees it back, else a retry
-                status = "failed"
+            except NotFound as error:  # deleted: keep the edits till the poll (or a retry)
+                status, reason = "failed", str(error)
                 self._file.mark_gone()
                 if self._settings.poll_interval:
                     self._policy.give_back(ticket, retry_at=math.inf)
                 else:
                     self._policy.failed(ticket, asyncio.get_running_loop().time())
             except (CollabError, HTTPError, OSError, ValueError, RuntimeError) as error:
-                status = "failed"
-                self._failed(ticket, error)
+                status, reason = "failed", _why(error)
+                self._failed(ticket, reason)
             else:
                 self._policy.failures = 0
             finally:
                 self._saving = False
         self._count(status, started, ticket)
         for reply in replies:
-            reply("failed" if status == "failed" else "success")
+            reply("failed" if status == "failed" else "success", reason)
         return status
 
     def _count(self, status: str, started: float, ticket: float | None) -> None:
@@ -179,9 +186,9 @@ class SaveWorker:
         if await self._file.catch_up():
             self._policy.retry_now()  # the file is back: save to it again
 
-    def _failed(self, ticket: float | None, error: Exception) -> None:
+    def _failed(self, ticket: float | None, reason: str) -> None:
         delay = self._policy.failed(ticket, asyncio.get_running_loop().time())
-        msg = f"save failed (retry in {delay:.1f} s): {error}"  # logged too, as a warning
+        msg = f"save failed (retry in {delay:.1f} s): {reason}"  # logged too, as a warning
         self._events.session("ERROR", self.room_id, self.path, "save", msg)
 
     async def close(self) -> None:
@@ -196,3 +203,10 @@ class SaveWorker:
         await self._writer.preparation.close()
         if self._policy.pending or self._replies:
             await self.save()
+
+
+def _why(error: Exception) -> str:
+    """What the user is told of a failed save: an HTTP error's message without its status."""
+    if isinstance(error, HTTPError) and error.log_message:
+        return error.log_message % error.args if error.args else error.log_message
+    return str(error)

@@ -17,7 +17,9 @@ from pycrdt import Doc
 from ..codec.kinds import DocumentKind
 from ..history.history import History
 
-SaveReply = Callable[[str], None]
+#: Answers one Ctrl-S: ``(status, reason)``, ``reason`` saying why a ``failed`` save failed
+#: (empty otherwise); jupyter-docprovider from 3.1 shows it in its "Save Failed" dialog.
+SaveReply = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ class Alone:
         return False
 
     def forward_save(self, reply: SaveReply) -> None:
-        reply("failed")  # never called: this server writes the file
+        reply("failed", "no other server writes the file")  # never called: this one does
 
     async def flush(self) -> bool:
         return True

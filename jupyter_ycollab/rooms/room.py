@@ -201,13 +201,14 @@ class Room:
         metrics.current.applied(len(update), started)
 
     def _receive_save_request(self, peer: Peer, save_id: int) -> None:
-        def reply(status: str) -> None:
-            peer.send(
-                protocol.encode_raw({"type": "save", "responseTo": save_id, "status": status})
-            )
+        def reply(status: str, reason: str) -> None:
+            answer = {"type": "save", "responseTo": save_id, "status": status}
+            peer.send(protocol.encode_raw(answer | ({"message": reason} if reason else {})))
 
-        if self.document is None or peer.readonly:
-            reply("failed")
+        if self.document is None:
+            reply("failed", "this room has no file to save")
+        elif peer.readonly:
+            reply("failed", "you may read this document but not save it")
         else:
             self.document.request_save(reply)
 

@@ -1,5 +1,6 @@
 """Ctrl-S forwarded to the writer (cluster/saves.py): a request no writer heard is sent again
-at the next turn but one of the keeper, until it is answered, and answered once."""
+at the next turn but one of the keeper, until it is answered, and answered once, with why it
+failed when it did."""
 
 from __future__ import annotations
 
@@ -7,15 +8,20 @@ import asyncio
 import json
 
 from jupyter_ycollab.cluster.saves import ForwardedSaves
+from jupyter_ycollab.document.sharing import SaveReply
 
 from ...client import wait_until
 
 
+def hearing(replies: list[tuple[str, str]]) -> SaveReply:
+    return lambda status, reason: replies.append((status, reason))
+
+
 async def test_an_unanswered_request_is_sent_again_until_answered_and_answered_once() -> None:
     sent: list[dict[str, str]] = []
-    replies: list[str] = []
+    replies: list[tuple[str, str]] = []
     saves = ForwardedSaves(lambda message: sent.append(json.loads(message)))
-    saves.forward(replies.append)
+    saves.forward(hearing(replies))
     request = sent[0]["save"]
 
     saves.remind()  # the first turn: it was just sent
@@ -26,7 +32,7 @@ async def test_an_unanswered_request_is_sent_again_until_answered_and_answered_o
     # The new writer heard both and answered both; the user gets one reply.
     saves.heard({"saved": request, "status": "success"}, writer=None)
     saves.heard({"saved": request, "status": "success"}, writer=None)
-    assert replies == ["success"]
+    assert replies == [("success", "")]
     saves.remind()
     saves.remind()
     assert len(sent) == 2  # answered: never asked again
@@ -47,11 +53,32 @@ async def test_a_closing_room_waits_for_an_answer_and_fails_without_one() -> Non
 async def test_a_room_that_leaves_the_cluster_fails_every_request_still_waiting() -> None:
     """Its Ctrl-S must not hang: the front end needs an answer to each."""
     sent: list[dict[str, str]] = []
-    replies: list[str] = []
+    replies: list[tuple[str, str]] = []
     saves = ForwardedSaves(lambda message: sent.append(json.loads(message)))
-    saves.forward(replies.append)
-    saves.forward(replies.append)
+    saves.forward(hearing(replies))
+    saves.forward(hearing(replies))
     saves.fail_all()
-    assert replies == ["failed", "failed"]
+    closed = ("failed", "the room closed before the file was saved")
+    assert replies == [closed, closed]
     saves.heard({"saved": sent[0]["save"], "status": "success"}, writer=None)  # too late
-    assert replies == ["failed", "failed"]  # answered once each
+    assert replies == [closed, closed]  # answered once each
+
+
+class FailingWriter:
+    """A writer's document whose save fails (its ``request_save`` answers at once)."""
+
+    def request_save(self, reply: SaveReply) -> None:
+        reply("failed", "HTTP 403: Forbidden (Permission denied: nb.ipynb)")
+
+
+async def test_why_the_writers_save_failed_reaches_the_server_that_asked() -> None:
+    """The front end (jupyter-docprovider 3.1) shows it in its "Save Failed" dialog."""
+    asked: list[dict[str, str]] = []
+    replies: list[tuple[str, str]] = []
+    asking = ForwardedSaves(lambda message: asked.append(json.loads(message)))
+    answered: list[dict[str, str]] = []
+    writing = ForwardedSaves(lambda message: answered.append(json.loads(message)))
+    asking.forward(hearing(replies))
+    writing.heard(asked[0], writer=FailingWriter())  # type: ignore[arg-type]
+    asking.heard(answered[0], writer=None)
+    assert replies == [("failed", "HTTP 403: Forbidden (Permission denied: nb.ipynb)")]
