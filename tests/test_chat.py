@@ -289,6 +289,26 @@ async def test_a_new_message_is_given_the_servers_time_once(
     assert timed == [ann.document.shown()[0][1]]
 
 
+@pytest.mark.ycollab(save_delay=60, max_save_delay=120)
+async def test_a_page_marking_a_chat_clean_while_messages_wait_for_a_save_stops_no_stamping(
+    collab: Collab,
+) -> None:
+    """A chat's ``state.dirty`` is more than the page's unsaved mark: jupyterlab-chat's YChat
+    takes no message for new while it is set. So the room never sets it again on its own, as
+    it does for notebooks and files (document/saving.py ``keep_dirty_mark``)."""
+    collab.write_bytes(CHAT, b"")
+    session = await collab.put_session(CHAT, FORMAT, TYPE)
+    ann = collab.session_client(session, FrontEndChat(Doc()))
+    await ann.sync()
+    ann.document.send("ann", "one", 1000.0)
+    await ann.wait_for(lambda: stamped(ann) and holds(ann, "one"), 5, "the first stamped")
+
+    ann.document.dirty = False  # as JupyterLab does when a save ends
+    ann.document.send("ann", "two", 1001.0)
+    await ann.wait_for(lambda: stamped(ann) and holds(ann, "two"), 5, "the second stamped")
+    assert ann.document.ystate.get("dirty") is False
+
+
 async def test_messages_sent_at_the_same_moment_are_each_kept_once_in_the_servers_order(
     collab: Collab,
 ) -> None:

@@ -52,6 +52,11 @@ class DocumentKind:
             return YBlob
         return for_rooms(ydocs.get(self.file_type, YFile))
 
+    @property
+    def dirty_is_a_mark(self) -> bool:
+        """Whether ``state.dirty`` only marks unsaved changes: jupyter_ydoc's own documents."""
+        return issubclass(self.ydoc_class, (YNotebook, YUnicode, YBlob))
+
     def wrap(self, doc: Doc[Any]) -> YBaseDoc:
         """The jupyter_ydoc view of a ``Doc`` (cheap: it only looks up root types), keeping
         nothing the document deletes (``without_undo_history``). Every view the server makes

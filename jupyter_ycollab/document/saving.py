@@ -90,8 +90,10 @@ class SaveWorker:
         self._wake.set()
 
     def keep_dirty_mark(self) -> None:
-        """Mark the document dirty (``state.dirty``) again while it has edits no save took."""
-        if self._policy.pending:
+        """Mark the document dirty (``state.dirty``) again while it has edits no save took.
+        Only where it is nothing but that mark: jupyterlab-chat's YChat takes no message for
+        new while its chat is dirty, and other classes may read it as they like."""
+        if self._policy.pending and self._file.kind.dirty_is_a_mark:
             write_state(self._file.doc, dirty=True)
 
     def changed(self) -> None:
