@@ -60,7 +60,7 @@ class SaveWorker:
         self._wake = asyncio.Event()
         self._closing = False
         self._worker: asyncio.Task[None] | None = None
-        self._writer = FileWriter(file, history, files, events)
+        self._writer = FileWriter(file, history, files, events, lambda: self._policy.pending)
         self._save_lock = asyncio.Lock()
         self._saving = False
         self._edited = False  # edited while open here: the file may lack it
@@ -90,9 +90,9 @@ class SaveWorker:
         self._wake.set()
 
     def keep_dirty_mark(self) -> None:
-        """Mark the document dirty (``state.dirty``) again while it has edits no save took.
-        Only where it is nothing but that mark: jupyterlab-chat's YChat takes no message for
-        new while its chat is dirty, and other classes may read it as they like."""
+        """Mark the document dirty (``state.dirty``) again while it has edits no save took
+        (someone else cleared it). Only where it is nothing but that mark: jupyterlab-chat's
+        YChat takes no message for new while its chat is dirty."""
         if self._policy.pending and self._file.kind.dirty_is_a_mark:
             write_state(self._file.doc, dirty=True)
 
@@ -139,7 +139,6 @@ class SaveWorker:
             self._saving, started, reason = True, metrics.clock(), ""
             try:
                 status = await self._writer.write()
-                self.keep_dirty_mark()  # the save marked the document clean
                 if replies and status == "success":  # asked for: signed when it answers
                     await self._files.flush()
             except NotTheWriter:

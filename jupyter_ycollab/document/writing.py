@@ -10,6 +10,8 @@ the file hands it to another (sharing.py ``hand_over``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tornado.web import HTTPError
 
 from ..errors import NotFound, may_not_write
@@ -34,7 +36,17 @@ class NotTheWriter(Exception):
 
 
 class FileWriter:
-    def __init__(self, file: FileWatch, history: History, files: Files, events: Events) -> None:
+    def __init__(
+        self,
+        file: FileWatch,
+        history: History,
+        files: Files,
+        events: Events,
+        edited_meanwhile: Callable[[], bool],
+    ) -> None:
+        """``edited_meanwhile`` tells whether edits came since the save took the document: then
+        the save leaves ``state.dirty`` as it is (the front end's unsaved-changes mark)."""
+        self._edited_meanwhile = edited_meanwhile
         self._file = file
         self._history = history
         self._files = files
@@ -71,7 +83,7 @@ class FileWriter:
         if self._file.gone and not await self._files.exists(self._file.path):
             raise NotFound(f"{self._file.path} was deleted: not recreating it")
         if rendered.unchanged:
-            write_state(self._file.doc, dirty=False)
+            write_state(self._file.doc, dirty=self._clean())
             return "skipped"
         recorded = await self._history.saving(mark, rendered.snapshot)  # else: compacted since
         if not recorded or not await self._file.unchanged():
@@ -85,10 +97,14 @@ class FileWriter:
         self._history.saved(rendered.snapshot, mark, saved.hash, rendered.digest)
         # The hash first: it reaches the other servers with the content, in this very turn,
         # and tells the next writer that the file holds this save (watch.py ``_adopt``).
-        write_state(self._file.doc, path=self._file.path, dirty=False, hash=saved.hash)
+        write_state(self._file.doc, path=self._file.path, dirty=self._clean(), hash=saved.hash)
         await self.sharing.saved(SavedFile(rendered.snapshot, saved.hash, rendered.digest))
         self._events.session("INFO", self._file.room_id, self._file.path, "save")
         return "success"
+
+    def _clean(self) -> bool | None:
+        """``dirty = false``, unless edits came since the document was taken (None: left)."""
+        return None if self._edited_meanwhile() else False
 
     async def _write_file(self, rendered: Rendered) -> FileState:
         """Write the file. A refusal to write it (this server may not) hands it to another
