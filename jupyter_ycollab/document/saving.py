@@ -60,7 +60,7 @@ class SaveWorker:
         self._wake = asyncio.Event()
         self._closing = False
         self._worker: asyncio.Task[None] | None = None
-        self._writer = FileWriter(file, history, files, events, lambda: self._policy.pending)
+        self._writer = FileWriter(file, history, files, events, self._marked_unsaved)
         self._save_lock = asyncio.Lock()
         self._saving = False
         self._edited = False  # edited while open here: the file may lack it
@@ -90,11 +90,15 @@ class SaveWorker:
         self._wake.set()
 
     def keep_dirty_mark(self) -> None:
-        """Mark the document dirty (``state.dirty``) again while it has edits no save took
-        (someone else cleared it). Only where it is nothing but that mark: jupyterlab-chat's
-        YChat takes no message for new while its chat is dirty."""
-        if self._policy.pending and self._file.kind.dirty_is_a_mark:
+        """Mark the document dirty (``state.dirty``) again if someone else cleared it."""
+        if self._marked_unsaved():
             write_state(self._file.doc, dirty=True)
+
+    def _marked_unsaved(self) -> bool:
+        """Whether ``state.dirty`` must say so: the document has edits no save took. Only where
+        it is nothing but that mark: jupyterlab-chat's YChat takes no message for new while
+        its chat is dirty."""
+        return self._policy.pending and self._file.kind.dirty_is_a_mark
 
     def changed(self) -> None:
         """The document was edited: save it when the policy says."""

@@ -42,11 +42,11 @@ class FileWriter:
         history: History,
         files: Files,
         events: Events,
-        edited_meanwhile: Callable[[], bool],
+        marked_unsaved: Callable[[], bool],
     ) -> None:
-        """``edited_meanwhile`` tells whether edits came since the save took the document: then
-        the save leaves ``state.dirty`` as it is (the front end's unsaved-changes mark)."""
-        self._edited_meanwhile = edited_meanwhile
+        """``marked_unsaved`` tells whether ``state.dirty``, the front end's unsaved-changes
+        mark, must stay: edits came since the save took the document."""
+        self._marked_unsaved = marked_unsaved
         self._file = file
         self._history = history
         self._files = files
@@ -103,8 +103,8 @@ class FileWriter:
         return "success"
 
     def _clean(self) -> bool | None:
-        """``dirty = false``, unless edits came since the document was taken (None: left)."""
-        return None if self._edited_meanwhile() else False
+        """``dirty = false``, unless the mark must stay (None: left as it is)."""
+        return None if self._marked_unsaved() else False
 
     async def _write_file(self, rendered: Rendered) -> FileState:
         """Write the file. A refusal to write it (this server may not) hands it to another
