@@ -68,7 +68,7 @@ class FailingWriter:
     """A writer's document whose save fails (its ``request_save`` answers at once)."""
 
     def request_save(self, reply: SaveReply) -> None:
-        reply("failed", "HTTP 403: Forbidden (Permission denied: nb.ipynb)")
+        reply("failed", "Permission denied: nb.ipynb")
 
 
 async def test_why_the_writers_save_failed_reaches_the_server_that_asked() -> None:
@@ -81,4 +81,4 @@ async def test_why_the_writers_save_failed_reaches_the_server_that_asked() -> No
     asking.forward(hearing(replies))
     writing.heard(asked[0], writer=FailingWriter())  # type: ignore[arg-type]
     asking.heard(answered[0], writer=None)
-    assert replies == [("failed", "HTTP 403: Forbidden (Permission denied: nb.ipynb)")]
+    assert replies == [("failed", "Permission denied: nb.ipynb")]
