@@ -108,13 +108,14 @@ async def test_a_text_file_in_s3_is_co_edited_and_saved(collab: Collab, s3: S3Fo
 async def test_the_contents_api_and_the_room_agree_on_a_new_notebook(
     collab: Collab, s3: S3Folder
 ) -> None:
-    """A notebook made through Jupyter (the file browser's "New notebook") opens empty and
-    saves as valid JSON."""
+    """A notebook made through Jupyter (the file browser's "New notebook") opens with one empty
+    cell, as a notebook with no cells loads, and saves as valid JSON."""
     body = json.dumps({"type": "notebook"})
     created = json.loads((await collab.fetch("api", "contents", method="POST", body=body)).body)
     client = await collab.open_notebook(created["path"])
+    assert cell_sources(client.document) == [""]
 
-    client.document.append_cell(nbformat.v4.new_code_cell("x = 1"))
+    append(client.document.ycells[0]["source"], "x = 1")
 
     path = created["path"]
     await wait_until(lambda: stored_cells(s3, path) == ["x = 1"], 5, "the new cell saved")

@@ -145,6 +145,7 @@ def new_user(
     if request.node.stash.get(FAILED, False):
         save_artifacts(ARTIFACTS / slug, made, lab_server.log_since(log_offset))
     for user in made:
+        user.settle()
         user.page.context.close()
 
 

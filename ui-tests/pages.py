@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from playwright.sync_api import ConsoleMessage, Locator, Page, Response, WebSocket, expect
+from playwright.sync_api import (
+    ConsoleMessage,
+    Locator,
+    Page,
+    Request,
+    Response,
+    WebSocket,
+    expect,
+)
 
 from waiting import wait_for_value, wait_until
 
@@ -77,6 +86,10 @@ class LabPage:
         self.sockets: list[SocketRecord] = []
         self.refused_sessions: list[str] = []  # collaboration session requests that failed
         self.kernel_dialog_due = False  # a notebook (re)loaded, its kernel dialog not answered
+        self.in_flight: set[Request] = set()  # HTTP requests sent and not answered yet
+        page.on("request", lambda request: self.in_flight.add(request))
+        page.on("requestfinished", lambda request: self.in_flight.discard(request))
+        page.on("requestfailed", lambda request: self.in_flight.discard(request))
         page.on("console", self._on_console)
         page.on("response", self._on_response)
         page.on("pageerror", lambda error: self.note(f"[pageerror] {error}"))
@@ -121,6 +134,26 @@ class LabPage:
 
     def open_notebook(self, path: str, *, workspace: str) -> None:
         self.goto(path, workspace=workspace)
+        self.wait_notebook_ready()
+
+    def new_notebook(self, folder: str, *, workspace: str) -> None:
+        """Make a notebook in ``folder`` as File > New > Notebook does (its command, through
+        ``window.jupyterapp``: opening the File menu also asks the server for nbconvert's
+        formats, and that request, in flight at the server's SIGTERM, can hang its exit), with
+        No Kernel. The page then shows it (``self.path``), once its first cell does."""
+        url = f"{self.base_url}/lab/workspaces/{workspace}?token={self.token}"
+        self.workspace = workspace
+        self.page.goto(url, timeout=LOAD_TIMEOUT * 1000)
+        self.page.wait_for_function("() => window.jupyterapp", timeout=LOAD_TIMEOUT * 1000)
+        self.page.evaluate(
+            """async cwd => {
+                await window.jupyterapp.restored;
+                await window.jupyterapp.commands.execute('notebook:create-new', {cwd});
+            }""",
+            folder,
+        )
+        self.path = f"{folder}/Untitled.ipynb"
+        expect(self.tab()).to_be_visible(timeout=LOAD_TIMEOUT * 1000)
         self.wait_notebook_ready()
 
     def open_in_notebook_app(self, path: str) -> None:
@@ -438,6 +471,16 @@ class LabPage:
         expect(entry).to_be_visible(timeout=timeout * 1000)
 
     # -- waiting -----------------------------------------------------------------------------
+    def settle(self, timeout: float = LOAD_TIMEOUT) -> None:
+        """Give the page's requests time to be answered before it closes. A request the server
+        still runs at its SIGTERM can hold its exit for good: jupyter_server runs some on AnyIO
+        worker threads, which only their request's end stops (a notebook page's first one,
+        nbconvert's formats, takes seconds). Best effort: a page of a stopped server waits out
+        ``timeout``, and closes anyway."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight and time.monotonic() < deadline:
+            self.pause(0.1)
+
     def pause(self, seconds: float) -> None:
         """Sleep between polls while Playwright keeps handling this page's events."""
         self.page.wait_for_timeout(seconds * 1000)

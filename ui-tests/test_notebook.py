@@ -1,4 +1,4 @@
-"""Scenario 1: two users co-edit one notebook."""
+"""Scenario 1: two users co-edit one notebook, also one just made new."""
 
 from __future__ import annotations
 
@@ -18,3 +18,19 @@ def test_two_users_edit_one_notebook(folder: TestFolder, new_user: NewUser) -> N
     bob.expect_collaborator(alice.identity()["display_name"])
 
     folder.expect_notebook("shared.ipynb", expected)
+
+
+def test_a_new_notebook_shows_a_cell_to_type_in_and_both_users_get_it(
+    folder: TestFolder, new_user: NewUser
+) -> None:
+    """File > New > Notebook makes a file with no cells; JupyterLab's collaborative notebook adds
+    none of its own, so the room gives it one (its first cell was missing before)."""
+    alice, bob = new_user("A"), new_user("B")
+    alice.new_notebook(folder.name, workspace=alice.workspace)
+    alice.expect_cells([""])
+    alice.append_to_cell(0, "x = 1")
+
+    bob.open_notebook(alice.path, workspace=bob.workspace)
+    bob.expect_cells(["x = 1"])
+    alice.expect_cells(["x = 1"])
+    folder.expect_notebook("Untitled.ipynb", ["x = 1"])

@@ -2,9 +2,10 @@
 
 Loading is deterministic: the same content always becomes the same CRDT items (a fixed client id,
 no random cell ids, no default metadata added), so state that a client built from the same file
-merges into a rebuilt room without duplicating anything. The base is built in its own ``Doc``
-and handed over as an update; the room's ``Doc`` keeps a random client id for later edits. The
-live shared types an edit inserts (the merge's new cells) are made here too, in the same shapes.
+merges into a rebuilt room without duplicating anything. The one addition is jupyter_ydoc's: a
+notebook with no cells gets one empty code cell (``loaded_cells``). The base is built in its own
+``Doc`` and handed over as an update; the room's ``Doc`` keeps a random client id for later
+edits. The live shared types an edit inserts (the merge's new cells) are made here too.
 """
 
 from __future__ import annotations
@@ -29,6 +30,18 @@ LOAD_CLIENT_ID = 0x5EED
 #: items of another build must not be taken for the same history.
 BUILD_VERSION = 1
 _CELL_ID_NAMESPACE = uuid.UUID("8d7a3f4e-0c4b-4f55-9c63-2b8f4f1f6a10")
+#: The cell a notebook with none is loaded with, as jupyter_ydoc's ``YNotebook.set`` does:
+#: JupyterLab adds it only when it does not collaborate, so a new notebook showed no cell to type
+#: in. Its id is fixed, so every load makes the same items (a client of the build before holds a
+#: subset: ``BUILD_VERSION`` stays), and the file is written once someone changes the cell.
+FIRST_CELL: dict[str, Any] = {
+    "cell_type": "code",
+    "execution_count": None,
+    "id": str(uuid.uuid5(_CELL_ID_NAMESPACE, "0")),
+    "metadata": {"trusted": True},
+    "outputs": [],
+    "source": "",
+}
 
 
 def build_base(kind: DocumentKind, content: Any) -> bytes:
@@ -59,9 +72,14 @@ def _fill_notebook(doc: Doc[Any], notebook: dict[str, Any]) -> None:
     }
     yplan.set_entries(doc, "meta", meta, direct=direct)
     # Inserted last to first at the head: appending walks the whole list each time (quadratic).
-    cells = reversed(list(enumerate(notebook.get("cells", []))))
+    cells = reversed(list(enumerate(loaded_cells(notebook))))
     planned = (_ycell(with_cell_id(cell, index)) for index, cell in cells)
     yplan.insert_each_at_head(doc, "cells", planned, direct=direct)
+
+
+def loaded_cells(notebook: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cells a room reads ``notebook`` as: its own, or ``FIRST_CELL`` when it has none."""
+    return notebook.get("cells") or [FIRST_CELL]
 
 
 def _ycell(cell: dict[str, Any]) -> NewMap:

@@ -25,6 +25,7 @@ from typing import Any
 from jupyter_ydoc import YBlob, YNotebook, YUnicode
 from pycrdt import Doc, Map, Text, TransactionEvent, merge_updates
 
+from ..codec.building import loaded_cells
 from ..codec.content import read_content
 from ..codec.kinds import DocumentKind
 from ..codec.updates import EMPTY_UPDATE, merged_update, replayed
@@ -111,6 +112,7 @@ def carried_over(
 def _merge_notebook(base_update: bytes, ours: Doc[Any], theirs: Any, ids_kept: bool) -> MergeResult:
     """Replay on a fork of the base, then repair on a copy of the live document if needed."""
     fork = replayed([base_update])
+    theirs = {**theirs, "cells": loaded_cells(theirs)}  # as a load reads it, as the base was
     updates: list[bytes] = []
     with _recorded(fork, updates):
         plan = notebook.replay(fork, ours, theirs, ids_kept=ids_kept)

@@ -65,11 +65,29 @@ def test_same_content_gives_the_same_crdt_items(attempt: int) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "content"),
-    [(NOTEBOOK, NOTEBOOK_44), (NOTEBOOK, NOTEBOOK_EMPTY), (TEXT, "a\r\nb\n"), (BLOB, "AAEC/w==")],
+    [(NOTEBOOK, NOTEBOOK_44), (TEXT, "a\r\nb\n"), (BLOB, "AAEC/w==")],
 )
 def test_loading_adds_nothing_to_the_content(kind: DocumentKind, content: Any) -> None:
     """No default metadata, no cell ids in a 4.4 notebook, line endings kept, bytes kept."""
     assert read_content(kind, _load(kind, content)) == content
+
+
+def test_a_notebook_with_no_cells_is_loaded_with_one_empty_code_cell() -> None:
+    """As jupyter_ydoc loads it: JupyterLab's collaborative notebook adds no cell of its own,
+    and a page of a new notebook had none to type in. Every load makes the same cell."""
+    first, second = _load(NOTEBOOK, NOTEBOOK_EMPTY), _load(NOTEBOOK, NOTEBOOK_EMPTY)
+    (cell,) = read_content(NOTEBOOK, first)["cells"]
+    assert {key: value for key, value in cell.items() if key != "id"} == {
+        "cell_type": "code",
+        "execution_count": None,
+        "metadata": {"trusted": True},
+        "outputs": [],
+        "source": "",
+    }
+    first.apply_update(second.get_update())
+    assert read_content(NOTEBOOK, first)["cells"] == [cell]
+    top = {key: value for key, value in read_content(NOTEBOOK, first).items() if key != "cells"}
+    assert top == {key: value for key, value in NOTEBOOK_EMPTY.items() if key != "cells"}
 
 
 def test_a_class_that_widens_its_undo_scope_as_it_is_made_is_built() -> None:

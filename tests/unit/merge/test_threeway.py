@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map, Text
 
-from jupyter_ycollab.codec.building import build_base
+from jupyter_ycollab.codec.building import FIRST_CELL, build_base
 from jupyter_ycollab.codec.content import read_content
 from jupyter_ycollab.codec.kinds import DocumentKind
 from jupyter_ycollab.codec.updates import EMPTY_UPDATE, replayed
@@ -408,6 +408,8 @@ def test_notebook_merge_keeps_both_sides(case: Any) -> None:
     result = _merge(NOTEBOOK, base_update, live, theirs)
 
     merged = dict(_sources(live))
+    if not order:  # a file with no cells is read as a load reads it: with one empty cell
+        assert merged.pop(FIRST_CELL["id"]) == ""
     assert list(merged) == [i for i in order if i not in our_deleted]
     clashing = [i for i in order if ours.get(i) and disk.get(i) and _clash(ours[i], disk[i])]
     assert result.conflicts == clashing
@@ -447,3 +449,23 @@ def test_a_file_that_already_holds_our_edits_changes_nothing() -> None:
     result = _merge(TEXT, base_update, live, "unsaved one\ntwo\nthree\n")
     assert str(live.get("source", type=Text)) == "unsaved one\ntwo\nthree\n"
     assert result.conflicts == []
+
+
+def test_a_notebook_loaded_with_no_cells_keeps_its_first_cell_until_the_file_has_some() -> None:
+    """A notebook with no cells is loaded with one empty cell (codec/building.py), and a file
+    read for a merge is read the same way: a change that leaves the file with no cells (its
+    metadata) keeps that cell; one that gives it cells replaces it, unless the room typed in it."""
+    base_update, live = _live(NOTEBOOK, _nb())
+    ((first, _),) = _sources(live)
+    result = _merge(NOTEBOOK, base_update, live, _nb(metadata={"tags": ["x"]}))
+    assert (_sources(live), result.conflicts) == ([(first, "")], [])
+    assert read_content(NOTEBOOK, live)["metadata"] == {"tags": ["x"]}
+
+    base_update, live = _live(NOTEBOOK, _nb())
+    _merge(NOTEBOOK, base_update, live, _nb(_cell("a", "1")))
+    assert _sources(live) == [("a", "1")]
+
+    base_update, live = _live(NOTEBOOK, _nb())
+    _edit(_ycell(live, first)["source"], (0, 0, "typed"))
+    _merge(NOTEBOOK, base_update, live, _nb(_cell("a", "1")))
+    assert _sources(live) == [("a", "1"), (first, "typed")]
