@@ -137,10 +137,10 @@ class LabPage:
         self.wait_notebook_ready()
 
     def new_notebook(self, folder: str, *, workspace: str) -> None:
-        """Make a notebook in ``folder`` as File > New > Notebook does (its command, through
-        ``window.jupyterapp``: opening the File menu also asks the server for nbconvert's
-        formats, and that request, in flight at the server's SIGTERM, can hang its exit), with
-        No Kernel. The page then shows it (``self.path``), once its first cell does."""
+        """Make a notebook in ``folder`` as File > New > Notebook does: its command, through
+        ``window.jupyterapp``, told the folder (the menu makes it where the file browser is,
+        which may not have reached ``folder`` yet), then No Kernel. The page then shows it
+        (``self.path``), once its first cell does."""
         url = f"{self.base_url}/lab/workspaces/{workspace}?token={self.token}"
         self.workspace = workspace
         self.page.goto(url, timeout=LOAD_TIMEOUT * 1000)
