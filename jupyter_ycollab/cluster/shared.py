@@ -68,8 +68,7 @@ class SharedRoom:
         self.levelling = asyncio.Lock()  # held while ``reconcile`` brings it level
         self.retired = False  # the cluster holds another history, which took this one's edits
         self.carry_after: float | None = None  # till then a stale base waits (``reconcile``)
-        self._folded_at = -FOLD_INTERVAL
-        self._expiry_set_at = -EXPIRY_REFRESH
+        self._folded_at, self._expiry_set_at = -FOLD_INTERVAL, -EXPIRY_REFRESH
 
     # -- joining -------------------------------------------------------------------------------
 
@@ -163,10 +162,12 @@ class SharedRoom:
     def writes_file(self) -> bool:
         return self.writer and self.lease.held()
 
-    async def confirm_writer(self) -> bool:
+    async def confirm_writer(self, digest: str) -> bool:
         for _attempt in range(2):  # again on a new connection: one may be to a Redis that died
             try:
                 self.writer = self.writer and bool(await self.lease.confirm())
+                if self.writer and not self.behind:  # the save it begins (store.py)
+                    await self.store.record_saving(digest, self.lease.value)
                 return self.writer
             except self.cluster.errors as error:
                 self.cluster.trouble(error)
@@ -213,9 +214,8 @@ class SharedRoom:
         if self.behind and self.cluster.healthy.is_set():  # else the reader's recovery levels
             await level_with_cluster(self)
         held = await self.lease.try_acquire()  # renewed when held
-        if held and not self.writer:  # a writer only once it took over: a failed read
-            saved = await self.store.saved()  # of the record is tried again next time
-            self.writer = True
+        if held and not self.writer:  # a writer only once it read the record (else next time)
+            saved, self.writer = await self.store.saved(), True
             self._take_over(saved)
             document = self.document()
             if document is not None:

@@ -70,6 +70,14 @@ _RECORD_SAVED = """
 if redis.call('GET', KEYS[2]) ~= ARGV[5] then return 0 end
 if tonumber(ARGV[4]) < tonumber(redis.call('HGET', KEYS[1], 'fence') or '0') then return 0 end
 redis.call('HSET', KEYS[1], 'update', ARGV[1], 'hash', ARGV[2], 'digest', ARGV[3], 'fence', ARGV[4])
+redis.call('HDEL', KEYS[1], 'saving')
+return 1
+"""
+
+# KEYS: saved, lease. ARGV: the digest of a save about to be written, the holder's lease value.
+_RECORD_SAVING = """
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'saving', ARGV[1])
 return 1
 """
 
@@ -100,6 +108,7 @@ class RoomStore:
         self._create_state = redis.register_script(_CREATE_STATE)
         self._fold = redis.register_script(_FOLD)
         self._record_saved = redis.register_script(_RECORD_SAVED)
+        self._record_saving = redis.register_script(_RECORD_SAVING)
         self._publish_to = redis.register_script(_PUBLISH_TO)
         self._current = redis.register_script(_CURRENT)
 
@@ -145,8 +154,10 @@ class RoomStore:
         found = cast("_Hash", await self.redis.hgetall(self.keys.saved))
         if b"update" not in found:
             return None
-        hash_, digest = _text(found, b"hash"), _text(found, b"digest")
-        return SavedFile(found[b"update"], hash_ or None, digest or None, int(found[b"fence"]))
+        hash_, digest, saving = (
+            _text(found, key) or None for key in (b"hash", b"digest", b"saving")
+        )
+        return SavedFile(found[b"update"], hash_, digest, int(found[b"fence"]), saving)
 
     async def record_saved(self, saved: SavedFile, holder: str) -> bool:
         """Record a save; refused (False) if the lease's value is not ``holder``, or
@@ -155,6 +166,12 @@ class RoomStore:
         args += [saved.fence, holder]
         keys = [self.keys.saved, self.keys.lease]
         return bool(await self._record_saved(keys=keys, args=args))
+
+    async def record_saving(self, digest: str, holder: str) -> bool:
+        """Record that the writer is about to write content of ``digest`` (until its save is
+        recorded); refused (False) if the lease's value is not ``holder``."""
+        keys = [self.keys.saved, self.keys.lease]
+        return bool(await self._record_saving(keys=keys, args=[digest, holder]))
 
     async def expire(self, seconds: float) -> None:
         """Let the room expire from Redis in ``seconds`` unless this is called again first

@@ -128,6 +128,7 @@ class Document:
         if saved is not None:
             self.history.take_base(saved.update, saved.hash, saved.digest)
         self.file.state = None
+        self.file.saving_elsewhere = saved.saving if saved is not None else None
         self._saver.changed()
         self._events.session("INFO", self.file.room_id, self.path, msg=TOOK_OVER)
 

@@ -30,6 +30,9 @@ class SavedFile:
     hash: str | None
     digest: str | None
     fence: int = 0  # the writer's fencing token (cluster/lease.py)
+    #: The digest of a save its writer began after this one and did not record (it died?):
+    #: the file may hold it (``Sharing.confirm_writer``).
+    saving: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,10 @@ class Sharing(Protocol):
     def writes_file(self) -> bool:
         """Whether this server may save the file and merge its outside changes now."""
 
-    async def confirm_writer(self) -> bool:
-        """Checked right before writing the file: still this server's right?"""
+    async def confirm_writer(self, digest: str) -> bool:
+        """Checked right before writing content of ``digest`` to the file: still this server's
+        right? A writer after it, if it dies before ``saved``, tells a file holding that save
+        from an outside change (whose merge would apply what the document holds again)."""
 
     async def saved(self, saved: SavedFile) -> None:
         """This server wrote the file."""
@@ -104,7 +109,7 @@ class Alone:
     def writes_file(self) -> bool:
         return True
 
-    async def confirm_writer(self) -> bool:
+    async def confirm_writer(self, digest: str) -> bool:
         return True
 
     async def saved(self, saved: SavedFile) -> None:

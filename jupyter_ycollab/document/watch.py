@@ -62,6 +62,8 @@ class FileWatch:
         self.gone = False  # the file disappeared while the room was open
         self.unreadable: str | None = None  # why the file's last change could not be read
         self.attempt: SaveAttempt | None = None  # the last save, if it failed while writing
+        #: The digest of a save a writer of the cluster began and did not record (it died?).
+        self.saving_elsewhere: str | None = None
         self.doc = doc
         self._history = history
         self._files = files
@@ -133,11 +135,13 @@ class FileWatch:
         if changed or first_look:
             content, self.newline = split_newlines(self.kind, raw)
         attempt, self.attempt = self.attempt, None
+        begun = self.saving_elsewhere if first_look else None  # by a writer that died?
+        self.saving_elsewhere = None
         if changed and attempt is not None and await self._holds(attempt, content):
             self._history.saved(attempt.snapshot, attempt.mark, now.hash, attempt.digest)
         elif changed and first_look and self._saved_from_doc(now.hash):
             await self._adopt(content, now)
-        elif changed:
+        elif changed and not (begun and await self._adopt(content, now, begun)):
             await self.merge(content)
         if changed:
             write_state(self.doc, hash=now.hash)
@@ -161,15 +165,20 @@ class FileWatch:
         ``hash`` it set in the ``state``, which travels with the content to every server."""
         return file_hash is not None and self.doc.get("state", type=Map).get("hash") == file_hash
 
-    async def _adopt(self, content: Any, now: FileState) -> None:
+    async def _adopt(self, content: Any, now: FileState, digest_begun: str | None = None) -> bool:
         """The file holds a save of this document newer than the base (another server's
         record of it, older or lost with Redis): the ``Doc`` has it all, nothing to merge
         (merged again, it would be doubled). The base takes the file's hash and digest; and
-        the ``Doc`` itself when its content is the file's, else the next save makes it so."""
+        the ``Doc`` itself when its content is the file's, else the next save makes it so.
+        ``digest_begun``: only if the file's digest is that of a save a dead writer began
+        (its ``hash`` never came); False otherwise, and nothing is taken."""
         ours = self.doc.get_update()
         job = (self.kind, ours, content, self.newline, self._files.keeps_cell_ids)
         same, digest = await asyncio.to_thread(holds_and_digest, *job)
+        if digest_begun is not None and digest != digest_begun:
+            return False
         self._history.take_base(ours if same else self._history.base_update, now.hash, digest)
+        return True
 
     async def merge(self, theirs: Any) -> None:
         """Apply what changed in the file since the base; keep the live edits too.

@@ -88,7 +88,7 @@ class FileWriter:
         recorded = await self._history.saving(mark, rendered.snapshot)  # else: compacted since
         if not recorded or not await self._file.unchanged():
             return _CHANGED_MEANWHILE
-        if not await self.sharing.confirm_writer():
+        if not await self.sharing.confirm_writer(rendered.digest):
             raise NotTheWriter
         self._file.attempt = SaveAttempt(rendered.snapshot, rendered.digest, mark)
         saved = self._file.state = await self._write_file(rendered)

@@ -99,6 +99,20 @@ async def test_record_saved_only_by_the_holder_never_going_back(
     assert await store.saved() == SavedFile(b"v1", "hash-1", "sha256:1", fence)
 
 
+async def test_a_save_begun_is_recorded_by_the_holder_until_its_save_is(
+    redis_client: redis.asyncio.Redis, store: RoomStore
+) -> None:
+    """The writer records the digest of what it is about to write: a writer after it, if it
+    died before recording that save, tells the file holding it from an outside change."""
+    fence, holder = await hold_lease(redis_client)
+    assert await store.record_saved(SavedFile(b"v1", "hash-1", "sha256:1", fence), holder)
+    assert not await store.record_saving("sha256:2", f"s2:{fence}")  # not the lease's holder
+    assert await store.record_saving("sha256:2", holder)
+    assert await store.saved() == SavedFile(b"v1", "hash-1", "sha256:1", fence, "sha256:2")
+    assert await store.record_saved(SavedFile(b"v2", "hash-2", "sha256:2", fence), holder)
+    assert await store.saved() == SavedFile(b"v2", "hash-2", "sha256:2", fence)
+
+
 async def test_a_write_from_before_redis_came_back_empty_is_refused(
     redis_client: redis.asyncio.Redis, store: RoomStore
 ) -> None:
