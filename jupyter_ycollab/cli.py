@@ -14,87 +14,20 @@ ROOM is a room id (``json:notebook:<file id>``) or a log file name. The logs liv
 from __future__ import annotations
 
 import argparse
-import base64
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
-from .codec.content import read_content
-from .codec.kinds import DocumentKind
-from .codec.updates import replayed
-from .errors import BadRequest
-from .history.logfile import log_path
-from .history.records import LogContents, parse_log
-from .rooms.ids import parse_room_id
 from .settings import Settings
 from .statuscli import add_arguments as add_status_arguments
 from .statuscli import run as run_status
 
-
-def _kind(contents: LogContents) -> DocumentKind:
-    try:
-        parsed = parse_room_id(contents.room_id)
-    except BadRequest:
-        # Left by a room of a pair that no longer opens (``json:chat`` opened an empty chat, and
-        # the messages written into it are only here): read it as it was written.
-        file_format, file_type, _ = contents.room_id.split(":", 2)
-        return DocumentKind(file_format, file_type)
-    if parsed is None:
-        raise SystemExit(f"log of {contents.room_id!r} is not a document's")
-    return parsed.kind
-
-
-def latest_content(contents: LogContents) -> Any:
-    """The document as the log last knew it (unsaved edits included)."""
-    return read_content(_kind(contents), replayed([contents.checkpoint, *contents.updates]))
-
-
-def has_unsaved_edits(contents: LogContents) -> bool:
-    base = read_content(_kind(contents), replayed(contents.base_updates()))
-    return bool(base != latest_content(contents))
-
-
-def _serialise(contents: LogContents) -> bytes:
-    content = latest_content(contents)
-    kind = _kind(contents)
-    if kind.file_type == "notebook":
-        return (json.dumps(content, indent=1, ensure_ascii=False) + "\n").encode()
-    if kind.file_format == "base64":
-        return base64.b64decode(content)
-    return str(content).encode()
-
-
-def _open(log_dir: Path, room: str) -> LogContents:
-    path = Path(room) if room.endswith(".ylog") else log_path(log_dir, room)
-    if not path.is_absolute() and not path.exists():
-        path = log_dir / path
-    return parse_log(path.read_bytes())
-
-
-def _list(log_dir: Path) -> int:
-    for path in sorted(log_dir.glob("*.ylog")):
-        contents = parse_log(path.read_bytes())
-        if has_unsaved_edits(contents):
-            print(f"{contents.room_id}\t{contents.path}\t{path.name}")
-    return 0
-
-
-def _export(log_dir: Path, room: str, out: str) -> int:
-    data = _serialise(_open(log_dir, room))
-    if out == "-":
-        sys.stdout.buffer.write(data)
-    else:
-        Path(out).write_bytes(data)
-    return 0
-
-
-def _restore(log_dir: Path, room: str, root_dir: Path, to: str | None) -> int:
-    contents = _open(log_dir, room)
-    target = root_dir / (to or contents.path)
-    target.write_bytes(_serialise(contents))
-    print(f"restored {contents.room_id} to {target}")
-    return 0
+#: Kept out of the command's process, as out of the render process (fastpath/process.py):
+#: jupyter_ydoc loads its plugins' document types (jupyterlab-chat's bring jupyter_events), and
+#: ``status`` asks jupyter_server for the running servers: both import jsonschema, which loads
+#: this format checker if installed. Building its grammar took 2.9 of the 4 s ``list`` and
+#: ``status`` took here; nothing here validates, and jsonschema treats the module as absent
+#: when importing it fails.
+SLOW_OPTIONAL_MODULE = "rfc3987_syntax"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,13 +48,17 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("--to", default=None)
     add_status_arguments(commands.add_parser("status", help="the open rooms of a server"))
     args = parser.parse_args(argv)
+    if argv is None and SLOW_OPTIONAL_MODULE not in sys.modules:  # run as the command
+        sys.modules[SLOW_OPTIONAL_MODULE] = None  # type: ignore[assignment]  # its import fails
     if args.command == "status":
         return run_status(args)
+    from . import logtools  # after that line: it imports jupyter_ydoc, and jsonschema with it
+
     if args.command == "list":
-        return _list(args.log_dir)
+        return logtools.list_unsaved(args.log_dir)
     if args.command == "export":
-        return _export(args.log_dir, args.room, args.output)
-    return _restore(args.log_dir, args.room, args.root_dir, args.to)
+        return logtools.export(args.log_dir, args.room, args.output)
+    return logtools.restore(args.log_dir, args.room, args.root_dir, args.to)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ import nbformat
 import pytest
 from pycrdt import Text
 
+from jupyter_ycollab.logtools import unsaved
+
 from .client import CollabClient, wait_until
 from .harness import append, cell_sources, make_notebook, read_notebook, sources_on_disk
 from .servers import (
@@ -85,8 +87,10 @@ async def kill_with_unsaved_edits(series: ServerSeries) -> Scene:
     return scene
 
 
-async def has_listing(series: ServerSeries, expected: set[tuple[str, ...]]) -> bool:
-    return series.log_dir.exists() and await listing(series) == expected
+def has_listing(series: ServerSeries, expected: set[tuple[str, ...]]) -> bool:
+    """Polled in this process, through what ``list`` prints (a process of the command takes
+    about a second to start)."""
+    return series.log_dir.exists() and set(unsaved(series.log_dir)) == expected
 
 
 async def test_list_names_the_documents_whose_files_lack_logged_edits(

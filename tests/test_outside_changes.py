@@ -15,10 +15,10 @@ from jupyter_server.serverapp import ServerApp
 from jupyter_ydoc import YUnicode
 from pycrdt import Decoder, Text, YMessageType, YSyncMessageType
 
-from jupyter_ycollab.cli import latest_content
 from jupyter_ycollab.document import watch
 from jupyter_ycollab.document.render import Rendered, RenderJob
 from jupyter_ycollab.history.records import parse_log
+from jupyter_ycollab.logtools import latest_content
 from jupyter_ycollab.merge.threeway import three_way_merge
 
 from .client import CollabClient, wait_until
