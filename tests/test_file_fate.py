@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from jupyter_server.serverapp import ServerApp
 from jupyter_ydoc import YNotebook
-from pycrdt import Text
+from pycrdt import Map, Text
 from tornado import web
 
 from .client import wait_until
@@ -266,3 +266,73 @@ async def test_with_polling_off_saves_resume_once_a_deleted_file_is_back(
     path.write_text("abc\n")  # restored (a checkout, an editor's delete-then-write)
     source.insert(0, "2")
     await wait_until(lambda: path.read_text() == "21abc\n", 15, "an autosave once it is back")
+
+
+@pytest.mark.also_other_managers
+@pytest.mark.parametrize("expected_errors", [NOT_RECREATED])
+@pytest.mark.parametrize("delete", [delete_outside, delete_through_jupyter])
+@pytest.mark.ycollab(**QUICK)
+async def test_a_deleted_notebook_created_again_by_ctrl_s_takes_the_edits_made_after(
+    collab: Collab, session_events: SessionEvents, delete: Any, expected_errors: list[str]
+) -> None:
+    """JupyterLab's Ctrl-S on a file it cannot find uploads the page's content. Deleted through
+    Jupyter, the file then has a new id, and the room, under the old one, saved nothing more:
+    every edit made after that stayed in it, and the user's Ctrl-S said "Saving failed"."""
+    path = collab.write_notebook("nb.ipynb", ["a = 1"])
+    alice = await collab.open_notebook("nb.ipynb")
+    bob = await collab.open_notebook("nb.ipynb")
+    await delete(collab, path)
+    await wait_until(lambda: session_events.has("ERROR"), 5, "the room to see it deleted")
+    append(alice.document.ycells[0]["source"], "0")
+    await bob.wait_for(lambda: cell_sources(bob.document) == ["a = 10"], 5, "the edit")
+
+    state = alice.document.ystate
+    hashed = state.get("hash")
+    await upload(collab, "nb.ipynb", {"type": "notebook", "content": alice.document.get()})
+    await wait_until(lambda: state.get("hash") != hashed, 5, "the room to take the file back")
+    assert state.get("dirty") is False
+    append(alice.document.ycells[0]["source"], "2")
+
+    await wait_until(lambda: sources_on_disk(path) == ["a = 102"], 10, "the later edit saved")
+    assert (await alice.save(1))["status"] == "success"
+    assert cell_sources(bob.document) == ["a = 102"]
+    rooms = collab.document_rooms
+    carol = await collab.open_notebook("nb.ipynb")  # the file's new id: the same room
+    assert collab.document_rooms == rooms
+    append(carol.document.ycells[0]["source"], "3")
+    await alice.wait_for(lambda: cell_sources(alice.document) == ["a = 1023"], 5, "carol's edit")
+    assert not session_events.has("WARNING"), "the file was open in two rooms"
+
+
+@pytest.mark.also_other_managers
+@pytest.mark.parametrize("expected_errors", [NOT_RECREATED])
+@pytest.mark.ycollab(**QUICK)
+async def test_a_deleted_text_file_created_again_by_ctrl_s_takes_the_edits_made_after_once(
+    collab: Collab, session_events: SessionEvents, expected_errors: list[str]
+) -> None:
+    """The upload holds the edits the room made since its last save: a text merge that took
+    them as a change on disk would put them in twice."""
+    path = collab.write_bytes("t.txt", b"abc\n")
+    client = await collab.open_text("t.txt")
+    source = client.ydoc.get("source", type=Text)
+    await delete_through_jupyter(collab, path)
+    await wait_until(lambda: session_events.has("ERROR"), 5, "the room to see it deleted")
+    source.insert(0, "1")
+
+    model = {"type": "file", "format": "text", "content": str(source)}
+    state = client.ydoc.get("state", type=Map)
+    hashed = state.get("hash")
+    await upload(collab, "t.txt", model)
+    await wait_until(lambda: state.get("hash") != hashed, 5, "the room to take the file back")
+    source.insert(0, "2")
+
+    await wait_until(lambda: path.read_text() == "21abc\n", 10, "the later edit saved, once")
+    assert (await client.save(1))["status"] == "success"
+    assert str(source) == "21abc\n"
+
+
+async def upload(collab: Collab, path: str, model: dict[str, Any]) -> None:
+    """What JupyterLab's Ctrl-S does when the file it saves is not found: a contents PUT."""
+    body = json.dumps({"format": "json", **model})
+    response = await collab.fetch("api", "contents", path, method="PUT", body=body)
+    assert response.code == 201, response.code

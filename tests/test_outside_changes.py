@@ -19,7 +19,7 @@ from jupyter_ycollab.document import watch
 from jupyter_ycollab.document.render import Rendered, RenderJob
 from jupyter_ycollab.history.records import parse_log
 from jupyter_ycollab.logtools import latest_content
-from jupyter_ycollab.merge.threeway import three_way_merge
+from jupyter_ycollab.merge.threeway import merged_into_copy
 
 from .client import CollabClient, wait_until
 from .harness import (
@@ -137,11 +137,11 @@ async def test_a_merge_under_way_holds_up_no_room_and_lands_with_what_was_typed_
     def held_merge(*args: Any, **kwargs: Any) -> Any:
         merge_started.set()
         go_on.wait(10)  # never for good: on the loop, this would stall every room for it
-        merged = three_way_merge(*args, **kwargs)
+        merged = merged_into_copy(*args, **kwargs)
         merge_done.set()
         return merged
 
-    monkeypatch.setattr(watch, "three_way_merge", held_merge)
+    monkeypatch.setattr(watch, "merged_into_copy", held_merge)
     path = collab.write_notebook("merged.ipynb", ["a = 1", "b = 2"])
     collab.write_notebook("other.ipynb", ["x = 1"])
     alice = await collab.open_notebook("merged.ipynb")

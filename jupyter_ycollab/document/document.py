@@ -55,7 +55,6 @@ class Document:
         settings: Settings,
         share: Share = alone,
     ) -> None:
-        self.file_id = file_id
         self.kind = kind
         self.history = History(room_id, settings)
         self.file = FileWatch(room_id, file_id, kind, doc, self.history, files=files, events=events)
@@ -79,6 +78,12 @@ class Document:
         self._snapshots: Snapshots | None = None  # from the end of the load on
         #: Whether the peers want autosave (set by the room from their awareness states).
         self.wants_autosave: Callable[[], bool] = lambda: True
+
+    @property
+    def file_id(self) -> str:
+        """The id the file has now: one deleted through Jupyter and made again has a new one
+        (watch.py ``_made_again_here``)."""
+        return self.file.file_id
 
     @property
     def path(self) -> str:

@@ -2,9 +2,8 @@
 and the changes made to it outside the room: looked for, and merged three ways.
 
 Apart from the save worker (saving.py), which writes the file and asks this first what changed
-in it; and from the loader (loader.py), which reads it first and merges a change found after a
-restart here too. The merge keeps both sides: what changed in the file since the base, and the
-room's live edits (merge/threeway.py).
+in it, and the loader (loader.py), which reads it first. The merge keeps both sides: what
+changed in the file since the base, and the room's live edits (merge/threeway.py).
 """
 
 from __future__ import annotations
@@ -21,11 +20,10 @@ from ..codec.content import split_newlines
 from ..codec.kinds import DocumentKind
 from ..codec.listeners import UpdateListeners
 from ..codec.origins import Origin
-from ..codec.updates import replayed
 from ..errors import LoadFailed, NotFound
 from ..events import Events
 from ..history.history import History
-from ..merge.threeway import MergeResult, carried_over, three_way_merge
+from ..merge.threeway import carried_over, merged_into_copy
 from .files import Files, FileState
 from .render import holds_and_digest
 from .state import write_state
@@ -123,7 +121,7 @@ class FileWatch:
                 return False
             raw, now = await self._files.read(self.path, self.kind)
         except NotFound:
-            if await self._renamed_elsewhere():
+            if await self._renamed_elsewhere() or await self._made_again_here():
                 return await self._catch_up()
             self.mark_gone()
             return False
@@ -189,7 +187,7 @@ class FileWatch:
         state = self.known_state()
         ids_kept = self._files.keeps_cell_ids  # not a jupytext script's: new at each read
         job = (self.kind, self._history.base_update, self.doc.get_update(), theirs)
-        merge = await asyncio.to_thread(_merged_into_copy, *job, ids_kept)
+        merge = await asyncio.to_thread(merged_into_copy, *job, ids_kept)
         UpdateListeners.of(self.doc).apply(merge.update, Origin.DISK)
         self._history.rebase(merge.base_update, state.hash)
         metrics.current.merged(len(merge.conflicts))
@@ -227,6 +225,16 @@ class FileWatch:
         except NotFound:
             return False
 
+    async def _made_again_here(self) -> bool:
+        """Whether the file, deleted through Jupyter (its id with it), was made again at its
+        path, as by a page's Ctrl-S (JupyterLab uploads a file it cannot find). The room
+        follows it under its new id, as it does when the id stays (deleted outside Jupyter)."""
+        ids = self._files.ids
+        if ids.get_path(self.file_id) is not None or not await self._files.exists(self.path):
+            return False  # gone from where its id says (outside Jupyter), or not made again
+        self.file_id = ids.index(self.path) or self.file_id
+        return ids.get_path(self.file_id) == self.path
+
     def mark_gone(self) -> None:
         """Deleted (or moved outside Jupyter): keep the content, say so once, never recreate it."""
         if not self.gone:
@@ -236,14 +244,6 @@ class FileWatch:
                 "and saves wait for the file to come back"
             )
             self._events.session("ERROR", self.room_id, self.path, msg=msg)
-
-
-def _merged_into_copy(
-    kind: DocumentKind, base_update: bytes, ours: bytes, theirs: Any, ids_kept: bool
-) -> MergeResult:
-    """``three_way_merge`` against a copy of the live ``Doc`` (its state ``ours``), which a
-    thread may read while the loop goes on changing the room's own."""
-    return three_way_merge(kind, base_update, replayed([ours]), theirs, ids_kept=ids_kept)
 
 
 async def _nowhere() -> None:

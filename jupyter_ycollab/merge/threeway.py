@@ -79,6 +79,14 @@ def three_way_merge(
     return MergeResult(_combined(updates), conflicts, fork.get_update())
 
 
+def merged_into_copy(
+    kind: DocumentKind, base_update: bytes, ours: bytes, theirs: Any, ids_kept: bool
+) -> MergeResult:
+    """``three_way_merge`` against a copy of the live ``Doc`` (its state ``ours``), which a
+    thread may read while the loop goes on changing the room's own."""
+    return three_way_merge(kind, base_update, replayed([ours]), theirs, ids_kept=ids_kept)
+
+
 def carried_over(
     kind: DocumentKind,
     base_update: bytes,

@@ -7,13 +7,16 @@ a plain REST route with its own body, answered before any peer exists.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..codec.kinds import DocumentKind
 from ..errors import BadRequest, CollabError, NotFound, outcome_of
-from ..rooms.ids import DocumentRoomId
+from ..rooms.ids import DocumentRoomId, parse_room_id
+from ..rooms.room import Room
 from .websocket import CollabHandler, json_object
 
 
@@ -33,7 +36,9 @@ class SessionHandler(CollabHandler, APIHandler):
             created = file_id is None
             if created:
                 file_id = file_ids.index(path)
-            room = await self.services.manager.open(str(DocumentRoomId(kind, str(file_id))))
+            rooms = self.services.manager.rooms.values()
+            room_id = _following(rooms, kind, str(file_id)) or DocumentRoomId(kind, str(file_id))
+            room = await self.services.manager.open(str(room_id))
         except CollabError as error:
             raise web.HTTPError(outcome_of(error).http_status, str(error)) from error
         self.set_status(201 if created else 200)
@@ -41,10 +46,21 @@ class SessionHandler(CollabHandler, APIHandler):
             {
                 "format": kind.file_format,
                 "type": kind.file_type,
-                "fileId": file_id,
+                "fileId": room_id.file_id,
                 "sessionId": room.session_id,
             }
         )
+
+
+def _following(rooms: Iterable[Room], kind: DocumentKind, file_id: str) -> DocumentRoomId | None:
+    """An open room of this file under the id the file had before: deleted through Jupyter and
+    made again, it has a new one, and the room followed it (document/watch.py). A page that
+    opens the file now joins the people already editing it, not a room of its own."""
+    for room in rooms:
+        document = room.document
+        if document is not None and room.kind == kind and document.file_id == file_id:
+            return parse_room_id(room.room_id)
+    return None
 
 
 def _parse_session_body(body: bytes) -> DocumentKind:
