@@ -125,7 +125,7 @@ async def _carry(
     cluster, doc, since = _cluster_copy(shared, state), document.file.doc, None
     while True:
         seen, carried = doc.get_state(), doc.get_update()
-        update = document.file.carried_into(cluster, since, before)  # since the save at first
+        update = document.carried_into(cluster, since, before)  # since the save at first
         if update != EMPTY_UPDATE:
             if not await shared.store.publish_to(state.lineage, "u", update):
                 return None

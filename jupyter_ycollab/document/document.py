@@ -25,6 +25,7 @@ from ..codec.listeners import UpdateListeners
 from ..codec.origins import NOT_EDITS, SERVER_WRITES
 from ..events import Events
 from ..history.history import History
+from ..merge.threeway import carried_over
 from ..settings import Settings
 from .files import Files
 from .loader import Loader
@@ -88,6 +89,18 @@ class Document:
     @property
     def path(self) -> str:
         return self.file.path
+
+    def carried_into(
+        self, target: Doc[Any], since: bytes | None = None, carried: bytes | None = None
+    ) -> bytes:
+        """The update, in ``target``'s history (another copy of the file, with no history in
+        common: cluster/reconcile.py), that brings into it what the room changed since the
+        base, or since the state ``since`` of the room's ``Doc``, less what is in the state of
+        the room's history that another server ``carried`` there already (merge/threeway.py:
+        what both copies hold, the same items, is carried once)."""
+        base = self.history.base_update if since is None else since
+        ids = self._files.keeps_cell_ids
+        return carried_over(self.kind, base, self.file.doc, target, ids_kept=ids, carried=carried)
 
     @property
     def shared(self) -> YBaseDoc:

@@ -7,7 +7,7 @@ fastpath/serialise.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,16 @@ class RenderJob:
     base: bytes | None = None
     saved_digest: str | None = None
     digest_only: bool = False  # no content back (a content model is slow to pickle)
+
+
+@dataclass(frozen=True)
+class SaveAttempt:
+    """A save that failed once it had begun writing (a post-save hook raised, the look after
+    the write failed): the file may hold its content, our own, not an outside change."""
+
+    snapshot: bytes
+    digest: str
+    mark: tuple[int, int]  # the history's, taken with the snapshot
 
 
 @dataclass(frozen=True)
@@ -56,12 +66,47 @@ def holds_and_digest(
     """Whether a file read as ``content`` holds ``state`` as a save writes it (cell ids aside
     when not ``ids``: a manager that makes them anew at each read, jupytext's scripts), and
     the file's digest, from the one build and export both need (10,000 cells: 0.65 s, not 1)."""
-    pair = [content_of(kind, update, newline) for update in (state, build_base(kind, content))]
-    file_digest = digest_of(pair[1])
-    if not ids and all(isinstance(side, dict) and "cells" in side for side in pair):
-        pair = [{**side, "cells": [_no_id(cell) for cell in side["cells"]]} for side in pair]
-        return digest_of(pair[0]) == digest_of(pair[1]), file_digest
-    return digest_of(pair[0]) == file_digest, file_digest
+    file_digest, wanted = _file_side(kind, content, newline, ids)
+    return _comparable(content_of(kind, state, newline), ids) == wanted, file_digest
+
+
+def state_held(
+    kind: DocumentKind, updates: list[bytes], content: Any, newline: str, ids: bool, last: int
+) -> tuple[bytes, str] | None:
+    """The latest state a file read as ``content`` holds (as ``holds_and_digest`` says) among
+    those ``updates`` (a log's, from its checkpoint) went through in their ``last`` steps,
+    and the file's digest; None if it holds none. A file made again from a page's copy of the
+    room (JupyterLab's Ctrl-S of a file it cannot find) holds one: no change to merge, while
+    the edits typed since the page sent it are the room's alone (merged, they went in twice)."""
+    (file_digest, wanted), held = _file_side(kind, content, newline, ids), None
+    for doc in _steps(updates, max(1, len(updates) - last)):
+        if _comparable(read_content(kind, doc, newline), ids) == wanted:
+            held = doc.get_update()
+    return None if held is None else (held, file_digest)
+
+
+def _steps(updates: list[bytes], first: int) -> Iterator[Doc[Any]]:
+    """One ``Doc`` as the ``updates`` left it after each of their steps from ``first`` on."""
+    doc = replayed(updates[:first])
+    yield doc
+    for update in updates[first:]:
+        doc.apply_update(update)
+        yield doc
+
+
+def _file_side(kind: DocumentKind, content: Any, newline: str, ids: bool) -> tuple[str, str]:
+    """The digest of a file read as ``content``, as the room would save it, and the one to
+    compare states with (the same when cell ids count)."""
+    side = content_of(kind, build_base(kind, content), newline)
+    file_digest = digest_of(side)
+    return file_digest, file_digest if ids else _comparable(side, ids)
+
+
+def _comparable(content: Any, ids: bool) -> str:
+    """The digest that tells whether two contents are one file's (cell ids aside if not ``ids``)."""
+    if not ids and isinstance(content, dict) and "cells" in content:
+        content = {**content, "cells": [_no_id(cell) for cell in content["cells"]]}
+    return digest_of(content)
 
 
 def _no_id(cell: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from pycrdt import Doc, Map
@@ -23,20 +22,14 @@ from ..codec.origins import Origin
 from ..errors import LoadFailed, NotFound
 from ..events import Events
 from ..history.history import History
-from ..merge.threeway import carried_over, merged_into_copy
+from ..merge.threeway import merged_into_copy
 from .files import Files, FileState
-from .render import holds_and_digest
+from .render import SaveAttempt, holds_and_digest, state_held
 from .state import write_state
 
-
-@dataclass(frozen=True)
-class SaveAttempt:
-    """A save that failed once it had begun writing (a post-save hook raised, the look after
-    the write failed): the file may hold its content, our own, not an outside change."""
-
-    snapshot: bytes
-    digest: str
-    mark: tuple[int, int]  # the history's, taken with the snapshot
+#: How many of the room's last steps a file back after it was gone is compared with: the page
+#: that made it again sent it one look (``poll_interval``) ago at most.
+STEPS_BACK = 200
 
 
 class FileWatch:
@@ -139,7 +132,7 @@ class FileWatch:
             self._history.saved(attempt.snapshot, attempt.mark, now.hash, attempt.digest)
         elif changed and first_look and self._saved_from_doc(now.hash):
             await self._adopt(content, now)
-        elif changed and not (begun and await self._adopt(content, now, begun)):
+        elif changed and not await self._ours_after_all(content, now, begun, back):
             await self.merge(content)
         if changed:
             write_state(self.doc, hash=now.hash)
@@ -162,6 +155,25 @@ class FileWatch:
         """Whether the file holds what a writer of this document last saved or merged: the
         ``hash`` it set in the ``state``, which travels with the content to every server."""
         return file_hash is not None and self.doc.get("state", type=Map).get("hash") == file_hash
+
+    async def _ours_after_all(
+        self, content: Any, now: FileState, begun: str | None, back: bool
+    ) -> bool:
+        """Whether a changed file holds what the room had, and is no change to merge: a save a
+        writer that died began (``begun``), or, ``back`` after it was gone, a copy of the room
+        a page sent (JupyterLab's Ctrl-S of a file it cannot find): the latest state of the
+        room that the file holds becomes the base, and the edits since are saved next."""
+        if begun is not None:
+            return await self._adopt(content, now, begun)
+        if not back:
+            return False
+        log, ids = await self._history.read(), self._files.keeps_cell_ids
+        steps = [log.checkpoint, *log.updates]
+        job = (self.kind, steps, content, self.newline, ids, STEPS_BACK)
+        held = await asyncio.to_thread(state_held, *job)
+        if held is not None:
+            self._history.take_base(held[0], now.hash, held[1])
+        return held is not None
 
     async def _adopt(self, content: Any, now: FileState, digest_begun: str | None = None) -> bool:
         """The file holds a save of this document newer than the base (another server's
@@ -197,18 +209,6 @@ class FileWatch:
         for place in merge.conflicts:
             msg = f"both the file and the room changed {place}: both versions kept"
             self._events.session("INFO", self.room_id, self.path, "overwrite", msg)
-
-    def carried_into(
-        self, target: Doc[Any], since: bytes | None = None, carried: bytes | None = None
-    ) -> bytes:
-        """The update, in ``target``'s history (another copy of the file, with no history in
-        common: cluster/reconcile.py), that brings into it what the room changed since the
-        base, or since the state ``since`` of the room's ``Doc``, less what is in the state of
-        the room's history that another server ``carried`` there already (merge/threeway.py:
-        what both copies hold, the same items, is carried once)."""
-        base = self._history.base_update if since is None else since
-        ids = self._files.keeps_cell_ids
-        return carried_over(self.kind, base, self.doc, target, ids_kept=ids, carried=carried)
 
     async def _renamed_elsewhere(self) -> bool:
         """Whether the file was renamed through another server of a cluster (its file ids saw

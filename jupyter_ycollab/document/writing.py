@@ -18,11 +18,11 @@ from ..errors import NotFound, may_not_write
 from ..events import Events
 from ..history.history import History
 from .files import Files, FileState
-from .render import Rendered
+from .render import Rendered, SaveAttempt
 from .sharing import Alone, SavedFile, Sharing
 from .snapshots import Snapshots
 from .state import write_state
-from .watch import FileWatch, SaveAttempt
+from .watch import FileWatch
 
 #: A save that finds the file changed since its last look merges the change and tries again,
 #: this many times at most (then it fails, and is retried later like any failed save).

@@ -19,7 +19,7 @@ from jupyter_ycollab.codec.building import build_base
 from jupyter_ycollab.codec.digest import digest_of
 from jupyter_ycollab.codec.kinds import DocumentKind
 from jupyter_ycollab.document import render as render_module
-from jupyter_ycollab.document.render import content_of, holds_and_digest
+from jupyter_ycollab.document.render import content_of, holds_and_digest, state_held
 from jupyter_ycollab.fastpath.nbwrite import WrittenNotebook, notebook_bytes
 from jupyter_ycollab.fastpath.serialise import FastJob, RenderedBytes, Signing, notary_of, render
 
@@ -265,3 +265,45 @@ def test_a_look_at_a_file_builds_its_content_once_for_both_answers(
     assert holds_and_digest(NOTEBOOK, ours, file, "\n", False) == (True, file_digest)
     assert holds_and_digest(NOTEBOOK, ours, file, "\n", True) == (False, file_digest)
     assert len(builds) == 2  # once per look
+
+
+def _typed(*texts: str) -> tuple[list[bytes], list[bytes]]:
+    """A text document typed into, one insertion a step: its log (checkpoint, then updates)
+    and its state after each step."""
+    doc: Doc[Any] = Doc()
+    source = doc.get("source", type=Text)
+    steps, states = [doc.get_update()], [doc.get_update()]
+    for text in texts:
+        seen = doc.get_state()
+        source += text
+        steps.append(doc.get_update(seen))
+        states.append(doc.get_update())
+    return steps, states
+
+
+def test_state_held_is_the_step_a_file_holds_with_the_files_digest() -> None:
+    steps, states = _typed("a", "b", "-", "c")
+    digest = digest_of(content_of(TEXT, build_base(TEXT, "ab-")))
+
+    assert state_held(TEXT, steps, "ab-", "\n", True, last=10) == (states[3], digest)
+    latest = state_held(TEXT, steps, "ab-c", "\n", True, last=1)
+    assert latest is not None and latest[0] == states[4]
+    assert state_held(TEXT, steps, "abc", "\n", True, last=10) is None  # never this content
+
+
+def test_state_held_looks_only_at_the_last_steps() -> None:
+    steps, _ = _typed("a", "b", "c", "d")
+
+    assert state_held(TEXT, steps, "ab", "\n", True, last=2) is not None
+    assert state_held(TEXT, steps, "ab", "\n", True, last=1) is None
+
+
+def test_state_held_sets_cell_ids_aside_for_a_manager_that_makes_them_anew() -> None:
+    notebook = _rich_notebook()
+    state = build_base(NOTEBOOK, notebook)
+    renamed = copy.deepcopy(notebook)
+    for number, cell in enumerate(renamed["cells"]):
+        cell["id"] = f"new-{number}"
+
+    assert state_held(NOTEBOOK, [state], renamed, "\n", False, last=5) is not None
+    assert state_held(NOTEBOOK, [state], renamed, "\n", True, last=5) is None
