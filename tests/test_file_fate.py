@@ -130,7 +130,7 @@ async def delete_through_jupyter(collab: Collab, path: Path) -> None:
 # A save of a deleted file fails on purpose (and says so), it does not recreate the file.
 NOT_RECREATED = [
     r"^\s*To access the server",
-    r"was deleted: not recreating|no file with id|deleted or moved outside Jupyter",
+    r"was deleted: not recreating|no file with id|deleted \(or moved outside Jupyter\)",
 ]
 
 
@@ -229,7 +229,7 @@ async def test_a_file_renamed_through_jupyter_during_a_save_is_saved_at_its_new_
     collab: Collab, session_events: SessionEvents, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Renamed while the save rendered: the save looked again at the old path, took the file
-    for deleted (an ERROR, "deleted or moved outside Jupyter") and answered ``failed``."""
+    for deleted (an ERROR, "deleted (or moved outside Jupyter)") and answered ``failed``."""
     collab.write_bytes("old.txt", b"abc\n")
     client = await collab.open_text("old.txt")
     files = collab.extension.manager.files
@@ -292,6 +292,8 @@ async def test_a_deleted_notebook_created_again_by_ctrl_s_takes_the_edits_made_a
 
     await wait_until(lambda: sources_on_disk(path) == ["a = 102"], 10, "the later edit saved")
     await wait_until(lambda: alice.document.ystate.get("dirty") is False, 5, "the tab clean")
+    back = [event.get("msg") for event in session_events.matching("INFO")]
+    assert "the file is back" in back, back  # after the ERROR that it was gone
     assert (await alice.save(1))["status"] == "success"
     assert cell_sources(bob.document) == ["a = 102"]
     rooms = collab.document_rooms

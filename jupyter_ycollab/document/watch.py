@@ -53,8 +53,7 @@ class FileWatch:
         self.gone = False  # the file disappeared while the room was open
         self.unreadable: str | None = None  # why the file's last change could not be read
         self.attempt: SaveAttempt | None = None  # the last save, if it failed while writing
-        #: The digest of a save a writer of the cluster began and did not record (it died?).
-        self.saving_elsewhere: str | None = None
+        self.saving_elsewhere: str | None = None  # a save a writer began, unrecorded (dead?)
         self.doc = doc
         self._history = history
         self._files = files
@@ -86,11 +85,10 @@ class FileWatch:
         return self.state is None or now.stamp == self.state.stamp
 
     async def catch_up(self) -> bool:
-        """Stat the file (at its current path); read and hash it only when its size or mtime
-        moved, and merge what changed. True when the file is back after it was gone or could
-        not be read. The caller holds the document's save lock. A change that cannot be read
-        (merge conflict markers, a model of a newer version) raises ``LoadFailed``, said once:
-        not taken in, it is never written over (saves fail), and each look tries it again."""
+        """Stat the file (at its current path), read and hash it if its size or mtime moved, and
+        merge what changed; True if it is back after it was gone or unreadable. The caller holds
+        the save lock. A change that cannot be read (conflict markers, a newer model) raises
+        ``LoadFailed``, said once: never written over (saves fail), tried again at each look."""
         seen = self.state
         try:
             back = await self._catch_up()
@@ -119,6 +117,8 @@ class FileWatch:
             self.mark_gone()
             return False
         back, self.gone = self.gone, False  # restored, or recreated by someone: save to it again
+        if back:  # said, after the ERROR that it was gone
+            self._events.session("INFO", self.room_id, self.path, msg="the file is back")
         # Not looked at yet (a server that joined, or took over writing): the base's hash.
         known = self.state.hash if self.state is not None else self._history.base_hash
         changed = known is None or now.hash != known
@@ -240,7 +240,7 @@ class FileWatch:
         if not self.gone:
             self.gone = True
             msg = (
-                "the file was deleted or moved outside Jupyter: the room keeps its content, "
+                "the file was deleted (or moved outside Jupyter): the room keeps its content, "
                 "and saves wait for the file to come back"
             )
             self._events.session("ERROR", self.room_id, self.path, msg=msg)
