@@ -328,6 +328,25 @@ async def test_a_deleted_text_file_created_again_by_ctrl_s_takes_the_edits_made_
     assert str(source) == "21abc\n"
 
 
+@pytest.mark.ycollab(save_delay=0.1, max_save_delay=0.5, poll_interval=60.0)
+async def test_a_page_opening_a_deleted_file_made_again_before_the_room_looked_joins_it(
+    collab: Collab,
+) -> None:
+    """Opened before the open room looked at the file again (here it looks when it saves),
+    the path was a room of its own under the file's new id: both wrote the file, not live."""
+    path = collab.write_notebook("nb.ipynb", ["a = 1"])
+    alice = await collab.open_notebook("nb.ipynb")
+    rooms = collab.document_rooms
+    await delete_through_jupyter(collab, path)
+    await upload(collab, "nb.ipynb", {"type": "notebook", "content": alice.document.get()})
+
+    carol = await collab.open_notebook("nb.ipynb")
+    assert collab.document_rooms == rooms
+    append(carol.document.ycells[0]["source"], "2")
+    await alice.wait_for(lambda: cell_sources(alice.document) == ["a = 12"], 5, "carol's edit")
+    await wait_until(lambda: sources_on_disk(path) == ["a = 12"], 10, "carol's edit saved")
+
+
 async def upload(collab: Collab, path: str, model: dict[str, Any]) -> None:
     """What JupyterLab's Ctrl-S does when the file it saves is not found: a contents PUT."""
     body = json.dumps({"format": "json", **model})

@@ -14,6 +14,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..codec.kinds import DocumentKind
+from ..document.files import FileIds
 from ..errors import BadRequest, CollabError, NotFound, outcome_of
 from ..rooms.ids import DocumentRoomId, parse_room_id
 from ..rooms.room import Room
@@ -37,7 +38,8 @@ class SessionHandler(CollabHandler, APIHandler):
             if created:
                 file_id = file_ids.index(path)
             rooms = self.services.manager.rooms.values()
-            room_id = _following(rooms, kind, str(file_id)) or DocumentRoomId(kind, str(file_id))
+            followed = _following(rooms, files.ids, kind, path, str(file_id))
+            room_id = followed or DocumentRoomId(kind, str(file_id))
             room = await self.services.manager.open(str(room_id))
         except CollabError as error:
             raise web.HTTPError(outcome_of(error).http_status, str(error)) from error
@@ -52,13 +54,19 @@ class SessionHandler(CollabHandler, APIHandler):
         )
 
 
-def _following(rooms: Iterable[Room], kind: DocumentKind, file_id: str) -> DocumentRoomId | None:
+def _following(
+    rooms: Iterable[Room], ids: FileIds, kind: DocumentKind, path: str, file_id: str
+) -> DocumentRoomId | None:
     """An open room of this file under the id the file had before: deleted through Jupyter and
-    made again, it has a new one, and the room followed it (document/watch.py). A page that
-    opens the file now joins the people already editing it, not a room of its own."""
+    made again, it has a new one, which the room follows (document/watch.py), or will at its
+    next look, its own id lost. A page that opens the file now joins the people editing it,
+    not a room of its own."""
     for room in rooms:
         document = room.document
-        if document is not None and room.kind == kind and document.file_id == file_id:
+        if document is None or room.kind != kind:
+            continue
+        lost = document.path == path and ids.get_path(document.file_id) is None
+        if document.file_id == file_id or lost:
             return parse_room_id(room.room_id)
     return None
 
