@@ -20,6 +20,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+from jupyter_core.utils import ensure_async
 from pycrdt import Text
 
 from .client import wait_until
@@ -287,3 +288,27 @@ async def test_a_paired_script_open_as_text_tells_the_hash_jupyterlab_checks(
     script.write_text(script.read_text().replace("b = 2", "b = 20"))
     await wait_until(lambda: "b = 20" in str(bob.document._ysource), 5, "the change outside")
     await wait_until(told_the_checked_hash, 5, "the hash, after a change outside")
+
+
+@pytest.mark.ycollab(poll_interval=0)  # no look after the load: its read alone must be right
+async def test_a_paired_script_read_while_jupytext_writes_the_pair_tells_the_hash_after(
+    collab: Collab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """jupytext writes a pair's notebook, then its script; the script's hash asked with no type
+    covers both. A room that looked at the script before such a save and read it after must
+    not keep the hash of before as ``state.hash``, or the next Ctrl-S shows "File Changed"."""
+    write_paired(collab, "nb", ["a = 1"])
+    manager = collab.serverapp.web_app.settings["contents_manager"]
+    notebook = await ensure_async(manager.get("nb.ipynb"))  # and jupytext knows the pair
+    notebook["content"]["cells"][0]["source"] = "a = 2"
+    get, saves = manager.get, [notebook]
+
+    async def get_saving_the_pair_first(path: str, **options: object) -> dict[str, object]:
+        if options.get("content") and path == "nb.py" and saves:  # the room reads the script
+            await ensure_async(manager.save(saves.pop(), "nb.ipynb"))
+        return await ensure_async(get(path, **options))
+
+    monkeypatch.setattr(manager, "get", get_saving_the_pair_first)
+    bob = await collab.open_text("nb.py")
+    assert not saves and "a = 2" in str(bob.document._ysource), "read after the save"
+    assert bob.document.ystate.get("hash") == await hash_jupyterlab_checks(collab, "nb.py")

@@ -336,6 +336,21 @@ class LabPage:
         """Ctrl-S, as a user would (the focus must be in the document)."""
         self.page.keyboard.press("Control+s")
 
+    def knows_the_files_hash(self) -> bool:
+        """Whether the current document's context holds the hash that JupyterLab's check before
+        a save will get (a contents ``GET`` with no type): a page learns a new one from the
+        room's ``state.hash``, but only once its own ``GET`` of the file returned
+        (jupyter-docprovider), and a Ctrl-S before then shows "File Changed"."""
+        known: bool = self.page.evaluate(
+            """async () => {
+                const app = window.jupyterapp, context = app.shell.currentWidget.context;
+                const options = {content: false, hash: true};
+                const model = await app.serviceManager.contents.get(context.path, options);
+                return context.contentsModel?.hash === model.hash;
+            }"""
+        )
+        return known
+
     def save_replies(self) -> list[dict[str, Any]]:
         """The server's replies to this page's save requests, in order."""
         return [m for s in self.sockets for m in s.raw if m.get("type") == "save"]

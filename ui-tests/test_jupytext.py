@@ -93,6 +93,7 @@ def test_a_pair_open_as_notebook_and_script_keeps_both_users_edits(
     both = alices_save + "# typed by B"
     bob.expect_text(both)
 
+    bob.wait_until(bob.knows_the_files_hash, what="B to know the hash", timeout=SYNC_TIMEOUT)
     bob.save()
     bob.wait_for_value(lambda: save_answers(bob), ["success"], what="save", timeout=SYNC_TIMEOUT)
     assert folder.read_text("pair.py") == both

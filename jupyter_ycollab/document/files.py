@@ -130,9 +130,17 @@ class Files:
         return bool(await ensure_async(self.contents.file_exists(path)))
 
     async def read(self, path: str, kind: DocumentKind) -> tuple[Any, FileState]:
+        """The content and the state looked at before it was read. A file that moved meanwhile
+        is read again: a jupytext script's hash covers its paired notebook, written just before
+        it; one taken between the two writes would stay ``state.hash`` ("File Changed")."""
         cm = self.contents
-        state = await self._look(cm, path, kind, with_hash=True)  # first: a change meanwhile shows
+        state = await self._look(cm, path, kind, with_hash=True)
         content = await self._content(cm, path, kind)
+        for _ in range(2):  # still moving after: the next look sees it
+            if (await self._look(cm, path, kind, with_hash=False)).stamp == state.stamp:
+                break
+            state = await self._look(cm, path, kind, with_hash=True)
+            content = await self._content(cm, path, kind)
         return content, state if state.hash is not None else await _digested(state, content)
 
     async def read_base(self, path: str, kind: DocumentKind) -> tuple[bytes, FileState] | None:
@@ -141,8 +149,7 @@ class Files:
         return None
 
     async def stat(self, path: str, kind: DocumentKind, *, with_hash: bool = False) -> FileState:
-        """The file's state without its content: one ``get`` (and a read of its content
-        where the manager gives no hash)."""
+        """The file's state: one ``get`` (and a read where the manager gives no hash)."""
         cm = self.contents
         state = await self._look(cm, path, kind, with_hash=with_hash)
         if not with_hash or state.hash is not None:
