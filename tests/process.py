@@ -17,6 +17,8 @@ from typing import Any
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
+from jupyter_ycollab.cli import SLOW_OPTIONAL_MODULE
+
 from .client import wait_until
 
 TOKEN = "ycollab-test-token"
@@ -37,6 +39,15 @@ UNNEEDED = (
     "jupyterlab_jupytext",
     "jupyter_ai_router",
     "jupyter_ai_persona_manager",
+)
+
+#: How a test server starts: as ``python -m jupyter_server``, with the optional format checker
+#: jsonschema loads kept out first, as ``jupyter ycollab`` keeps it out (cli.py). Building its
+#: grammar took 3 of the 4.3 s of CPU a server's imports take here, and the suite starts
+#: hundreds of servers; nothing a test server does validates an IRI.
+SERVER_MAIN = (
+    f"import runpy, sys; sys.modules[{SLOW_OPTIONAL_MODULE!r}] = None; "
+    "runpy.run_module('jupyter_server', run_name='__main__', alter_sys=True)"
 )
 
 
@@ -128,7 +139,7 @@ class JupyterProcess:
         config_file.write_text(json.dumps(self.config, indent=1))
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "jupyter_server", "--allow-root"],
+                [sys.executable, "-c", SERVER_MAIN, "--allow-root"],
                 env=env,
                 cwd=self.home,
                 stdout=log,
