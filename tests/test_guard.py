@@ -178,6 +178,23 @@ async def test_without_validation_a_schema_breaking_update_is_applied(collab: Co
     assert mallory.connected
 
 
+@pytest.mark.ycollab(validate_updates=False)
+async def test_without_validation_an_update_pycrdt_cannot_read_still_closes_only_its_sender(
+    collab: Collab,
+) -> None:
+    """With no guard, pycrdt's own refusal is the check: 1007 for the sender, nothing applied."""
+    alice, bob, mallory = await three_peers(collab)
+    room = collab.rooms[collab.document_rooms[0]]
+    state, content = room.doc.get_state(), room.doc.get_update()
+
+    mallory.send(create_update_message(b"not an update"))
+    await mallory.wait_closed(5)
+
+    assert mallory.close_code == 1007
+    assert room.doc.get_state() == state and room.doc.get_update() == content
+    await assert_room_unharmed(collab, alice, bob, ["x = 1", "y = 2"])
+
+
 async def test_numbers_written_as_doubles_like_the_front_end_are_accepted(collab: Collab) -> None:
     """Yjs clients in a browser write every number as a double: 4 arrives as 4.0."""
     collab.write_notebook("nb.ipynb", ["x = 1"])

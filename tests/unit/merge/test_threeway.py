@@ -469,3 +469,25 @@ def test_a_notebook_loaded_with_no_cells_keeps_its_first_cell_until_the_file_has
     _edit(_ycell(live, first)["source"], (0, 0, "typed"))
     _merge(NOTEBOOK, base_update, live, _nb(_cell("a", "1")))
     assert _sources(live) == [("a", "1"), (first, "typed")]
+
+
+def test_notebook_metadata_changed_on_both_sides_keeps_ours_and_the_files_other_keys() -> None:
+    """The room switched the kernel, the file too (and paired the notebook): the room's
+    kernel stays, the pairing lands, and the notebook's metadata is named as a conflict."""
+    base = _nb(_cell("a", "x"), metadata={"kernelspec": {"name": "p"}})
+    base_update, live = _live(NOTEBOOK, base)
+    live.get("meta", type=Map)["metadata"]["kernelspec"] = {"name": "r"}
+    theirs = _nb(
+        _cell("a", "x"), metadata={"kernelspec": {"name": "j"}, "jupytext": {"formats": "ipynb"}}
+    )
+    result = _merge(NOTEBOOK, base_update, live, theirs)
+    expected = {"kernelspec": {"name": "r"}, "jupytext": {"formats": "ipynb"}}
+    assert read_content(NOTEBOOK, live)["metadata"] == expected
+    assert result.conflicts == ["metadata"]
+
+
+def test_cell_added_on_both_sides_with_one_id_but_other_content_keeps_ours_once() -> None:
+    base_update, live = _live(NOTEBOOK, _nb(_cell("a", "1")))
+    live.get("cells", type=Array).append(Map({**_cell("n", "ours"), "source": Text("ours")}))
+    result = _merge(NOTEBOOK, base_update, live, _nb(_cell("a", "1"), _cell("n", "theirs")))
+    assert (_sources(live), result.conflicts) == ([("a", "1"), ("n", "ours")], ["n"])
