@@ -200,3 +200,34 @@ async def test_continuous_edits_are_saved_within_max_save_delay(collab: Collab) 
     elapsed = time.monotonic() - started
     assert elapsed < 2.5, f"first save after {elapsed:.2f} s of continuous edits"
     assert cell_sources(read_notebook(path))[0].startswith("x")
+
+
+@pytest.mark.also_other_managers
+@pytest.mark.parametrize("wanted_by", ["alice-again", "bob-joining"])
+@pytest.mark.ycollab(save_delay=0.1, max_save_delay=0.3)
+async def test_autosave_waits_while_every_page_has_it_off(collab: Collab, wanted_by: str) -> None:
+    """A JupyterLab page says in its awareness whether its user wants autosave (the "Autosave
+    Documents" setting). With every page of a room against it, an edit waits; once one page
+    wants it (the setting turned on again, or another user who has it on), it is saved."""
+    path = collab.write_notebook("manual.ipynb", ["a = 1"])
+    before = path.read_bytes()
+    collab.write_notebook("auto.ipynb", ["b = 1"])
+    writes = collab.watch_writes()
+    alice = await collab.open_notebook("manual.ipynb")
+    alice.set_awareness({"user": {"name": "Alice"}, "autosave": False})  # before the edit
+    carol = await collab.open_notebook("auto.ipynb")  # the control: the same policy, autosave on
+    carol.set_awareness({"user": {"name": "Carol"}, "autosave": True})
+
+    append(alice.document.ycells[0]["source"], "2")
+    for saves in range(1, 4):  # Alice's room would have saved before the control's third save
+        append(carol.document.ycells[0]["source"], str(saves))
+        await wait_until(lambda n=saves: writes.count("auto.ipynb") >= n, 10, "a control save")
+    assert path.read_bytes() == before and writes.count("manual.ipynb") == 0
+
+    if wanted_by == "alice-again":
+        alice.set_awareness({"user": {"name": "Alice"}, "autosave": True})
+    else:
+        bob = await collab.open_notebook("manual.ipynb")
+        bob.set_awareness({"user": {"name": "Bob"}, "autosave": True})
+    await wait_until(lambda: writes.count("manual.ipynb") > 0, 10, "the edit autosaved")
+    assert cell_sources(read_notebook(path)) == ["a = 12"]
