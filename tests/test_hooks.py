@@ -266,9 +266,16 @@ class GatedInit(CollabHooks):
         self.calls = 0
         self.checks = 0
         self.broken = False
+        self.joins = self.leaves = 0
 
     async def check_connection(self, handler: RoomHandler, room_id: str) -> None:
         self.checks += 1
+
+    def on_join(self, room: Room, peer: Peer) -> None:
+        self.joins += 1
+
+    def on_leave(self, room: Room, peer: Peer) -> None:
+        self.leaves += 1
 
     async def initialise_document(self, room: Room, document: Any) -> None:
         self.calls += 1
@@ -297,6 +304,28 @@ async def test_concurrent_openers_share_one_initialisation(collab: Collab) -> No
         await client.sync()
         assert client.document.ystate.get("initialised") == 1
     assert hooks.calls == 1
+
+
+@pytest.mark.ycollab(hooks_class=GatedInit, cleanup_delay=1.0)
+async def test_a_tab_closed_while_its_room_loads_leaves_no_room_behind(collab: Collab) -> None:
+    """Tornado may learn that the connection is gone only when the room first writes to it:
+    the peer made for it then leaves, and the room nobody uses is evicted (a peer that stayed
+    would keep it open for good)."""
+    collab.write_notebook("nb.ipynb", ["x"])
+    session = await unopened_session(collab, "nb.ipynb")
+    room_id = collab.room_id(session)
+    hooks: GatedInit = collab.extension.hooks
+    hooks.gate.clear()
+    hooks.calls = 0
+    client = collab.session_client(session, YNotebook(Doc()))
+    await client.connect()
+    await wait_until(lambda: hooks.calls == 1, 5, "the room to be initialised")
+
+    await client.drop()  # a killed tab: no close frame
+    hooks.gate.set()
+    await wait_until(lambda: room_id in collab.rooms, 5, "the room loaded")
+    await collab.room_closed(room_id)
+    assert hooks.joins == hooks.leaves
 
 
 @pytest.mark.ycollab(hooks_class=GatedInit, cleanup_delay=0.2)
