@@ -203,12 +203,13 @@ async def test_continuous_edits_are_saved_within_max_save_delay(collab: Collab) 
 
 
 @pytest.mark.also_other_managers
-@pytest.mark.parametrize("wanted_by", ["alice-again", "bob-joining"])
-@pytest.mark.ycollab(save_delay=0.1, max_save_delay=0.3)
-async def test_autosave_waits_while_every_page_has_it_off(collab: Collab, wanted_by: str) -> None:
+@pytest.mark.parametrize("saved_when", ["alice-wants-it-again", "bob-joins", "alice-leaves"])
+@pytest.mark.ycollab(save_delay=0.1, max_save_delay=0.3, cleanup_delay=0.1)
+async def test_autosave_waits_while_every_page_has_it_off(collab: Collab, saved_when: str) -> None:
     """A JupyterLab page says in its awareness whether its user wants autosave (the "Autosave
     Documents" setting). With every page of a room against it, an edit waits; once one page
-    wants it (the setting turned on again, or another user who has it on), it is saved."""
+    wants it (the setting turned on again, or another user who has it on), it is saved; and
+    once the last page left (nobody is against it then, and a room saves before it closes)."""
     path = collab.write_notebook("manual.ipynb", ["a = 1"])
     before = path.read_bytes()
     collab.write_notebook("auto.ipynb", ["b = 1"])
@@ -224,10 +225,12 @@ async def test_autosave_waits_while_every_page_has_it_off(collab: Collab, wanted
         await wait_until(lambda n=saves: writes.count("auto.ipynb") >= n, 10, "a control save")
     assert path.read_bytes() == before and writes.count("manual.ipynb") == 0
 
-    if wanted_by == "alice-again":
+    if saved_when == "alice-wants-it-again":
         alice.set_awareness({"user": {"name": "Alice"}, "autosave": True})
-    else:
+    elif saved_when == "bob-joins":
         bob = await collab.open_notebook("manual.ipynb")
         bob.set_awareness({"user": {"name": "Bob"}, "autosave": True})
+    else:
+        await alice.close()
     await wait_until(lambda: writes.count("manual.ipynb") > 0, 10, "the edit autosaved")
     assert cell_sources(read_notebook(path)) == ["a = 12"]
