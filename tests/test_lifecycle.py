@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import gc
 
+import nbformat
 import pytest
 from jupyter_server.serverapp import ServerApp
 from jupyter_ydoc import YNotebook
 from pycrdt import Doc, Text
 
 from .client import wait_until
-from .harness import Collab, append, cell_sources, read_notebook, sources_on_disk
+from .harness import (
+    Collab,
+    append,
+    cell_sources,
+    make_notebook,
+    read_notebook,
+    sources_on_disk,
+)
 
 SLOW_SAVES = {"save_delay": 60.0, "max_save_delay": 120.0}
 
@@ -158,6 +166,39 @@ async def test_a_text_client_reconnecting_to_a_reopened_room_duplicates_nothing(
     await client.reconnect()
     assert client.document.get() == "one\ntwo\n"
     assert await collab.server_text("t.txt") == "one\ntwo\n"
+
+
+@pytest.mark.also_jupytext
+@pytest.mark.parametrize("changed", ["while-open", "while-closed"])
+@pytest.mark.ycollab(poll_interval=0.2)
+async def test_a_client_reconnecting_after_a_change_on_disk_duplicates_nothing(
+    collab: Collab, changed: str
+) -> None:
+    """The file changed outside (merged while the room was open, or found changed when it
+    opened again), the room was closed and opened again from its log, and a page that was away
+    comes back with an edit made meanwhile: each cell once, with both changes."""
+    path = collab.write_notebook("nb.ipynb", ["a = 1", "b = 2"])
+    client = await collab.open_notebook("nb.ipynb")
+    (room_id,) = collab.document_rooms
+    outside = make_notebook(["a = 1", "b = 2 # outside"])
+    if changed == "while-open":
+        nbformat.write(outside, path)
+        await client.wait_for(
+            lambda: cell_sources(client.document) == ["a = 1", "b = 2 # outside"], 5, "merge"
+        )
+    await client.close()
+    await wait_until(lambda: room_id not in collab.rooms, 5, "eviction")
+    if changed == "while-closed":
+        nbformat.write(outside, path)
+
+    append(client.document.ycells[0]["source"], "0")  # made away, sent on reconnecting
+    await client.reconnect()
+
+    expected = ["a = 10", "b = 2 # outside"]
+    assert client.close_code is None, (client.close_code, client.close_reason)
+    await client.wait_for(lambda: cell_sources(client.document) == expected, 5, "both changes")
+    await wait_until(lambda: server_sources(collab, "nb.ipynb", expected), 5, "the room")
+    await wait_until(lambda: sources_on_disk(path) == expected, 10, "the save")
 
 
 async def server_sources(collab: Collab, path: str, expected: list[str]) -> bool:
