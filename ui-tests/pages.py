@@ -336,6 +336,15 @@ class LabPage:
         """Ctrl-S, as a user would (the focus must be in the document)."""
         self.page.keyboard.press("Control+s")
 
+    def name_at_first_save(self, name: str) -> None:
+        """Give ``name`` in the dialog JupyterLab opens at the first Ctrl-S of an untitled file
+        (the docmanager's "rename untitled file on save", on by default), and rename."""
+        dialog = self.dialogs().first
+        expect(dialog).to_contain_text("Rename", timeout=SYNC_TIMEOUT * 1000)
+        dialog.locator(".jp-Dialog-body input:not([type=checkbox])").first.fill(name)
+        dialog.get_by_role("button", name="Rename").click()
+        expect(self.dialogs()).to_have_count(0, timeout=SYNC_TIMEOUT * 1000)
+
     def knows_the_files_hash(self) -> bool:
         """Whether the current document's context holds the hash that JupyterLab's check before
         a save will get (a contents ``GET`` with no type): a page learns a new one from the
