@@ -25,6 +25,7 @@ from .options import CollabOptions
 from .rooms.manager import RoomManager
 from .rooms.status import census
 from .serverlog import follow_server_log
+from .web.checkpoints import follow_restored_checkpoints
 from .web.forks import ForkHandler, TimelineHandler, UndoRedoHandler
 from .web.hookcalls import HookCalls
 from .web.services import SETTINGS_KEY, Services
@@ -104,6 +105,7 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
         server_id = self.cluster.server_id if self.cluster is not None else None
         services = Services(self.manager, files, events, self.hook_calls, server_id)
         self.settings[SETTINGS_KEY] = services
+        follow_restored_checkpoints(self.settings, services)  # copied into the server's next
         self.settings[_CONFLICTING_EXTENSION] = self.compat
 
     @staticmethod

@@ -204,6 +204,15 @@ class Document:
         progress"), and Ctrl-S on a clean document is the commonest action in any editor."""
         self._saver.request_save(reply)
 
+    async def take_file(self) -> None:
+        """The file is the document again, unsaved edits dropped for everyone: a checkpoint was
+        restored through Jupyter (File > Revert to Checkpoint, web/checkpoints.py). JupyterLab's
+        revert of a shared document asks the file's model without content, so only the room
+        can carry it out; the restored file, merged as an outside change, kept those edits.
+        In a cluster, only where the file is written: elsewhere the writer's look merges it."""
+        if self.sharing.writes_file():
+            await self._saver.take_file()
+
     async def save(self) -> str:
         """Write the document to its file if its content changed: ``success``, ``skipped``
         (the file already held it) or ``failed``."""

@@ -186,6 +186,16 @@ class SaveWorker:
         self._policy.give_back(ticket, retry_at=asyncio.get_running_loop().time() + _SHARE_RETRY)
         return "failed"
 
+    async def take_file(self) -> None:
+        """Make the document what its file holds now, what was not saved dropped (document.py
+        says when): merged over the live document itself, the file is all that is left. The
+        save after finds nothing to write, and clears the unsaved mark and the pending save."""
+        async with self._save_lock:
+            with contextlib.suppress(LoadFailed, NotFound):  # the next look says what it is
+                await self._file.merge(await self._file.read(), base=self._file.doc.get_update())
+                write_state(self._file.doc, hash=self._file.known_state().hash)
+        await self.save()
+
     async def _catch_up_with_file(self) -> None:
         """Merge what changed in the file since the last look (the caller holds the lock)."""
         if await self._file.catch_up():

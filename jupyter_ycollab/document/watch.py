@@ -190,15 +190,15 @@ class FileWatch:
         self._history.take_base(ours if same else self._history.base_update, now.hash, digest)
         return True
 
-    async def merge(self, theirs: Any) -> None:
-        """Apply what changed in the file since the base; keep the live edits too.
+    async def merge(self, theirs: Any, base: bytes | None = None) -> None:
+        """Apply what changed in the file since ``base`` (the base if None); keep the live edits.
 
         Worked out in a thread, on a copy of the live ``Doc`` (a 10,000-cell notebook takes
         0.4 s): the merge is CRDT operations, so what peers write meanwhile merges with it as
         any concurrent edit does. The caller holds the save lock: the base stays as it is."""
         state = self.known_state()
         ids_kept = self._files.keeps_cell_ids  # not a jupytext script's: new at each read
-        job = (self.kind, self._history.base_update, self.doc.get_update(), theirs)
+        job = (self.kind, base or self._history.base_update, self.doc.get_update(), theirs)
         merge = await asyncio.to_thread(merged_into_copy, *job, ids_kept)
         UpdateListeners.of(self.doc).apply(merge.update, Origin.DISK)
         self._history.rebase(merge.base_update, state.hash)

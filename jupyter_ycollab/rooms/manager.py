@@ -171,7 +171,7 @@ class RoomManager:
             return
         loop = asyncio.get_running_loop()
         self._evictions[room.room_id] = loop.call_later(
-            self.settings.cleanup_delay, lambda: self._spawn(self._evict(room))
+            self.settings.cleanup_delay, lambda: self.spawn(self._evict(room))
         )
 
     def _cancel_eviction(self, room_id: str) -> None:
@@ -207,11 +207,11 @@ class RoomManager:
             for fork in self.forks_of(room.room_id):
                 self.remove_fork(fork.fork_id)
             del self.rooms[room.room_id]
-            self._spawn(self._closings.close(room))
+            self.spawn(self._closings.close(room))
 
     # -- background work -----------------------------------------------------------------------
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
