@@ -8,6 +8,9 @@ import json
 import pytest
 from pycrdt import Text
 
+from jupyter_ycollab.history.records import parse_log
+from jupyter_ycollab.logtools import latest_content
+
 from .client import wait_until
 from .harness import Collab, append, cell_sources, sources_on_disk
 
@@ -62,6 +65,8 @@ async def test_a_restored_checkpoint_is_what_every_peer_then_has(
 @pytest.mark.also_other_managers
 @pytest.mark.ycollab(**UNSAVED)
 async def test_a_restored_checkpoint_of_a_text_file_is_its_text_again(collab: Collab) -> None:
+    """The edit the revert dropped stays recoverable from the log set aside, as before a
+    merge (``jupyter ycollab`` reads it), also when typed just before."""
     path = collab.write_bytes("notes.txt", b"one\r\ntwo\r\n")
     alice = await collab.open_text("notes.txt")
     checkpoint = await make_checkpoint(collab, "notes.txt")
@@ -73,3 +78,5 @@ async def test_a_restored_checkpoint_of_a_text_file_is_its_text_again(collab: Co
 
     await alice.wait_for(lambda: str(source) == "one\ntwo\n", 5, "the checkpoint's text")
     assert path.read_bytes() == b"one\r\ntwo\r\n"
+    (kept,) = collab.extension.manager.settings.log_dir.glob("*.before-*.ylog")
+    assert latest_content(parse_log(kept.read_bytes())) == "one\ntwo\nthree\n"

@@ -139,7 +139,9 @@ STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
 #: +61: a checkpoint restored through Jupyter (File > Revert to Checkpoint) becomes the open
 #: document (web/checkpoints.py, document.py ``take_file``): in RTC, JupyterLab's revert asks
 #: no content, and the restored file, merged as an outside change, kept the unsaved edits.
-BUDGETS = {"core": 10_066, "cluster": 2_075, "observability": 800}
+#: +7: the log is flushed before it is set aside for a merge (history.py ``set_aside``): the
+#: copy missed the last edits, or was not made at all in a room whose log was not written yet.
+BUDGETS = {"core": 10_073, "cluster": 2_075, "observability": 800}
 
 
 def modules() -> list[Path]:

@@ -11,6 +11,7 @@ changes from process to process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable
@@ -208,12 +209,18 @@ class History:
         if self._log is not None and not self._unfinished_save:
             self._log.mark_saved(self.base_hash, self._base_seq, digest)
 
+    async def set_aside(self) -> None:
+        """Keep the log as it is now apart, every edit so far flushed to it first: a merge is
+        about to end this history (``rebase``), and the document before it stays recoverable."""
+        if self._log is not None:
+            with contextlib.suppress(OSError):  # said by the log: the copy is what it holds
+                await self._log.flush()
+            set_aside_before_merge(self.path)
+
     def rebase(self, base_update: bytes, file_hash: str | None) -> None:
-        """The file changed outside and was merged in: keep the old log aside, start anew."""
+        """The file changed outside and was merged in (its log set aside): start anew."""
         self.take_base(base_update, file_hash)
         self._unfinished_save = False  # the file was just read: no save touches it
-        if self._log is not None:
-            set_aside_before_merge(self.path)
         self.compact()
 
     def compact(self) -> None:
