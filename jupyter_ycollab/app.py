@@ -105,7 +105,7 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
         server_id = self.cluster.server_id if self.cluster is not None else None
         services = Services(self.manager, files, events, self.hook_calls, server_id)
         self.settings[SETTINGS_KEY] = services
-        follow_restored_checkpoints(self.settings, services)  # copied into the server's next
+        follow_restored_checkpoints(self.settings, services)  # jupyter_server copies them after
         self.settings[_CONFLICTING_EXTENSION] = self.compat
 
     @staticmethod

@@ -17,8 +17,8 @@ from .harness import Collab, append, cell_sources, sources_on_disk
 UNSAVED = {"save_delay": 60.0, "max_save_delay": 120.0}
 
 
-async def server_has(collab: Collab, text: str) -> bool:
-    return await collab.server_text("notes.txt") == text
+async def server_has(collab: Collab, path: str, text: str) -> bool:
+    return await collab.server_text(path) == text
 
 
 async def make_checkpoint(collab: Collab, path: str) -> str:
@@ -72,7 +72,7 @@ async def test_a_restored_checkpoint_of_a_text_file_is_its_text_again(collab: Co
     checkpoint = await make_checkpoint(collab, "notes.txt")
     source = alice.ydoc.get("source", type=Text)
     source.insert(len(str(source)), "three\n")  # unsaved, to be dropped
-    await wait_until(lambda: server_has(collab, "one\ntwo\nthree\n"), 5, "the edit")
+    await wait_until(lambda: server_has(collab, "notes.txt", "one\ntwo\nthree\n"), 5, "the edit")
 
     await restore(collab, "notes.txt", checkpoint)
 

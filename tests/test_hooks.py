@@ -285,14 +285,19 @@ class GatedInit(CollabHooks):
         document.ystate["initialised"] = self.calls
 
 
-@pytest.mark.ycollab(hooks_class=GatedInit, cleanup_delay=0.2)
-async def test_concurrent_openers_share_one_initialisation(collab: Collab) -> None:
+async def gated_opening(collab: Collab) -> tuple[dict[str, Any], str, GatedInit]:
+    """A notebook's session, its room id, and the hooks, whose initialiser waits on its gate."""
     collab.write_notebook("nb.ipynb", ["x"])
     session = await unopened_session(collab, "nb.ipynb")
-    room_id = collab.room_id(session)
     hooks: GatedInit = collab.extension.hooks
     hooks.gate.clear()
     hooks.calls = 0
+    return session, collab.room_id(session), hooks
+
+
+@pytest.mark.ycollab(hooks_class=GatedInit, cleanup_delay=0.2)
+async def test_concurrent_openers_share_one_initialisation(collab: Collab) -> None:
+    session, room_id, hooks = await gated_opening(collab)
     clients = [collab.session_client(session, YNotebook(Doc())) for _ in range(2)]
     for client in clients:
         await client.connect()
@@ -311,12 +316,7 @@ async def test_a_tab_closed_while_its_room_loads_leaves_no_room_behind(collab: C
     """Tornado may learn that the connection is gone only when the room first writes to it:
     the peer made for it then leaves, and the room nobody uses is evicted (a peer that stayed
     would keep it open for good)."""
-    collab.write_notebook("nb.ipynb", ["x"])
-    session = await unopened_session(collab, "nb.ipynb")
-    room_id = collab.room_id(session)
-    hooks: GatedInit = collab.extension.hooks
-    hooks.gate.clear()
-    hooks.calls = 0
+    session, room_id, hooks = await gated_opening(collab)
     client = collab.session_client(session, YNotebook(Doc()))
     await client.connect()
     await wait_until(lambda: hooks.calls == 1, 5, "the room to be initialised")
