@@ -198,6 +198,22 @@ class LabPage:
 
         self.wait_until(loaded, what=f"{self.label} to load {self.path}", timeout=LOAD_TIMEOUT)
 
+    def choose_kernel(self) -> None:
+        """Answer the kernel dialog with the kernel it proposes (Python 3, ipykernel), and wait
+        until that kernel is idle. A second user's page joins the kernel the first one started
+        (one session per path), with no dialog."""
+        dialog = self.page.locator(".jp-Dialog", has_text="Select Kernel")
+        status = self.page.locator(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator")
+
+        def idle() -> bool:
+            if dialog.count():
+                dialog.locator(".jp-Dialog-footer .jp-mod-accept").click()
+            named = "Python 3" in self.page.locator(".jp-Toolbar-kernelName").inner_text()
+            return named and status.get_attribute("data-status") == "idle"
+
+        self.wait_until(idle, what=f"{self.label}'s kernel to be idle", timeout=LOAD_TIMEOUT)
+        self.kernel_dialog_due = False
+
     def choose_no_kernel(self) -> None:
         dialog = self.page.locator(".jp-Dialog", has_text="Select Kernel")
         dialog.get_by_role("button", name="No Kernel").click(timeout=LOAD_TIMEOUT * 1000)
@@ -245,6 +261,30 @@ class LabPage:
         self.page.keyboard.press("Enter")
         expect(self.cell_editors().nth(index + 1)).to_be_focused(timeout=SYNC_TIMEOUT * 1000)
         self.page.keyboard.type(text)
+
+    def run_cell(self, index: int, *, keys: str = "Shift+Enter") -> None:
+        """Run cell ``index`` as a user does: Shift+Enter (which moves on, and adds a cell below
+        the last one), or Ctrl+Enter (which stays)."""
+        self.cell_editors().nth(index).click()
+        self.page.keyboard.press(keys)
+
+    def cell_outputs(self) -> list[tuple[str, str]]:
+        """Per cell, its prompt with no spaces (``"[3]:"``, ``"[]:"``: its execution count) and
+        its outputs' text, one output from the next parted by ``|``."""
+        shown: list[list[str]] = self.page.locator(".jp-NotebookPanel .jp-Cell").evaluate_all(
+            """cells => cells.map(cell => [
+                (cell.querySelector('.jp-InputPrompt')?.innerText ?? '').replace(/\\s/g, ''),
+                Array.from(cell.querySelectorAll('.jp-OutputArea-output'), o => o.innerText.trim())
+                    .join('|'),
+            ])"""
+        )
+        return [(prompt, outputs) for prompt, outputs in shown]
+
+    def expect_outputs(
+        self, expected: list[tuple[str, str]], *, timeout: float = SYNC_TIMEOUT
+    ) -> None:
+        """Wait until the cells show exactly these prompts and outputs (see ``cell_outputs``)."""
+        self.wait_for_value(self.cell_outputs, expected, what="outputs", timeout=timeout)
 
     # -- text files --------------------------------------------------------------------------
     def editor_text(self) -> str:
