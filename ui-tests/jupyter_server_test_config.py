@@ -59,6 +59,12 @@ JUPYTEXT = os.environ.get("YCOLLAB_UI_JUPYTEXT") == "1"
 if importlib.util.find_spec("jupytext") is not None:
     c.ServerApp.jpserver_extensions.update({"jupyterlab_jupytext": JUPYTEXT})
 
+# jupyter-server-nbmodel (enabled wherever it is installed) makes the server run the cells and
+# write their outputs; off for the server of test_kernel.py where the page runs them, as
+# JupyterLab does without it.
+if os.environ.get("YCOLLAB_UI_NBMODEL") == "0":
+    c.ServerApp.jpserver_extensions.update({"jupyter_server_nbmodel": False})
+
 # Nothing but the documents under test: no news prompt, no update check, no browser.
 c.ServerApp.open_browser = False
 c.LabApp.news_url = None

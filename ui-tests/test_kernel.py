@@ -1,20 +1,74 @@
 """Two users run cells of one notebook on a real kernel (ipykernel): what is run on one page,
 its outputs and its execution count, shows on both, once, and is saved to the file.
 
-JupyterLab writes a cell's outputs into the shared notebook as the kernel sends them (a
-stream's text grows message by message), so the room carries every one of those writes."""
+Both ways a cell's outputs reach the shared notebook, each on a server of its own:
+- ``page``: JupyterLab's own, the page that ran the cell writes its outputs as the kernel sends
+  them (a stream's text grows message by message);
+- ``server``: with jupyter-server-nbmodel, whose page plugin asks the server to run the cell
+  (``POST /api/kernels/{id}/execute``) and whose server writes the outputs into the room's
+  document, found through the stand-in for jupyter-collaboration (compat/standin.py)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+
+import pytest
 
 from conftest import NewUser
 from documents import TestFolder
-from pages import expect_no_dialog
+from lab_server import LabServer
+from pages import LabPage, expect_no_dialog
 from waiting import wait_for_value
 
 COUNTING = "import time\nfor i in range(3):\n    print(i, flush=True)\n    time.sleep(0.3)"
 ANSWER = "6 * 7"
+EXECUTE = "/execute"  # jupyter-server-nbmodel's route: /api/kernels/{id}/execute
+
+
+@pytest.fixture(scope="module", params=["page", "server"])
+def lab_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LabServer]:
+    """A server of its own for each way cells run: without jupyter-server-nbmodel (its server
+    extension and its page plugin off, see jupyter_server_test_config.py), or with it."""
+    runs_in = request.param
+    if runs_in == "server":
+        pytest.importorskip("jupyter_server_nbmodel", reason="jupyter-server-nbmodel is missing")
+    server = LabServer(home=tmp_path_factory.mktemp(f"lab-kernel-{runs_in}"))
+    if runs_in == "page":
+        server.extra_env["YCOLLAB_UI_NBMODEL"] = "0"
+        lab_config = server.home / "jupyter-config" / "labconfig"
+        lab_config.mkdir(parents=True)
+        disabled = {"disabledExtensions": {"@datalayer/jupyter-server-nbmodel": True}}
+        (lab_config / "page_config.json").write_text(json.dumps(disabled))
+    server.start()
+    yield server
+    server.stop()
+
+
+def server_executions(*users: LabPage) -> list[str]:
+    """The requests to run a cell on the server that these pages send, from now on."""
+    sent: list[str] = []
+    for user in users:
+        user.page.on("request", lambda r: sent.append(r.url) if EXECUTE in r.url else None)
+    return sent
+
+
+def assert_ran_in(lab_server: LabServer, executions: list[str]) -> None:
+    """The cells ran the way this server is set up for: in the page, or on the server."""
+    if lab_server.extra_env.get("YCOLLAB_UI_NBMODEL") == "0":
+        assert executions == [], "the page asked the server to run cells"
+    else:
+        assert executions, "the page ran the cells itself"
+
+
+def open_with_kernel(path: str, *users: LabPage) -> None:
+    """Open ``path`` in each page in turn, the first starting the kernel, the next joining it."""
+    for user in users:
+        user.goto(path, workspace=user.workspace)
+        user.wait_loaded(user.cell_editors().first)
+        user.choose_kernel()
 
 
 def saved_outputs(folder: TestFolder, name: str) -> list[tuple[int | None, list[str]]] | None:
@@ -36,16 +90,12 @@ def saved_outputs(folder: TestFolder, name: str) -> list[tuple[int | None, list[
 
 
 def test_outputs_of_cells_run_on_either_page_show_once_on_both_and_are_saved(
-    folder: TestFolder, new_user: NewUser
+    folder: TestFolder, new_user: NewUser, lab_server: LabServer
 ) -> None:
     path = folder.write_notebook("run.ipynb", [COUNTING, ANSWER])
     alice, bob = new_user("A"), new_user("B")
-    alice.goto(path, workspace=alice.workspace)
-    alice.wait_loaded(alice.cell_editors().first)
-    alice.choose_kernel()
-    bob.goto(path, workspace=bob.workspace)
-    bob.wait_loaded(bob.cell_editors().first)
-    bob.choose_kernel()
+    executions = server_executions(alice, bob)
+    open_with_kernel(path, alice, bob)
 
     alice.run_cell(0)
     counted = [("[1]:", "0\n1\n2"), ("[]:", "")]
@@ -74,6 +124,7 @@ def test_outputs_of_cells_run_on_either_page_show_once_on_both_and_are_saved(
         what="the file to hold the outputs of the second run",
     )
     expect_no_dialog(alice, bob)
+    assert_ran_in(lab_server, executions)
 
 
 PROGRESS = (
@@ -86,14 +137,12 @@ PROGRESS = (
 
 
 def test_progress_and_cleared_outputs_end_the_same_on_both_pages_and_on_disk(
-    folder: TestFolder, new_user: NewUser
+    folder: TestFolder, new_user: NewUser, lab_server: LabServer
 ) -> None:
     path = folder.write_notebook("progress.ipynb", [PROGRESS])
     alice, bob = new_user("A"), new_user("B")
-    for user in (alice, bob):
-        user.goto(path, workspace=user.workspace)
-        user.wait_loaded(user.cell_editors().first)
-        user.choose_kernel()
+    executions = server_executions(alice, bob)
+    open_with_kernel(path, alice, bob)
     alice.run_cell(0, keys="Control+Enter")
     final = [("[1]:", "'step 2'|xxx\ny")]
     alice.expect_outputs(final)
@@ -104,3 +153,5 @@ def test_progress_and_cleared_outputs_end_the_same_on_both_pages_and_on_disk(
         timeout=30,
         what="the file to hold the last outputs",
     )
+    expect_no_dialog(alice, bob)
+    assert_ran_in(lab_server, executions)
