@@ -4,11 +4,11 @@ Per-test settings: ``@pytest.mark.ycollab(save_delay=5)`` overrides the YCollabA
 Every test that starts a server runs under both ways a document reaches its file (harness.py's
 ``Variant``): ``[fast]`` (the stock manager, read and written directly) and ``[contents]`` (the
 fast path off: the contents manager's own get and save). Markers change that set:
-``fast_path_only(reason)``, ``also_other_managers`` (plus ``[subclass]`` and ``[jupyterfs]``),
-``also_jupytext`` (plus ``[jupytext]``), ``jupytext_only``, ``s3_only`` (``[s3]``: s3contents'
-manager over an S3 endpoint). ``--variants fast,contents`` runs only those variants.
-Unexpected ERROR log records fail the test; a test that provokes one on purpose lists a regular
-expression for it in the ``expected_errors`` fixture.
+``fast_path_only(reason)``, ``also_other_managers`` (plus ``[subclass]``, ``[sync]`` and
+``[jupyterfs]``), ``also_jupytext`` (plus ``[jupytext]``), ``jupytext_only``, ``s3_only``
+(``[s3]``: s3contents' manager over an S3 endpoint). ``--variants fast,contents`` runs only
+those variants. Unexpected ERROR log records fail the test; a test that provokes one on purpose
+lists a regular expression for it in the ``expected_errors`` fixture.
 """
 
 from __future__ import annotations
@@ -24,7 +24,18 @@ import pytest
 from jupyter_server.serverapp import ServerApp
 from nbformat.sign import SQLiteSignatureStore
 
-from .harness import CONTENTS, FAST, JUPYTERFS, JUPYTEXT, S3, SUBCLASS, Collab, Fetch, Variant
+from .harness import (
+    CONTENTS,
+    FAST,
+    JUPYTERFS,
+    JUPYTEXT,
+    S3,
+    SUBCLASS,
+    SYNC,
+    Collab,
+    Fetch,
+    Variant,
+)
 from .s3server import S3Folder, S3Server
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
@@ -42,8 +53,9 @@ FAST_SETTINGS: dict[str, Any] = {
 MARKERS = {
     "ycollab(**settings)": "override YCollabApp settings for this test",
     "fast_path_only(reason)": "run only as [fast]: the test is about the fast path itself",
-    "also_other_managers": "also run as [subclass] (a subclass of the stock contents manager) "
-    "and as [jupyterfs] (jupyter-fs's, which hands each path to another manager)",
+    "also_other_managers": "also run as [subclass] (a subclass of the stock contents manager), "
+    "as [sync] (the synchronous stock manager) and as [jupyterfs] (jupyter-fs's, which hands "
+    "each path to another manager)",
     "also_jupytext": "also run as [jupytext], under jupytext's contents manager",
     "jupytext_only": "run only as [jupytext]: the test is about jupytext's formats",
     "s3_only": "run only as [s3]: files kept in object storage by s3contents' manager",
@@ -96,7 +108,7 @@ def variants_of(item: pytest.Item) -> list[Variant]:
         return [FAST]
     variants = [FAST, CONTENTS]
     if item.get_closest_marker("also_other_managers"):
-        variants += [SUBCLASS, JUPYTERFS]
+        variants += [SUBCLASS, SYNC, JUPYTERFS]
     if item.get_closest_marker("also_jupytext"):
         variants.append(JUPYTEXT)
     return variants

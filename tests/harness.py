@@ -49,6 +49,13 @@ CONTENTS = Variant("contents", fast_path=False)
 #: A deployment's own manager under the default settings: the fast path is on but must step
 #: aside for a manager that is not the stock one (``also_other_managers`` tests).
 SUBCLASS = Variant("subclass", fast_path=True, manager=SubclassedContentsManager)
+#: jupyter_server's synchronous stock manager, which older configurations name: the fast path
+#: serves it as it serves the default, asynchronous one (``also_other_managers`` tests).
+SYNC = Variant(
+    "sync",
+    fast_path=True,
+    manager="jupyter_server.services.contents.largefilemanager.LargeFileManager",
+)
 #: jupyter-fs's manager, which hands each path to another (its root's: a stock manager, which
 #: the fast path must not take for the one serving; ``also_other_managers`` tests).
 JUPYTERFS = Variant("jupyterfs", fast_path=True, manager="jupyterfs.metamanager.MetaManager")

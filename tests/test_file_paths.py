@@ -1,7 +1,8 @@
-"""Each variant of the suite (conftest.py) runs the way to the file it names: ``[fast]`` holds
-the fast path's files object and writes the file itself; every other variant saves through the
-contents manager's own ``save``, and ``[contents]`` (the fast path switched off) holds the plain
-files object, so that nothing of the fast path can step in."""
+"""Each variant of the suite (conftest.py) runs the way to the file it names: ``[fast]`` and
+``[sync]`` (the stock managers) hold the fast path's files object and write the file itself;
+every other variant saves through the contents manager's own ``save``, and ``[contents]`` (the
+fast path switched off) holds the plain files object, so that nothing of the fast path can step
+in."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ async def test_each_variant_reaches_the_file_the_way_it_names(
     assert (await client.save(1))["status"] == "success"
     await wait_until(lambda: sources_on_disk(path) == ["a = 10"], 5, "the save on disk")
 
-    if variant.name == "fast":
+    if variant.name in ("fast", "sync"):  # the stock managers, asynchronous and not
         assert saved == [], "the fast path writes the file itself"
         assert isinstance(collab.extension.manager.files, fast_files())
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from jupyter_core.utils import ensure_async
 from pycrdt import Text
 
 from .client import wait_until
@@ -12,7 +13,8 @@ from .harness import Collab, append, cell_sources, read_notebook
 
 
 async def contents_hash(collab: Collab, path: str) -> str:
-    model = await collab.serverapp.contents_manager.get(path, content=False, require_hash=True)
+    contents = collab.serverapp.contents_manager
+    model = await ensure_async(contents.get(path, content=False, require_hash=True))
     return str(model["hash"])
 
 
