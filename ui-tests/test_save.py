@@ -6,10 +6,11 @@ Autosave is off in both front ends, so only Ctrl-S can save and the dirty marks 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import NewUser
 from documents import TestFolder
-from pages import FILE_EDITOR, NOTEBOOK_EDITORS, LabPage, expect_no_dialog
+from pages import FILE_EDITOR, NOTEBOOK_EDITORS, SYNC_TIMEOUT, LabPage, expect_no_dialog
 
 
 @pytest.mark.usefixtures("autosave_off")
@@ -101,3 +102,44 @@ def test_ctrl_s_on_a_clean_text_file_completes(folder: TestFolder, new_user: New
     alice.open_text(path, workspace=alice.workspace)
     _ctrl_s_on_a_clean_document(alice, FILE_EDITOR)
     assert (folder.disk / "clean.txt").read_bytes() == b"first\r\nsecond\r\n"
+
+
+@pytest.mark.usefixtures("autosave_off")
+def test_save_as_gives_the_copy_a_room_of_its_own_and_leaves_the_original_to_the_other_user(
+    folder: TestFolder, new_user: NewUser
+) -> None:
+    """File > Save Notebook As: JupyterLab writes the copy through the contents API, then
+    closes the original in that page (asking to save its unsaved edit) and opens the copy. The
+    copy holds A's edit; B stays on the original, which A's "Save" wrote; from then on, each
+    file gets only its own page's edits."""
+    path = folder.write_notebook("original.ipynb", ["a = 1", "b = 2"])
+    alice, bob = new_user("A"), new_user("B")
+    alice.open_notebook(path, workspace=alice.workspace)
+    bob.open_notebook(path, workspace=bob.workspace)
+    alice.append_to_cell(0, "  # A")
+    bob.expect_cells(["a = 1  # A", "b = 2"])
+
+    alice.page.evaluate("() => { window.jupyterapp.commands.execute('docmanager:save-as'); }")
+    dialog = alice.dialogs().filter(has_text="Save File As")
+    dialog.locator("input").fill(f"{folder.name}/copy.ipynb")
+    dialog.get_by_role("button", name="Save").click()
+    folder.expect_notebook("copy.ipynb", ["a = 1  # A", "b = 2"])
+    closing = alice.dialogs().filter(has_text="Save your work")
+    closing.get_by_role("button", name="Save").click()
+    folder.expect_notebook("original.ipynb", ["a = 1  # A", "b = 2"])
+    alice.path = folder.rel("copy.ipynb")
+    expect(alice.tab()).to_be_visible(timeout=SYNC_TIMEOUT * 1000)
+    alice.choose_no_kernel()  # the copy opens as a notebook of its own
+    assert alice.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab").all_inner_texts() == [
+        "copy.ipynb"
+    ]
+
+    alice.append_to_cell(1, "  # A's copy")
+    bob.append_to_cell(1, "  # B's original")
+    alice.save()
+    bob.save()
+    folder.expect_notebook("copy.ipynb", ["a = 1  # A", "b = 2  # A's copy"])
+    folder.expect_notebook("original.ipynb", ["a = 1  # A", "b = 2  # B's original"])
+    alice.expect_cells(["a = 1  # A", "b = 2  # A's copy"])
+    bob.expect_cells(["a = 1  # A", "b = 2  # B's original"])
+    expect_no_dialog(alice, bob)
