@@ -6,8 +6,9 @@ start: nbformat's full schema validation (0.15 s, which only logs; the update gu
 edit against the same schema), the deep conversion, and the signature check on the event loop.
 Here the same nbformat functions run, in the render process for big files, and the signature is
 looked up in the notary's SQLite file read-only; the parent refreshes its ``last_seen`` as the
-contents manager would. Anything unusual (not valid JSON, an old format, no signature file)
-returns None: the contents manager's path handles it, recovery of a torn save included.
+contents manager would. Anything unusual (not valid JSON, an old format, cells of nbformat 4.5
+that repeat or lack an id, no signature file) returns None: the contents manager's path handles
+it, recovery of a torn save included.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ def _notebook(value: Any) -> NotebookNode | None:
         return None
     if not all(isinstance(cell, dict) and isinstance(cell.get("metadata"), dict) for cell in cells):
         return None
+    if value.get("nbformat_minor", 0) >= 5 and not _unique_ids(cells):
+        return None  # nbformat's reader gives new ids to cells that repeat or lack one
     for key in ("orig_nbformat", "orig_nbformat_minor", "signature"):
         metadata.pop(key, None)
     for cell in cells:
@@ -90,6 +93,11 @@ def _notebook(value: Any) -> NotebookNode | None:
                 elif kind and isinstance(output.get("text", ""), list):
                     output["text"] = "".join(output["text"])
     return NotebookNode(value)  # type: ignore[no-untyped-call]
+
+
+def _unique_ids(cells: list[dict[str, Any]]) -> bool:
+    ids = [cell.get("id") for cell in cells]
+    return None not in ids and len(set(ids)) == len(ids)
 
 
 def _known(database: str, signature: str, algorithm: str) -> bool | None:

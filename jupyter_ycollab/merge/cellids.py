@@ -1,8 +1,10 @@
-"""Which base cell a file's cell stands for, when the file keeps no cell ids (pure; for the
-notebook merge, notebook.py).
+"""Which base cell a file's cell stands for, when the file did not keep its cell ids (pure;
+for the notebook merge, notebook.py).
 
 jupytext's contents manager reads a script (``.py``, ``.md``...) as a notebook whose cells get
-new random ids at every read. Matched by id, as the merge matches cells, such a file looks
+new random ids at every read; so does nbformat's reader, for the cells of an ``.ipynb`` that
+repeat an id or lack one (nbformat 4.5 asks one per cell); and a tool that writes notebooks
+anew may give every cell a new id. Matched by id, as the merge matches cells, such a file looks
 like every cell deleted and inserted anew, and a cell being edited in the room would come back
 twice (the room's edit kept, the file's version inserted). Here a file's cell whose id the
 base never had takes the id of the base cell it stands for: one the file no longer has, of the
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 from typing import Any
+
+from ..codec.building import FIRST_CELL
 
 Cell = dict[str, Any]
 
@@ -28,6 +32,8 @@ def adopt_base_ids(cells: list[Cell], base_ids: list[str], base_by_id: dict[str,
     if disk_ids <= set(base_by_id):
         return
     free = {cell_id for cell_id in base_ids if cell_id not in disk_ids}
+    if not free:  # only new cells: the usual case, at no matcher's cost
+        return
     olds = [base_by_id[cell_id] for cell_id in base_ids]
     matcher = SequenceMatcher(None, [_key(c) for c in olds], [_key(c) for c in cells], False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -39,17 +45,16 @@ def adopt_base_ids(cells: list[Cell], base_ids: list[str], base_by_id: dict[str,
             continue
         for old, cell in pairs:
             old_id, fresh = str(old.get("id")), str(cell.get("id")) not in base_by_id
+            fresh = fresh and cell.get("id") != FIRST_CELL["id"]  # a file with no cells
             if fresh and old_id in free and cell.get("cell_type") == old.get("cell_type"):
                 cell["id"] = old_id
                 free.discard(old_id)
 
 
 def pair_changed(olds: list[Cell], news: list[Cell]) -> list[tuple[Cell, Cell]]:
-    """Base cells and the file's cells that replaced them, paired in order: one for one when
-    one replaced one; else each new cell with the most alike old one after the last paired,
-    if alike enough (a cell split in two keeps its id on the more alike half)."""
-    if len(olds) == len(news) == 1:
-        return [(olds[0], news[0])]
+    """Base cells and the file's cells that replaced them, paired in order: each new cell with
+    the most alike old one after the last paired, if alike enough (a cell split in two keeps
+    its id on the more alike half; one rewritten beyond that is another cell)."""
     pairs, start = [], 0
     for new in news:
         scores = [

@@ -112,18 +112,29 @@ def test_a_file_without_cell_ids_is_merged_cell_by_cell_by_content_and_place() -
     base_update, live = _live(NOTEBOOK, base)
     _edit(_ycell(live, "a")["source"], (5, 5, "  # typed"))
     theirs = _nb(_cell("x1", "a = 1"), _cell("x2", "c = 30"), _cell("x3", "d = 4"))
-    result = three_way_merge(NOTEBOOK, base_update, live, theirs, ids_kept=False)
+    result = three_way_merge(NOTEBOOK, base_update, live, theirs)
     live.apply_update(result.update)
     assert _sources(live) == [("a", "a = 1  # typed"), ("c", "c = 30"), ("x3", "d = 4")]
     assert result.conflicts == []
 
 
-def test_a_file_that_keeps_cell_ids_keeps_a_new_id_as_a_new_cell() -> None:
-    base = _nb(_cell("a", "a = 1"), _cell("b", "b = 2"))
+def test_a_cell_written_anew_in_its_place_is_the_same_cell_unless_rewritten_beyond_alike() -> None:
+    """A tool that writes the notebook anew with new ids, or nbformat's reader repairing the
+    ids of a file that repeats them: b and c come back with new ids, b as it was and c a bit
+    changed, while the room edited both. Each stays one cell, with both sides' edits; d,
+    rewritten beyond alike, is another cell, and a new one stays new."""
+    base = _nb(_cell("b", "b = 2"), _cell("c", "c = [1, 2, 3]"), _cell("d", "d = 4"))
     base_update, live = _live(NOTEBOOK, base)
-    theirs = _nb(_cell("a", "a = 1"), _cell("n", "b = 2"))  # b deleted, n inserted: same text
-    result = _merge(NOTEBOOK, base_update, live, theirs)
-    assert _sources(live) == [("a", "a = 1"), ("n", "b = 2")]
+    _edit(_ycell(live, "b")["source"], (5, 5, "  # ours"))
+    _edit(_ycell(live, "c")["source"], (0, 0, "# ours\n"))
+    cells = [_cell("n1", "b = 2"), _cell("n2", "c = [1, 2, 3, 4]"), _cell("n3", "import os")]
+    result = _merge(NOTEBOOK, base_update, live, _nb(*cells, _cell("n4", 'print("done")')))
+    assert _sources(live) == [
+        ("b", "b = 2  # ours"),
+        ("c", "# ours\nc = [1, 2, 3, 4]"),
+        ("n3", "import os"),
+        ("n4", 'print("done")'),
+    ]
     assert result.conflicts == []
 
 
@@ -190,14 +201,14 @@ def test_only_a_cell_we_recreated_takes_the_second_pass_on_a_copy_of_the_live_do
     base = _nb(_cell("a", "1"), _cell("b", "hello"))
     base_update, live = _live(NOTEBOOK, base)
     theirs = _nb(_cell("a", "1"), _cell("b", "hello world"))
-    assert not notebook.replay(replayed([base_update]), live, theirs, ids_kept=True).needs_repair
+    assert not notebook.replay(replayed([base_update]), live, theirs).needs_repair
 
     cells = live.get("cells", type=Array)
     with live.transaction():
         recreated = cells[1].to_py()
         del cells[1]
         cells.insert(1, Map({**recreated, "source": Text(recreated["source"])}))
-    plan = notebook.replay(replayed([base_update]), live, theirs, ids_kept=True)
+    plan = notebook.replay(replayed([base_update]), live, theirs)
     assert plan.edited == ["b"]
 
 

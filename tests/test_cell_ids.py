@@ -1,0 +1,85 @@
+"""Notebooks whose file repeats a cell id, or stores none where nbformat 4.5 asks one per cell
+(tools that write notebooks by hand, a merge in git, cells pasted in the JSON). Jupyter's
+reader gives such cells new ids, random, at every read. A change made to the file outside
+Jupyter is still merged cell by cell: no cell comes back twice, the room's unsaved edits stay,
+and the room's save gives the file unique ids."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_ydoc import YNotebook
+
+from .client import CollabClient, wait_until
+from .harness import Collab, append, cell_sources, sources_on_disk
+
+UNSAVED = {"save_delay": 60.0, "max_save_delay": 120.0, "poll_interval": 0.2}
+
+
+def repeated_ids(cells: list[dict[str, Any]]) -> None:
+    for cell in cells:
+        cell["id"] = "same"
+
+
+def no_ids(cells: list[dict[str, Any]]) -> None:
+    for cell in cells:
+        del cell["id"]
+
+
+FLAWS: dict[str, Callable[[list[dict[str, Any]]], None]] = {
+    "repeated ids": repeated_ids,
+    "no ids": no_ids,
+}
+
+
+def write_flawed(path: Path, sources: list[str], flaw: Callable[..., None]) -> None:
+    """Write a 4.5 notebook of code cells with ``flaw`` done to its cells' ids."""
+    cells = [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": f"cell-{n}",
+            "metadata": {},
+            "outputs": [],
+            "source": source,
+        }
+        for n, source in enumerate(sources)
+    ]
+    flaw(cells)
+    notebook = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(notebook, indent=1))
+
+
+def room_ids(client: CollabClient[YNotebook]) -> list[str]:
+    return [str(cell["id"]) for cell in client.document.ycells]
+
+
+def ids_on_disk(path: Path) -> list[str | None]:
+    return [cell.get("id") for cell in json.loads(path.read_text())["cells"]]
+
+
+@pytest.mark.also_other_managers
+@pytest.mark.ycollab(**UNSAVED)
+@pytest.mark.parametrize("flaw", FLAWS.values(), ids=FLAWS.keys())
+async def test_a_change_on_disk_brings_back_no_cell_and_keeps_the_unsaved_edit(
+    collab: Collab, flaw: Callable[..., None]
+) -> None:
+    path = collab.root / "flawed.ipynb"
+    write_flawed(path, ["import math", "x = math.pi", "print(x)"], flaw)
+    client = await collab.open_notebook("flawed.ipynb")
+    cell_ids = room_ids(client)
+    assert len(set(cell_ids)) == 3, f"the room's cells share ids: {cell_ids}"
+    append(client.document.ycells[1]["source"], " / 2")
+
+    write_flawed(path, ["import math  # changed outside", "x = math.pi", "print(x)"], flaw)
+    merged = ["import math  # changed outside", "x = math.pi / 2", "print(x)"]
+    await wait_until(lambda: cell_sources(client.document) == merged, 10, "the merge")
+    assert room_ids(client) == cell_ids
+
+    assert (await client.save(1))["status"] == "success"
+    assert sources_on_disk(path) == merged
+    assert ids_on_disk(path) == cell_ids
