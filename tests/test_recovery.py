@@ -36,6 +36,7 @@ from .servers import (
     successor,
     text_peer,
 )
+from .test_cell_ids import FLAWS, write_flawed
 
 # Per file path (the test runs under each): 20 random kills a run, a new seed each run.
 KILLS = 10
@@ -693,3 +694,41 @@ async def test_a_log_compacted_while_a_save_writes_still_tells_recovery_what_the
     monkeypatch.setattr(files, "write_rendered", compacted_while_writing)
     text = await saved_then_crashed(collab, client, path, at_the_write)
     assert text == "abcXY\n"
+
+
+@pytest.mark.parametrize("flaw", FLAWS.values(), ids=FLAWS.keys())
+async def test_a_notebook_whose_file_repeats_or_lacks_cell_ids_recovers_with_no_cell_twice(
+    series_factory: Callable[..., ServerSeries], flaw: Callable[..., None]
+) -> None:
+    """Unsaved edits survive a kill, and the file changed meanwhile is merged into them: read
+    again, the file's flawed cells got new ids (nbformat's reader), and are still the cells of
+    the recovered room, not new ones beside them."""
+    series = series_factory(save_delay=60.0, max_save_delay=120.0, log_commit_delay=COMMIT_DELAY)
+    notebook = series.root / "flawed.ipynb"
+    sources = ["total = sum(range(10))", "mean = total / 10", "print(mean)"]
+    write_flawed(notebook, sources, flaw)
+    server = await series.start()
+    session = await server.put_session("flawed.ipynb", "json", "notebook")
+    writer = notebook_peer(server, session)
+    await writer.sync()
+    append(writer.document.ycells[2]["source"], "  # ours")
+    await wait_until(lambda: holds(log_file(series, session), b"# ours"), 10, "the log")
+    await series.sigkill()
+    write_flawed(notebook, ["total = sum(range(100))", *sources[1:]], flaw)
+
+    series.ycollab.update(save_delay=0.1, max_save_delay=0.5)
+    server = await series.start()
+    assert (await server.put_session("flawed.ipynb", "json", "notebook")) == session
+    reader = notebook_peer(server, session)
+    await reader.sync()
+    recovered = ["total = sum(range(100))", "mean = total / 10", "print(mean)  # ours"]
+    assert cell_sources(reader.document) == recovered
+    await wait_until(lambda: sources_on_disk(notebook) == recovered, 10, "the save")
+    writer = successor(writer, server.room_url(session))
+    await writer.sync()
+    await assert_stays(
+        lambda: cell_sources(reader.document) == recovered, 0.5, "the writer duplicated cells"
+    )
+    for client in (writer, reader):
+        await client.close()
+    await series.stop()
