@@ -68,6 +68,35 @@ async def test_room_whose_file_was_deleted_closes_with_4404(collab: Collab) -> N
     assert await refusal(client) == ("close", 4404)
 
 
+UNREADABLE = {
+    "not UTF-8": ("notes.txt", b"caf\xe9\n", ("text", "file")),
+    "conflict markers": (
+        "merged.ipynb",
+        b'{\n<<<<<<< HEAD\n "cells": [],\n=======\n "cells": [{}],\n>>>>>>> theirs\n}\n',
+        ("json", "notebook"),
+    ),
+}
+
+
+@pytest.mark.also_other_managers
+@pytest.mark.parametrize("case", UNREADABLE.values(), ids=UNREADABLE.keys())
+async def test_a_file_that_cannot_be_read_is_refused_on_the_websocket_with_4500(
+    collab: Collab, case: tuple[str, bytes, tuple[str, str]]
+) -> None:
+    """The session PUT answers as for any file: JupyterLab's front end only waits and retries
+    on a failed one (a "taking some time to load" dialog, again and again). The room websocket
+    closes with 4500, on which it gives up with a "File Load Error" and closes the tab."""
+    name, data, kind = case
+    path = collab.write_bytes(name, data)
+    session = await collab.put_session(name, *kind)
+    assert session["fileId"] and session["sessionId"] == ""
+    client = collab.session_client(session, YNotebook(Doc()))
+    assert await refusal(client) == ("close", 4500)
+    assert client.close_reason is not None and client.close_reason.startswith("cannot read")
+    assert collab.document_rooms == []
+    assert path.read_bytes() == data
+
+
 async def test_room_with_an_unknown_file_id_is_refused_as_not_found(collab: Collab) -> None:
     client = collab.client(YNotebook(Doc()), collab.room_url(f"json:notebook:{uuid.uuid4()}"))
     assert await refusal(client) in (("http", 404), ("close", 4404))

@@ -2,7 +2,8 @@
 
 It indexes the file, opens the document's room and names it (format, type, file id, and the
 session id of the document's lineage). Apart from websocket.py, which holds the room websocket:
-a plain REST route with its own body, answered before any peer exists.
+a plain REST route with its own body, answered before any peer exists. A document that cannot
+be loaded is answered too: the front end hears why from the websocket (``_session_of``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from tornado import web
 
 from ..codec.kinds import DocumentKind
 from ..document.files import FileIds
-from ..errors import BadRequest, CollabError, NotFound, outcome_of
+from ..errors import BadRequest, CollabError, HookFailed, LoadFailed, NotFound, outcome_of
 from ..rooms.ids import DocumentRoomId, parse_room_id
 from ..rooms.room import Room
 from .websocket import CollabHandler, json_object
@@ -40,7 +41,7 @@ class SessionHandler(CollabHandler, APIHandler):
             rooms = self.services.manager.rooms.values()
             followed = _following(rooms, files.ids, kind, path, str(file_id))
             room_id = followed or DocumentRoomId(kind, str(file_id))
-            room = await self.services.manager.open(str(room_id))
+            session_id = await self._session_of(str(room_id))
         except CollabError as error:
             raise web.HTTPError(outcome_of(error).http_status, str(error)) from error
         self.set_status(201 if created else 200)
@@ -49,9 +50,19 @@ class SessionHandler(CollabHandler, APIHandler):
                 "format": kind.file_format,
                 "type": kind.file_type,
                 "fileId": room_id.file_id,
-                "sessionId": room.session_id,
+                "sessionId": session_id,
             }
         )
+
+    async def _session_of(self, room_id: str) -> str:
+        """The room's session id, opened now; none for one that cannot open: a failed PUT only
+        made the front end wait and retry, its websocket's close code makes it say why."""
+        try:
+            room = await self.services.manager.open(room_id)
+        except (LoadFailed, HookFailed) as error:
+            self.log.warning("Cannot open %s: %s", room_id, error)
+            return ""
+        return room.session_id
 
 
 def _following(
