@@ -9,7 +9,7 @@ from jupyter_ydoc import YNotebook
 from pycrdt import Doc, create_update_message
 from tornado.httpclient import HTTPClientError
 
-from .harness import Collab, cell_sources
+from .harness import Collab, cell_sources, refusal
 
 
 async def test_a_session_put_twice_names_the_same_lineage(collab: Collab) -> None:
@@ -42,6 +42,24 @@ async def test_an_unknown_session_is_closed_with_1003_before_its_state_merges(
     assert not client.synced
     assert cell_sources(await collab.server_notebook("nb.ipynb")) == ["x = 1"]
     assert cell_sources(watcher.document) == ["x = 1"]
+
+
+async def test_a_stale_session_back_at_once_is_refused_before_the_upgrade(collab: Collab) -> None:
+    """JupyterLab reconnects 100 ms after the 1003 close while its "Session expired" dialog
+    waits for the user: each close would queue one more dialog. The same request is refused
+    with 409 before the upgrade instead (web/refusals.py); the user's page reloaded with the
+    current session id is let in at once."""
+    collab.write_notebook("nb.ipynb", ["x = 1"])
+    session = await collab.put_session("nb.ipynb")
+    headers = {**collab.auth_headers, "Cookie": await login_cookie(collab)}
+    room_id = collab.room_id(session)
+    stale = collab.client(YNotebook(Doc()), collab.room_url(room_id, "sessionId=old"), headers)
+    assert await refusal(stale) == ("close", 1003)
+    assert await refusal(stale) == ("http", 409)
+    current = collab.room_url(room_id, f"sessionId={session['sessionId']}")
+    reloaded = collab.client(YNotebook(Doc()), current, headers)
+    await reloaded.sync()
+    assert cell_sources(reloaded.document) == ["x = 1"]
 
 
 async def login_cookie(collab: Collab) -> str:

@@ -65,6 +65,21 @@ if importlib.util.find_spec("jupytext") is not None:
 if os.environ.get("YCOLLAB_UI_NBMODEL") == "0":
     c.ServerApp.jpserver_extensions.update({"jupyter_server_nbmodel": False})
 
+# test_refused.py's server: a deployment's check_connection refuses every document whose name
+# starts with "refused" (as a quota would), with the dialog of jupyter_ycollab's Refused.
+if os.environ.get("YCOLLAB_UI_REFUSE") == "1":
+    from jupyter_ycollab.errors import Refused
+    from jupyter_ycollab.hooks import CollabHooks
+
+    class RefusingHooks(CollabHooks):
+        async def check_connection(self, handler: t.Any, room_id: str) -> None:
+            file_ids = self.app.serverapp.web_app.settings["file_id_manager"]
+            path = file_ids.get_path(room_id.split(":", 2)[-1]) or ""
+            if path.rpartition("/")[2].startswith("refused"):
+                raise Refused("You have too many documents open")
+
+    c.YCollabApp.hooks_class = RefusingHooks
+
 # Nothing but the documents under test: no news prompt, no update check, no browser.
 c.ServerApp.open_browser = False
 c.LabApp.news_url = None

@@ -8,12 +8,13 @@ that one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..document.files import Files
 from ..events import Events
 from ..rooms.manager import RoomManager
 from .hookcalls import HookCalls
+from .refusals import Refusals
 
 SETTINGS_KEY = "jupyter_ycollab_services"
 
@@ -21,11 +22,12 @@ SETTINGS_KEY = "jupyter_ycollab_services"
 @dataclass(frozen=True)
 class Services:
     """The room manager (open, join, leave, forks, limits), the files (existence, file ids),
-    the event bus, the deployment's hooks, as the server calls them, and this server's id in
-    its cluster (None: it shares no rooms)."""
+    the event bus, the deployment's hooks, as the server calls them, this server's id in its
+    cluster (None: it shares no rooms), and the refusals a front end was just shown."""
 
     manager: RoomManager
     files: Files
     events: Events
     hooks: HookCalls
     server_id: str | None = None
+    refusals: Refusals = field(default_factory=Refusals)

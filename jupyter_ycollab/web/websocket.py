@@ -108,6 +108,9 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
         if not await self.may("read"):
             raise web.HTTPError(403)
         self.readonly = not await self.may("write")
+        repeated = self.services.refusals.repeated(self._request_key(requested))
+        if repeated is not None:  # shown in a dialog a moment ago (refusals.py)
+            raise web.HTTPError(outcome_of(repeated).http_status, str(repeated))
         try:
             room_id = await self.services.hooks.name_room(self, requested)
             # Rooms the REST routes registered (forks, timelines) have no file behind their id.
@@ -160,6 +163,9 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
             self.services.hooks.joined(room, self.peer)
         except CollabError as error:
             self._close_with(error)
+
+    def _request_key(self, requested: str) -> tuple[str, str, str]:
+        return self.username(), requested, self.get_query_argument("sessionId", "")
 
     def _check_capacity(self, room_id: str) -> None:
         """Refuse a peer the room or the server has no place for, before it is allocated.
@@ -224,6 +230,7 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
         level = logging.DEBUG if isinstance(error, UnknownSession) else logging.INFO
         self.log.log(level, "Closing collaboration websocket %s: %s", self.request.path, error)
         code = outcome_of(error).close_code
+        self.services.refusals.note(self._request_key(self.path_args[0]), error)
         if self.peer is not None:
             self.peer.close(code, error.close_reason())
         else:
