@@ -33,6 +33,7 @@ from ..rooms import protocol
 from ..rooms.ids import parse_room_id
 from ..rooms.peer import Peer
 from ..rooms.room import Room
+from .refusals import Request
 from .services import SETTINGS_KEY, Services
 from .transport import SocketTransport
 
@@ -164,7 +165,7 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
         except CollabError as error:
             self._close_with(error)
 
-    def _request_key(self, requested: str) -> tuple[str, str, str]:
+    def _request_key(self, requested: str) -> Request:
         return self.username(), requested, self.get_query_argument("sessionId", "")
 
     def _check_capacity(self, room_id: str) -> None:
