@@ -141,15 +141,15 @@ STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
 #: no content, and the restored file, merged as an outside change, kept the unsaved edits.
 #: +7: the log is flushed before it is set aside for a merge (history.py ``set_aside``): the
 #: copy missed the last edits, or was not made at all in a room whose log was not written yet.
-#: +9: an ``.ipynb`` whose cells repeat or lack ids, which nbformat's reader makes anew at each
-#: read, is merged like a jupytext script, by content (merge/cellids.py for every manager; the
-#: fast path leaves such a file to the contents manager): a change on disk brought cells back.
+#: +21: an ``.ipynb`` whose cells repeat or lack ids, which nbformat's reader makes anew at
+#: each read, has them matched by equal content (merge/cellids.py ``alike``; the fast path
+#: leaves such a file to the contents manager): a change on disk brought cells back twice.
 #: +11: a file that cannot be read is answered at the session PUT, and refused on its websocket
 #: (web/session.py ``_session_of``): a failed PUT showed "taking some time to load", and retried.
 #: +60: a request refused with a dialog (1003) and back at once is refused before the upgrade
 #: for 10 s (web/refusals.py): JupyterLab reconnects every 100 ms until its user answers the
 #: dialog, and queued one more for each close (60 in 7 s).
-BUDGETS = {"core": 10_153, "cluster": 2_075, "observability": 800}
+BUDGETS = {"core": 10_165, "cluster": 2_075, "observability": 800}
 
 
 def modules() -> list[Path]:

@@ -99,7 +99,8 @@ class Document:
         the room's history that another server ``carried`` there already (merge/threeway.py:
         what both copies hold, the same items, is carried once)."""
         base = self.history.base_update if since is None else since
-        return carried_over(self.kind, base, self.file.doc, target, carried=carried)
+        ids = self._files.keeps_cell_ids
+        return carried_over(self.kind, base, self.file.doc, target, ids_kept=ids, carried=carried)
 
     @property
     def shared(self) -> YBaseDoc:

@@ -116,9 +116,10 @@ class Files:
 
     @property
     def keeps_cell_ids(self) -> bool:
-        """Whether a file compared with a state (render.py) has the cell ids it stores: yes
-        with the stock manager, unless they repeat or lack (nbformat then makes them anew at
-        each read); another may always make them anew (jupytext's scripts)."""
+        """Whether a notebook read now has the cell ids its file stores: yes with the stock
+        manager (but for ids that repeat or lack, which nbformat makes anew at each read: the
+        merge matches those by content, merge/cellids.py); another may make them anew at each
+        read (jupytext's scripts)."""
         return stock_get(self.contents)
 
     def path_of(self, file_id: str) -> str:

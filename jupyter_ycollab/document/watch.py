@@ -196,9 +196,9 @@ class FileWatch:
         Worked out in a thread, on a copy of the live ``Doc`` (a 10,000-cell notebook takes
         0.4 s): the merge is CRDT operations, so what peers write meanwhile merges with it as
         any concurrent edit does. The caller holds the save lock: the base stays as it is."""
-        state = self.known_state()
+        state, ids_kept = self.known_state(), self._files.keeps_cell_ids
         job = (self.kind, base or self._history.base_update, self.doc.get_update(), theirs)
-        merge = await asyncio.to_thread(merged_into_copy, *job)
+        merge = await asyncio.to_thread(merged_into_copy, *job, ids_kept)
         await self._history.set_aside()  # the document just before, recoverable
         UpdateListeners.of(self.doc).apply(merge.update, Origin.DISK)
         self._history.rebase(merge.base_update, state.hash)

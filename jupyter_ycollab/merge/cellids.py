@@ -3,13 +3,14 @@ for the notebook merge, notebook.py).
 
 jupytext's contents manager reads a script (``.py``, ``.md``...) as a notebook whose cells get
 new random ids at every read; so does nbformat's reader, for the cells of an ``.ipynb`` that
-repeat an id or lack one (nbformat 4.5 asks one per cell); and a tool that writes notebooks
-anew may give every cell a new id. Matched by id, as the merge matches cells, such a file looks
-like every cell deleted and inserted anew, and a cell being edited in the room would come back
-twice (the room's edit kept, the file's version inserted). Here a file's cell whose id the
-base never had takes the id of the base cell it stands for: one the file no longer has, of the
-same type, with the same content, else in the same gap between unchanged cells and alike.
-Only ids new to the base are replaced, and only by ids the file lost.
+repeat an id or lack one (nbformat 4.5 asks one per cell). Matched by id, as the merge matches
+cells, such a file looks like every cell deleted and inserted anew, and a cell being edited in
+the room would come back twice (the room's edit kept, the file's version inserted). Here a
+file's cell whose id the base never had takes the id of the base cell it stands for: one the
+file no longer has, of the same type, with the same content, else (``alike``: a manager that
+never keeps ids) in the same gap between unchanged cells and alike. Only ids new to the base
+are replaced, and only by ids the file lost: where a file keeps ids, a new one with other
+content is another cell.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ Cell = dict[str, Any]
 ALIKE = 0.5
 
 
-def adopt_base_ids(cells: list[Cell], base_ids: list[str], base_by_id: dict[str, Cell]) -> None:
+def adopt_base_ids(
+    cells: list[Cell], base_ids: list[str], base_by_id: dict[str, Cell], *, alike: bool
+) -> None:
     """Give ``cells`` (the file's, in order; changed in place) the base's ids where they stand
     for base cells; ``base_ids`` is the base's cell order, ``base_by_id`` its cells."""
     disk_ids = {str(cell.get("id")) for cell in cells}
@@ -39,7 +42,7 @@ def adopt_base_ids(cells: list[Cell], base_ids: list[str], base_by_id: dict[str,
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             pairs = list(zip(olds[i1:i2], cells[j1:j2], strict=True))
-        elif tag == "replace":
+        elif tag == "replace" and alike:
             pairs = pair_changed(olds[i1:i2], cells[j1:j2])
         else:
             continue
@@ -52,9 +55,11 @@ def adopt_base_ids(cells: list[Cell], base_ids: list[str], base_by_id: dict[str,
 
 
 def pair_changed(olds: list[Cell], news: list[Cell]) -> list[tuple[Cell, Cell]]:
-    """Base cells and the file's cells that replaced them, paired in order: each new cell with
-    the most alike old one after the last paired, if alike enough (a cell split in two keeps
-    its id on the more alike half; one rewritten beyond that is another cell)."""
+    """Base cells and the file's cells that replaced them, paired in order: one for one when
+    one replaced one; else each new cell with the most alike old one after the last paired,
+    if alike enough (a cell split in two keeps its id on the more alike half)."""
+    if len(olds) == len(news) == 1:
+        return [(olds[0], news[0])]
     pairs, start = [], 0
     for new in news:
         scores = [

@@ -71,12 +71,12 @@ class Plan:
         return sorted(set(self.conflicts), key=lambda key: rank.get(key, -1))
 
 
-def replay(fork: Doc[Any], ours: Doc[Any], theirs: dict[str, Any]) -> Plan:
-    """Replay the base-to-disk difference on ``fork`` (the base) as small operations, the
-    file's cells first matched to the base's where their ids are new (cellids.py)."""
+def replay(fork: Doc[Any], ours: Doc[Any], theirs: dict[str, Any], *, ids_kept: bool) -> Plan:
+    """Replay the base-to-disk difference on ``fork`` (the base) as small operations.
+    ``ids_kept``: whether the file keeps its cells' ids (cellids.py matches the new ones)."""
     base_meta, base = _read_doc(fork)
     our_meta, mine = _read_doc(ours)
-    disk_meta, disk = _read_disk(theirs, base)
+    disk_meta, disk = _read_disk(theirs, base, ids_kept)
     disk_moved, our_moved = _moved(base.ids, disk.ids), _moved(base.ids, mine.ids)
     plan = Plan(base, mine, disk, moved=disk_moved - our_moved)
     # moved on both sides to different places: ours wins
@@ -99,14 +99,16 @@ def _plain(shared: Map[Any] | Array[Any]) -> Any:
     return json.loads(str(shared))
 
 
-def _read_disk(notebook: dict[str, Any], base: _Cells) -> tuple[dict[str, Any], _Cells]:
+def _read_disk(
+    notebook: dict[str, Any], base: _Cells, ids_kept: bool
+) -> tuple[dict[str, Any], _Cells]:
     meta = {
         "nbformat": notebook.get("nbformat", 4),
         "nbformat_minor": notebook.get("nbformat_minor", 5),
         "metadata": dict(notebook.get("metadata", {})),
     }
     cells = [_disk_cell(cell, index) for index, cell in enumerate(notebook.get("cells", []))]
-    adopt_base_ids(cells, base.ids, base.by_id)
+    adopt_base_ids(cells, base.ids, base.by_id, alike=not ids_kept)
     return meta, _Cells.of(cells)
 
 

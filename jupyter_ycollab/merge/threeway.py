@@ -52,17 +52,18 @@ class MergeResult:
 
 
 def three_way_merge(
-    kind: DocumentKind, base_update: bytes, ours: Doc[Any], theirs: Any
+    kind: DocumentKind, base_update: bytes, ours: Doc[Any], theirs: Any, *, ids_kept: bool = True
 ) -> MergeResult:
     """Merge ``theirs`` (content as the contents manager returns it) into the live ``ours``.
 
     ``base_update`` must be a state the live ``Doc`` descends from. Text must already have LF
     line endings (``content.split_newlines``). Work happens on copies: ``ours`` is only read,
-    and the update is ``EMPTY_UPDATE`` when the file equals the base. A notebook's cell with an
-    id new to the base may be a base cell all the same (cellids.py).
+    and the update is ``EMPTY_UPDATE`` when the file equals the base. ``ids_kept`` False: the
+    notebook's cell ids are not its file's (a jupytext script's are new at each read), so a
+    cell with an id new to the base may be a base cell (cellids.py).
     """
     if kind.ydoc_class is YNotebook:
-        return _merge_notebook(base_update, ours, theirs)
+        return _merge_notebook(base_update, ours, theirs, ids_kept)
     fork = replayed([base_update])  # a random client id: its items never collide with ours
     if kind.ydoc_class is not YBlob and not issubclass(kind.ydoc_class, YUnicode):
         return _merge_structure(kind, fork, ours, theirs)  # a class whose shapes we do not know
@@ -79,11 +80,11 @@ def three_way_merge(
 
 
 def merged_into_copy(
-    kind: DocumentKind, base_update: bytes, ours: bytes, theirs: Any
+    kind: DocumentKind, base_update: bytes, ours: bytes, theirs: Any, ids_kept: bool
 ) -> MergeResult:
     """``three_way_merge`` against a copy of the live ``Doc`` (its state ``ours``), which a
     thread may read while the loop goes on changing the room's own."""
-    return three_way_merge(kind, base_update, replayed([ours]), theirs)
+    return three_way_merge(kind, base_update, replayed([ours]), theirs, ids_kept=ids_kept)
 
 
 def carried_over(
@@ -91,6 +92,8 @@ def carried_over(
     base_update: bytes,
     ours: Doc[Any],
     target: Doc[Any],
+    *,
+    ids_kept: bool,
     carried: bytes | None = None,
 ) -> bytes:
     """The update, in ``target``'s history, that brings into it what ``ours`` changed since
@@ -109,18 +112,18 @@ def carried_over(
     if carried is not None:
         base_update = merged_update([base_update, carried])
         ours = replayed([ours.get_update(), carried])
-    first = three_way_merge(kind, base_update, ours, read_content(kind, target))
+    first = three_way_merge(kind, base_update, ours, read_content(kind, target), ids_kept=ids_kept)
     merged = read_content(kind, replayed([ours.get_update(), first.update]))
-    return three_way_merge(kind, target.get_update(), target, merged).update
+    return three_way_merge(kind, target.get_update(), target, merged, ids_kept=ids_kept).update
 
 
-def _merge_notebook(base_update: bytes, ours: Doc[Any], theirs: Any) -> MergeResult:
+def _merge_notebook(base_update: bytes, ours: Doc[Any], theirs: Any, ids_kept: bool) -> MergeResult:
     """Replay on a fork of the base, then repair on a copy of the live document if needed."""
     fork = replayed([base_update])
     theirs = {**theirs, "cells": loaded_cells(theirs)}  # as a load reads it, as the base was
     updates: list[bytes] = []
     with _recorded(fork, updates):
-        plan = notebook.replay(fork, ours, theirs)
+        plan = notebook.replay(fork, ours, theirs, ids_kept=ids_kept)
     next_base = fork.get_update()
     if plan.needs_repair:
         merged = replayed([ours.get_update(), _combined(updates)])

@@ -27,8 +27,8 @@ def _copies(kind: DocumentKind, content: Any) -> tuple[bytes, Doc[Any], Doc[Any]
     return base, replayed([base]), replayed([build_base(kind, content)])
 
 
-def _carry(kind: DocumentKind, base: bytes, ours: Doc[Any], target: Doc[Any]) -> Any:
-    update = carried_over(kind, base, ours, target)
+def _carry(kind: DocumentKind, base: bytes, ours: Doc[Any], target: Doc[Any], **kw: Any) -> Any:
+    update = carried_over(kind, base, ours, target, ids_kept=kw.get("ids_kept", True))
     target.apply_update(update)
     return read_content(kind, target)
 
@@ -69,7 +69,7 @@ def test_a_deletion_on_our_copy_is_carried() -> None:
 def test_nothing_changed_on_our_copy_carries_nothing() -> None:
     base, ours, target = _copies(TEXT, "same\n")
     target.get("source", type=Text).insert(0, "theirs ")
-    assert carried_over(TEXT, base, ours, target) == EMPTY_UPDATE
+    assert carried_over(TEXT, base, ours, target, ids_kept=True) == EMPTY_UPDATE
 
 
 def test_notebook_cells_added_and_edited_on_both_copies() -> None:
@@ -91,7 +91,7 @@ def test_notebook_cell_ids_made_anew_by_each_read() -> None:
     target = replayed([build_base(NOTEBOOK, _notebook(_cell("a2", "x = 1"), _cell("b2", "y = 2")))])
     _append(ours.get("cells", type=Array), 1, "  # ours")
     _append(target.get("cells", type=Array), 0, "  # theirs")
-    merged = _carry(NOTEBOOK, base, ours, target)
+    merged = _carry(NOTEBOOK, base, ours, target, ids_kept=False)
     assert _sources(merged) == ["x = 1  # theirs", "y = 2  # ours"]
 
 
@@ -137,9 +137,9 @@ def test_what_two_copies_of_one_history_hold_is_carried_once() -> None:
 
     _carry(TEXT, saved, writer, target)
     carried = writer.get_update()
-    update = carried_over(TEXT, joined, other, target, carried=carried)
+    update = carried_over(TEXT, joined, other, target, ids_kept=True, carried=carried)
     target.apply_update(update)
 
     lines = read_content(TEXT, target).splitlines()
     assert sorted(lines) == sorted(["one", "saved", "both", "writer alone", "other alone"])
-    assert carried_over(TEXT, joined, other, target, carried=carried) == EMPTY_UPDATE
+    assert carried_over(TEXT, joined, other, target, ids_kept=True, carried=carried) == EMPTY_UPDATE
