@@ -71,6 +71,13 @@ def open_with_kernel(path: str, *users: LabPage) -> None:
         user.choose_kernel()
 
 
+def expect_saved(
+    folder: TestFolder, name: str, expected: list[tuple[int | None, list[str]]], *, what: str
+) -> None:
+    """Wait until the file holds these execution counts and outputs (see ``saved_outputs``)."""
+    wait_for_value(lambda: saved_outputs(folder, name), expected, timeout=30, what=what)
+
+
 def saved_outputs(folder: TestFolder, name: str) -> list[tuple[int | None, list[str]]] | None:
     """Per cell on disk, its execution count and its outputs' text; None while mid-write."""
     try:
@@ -106,10 +113,10 @@ def test_outputs_of_cells_run_on_either_page_show_once_on_both_and_are_saved(
     answered = [("[1]:", "0\n1\n2"), ("[2]:", "42"), ("[]:", "")]
     alice.expect_outputs(answered)
     bob.expect_outputs(answered)
-    wait_for_value(
-        lambda: saved_outputs(folder, "run.ipynb"),
+    expect_saved(
+        folder,
+        "run.ipynb",
         [(1, ["0\n1\n2\n"]), (2, ["42"]), (None, [])],
-        timeout=30,
         what="the file to hold both cells' outputs",
     )
 
@@ -117,10 +124,10 @@ def test_outputs_of_cells_run_on_either_page_show_once_on_both_and_are_saved(
     rerun = [("[3]:", "0\n1\n2"), ("[2]:", "42"), ("[]:", "")]
     bob.expect_outputs(rerun)
     alice.expect_outputs(rerun)
-    wait_for_value(
-        lambda: saved_outputs(folder, "run.ipynb"),
+    expect_saved(
+        folder,
+        "run.ipynb",
         [(3, ["0\n1\n2\n"]), (2, ["42"]), (None, [])],
-        timeout=30,
         what="the file to hold the outputs of the second run",
     )
     expect_no_dialog(alice, bob)
@@ -147,10 +154,10 @@ def test_progress_and_cleared_outputs_end_the_same_on_both_pages_and_on_disk(
     final = [("[1]:", "'step 2'|xxx\ny")]
     alice.expect_outputs(final)
     bob.expect_outputs(final)
-    wait_for_value(
-        lambda: saved_outputs(folder, "progress.ipynb"),
+    expect_saved(
+        folder,
+        "progress.ipynb",
         [(1, ["'step 2'", "xxx\ny\n"])],
-        timeout=30,
         what="the file to hold the last outputs",
     )
     expect_no_dialog(alice, bob)
