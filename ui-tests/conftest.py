@@ -14,6 +14,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from documents import TestFolder
 from lab_server import JUPYTER_ENV, REFERENCE, LabServer, jupyter_command
+from network import Relay
 from pages import LabPage
 
 HERE = Path(__file__).resolve().parent
@@ -118,7 +119,8 @@ def autosave_off(lab_server: LabServer) -> Iterator[None]:
 def new_user(
     browser: Browser, lab_server: LabServer, request: pytest.FixtureRequest
 ) -> Iterator[NewUser]:
-    """Make users: ``new_user("A")``, ``new_user("R", reader=True)``, each a browser context.
+    """Make users: ``new_user("A")``, ``new_user("R", reader=True)``, each a browser context;
+    ``new_user("A", via=relay)`` reaches the server through a ``network.Relay``.
 
     On failure, each user's screenshot and console log, and the server log written during the
     test, go to ``ui-tests/artifacts/<test name>/``.
@@ -127,7 +129,7 @@ def new_user(
     log_offset = lab_server.log_size()
     made: list[LabPage] = []
 
-    def make(label: str, *, reader: bool = False) -> LabPage:
+    def make(label: str, *, reader: bool = False, via: Relay | None = None) -> LabPage:
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         if reader:
             context.add_cookies(
@@ -135,7 +137,8 @@ def new_user(
             )
         page = context.new_page()
         page.set_default_timeout(30_000)
-        user = LabPage(page, base_url=lab_server.base_url, token=lab_server.token, label=label)
+        base_url = lab_server.base_url if via is None else via.base_url
+        user = LabPage(page, base_url=base_url, token=lab_server.token, label=label)
         user.workspace = re.sub(r"[^a-z0-9-]+", "-", f"{slug}-{label}".lower())
         made.append(user)
         return user

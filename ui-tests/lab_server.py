@@ -183,6 +183,14 @@ class LabServer:
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
+    def open_documents(self) -> list[str]:
+        """The paths of the rooms open on this server (ours only: its status route)."""
+        request = urllib.request.Request(
+            self.url("/api/collaboration/status"), headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return [room["path"] for room in json.load(response)["rooms"]]
+
     def _http_status(self, path: str) -> int:
         request = urllib.request.Request(
             self.url(path), headers={"Authorization": f"token {self.token}"}

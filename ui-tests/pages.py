@@ -497,6 +497,19 @@ class LabPage:
         if self.kernel_dialog_due:
             self.choose_no_kernel()  # a reloaded notebook asks again
 
+    def expect_connected(self, connected: bool, *, timeout: float = LOAD_TIMEOUT) -> None:
+        """Wait until the page has (or has no) synced document connection, answering the
+        dialogs a user would meanwhile (JupyterLab's "Server Connection Error")."""
+
+        def reached() -> bool:
+            if self.answer_dialogs():
+                return False
+            live = any(s.is_live for s in self.sockets if s.is_document_room)
+            return live == connected
+
+        state = "connected" if connected else "disconnected"
+        self.wait_until(reached, what=f"{self.label} to be {state}", timeout=timeout)
+
     def answer_dialogs(self) -> bool:
         """Answer the first visible dialog, if any; return whether there was one."""
         dialogs = self.dialogs()

@@ -9,7 +9,9 @@ shared through Redis), and the file holds both users' edits once.
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
+import signal
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -21,7 +23,8 @@ from conftest import ARTIFACTS, FAILED, NewUser, save_artifacts
 from conftest import test_slug as slug_of
 from documents import TestFolder
 from lab_server import REFERENCE, LabServer, free_port
-from pages import SYNC_TIMEOUT, LabPage, edit_one_notebook
+from network import Relay
+from pages import SYNC_TIMEOUT, LabPage, edit_one_notebook, expect_no_dialog
 from waiting import wait_until
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -55,11 +58,15 @@ def _answers_ping(port: int) -> bool:
 def servers(
     redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[LabServer, LabServer]]:
-    """Two servers over one folder and one Redis, each with its own home (file ids, logs)."""
+    """Two servers over one folder and one Redis, each with its own home (file ids, logs), and
+    one token, as replicas behind a load balancer accept the same logins."""
     root = tmp_path_factory.mktemp("shared")
     options = [f"--YCollabApp.redis_url={redis_url}", "--YCollabApp.cluster_lease_ttl=2"]
+    token = secrets.token_hex(16)
     pair = tuple(
-        LabServer(home=tmp_path_factory.mktemp(f"lab-{n}"), options=options, shared_root=root)
+        LabServer(
+            home=tmp_path_factory.mktemp(f"lab-{n}"), options=options, shared_root=root, token=token
+        )
         for n in (1, 2)
     )
     try:
@@ -75,14 +82,16 @@ def servers(
 
 @pytest.fixture
 def user_on(browser: Browser, request: pytest.FixtureRequest) -> Iterator[NewUser]:
-    """``user_on(server, "A")``: a user (a browser context) whose JupyterLab is on ``server``."""
+    """``user_on(server, "A")``: a user (a browser context) whose JupyterLab is on ``server``;
+    ``user_on(server, "A", via=relay)`` reaches it through a relay (a load balancer)."""
     slug = slug_of(request.node)
     made: list[tuple[LabPage, LabServer]] = []
 
-    def make(server: LabServer, label: str) -> LabPage:
+    def make(server: LabServer, label: str, *, via: Relay | None = None) -> LabPage:
         page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
         page.set_default_timeout(30_000)
-        user = LabPage(page, base_url=server.base_url, token=server.token, label=label)
+        base_url = server.base_url if via is None else via.base_url
+        user = LabPage(page, base_url=base_url, token=server.token, label=label)
         user.workspace = re.sub(r"[^a-z0-9-]+", "-", f"{slug}-{label}".lower())
         made.append((user, server))
         return user
@@ -117,3 +126,46 @@ def test_users_of_two_servers_edit_one_notebook_and_see_each_other(
         expect(running).to_have_text(path, timeout=SYNC_TIMEOUT * 1000)
 
     folder.expect_notebook("plan.ipynb", expected)
+
+
+@pytest.fixture
+def balancer(servers: tuple[LabServer, LabServer]) -> Iterator[Relay]:
+    """A load balancer in front of the first server, which is started again afterwards if the
+    test killed it."""
+    first = servers[0]
+    relay = Relay(first.port)
+    yield relay
+    relay.stop()
+    if first.process is not None and first.process.poll() is not None:
+        first.restart()
+
+
+def test_a_server_dies_and_its_users_page_goes_on_through_the_load_balancer_losing_nothing(
+    servers: tuple[LabServer, LabServer], user_on: NewUser, balancer: Relay
+) -> None:
+    """A's page reaches the first server through a load balancer (a relay), B's is on the
+    second. The first server is killed (SIGKILL: nothing flushed) right after A typed, and the
+    balancer sends A's reconnection to the second. A also types while it has no server at all."""
+    first, second = servers
+    folder = TestFolder(first.root, "balanced")
+    path = folder.write_notebook("plan.ipynb", ["first = 1", "second = 2"])
+    alice, bob = user_on(first, "A", via=balancer), user_on(second, "B")
+    alice.open_notebook(path, workspace=alice.workspace)
+    bob.open_notebook(path, workspace=bob.workspace)
+    alice.append_to_cell(0, "  # A")
+    folder.expect_notebook("plan.ipynb", ["first = 1  # A", "second = 2"])
+
+    alice.append_to_cell(1, "  # A, as it died")
+    assert first.process is not None
+    first.process.send_signal(signal.SIGKILL)
+    alice.expect_connected(False)
+    alice.append_to_cell(0, ", with no server")
+    balancer.retarget(second.port)
+
+    alice.expect_connected(True)
+    bob.append_to_cell(1, " # B")
+    expected = ["first = 1  # A, with no server", "second = 2  # A, as it died # B"]
+    alice.expect_cells(expected)
+    bob.expect_cells(expected)
+    folder.expect_notebook("plan.ipynb", expected)
+    expect_no_dialog(alice, bob)

@@ -1,0 +1,83 @@
+"""A page's connection drops (a laptop sleeps, a Wi-Fi drops) while the others go on: what it
+typed meanwhile and what they did are both there, once, when it comes back.
+
+The page reaches the server through ``network.Relay``, which closes its connections and refuses
+new ones until the test restores the link. JupyterLab's own "Server Connection Error" is the only
+dialog expected (answered by ``expect_connected``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from conftest import NewUser
+from documents import TestFolder
+from lab_server import REFERENCE, LabServer
+from network import Relay
+from pages import expect_no_dialog
+
+CELLS = ["a = 1", "b = 2"]
+
+
+@pytest.fixture
+def relay(lab_server: LabServer) -> Iterator[Relay]:
+    link = Relay(lab_server.port)
+    yield link
+    link.stop()
+
+
+def test_a_page_back_online_keeps_what_it_typed_and_gets_what_the_other_did(
+    folder: TestFolder, new_user: NewUser, relay: Relay
+) -> None:
+    path = folder.write_notebook("away.ipynb", CELLS)
+    alice, bob = new_user("A", via=relay), new_user("B")
+    alice.open_notebook(path, workspace=alice.workspace)
+    bob.open_notebook(path, workspace=bob.workspace)
+    bob.expect_cells(CELLS)
+
+    relay.cut()
+    alice.expect_connected(False)
+    alice.append_to_cell(0, "  # A, offline")
+    bob.append_to_cell(1, "  # B")
+    bob.add_cell_below(1, "c = 3  # B")
+    folder.expect_notebook("away.ipynb", ["a = 1", "b = 2  # B", "c = 3  # B"])
+
+    relay.restore()
+    alice.expect_connected(True)
+    expected = ["a = 1  # A, offline", "b = 2  # B", "c = 3  # B"]
+    alice.expect_cells(expected)
+    bob.expect_cells(expected)
+    folder.expect_notebook("away.ipynb", expected)
+    expect_no_dialog(alice, bob)
+
+
+def test_a_page_back_after_its_room_closed_and_its_file_changed_keeps_both_changes(
+    folder: TestFolder, new_user: NewUser, relay: Relay, lab_server: LabServer
+) -> None:
+    """The room closes while the page is away (the other user left), the file changes on disk,
+    and the page comes back to a room opened again from the file and the update log."""
+    if lab_server.collaboration == REFERENCE:
+        pytest.skip("the reference has no status route to see its room close")
+    path = folder.write_notebook("closed.ipynb", CELLS)
+    alice, bob = new_user("A", via=relay), new_user("B")
+    alice.open_notebook(path, workspace=alice.workspace)
+    bob.open_notebook(path, workspace=bob.workspace)
+    bob.expect_cells(CELLS)
+
+    relay.cut()
+    alice.expect_connected(False)
+    alice.append_to_cell(0, "  # A, offline")
+    bob.page.goto("about:blank")
+    alice.wait_until(
+        lambda: path not in lab_server.open_documents(), what="the room to close", timeout=60
+    )
+    folder.write_notebook("closed.ipynb", ["a = 1", "b = 2  # another program"])
+
+    relay.restore()
+    alice.expect_connected(True)
+    expected = ["a = 1  # A, offline", "b = 2  # another program"]
+    alice.expect_cells(expected)
+    folder.expect_notebook("closed.ipynb", expected)
+    expect_no_dialog(alice)
