@@ -270,9 +270,21 @@ class Collab:
         self.clients.append(client)
         return client
 
-    def session_client(self, session: dict[str, Any], document: DocT) -> CollabClient[DocT]:
+    def session_client(
+        self, session: dict[str, Any], document: DocT, headers: dict[str, str] | None = None
+    ) -> CollabClient[DocT]:
         url = self.room_url(self.room_id(session), f"sessionId={session['sessionId']}")
-        return self.client(document, url)
+        return self.client(document, url, headers)
+
+    async def login_cookie(self) -> str:
+        """The Cookie header of a browser session: its user is the same at every request, where
+        each request with the token alone is a new anonymous user (and token-authenticated
+        requests skip the origin check by design; a cross-site attack would ride on the
+        cookie)."""
+        response = await self.fetch("api", "status")
+        cookies = [header.split(";", 1)[0] for header in response.headers.get_list("Set-Cookie")]
+        assert cookies, "the server set no login cookie"
+        return "; ".join(cookies)
 
     async def open_notebook(self, path: str) -> CollabClient[YNotebook]:
         """PUT a session for a notebook and return a synced client of its room."""

@@ -10,8 +10,10 @@ from jupyter_ydoc import YNotebook
 from pycrdt import Doc
 from tornado.httpclient import HTTPClientError
 
+from jupyter_ycollab.web import refusals
+
 from .client import wait_until
-from .harness import Collab, append, cell_sources, refusal
+from .harness import Collab, append, cell_sources, refusal, sources_on_disk
 
 
 async def test_session_for_a_missing_file_is_404(collab: Collab) -> None:
@@ -95,6 +97,50 @@ async def test_a_file_that_cannot_be_read_is_refused_on_the_websocket_with_4500(
     assert client.close_reason is not None and client.close_reason.startswith("cannot read")
     assert collab.document_rooms == []
     assert path.read_bytes() == data
+
+
+#: What became of a file while the only page on it was away: the close it then gets, and the
+#: status of the same request repeated at once.
+GONE_WHILE_AWAY = {
+    "deleted": (None, 4404, 404),
+    "conflict markers": (UNREADABLE["conflict markers"][1], 4500, 429),
+}
+
+
+@pytest.mark.also_other_managers
+@pytest.mark.parametrize("case", GONE_WHILE_AWAY.values(), ids=GONE_WHILE_AWAY.keys())
+async def test_a_page_back_to_a_file_gone_while_away_is_not_let_in_ten_times_a_second(
+    collab: Collab, monkeypatch: pytest.MonkeyPatch, case: tuple[bytes | None, int, int]
+) -> None:
+    """A page that had synced ignores 4404 and 4500 (the front end gives up on them only before
+    its first sync) and reconnects 100 ms after each: an upgrade, a load and a close ten times
+    a second for as long as its tab stays open. The same request is refused before the upgrade
+    for a moment instead (web/refusals.py); once the file is back, the page is let in, with
+    what it typed while away."""
+    replacement, close_code, repeat_status = case
+    path = collab.write_notebook("away.ipynb", ["x = 1"])
+    original = path.read_bytes()
+    session = await collab.put_session("away.ipynb")
+    browser = {**collab.auth_headers, "Cookie": await collab.login_cookie()}
+    page = collab.session_client(session, YNotebook(Doc()), browser)
+    await page.sync()
+    await page.close()
+    await collab.room_closed(collab.room_id(session))
+    append(page.document.ycells[0]["source"], "  # typed while away")
+    if replacement is None:
+        path.unlink()
+    else:
+        path.write_bytes(replacement)
+
+    assert await refusal(page) == ("close", close_code)
+    assert await refusal(page) == ("http", repeat_status)
+    assert collab.document_rooms == []
+
+    path.write_bytes(original)  # git checkout
+    monkeypatch.setattr(refusals, "REPEAT_WINDOW", 0.0)
+    await page.reconnect()
+    expected = ["x = 1  # typed while away"]
+    await wait_until(lambda: sources_on_disk(path) == expected, 10, "the page's edit saved")
 
 
 async def test_room_with_an_unknown_file_id_is_refused_as_not_found(collab: Collab) -> None:

@@ -19,6 +19,7 @@ from network import Relay
 from pages import expect_no_dialog
 
 CELLS = ["a = 1", "b = 2"]
+OBSERVED = 12  # seconds: 91 connection attempts over them before, 11 since
 
 
 @pytest.fixture
@@ -81,3 +82,39 @@ def test_a_page_back_after_its_room_closed_and_its_file_changed_keeps_both_chang
     alice.expect_cells(expected)
     folder.expect_notebook("closed.ipynb", expected)
     expect_no_dialog(alice)
+
+
+def test_a_page_back_to_its_deleted_file_waits_quietly_and_comes_in_with_its_edit_once_it_is_back(
+    folder: TestFolder, new_user: NewUser, relay: Relay, lab_server: LabServer
+) -> None:
+    """The file is deleted while the room is closed and the page away. The front end ignores
+    the close that says so (4404) once it had synced, and reconnects 100 ms after each. The
+    server refuses the same request before the upgrade for a moment (web/refusals.py), so the
+    client backs off. The page keeps what it typed; the file put back (git checkout), it is
+    let in and its edit saved."""
+    if lab_server.collaboration == REFERENCE:
+        pytest.skip("the reference has no status route to see its room close")
+    path = folder.write_notebook("gone.ipynb", CELLS)
+    original = (folder.disk / "gone.ipynb").read_bytes()
+    alice = new_user("A", via=relay)
+    alice.open_notebook(path, workspace=alice.workspace)
+    relay.cut()
+    alice.expect_connected(False)
+    alice.append_to_cell(0, "  # A, offline")
+    alice.wait_until(
+        lambda: path not in lab_server.open_documents(), what="the room to close", timeout=60
+    )
+    (folder.disk / "gone.ipynb").unlink()
+
+    before = len(alice.sockets)
+    relay.restore()
+    alice.pause(OBSERVED)  # a rate is measured over a span of time
+    attempts = [s for s in alice.sockets[before:] if s.is_document_room]
+    assert len(attempts) <= 2 * OBSERVED, f"{len(attempts)} connections in {OBSERVED} s"
+    assert not (folder.disk / "gone.ipynb").exists()
+
+    (folder.disk / "gone.ipynb").write_bytes(original)
+    alice.expect_connected(True)
+    expected = ["a = 1  # A, offline", "b = 2"]
+    alice.expect_cells(expected)
+    folder.expect_notebook("gone.ipynb", expected)

@@ -33,7 +33,7 @@ from ..rooms import protocol
 from ..rooms.ids import parse_room_id
 from ..rooms.peer import Peer
 from ..rooms.room import Room
-from .refusals import Request
+from .refusals import Request, repeat_status
 from .services import SETTINGS_KEY, Services
 from .transport import SocketTransport
 
@@ -110,8 +110,8 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
             raise web.HTTPError(403)
         self.readonly = not await self.may("write")
         repeated = self.services.refusals.repeated(self._request_key(requested))
-        if repeated is not None:  # shown in a dialog a moment ago (refusals.py)
-            raise web.HTTPError(outcome_of(repeated).http_status, str(repeated))
+        if repeated is not None:  # refused a moment ago (refusals.py)
+            raise web.HTTPError(repeat_status(repeated), str(repeated))
         try:
             room_id = await self.services.hooks.name_room(self, requested)
             # Rooms the REST routes registered (forks, timelines) have no file behind their id.

@@ -1,11 +1,23 @@
-"""Which refusals are given again before the upgrade, and for how long (web/refusals.py)."""
+"""Which refusals are given again before the upgrade, with which status, and for how long
+(web/refusals.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from jupyter_ycollab.errors import CollabError, NotFound, Refused, RoomFull, UnknownSession
-from jupyter_ycollab.web.refusals import REPEAT_WINDOW, Refusals
+from jupyter_ycollab.errors import (
+    BadRequest,
+    CollabError,
+    HookFailed,
+    InvalidUpdate,
+    LoadFailed,
+    NotFound,
+    Refused,
+    RoomFull,
+    UnknownSession,
+    UnsupportedFrame,
+)
+from jupyter_ycollab.web.refusals import REPEAT_WINDOW, Refusals, repeat_status
 
 REQUEST = ("alice", "json:notebook:id", "lineage")
 
@@ -23,13 +35,18 @@ class Clock:
     [
         (Refused("quota"), True),  # 1003 and a dialog
         (UnknownSession("old"), True),  # 1003 and a dialog
-        (Refused("busy", close_code=Refused.TRY_AGAIN_LATER), False),  # the hook's own code
-        (Refused("gone", close_code=4404), False),
-        (RoomFull("full"), False),  # 1013: the front end backs off by itself
-        (NotFound("no file"), False),
+        (NotFound("no file"), True),  # 4404: ignored by a page that had synced
+        (LoadFailed("conflict markers"), True),  # 4500, likewise
+        (HookFailed("a bug"), True),
+        (BadRequest("no such format"), True),  # 4400
+        (Refused("gone", close_code=4404), True),  # the hook's own code, likewise
+        (Refused("busy", close_code=Refused.TRY_AGAIN_LATER), False),  # the front end backs off
+        (RoomFull("full"), False),  # 1013, likewise
+        (InvalidUpdate("garbage"), False),  # 1007: about a frame, not the request
+        (UnsupportedFrame("text"), False),  # 1003 with no dialog
     ],
 )
-def test_only_a_refusal_shown_in_a_dialog_is_remembered(
+def test_only_a_refusal_the_front_end_does_not_stop_on_is_remembered(
     error: CollabError, remembered: bool
 ) -> None:
     refusals = Refusals(Clock())
@@ -58,3 +75,20 @@ def test_old_refusals_are_forgotten_as_new_ones_come() -> None:
     clock.now += REPEAT_WINDOW
     refusals.note(REQUEST, Refused("no"))
     assert len(refusals._recent) == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (Refused("quota"), 403),
+        (UnknownSession("old"), 409),
+        (NotFound("no file"), 404),
+        (BadRequest("no such format"), 400),
+        (LoadFailed("conflict markers"), 429),  # not 500: no ERROR, with headers, per retry
+        (HookFailed("a bug"), 429),
+    ],
+)
+def test_a_repeat_is_refused_with_its_errors_status_below_500(
+    error: CollabError, status: int
+) -> None:
+    assert repeat_status(error) == status
