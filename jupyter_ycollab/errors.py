@@ -112,9 +112,10 @@ class Refused(CollabError):
     in a dialog (title "Document error", body: this message) before it stops trying: the right
     answer to "not allowed" and to "over your quota", which retrying cannot fix by itself. A
     hook that wants the front end to come back later passes ``close_code=TRY_AGAIN_LATER``
-    (1013: it reconnects with back-off until it is let in); any other standard code or one of
-    4000-4999 is sent as is (4400/4404/4500 make the front end give up with its own message,
-    the rest make it reconnect with back-off).
+    (1013: it reconnects until it is let in); any other standard code or one of 4000-4999 is
+    sent as is (4400/4404/4500 make the front end give up with its own message, the rest make
+    it reconnect). The same request is refused before the upgrade for a moment after any of
+    them (web/refusals.py), so that it does not come back ten times a second.
     """
 
     TRY_AGAIN_LATER = 1013
@@ -163,7 +164,7 @@ class Outcome(NamedTuple):
 
 #: The one table. Close codes 4400/4404/4500 make the front end give up with a message;
 #: 1003 with a JSON reason shows a dialog; 1002/1007/1009 are the websocket standard's codes;
-#: 1013 ("try again later") makes the front end reconnect with back-off.
+#: 1013 ("try again later") makes the front end reconnect.
 OUTCOMES: dict[type[CollabError], Outcome] = {
     BadRequest: Outcome(400, 4400),
     Forbidden: Outcome(403, 1008),

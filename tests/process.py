@@ -215,6 +215,23 @@ class JupyterProcess:
         session: dict[str, Any] = json.loads(response.body)
         return session
 
+    async def browser_headers(self) -> dict[str, str]:
+        """The token and a login cookie: a browser's user is the same at every request, where
+        each request with the token alone is a new anonymous user."""
+        response = await AsyncHTTPClient().fetch(
+            f"{self.base_url}/api/status", headers=self.headers
+        )
+        cookies = [header.split(";", 1)[0] for header in response.headers.get_list("Set-Cookie")]
+        assert cookies, "the server set no login cookie"
+        return {**self.headers, "Cookie": "; ".join(cookies)}
+
+    async def open_documents(self) -> list[str]:
+        """The paths of the rooms open on this server (its status route)."""
+        response = await AsyncHTTPClient().fetch(
+            f"{self.base_url}/api/collaboration/status", headers=self.headers
+        )
+        return [room["path"] for room in json.loads(response.body)["rooms"]]
+
     def room_url(self, session: dict[str, Any]) -> str:
         room_id = f"{session['format']}:{session['type']}:{session['fileId']}"
         return (

@@ -143,6 +143,21 @@ async def test_a_page_back_to_a_file_gone_while_away_is_not_let_in_ten_times_a_s
     await wait_until(lambda: sources_on_disk(path) == expected, 10, "the page's edit saved")
 
 
+async def test_a_page_closed_for_a_frame_it_sent_may_come_back_at_once(collab: Collab) -> None:
+    """Only a connection refused as it opens is refused again before the upgrade (web/
+    refusals.py): one closed for what it sent later was let in, and may come back."""
+    collab.write_notebook("nb.ipynb", ["x = 1"])
+    session = await collab.put_session("nb.ipynb")
+    browser = {**collab.auth_headers, "Cookie": await collab.login_cookie()}
+    page = collab.session_client(session, YNotebook(Doc()), browser)
+    await page.sync()
+    page.send("a text frame")
+    await page.wait_closed(5)
+    assert page.close_code == 1003
+    await page.reconnect()
+    assert cell_sources(page.document) == ["x = 1"]
+
+
 async def test_room_with_an_unknown_file_id_is_refused_as_not_found(collab: Collab) -> None:
     client = collab.client(YNotebook(Doc()), collab.room_url(f"json:notebook:{uuid.uuid4()}"))
     assert await refusal(client) in (("http", 404), ("close", 4404))

@@ -134,7 +134,7 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
         # update back until the peer's delayed ACK (40 ms) whenever one is still unacknowledged.
         self.set_nodelay(True)
         if self.bad_request is not None:
-            self._close_with(self.bad_request)
+            self._refuse(self.bad_request)
             return
         manager = self.services.manager
         try:
@@ -145,7 +145,7 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
             self._check_session(room)
             self._check_capacity(self.room_id)  # again: peers may have joined while it loaded
         except CollabError as error:
-            self._close_with(error)
+            self._refuse(error)
             return
         if self.ws_connection is None or manager.stopping:  # gone while the room was loading
             return
@@ -163,7 +163,13 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
         try:
             self.services.hooks.joined(room, self.peer)
         except CollabError as error:
-            self._close_with(error)
+            self._refuse(error)
+
+    def _refuse(self, error: CollabError) -> None:
+        """Close a connection refused as it opened; the same request is refused before the
+        upgrade for a moment (refusals.py)."""
+        self.services.refusals.note(self._request_key(self.path_args[0]), error)
+        self._close_with(error)
 
     def _request_key(self, requested: str) -> Request:
         return self.username(), requested, self.get_query_argument("sessionId", "")
@@ -231,7 +237,6 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
         level = logging.DEBUG if isinstance(error, UnknownSession) else logging.INFO
         self.log.log(level, "Closing collaboration websocket %s: %s", self.request.path, error)
         code = outcome_of(error).close_code
-        self.services.refusals.note(self._request_key(self.path_args[0]), error)
         if self.peer is not None:
             self.peer.close(code, error.close_reason())
         else:

@@ -7,17 +7,16 @@ import pytest
 
 from jupyter_ycollab.errors import (
     BadRequest,
+    ClusterBusy,
     CollabError,
     HookFailed,
-    InvalidUpdate,
     LoadFailed,
     NotFound,
     Refused,
     RoomFull,
     UnknownSession,
-    UnsupportedFrame,
 )
-from jupyter_ycollab.web.refusals import REPEAT_WINDOW, Refusals, repeat_status
+from jupyter_ycollab.web.refusals import REPEAT_WINDOW, RETRY_WINDOW, Refusals, repeat_status
 
 REQUEST = ("alice", "json:notebook:id", "lineage")
 
@@ -31,40 +30,39 @@ class Clock:
 
 
 @pytest.mark.parametrize(
-    ("error", "remembered"),
+    ("error", "window"),
     [
-        (Refused("quota"), True),  # 1003 and a dialog
-        (UnknownSession("old"), True),  # 1003 and a dialog
-        (NotFound("no file"), True),  # 4404: ignored by a page that had synced
-        (LoadFailed("conflict markers"), True),  # 4500, likewise
-        (HookFailed("a bug"), True),
-        (BadRequest("no such format"), True),  # 4400
-        (Refused("gone", close_code=4404), True),  # the hook's own code, likewise
-        (Refused("busy", close_code=Refused.TRY_AGAIN_LATER), False),  # the front end backs off
-        (RoomFull("full"), False),  # 1013, likewise
-        (InvalidUpdate("garbage"), False),  # 1007: about a frame, not the request
-        (UnsupportedFrame("text"), False),  # 1003 with no dialog
+        (Refused("quota"), REPEAT_WINDOW),  # 1003 and a dialog
+        (UnknownSession("old"), REPEAT_WINDOW),  # 1003 and a dialog
+        (NotFound("no file"), REPEAT_WINDOW),  # 4404: ignored by a page that had synced
+        (LoadFailed("conflict markers"), REPEAT_WINDOW),  # 4500, likewise
+        (HookFailed("a bug"), REPEAT_WINDOW),
+        (BadRequest("no such format"), REPEAT_WINDOW),  # 4400
+        (Refused("gone", close_code=4404), REPEAT_WINDOW),  # the hook's own code
+        (Refused("busy", close_code=Refused.TRY_AGAIN_LATER), RETRY_WINDOW),  # 1013
+        (ClusterBusy("Redis did not answer"), RETRY_WINDOW),  # 1013
+        (RoomFull("full"), RETRY_WINDOW),  # 1013
     ],
 )
-def test_only_a_refusal_the_front_end_does_not_stop_on_is_remembered(
-    error: CollabError, remembered: bool
+def test_a_refusal_is_remembered_for_long_and_one_to_try_again_later_for_a_moment(
+    error: CollabError, window: float
 ) -> None:
-    refusals = Refusals(Clock())
-    refusals.note(REQUEST, error)
-    assert (refusals.repeated(REQUEST) is error) is remembered
-
-
-def test_a_refusal_is_given_again_to_the_same_request_for_the_window_only() -> None:
     clock = Clock()
     refusals = Refusals(clock)
+    refusals.note(REQUEST, error)
+    clock.now += window - 0.01
+    assert refusals.repeated(REQUEST) is error
+    clock.now += 0.01
+    assert refusals.repeated(REQUEST) is None
+
+
+def test_a_refusal_is_given_again_to_the_same_request_only() -> None:
+    refusals = Refusals(Clock())
     error = Refused("quota")
     refusals.note(REQUEST, error)
     assert refusals.repeated(("bob", *REQUEST[1:])) is None
     assert refusals.repeated((*REQUEST[:2], "another lineage")) is None
-    clock.now += REPEAT_WINDOW - 0.01
     assert refusals.repeated(REQUEST) is error
-    clock.now += 0.01
-    assert refusals.repeated(REQUEST) is None
 
 
 def test_old_refusals_are_forgotten_as_new_ones_come() -> None:
@@ -86,6 +84,7 @@ def test_old_refusals_are_forgotten_as_new_ones_come() -> None:
         (BadRequest("no such format"), 400),
         (LoadFailed("conflict markers"), 429),  # not 500: no ERROR, with headers, per retry
         (HookFailed("a bug"), 429),
+        (ClusterBusy("Redis did not answer"), 429),
     ],
 )
 def test_a_repeat_is_refused_with_its_errors_status_below_500(
