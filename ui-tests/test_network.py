@@ -54,11 +54,14 @@ def test_a_page_back_online_keeps_what_it_typed_and_gets_what_the_other_did(
     expect_no_dialog(alice, bob)
 
 
-def test_a_page_back_after_its_room_closed_and_its_file_changed_keeps_both_changes(
+def test_a_page_back_after_its_room_closed_and_its_file_changed_keeps_every_change(
     folder: TestFolder, new_user: NewUser, relay: Relay, lab_server: LabServer
 ) -> None:
-    """The room closes while the page is away (the other user left), the file changes on disk,
-    and the page comes back to a room opened again from the file and the update log."""
+    """While the page is away, the other user adds a cell and leaves, the room closes, and the
+    file changes on disk; the page comes back to a room opened again from the file and the
+    update log. What users of jupyter-collaboration and jupyter-server-documents report after a
+    laptop slept is a notebook rolled back to the sleeper's copy, or emptied
+    (jupyterlab/jupyterlab#14224, jupyter-ai-contrib/jupyter-server-documents#305)."""
     if lab_server.collaboration == REFERENCE:
         pytest.skip("the reference has no status route to see its room close")
     path = folder.write_notebook("closed.ipynb", CELLS)
@@ -70,15 +73,17 @@ def test_a_page_back_after_its_room_closed_and_its_file_changed_keeps_both_chang
     relay.cut()
     alice.expect_connected(False)
     alice.append_to_cell(0, "  # A, offline")
+    bob.add_cell_below(1, "c = 3  # B")
+    folder.expect_notebook("closed.ipynb", [*CELLS, "c = 3  # B"])
     bob.page.goto("about:blank")
     alice.wait_until(
         lambda: path not in lab_server.open_documents(), what="the room to close", timeout=60
     )
-    folder.write_notebook("closed.ipynb", ["a = 1", "b = 2  # another program"])
+    folder.write_notebook("closed.ipynb", ["a = 1", "b = 2  # another program", "c = 3  # B"])
 
     relay.restore()
     alice.expect_connected(True)
-    expected = ["a = 1  # A, offline", "b = 2  # another program"]
+    expected = ["a = 1  # A, offline", "b = 2  # another program", "c = 3  # B"]
     alice.expect_cells(expected)
     folder.expect_notebook("closed.ipynb", expected)
     expect_no_dialog(alice)
