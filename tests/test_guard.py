@@ -10,7 +10,7 @@ from typing import Any
 import nbformat
 import pytest
 from jupyter_ydoc import YNotebook
-from pycrdt import Array, Doc, Map, Text, create_update_message
+from pycrdt import Array, Doc, Map, Text, create_update_message, write_var_uint
 
 from jupyter_ycollab.rooms.room import HELD_BYTES
 
@@ -141,6 +141,51 @@ async def test_an_update_pycrdt_rejects_halfway_is_never_half_applied(collab: Co
 
     assert mallory.close_code == 1007
     assert room.doc.get_state() == state and room.doc.get_update() == content
+    await assert_room_unharmed(collab, alice, bob, ["x = 1", "y = 2"])
+
+
+MALLORY = 0x1F2E3D4C5B6A  # a client id whose variable-length encoding takes 7 bytes
+
+
+def panicking_updates(client_id: int) -> tuple[bytes, bytes]:
+    """Two updates after which pycrdt's Rust core panics ("called `Option::unwrap()` on a
+    `None` value"), as pyo3's ``PanicException``, no ``Exception``: tests/test_fuzz.py met them
+    in CI (2026-12-07), cut down here. The first puts a value after ``client_id``'s first item
+    and deletes that item; the second is the first with one bit of its origin's client id
+    flipped, which ends that id early."""
+    client = write_var_uint(client_id)
+    cut = bytearray(client)
+    cut[5] &= 0x7F
+
+    def update(origin: bytes) -> bytes:
+        item = b"\x01\x01" + write_var_uint(0x7D3E9F12A0B4) + b"\x00\xa8" + origin
+        return item + b"\x00\x01\x77\x01\x78" + b"\x01" + client + b"\x01\x00\x01"
+
+    return update(client), update(bytes(cut))
+
+
+@pytest.mark.parametrize(
+    "validate",
+    [True, pytest.param(False, marks=pytest.mark.ycollab(validate_updates=False))],
+    ids=["guarded", "unguarded"],
+)
+async def test_an_update_on_which_pycrdt_panics_closes_only_its_sender(
+    collab: Collab, validate: bool
+) -> None:
+    """Before, the panic went past the room's handling: an ERROR with a traceback, and the
+    sender's connection aborted rather than closed with 1007."""
+    alice, bob, _ = await three_peers(collab)
+    session = await collab.put_session("nb.ipynb")
+    mallory = collab.session_client(session, YNotebook(Doc(client_id=MALLORY)))
+    await mallory.sync()
+    mallory.document.ycells[1]["source"].insert(0, "m")  # MALLORY's first item
+    await bob.wait_for(lambda: cell_sources(bob.document)[1] == "my = 2", 5, "mallory's edit")
+    first, second = panicking_updates(MALLORY)
+    mallory.send(create_update_message(first))
+    mallory.send(create_update_message(second))
+    await mallory.wait_closed(5)
+
+    assert mallory.close_code == 1007
     await assert_room_unharmed(collab, alice, bob, ["x = 1", "y = 2"])
 
 

@@ -19,6 +19,14 @@ EMPTY_UPDATE = b"\x00\x00"
 EMPTY_STATE = b"\x00"
 
 
+def refused_by_pycrdt(error: BaseException) -> bool:
+    """Whether ``error`` is pycrdt refusing bytes a peer sent: a ``ValueError`` or
+    ``RuntimeError``, or a panic of its Rust core, which a few malformed updates still cause
+    (tests/test_fuzz.py found one). pyo3 raises a panic as ``PanicException``, a
+    ``BaseException`` that no module exports by name; the ``Doc`` stays usable after it."""
+    return isinstance(error, ValueError | RuntimeError) or type(error).__name__ == "PanicException"
+
+
 def replayed(updates: Iterable[bytes]) -> Doc[Any]:
     """A fresh ``Doc`` holding ``updates``, applied in order."""
     doc: Doc[Any] = Doc()

@@ -28,6 +28,7 @@ from typing import Any
 from pycrdt import Array, Doc, Map, Subscription, Text, TextEvent, get_update
 
 from ..codec.kinds import DocumentKind
+from ..codec.updates import refused_by_pycrdt
 from ..errors import InvalidUpdate, MalformedFrame, MissingDependencies
 from .protocol import read_delete_set, read_state_vector
 from .schema import blob_problem, cell_problem, meta_problem, nbformat_minor
@@ -82,7 +83,9 @@ class UpdateGuard:
             problem = missing or self._touched_problem(shadow)
         except MalformedFrame as error:
             problem = f"cannot read the update's delete set: {error}"
-        except (ValueError, RuntimeError) as error:
+        except BaseException as error:
+            if not refused_by_pycrdt(error):
+                raise
             problem = f"pycrdt refuses the update: {error}"
         finally:
             self._checking = False

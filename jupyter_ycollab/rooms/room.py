@@ -18,7 +18,7 @@ from .. import metrics
 from ..codec.kinds import DocumentKind
 from ..codec.listeners import Hears, UpdateListeners
 from ..codec.origins import FromPeer, Origin, TransactionOrigin
-from ..codec.updates import EMPTY_STATE, EMPTY_UPDATE
+from ..codec.updates import EMPTY_STATE, EMPTY_UPDATE, refused_by_pycrdt
 from ..errors import InvalidUpdate, MissingDependencies
 from ..settings import Settings
 from . import protocol
@@ -175,7 +175,9 @@ class Room:
             return self.document.full_state()  # a new client: often the same bytes as the last
         try:
             return self.doc.get_update(state_vector)
-        except ValueError as error:
+        except BaseException as error:
+            if not refused_by_pycrdt(error):
+                raise
             raise InvalidUpdate(f"invalid state vector: {error}") from error
 
     def apply_update(self, update: bytes, author: Peer | None = None) -> None:
@@ -193,7 +195,9 @@ class Room:
         origin = Origin.SERVER_API if sender is None else sender
         try:
             self._listeners.apply(update, origin)
-        except (ValueError, RuntimeError) as error:
+        except BaseException as error:
+            if not refused_by_pycrdt(error):
+                raise
             raise InvalidUpdate(f"invalid update: {error}") from error
         finally:
             if self.document is not None:
