@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 
 import pytest
@@ -110,7 +111,10 @@ GONE_WHILE_AWAY = {
 @pytest.mark.also_other_managers
 @pytest.mark.parametrize("case", GONE_WHILE_AWAY.values(), ids=GONE_WHILE_AWAY.keys())
 async def test_a_page_back_to_a_file_gone_while_away_is_not_let_in_ten_times_a_second(
-    collab: Collab, monkeypatch: pytest.MonkeyPatch, case: tuple[bytes | None, int, int]
+    collab: Collab,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    case: tuple[bytes | None, int, int],
 ) -> None:
     """A page that had synced ignores 4404 and 4500 (the front end gives up on them only before
     its first sync) and reconnects 100 ms after each: an upgrade, a load and a close ten times
@@ -135,6 +139,9 @@ async def test_a_page_back_to_a_file_gone_while_away_is_not_let_in_ten_times_a_s
     assert await refusal(page) == ("close", close_code)
     assert await refusal(page) == ("http", repeat_status)
     assert collab.document_rooms == []
+    # Said once, at INFO (the close); each repeat is one line of the access log, not two.
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [line for line in warned if "does not exist" in line or "cannot read" in line] == []
 
     path.write_bytes(original)  # git checkout
     monkeypatch.setattr(refusals, "REPEAT_WINDOW", 0.0)

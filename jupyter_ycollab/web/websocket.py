@@ -110,8 +110,8 @@ class RoomHandler(WebSocketMixin, SocketTransport, CollabHandler):
             raise web.HTTPError(403)
         self.readonly = not await self.may("write")
         repeated = self.services.refusals.repeated(self._request_key(requested))
-        if repeated is not None:  # refused a moment ago (refusals.py)
-            raise web.HTTPError(repeat_status(repeated), str(repeated))
+        if repeated is not None:  # refused a moment ago (refusals.py), which the log said
+            raise web.HTTPError(repeat_status(repeated))  # the access log has each repeat
         try:
             room_id = await self.services.hooks.name_room(self, requested)
             # Rooms the REST routes registered (forks, timelines) have no file behind their id.
