@@ -169,3 +169,37 @@ def test_a_server_dies_and_its_users_page_goes_on_through_the_load_balancer_losi
     bob.expect_cells(expected)
     folder.expect_notebook("plan.ipynb", expected)
     expect_no_dialog(alice, bob)
+
+
+def test_a_page_back_after_its_server_closed_the_room_joins_what_the_other_server_went_on_with(
+    servers: tuple[LabServer, LabServer], user_on: NewUser, balancer: Relay
+) -> None:
+    """A's laptop sleeps (its link to the first server is cut) while B, on the second, goes on
+    and saves; the first server closes its copy of the room. Back, A's page reopens it there,
+    joined to the cluster's history: A's edit made away and B's, once each, on both pages and
+    on disk."""
+    first, second = servers
+    folder = TestFolder(first.root, "slept")
+    path = folder.write_notebook("plan.ipynb", ["first = 1", "second = 2"])
+    alice, bob = user_on(first, "A", via=balancer), user_on(second, "B")
+    alice.open_notebook(path, workspace=alice.workspace)
+    bob.open_notebook(path, workspace=bob.workspace)
+    bob.expect_cells(["first = 1", "second = 2"])
+
+    balancer.cut()
+    alice.expect_connected(False)
+    alice.append_to_cell(0, "  # A, away")
+    bob.append_to_cell(1, "  # B")
+    bob.add_cell_below(1, "third = 3")
+    folder.expect_notebook("plan.ipynb", ["first = 1", "second = 2  # B", "third = 3"])
+    alice.wait_until(
+        lambda: path not in first.open_documents(), what="the first server to close it", timeout=60
+    )
+
+    balancer.restore()
+    alice.expect_connected(True)
+    expected = ["first = 1  # A, away", "second = 2  # B", "third = 3"]
+    alice.expect_cells(expected)
+    bob.expect_cells(expected)
+    folder.expect_notebook("plan.ipynb", expected)
+    expect_no_dialog(alice, bob)
