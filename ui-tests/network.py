@@ -70,6 +70,10 @@ class Relay:
                 client.close()
                 continue
             with self._lock:
+                if not self._up:  # cut while it connected
+                    _close(client)
+                    _close(server)
+                    continue
                 self._open.update((client, server))
             for source, sink in ((client, server), (server, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
