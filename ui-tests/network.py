@@ -14,6 +14,7 @@ import threading
 from contextlib import suppress
 
 from lab_server import free_port
+from pages import LabPage
 
 CHUNK = 65536
 
@@ -93,3 +94,10 @@ def _close(sock: socket.socket) -> None:
     with suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
     sock.close()
+
+
+def type_while_away(link: Relay, user: LabPage, cell: int, text: str) -> None:
+    """Cut ``user``'s link, wait until its page noticed, and type ``text`` in ``cell``."""
+    link.cut()
+    user.expect_connected(False)
+    user.append_to_cell(cell, text)

@@ -579,6 +579,19 @@ class LabPage:
         )
 
 
+def open_for_each(path: str, *users: LabPage) -> None:
+    """Each user opens the notebook ``path`` in its own workspace."""
+    for user in users:
+        user.open_notebook(path, workspace=user.workspace)
+
+
+def expect_each_shows(expected: list[str], *users: LabPage) -> None:
+    """Every user's page shows exactly these cells, and no dialog."""
+    for user in users:
+        user.expect_cells(expected)
+    expect_no_dialog(*users)
+
+
 def expect_no_dialog(*users: LabPage) -> None:
     for user in users:
         assert user.dialog_texts() == [], f"{user.label} shows a dialog"

@@ -23,8 +23,8 @@ from conftest import ARTIFACTS, FAILED, NewUser, save_artifacts
 from conftest import test_slug as slug_of
 from documents import TestFolder
 from lab_server import REFERENCE, LabServer, free_port
-from network import Relay
-from pages import SYNC_TIMEOUT, LabPage, edit_one_notebook, expect_no_dialog
+from network import Relay, type_while_away
+from pages import SYNC_TIMEOUT, LabPage, edit_one_notebook, expect_each_shows, open_for_each
 from waiting import wait_until
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -150,8 +150,7 @@ def test_a_server_dies_and_its_users_page_goes_on_through_the_load_balancer_losi
     folder = TestFolder(first.root, "balanced")
     path = folder.write_notebook("plan.ipynb", ["first = 1", "second = 2"])
     alice, bob = user_on(first, "A", via=balancer), user_on(second, "B")
-    alice.open_notebook(path, workspace=alice.workspace)
-    bob.open_notebook(path, workspace=bob.workspace)
+    open_for_each(path, alice, bob)
     alice.append_to_cell(0, "  # A")
     folder.expect_notebook("plan.ipynb", ["first = 1  # A", "second = 2"])
 
@@ -165,10 +164,8 @@ def test_a_server_dies_and_its_users_page_goes_on_through_the_load_balancer_losi
     alice.expect_connected(True)
     bob.append_to_cell(1, " # B")
     expected = ["first = 1  # A, with no server", "second = 2  # A, as it died # B"]
-    alice.expect_cells(expected)
-    bob.expect_cells(expected)
+    expect_each_shows(expected, alice, bob)
     folder.expect_notebook("plan.ipynb", expected)
-    expect_no_dialog(alice, bob)
 
 
 def test_a_page_back_after_its_server_closed_the_room_joins_what_the_other_server_went_on_with(
@@ -182,13 +179,10 @@ def test_a_page_back_after_its_server_closed_the_room_joins_what_the_other_serve
     folder = TestFolder(first.root, "slept")
     path = folder.write_notebook("plan.ipynb", ["first = 1", "second = 2"])
     alice, bob = user_on(first, "A", via=balancer), user_on(second, "B")
-    alice.open_notebook(path, workspace=alice.workspace)
-    bob.open_notebook(path, workspace=bob.workspace)
+    open_for_each(path, alice, bob)
     bob.expect_cells(["first = 1", "second = 2"])
 
-    balancer.cut()
-    alice.expect_connected(False)
-    alice.append_to_cell(0, "  # A, away")
+    type_while_away(balancer, alice, 0, "  # A, away")
     bob.append_to_cell(1, "  # B")
     bob.add_cell_below(1, "third = 3")
     folder.expect_notebook("plan.ipynb", ["first = 1", "second = 2  # B", "third = 3"])
@@ -199,7 +193,5 @@ def test_a_page_back_after_its_server_closed_the_room_joins_what_the_other_serve
     balancer.restore()
     alice.expect_connected(True)
     expected = ["first = 1  # A, away", "second = 2  # B", "third = 3"]
-    alice.expect_cells(expected)
-    bob.expect_cells(expected)
+    expect_each_shows(expected, alice, bob)
     folder.expect_notebook("plan.ipynb", expected)
-    expect_no_dialog(alice, bob)

@@ -15,8 +15,8 @@ import pytest
 from conftest import NewUser
 from documents import TestFolder
 from lab_server import REFERENCE, LabServer
-from network import Relay
-from pages import expect_no_dialog
+from network import Relay, type_while_away
+from pages import expect_each_shows, open_for_each
 
 CELLS = ["a = 1", "b = 2"]
 OBSERVED = 12  # seconds: 91 connection attempts over them before, 11 since
@@ -34,13 +34,10 @@ def test_a_page_back_online_keeps_what_it_typed_and_gets_what_the_other_did(
 ) -> None:
     path = folder.write_notebook("away.ipynb", CELLS)
     alice, bob = new_user("A", via=relay), new_user("B")
-    alice.open_notebook(path, workspace=alice.workspace)
-    bob.open_notebook(path, workspace=bob.workspace)
+    open_for_each(path, alice, bob)
     bob.expect_cells(CELLS)
 
-    relay.cut()
-    alice.expect_connected(False)
-    alice.append_to_cell(0, "  # A, offline")
+    type_while_away(relay, alice, 0, "  # A, offline")
     bob.append_to_cell(1, "  # B")
     bob.add_cell_below(1, "c = 3  # B")
     folder.expect_notebook("away.ipynb", ["a = 1", "b = 2  # B", "c = 3  # B"])
@@ -48,10 +45,8 @@ def test_a_page_back_online_keeps_what_it_typed_and_gets_what_the_other_did(
     relay.restore()
     alice.expect_connected(True)
     expected = ["a = 1  # A, offline", "b = 2  # B", "c = 3  # B"]
-    alice.expect_cells(expected)
-    bob.expect_cells(expected)
+    expect_each_shows(expected, alice, bob)
     folder.expect_notebook("away.ipynb", expected)
-    expect_no_dialog(alice, bob)
 
 
 def test_a_page_back_after_its_room_closed_and_its_file_changed_keeps_every_change(
@@ -66,13 +61,10 @@ def test_a_page_back_after_its_room_closed_and_its_file_changed_keeps_every_chan
         pytest.skip("the reference has no status route to see its room close")
     path = folder.write_notebook("closed.ipynb", CELLS)
     alice, bob = new_user("A", via=relay), new_user("B")
-    alice.open_notebook(path, workspace=alice.workspace)
-    bob.open_notebook(path, workspace=bob.workspace)
+    open_for_each(path, alice, bob)
     bob.expect_cells(CELLS)
 
-    relay.cut()
-    alice.expect_connected(False)
-    alice.append_to_cell(0, "  # A, offline")
+    type_while_away(relay, alice, 0, "  # A, offline")
     bob.add_cell_below(1, "c = 3  # B")
     folder.expect_notebook("closed.ipynb", [*CELLS, "c = 3  # B"])
     bob.page.goto("about:blank")
@@ -84,9 +76,8 @@ def test_a_page_back_after_its_room_closed_and_its_file_changed_keeps_every_chan
     relay.restore()
     alice.expect_connected(True)
     expected = ["a = 1  # A, offline", "b = 2  # another program", "c = 3  # B"]
-    alice.expect_cells(expected)
+    expect_each_shows(expected, alice)
     folder.expect_notebook("closed.ipynb", expected)
-    expect_no_dialog(alice)
 
 
 def test_a_page_back_to_its_deleted_file_waits_quietly_and_comes_in_with_its_edit_once_it_is_back(
@@ -103,9 +94,7 @@ def test_a_page_back_to_its_deleted_file_waits_quietly_and_comes_in_with_its_edi
     original = (folder.disk / "gone.ipynb").read_bytes()
     alice = new_user("A", via=relay)
     alice.open_notebook(path, workspace=alice.workspace)
-    relay.cut()
-    alice.expect_connected(False)
-    alice.append_to_cell(0, "  # A, offline")
+    type_while_away(relay, alice, 0, "  # A, offline")
     alice.wait_until(
         lambda: path not in lab_server.open_documents(), what="the room to close", timeout=60
     )
