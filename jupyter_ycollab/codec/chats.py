@@ -22,15 +22,10 @@ from collections.abc import Callable
 from importlib.metadata import version
 from typing import Any
 
-from jupyter_ydoc.ybasedoc import YBaseDoc
+from jupyterlab_chat.ychat import YChat
 from pycrdt import Map
 
 from .listeners import UpdateListeners
-
-
-def for_rooms(cls: type[YBaseDoc]) -> type[YBaseDoc]:
-    """The class rooms make their views with: ``RoomChat`` for YChat, else ``cls`` itself."""
-    return _FOR_ROOMS.get(cls, cls)
 
 
 def _place_among(others: list[dict[str, Any]], timestamp: float) -> int:
@@ -46,46 +41,42 @@ def _place_among(others: list[dict[str, Any]], timestamp: float) -> int:
 #: still loses messages.
 CORRECTED = "0.25."
 
-try:
-    from jupyterlab_chat.ychat import YChat
-except ImportError:  # jupyterlab-chat is not installed: there are no chats to serve
-    _FOR_ROOMS: dict[type[YBaseDoc], type[YBaseDoc]] = {}
-else:
 
-    class RoomChat(YChat):
-        def _schedule_callback(self, callback: Callable[..., Any], *args: Any) -> None:  # type: ignore[override]
-            """Schedule a message's stamp by its id, not its index (which may be another's by
-            then), and none for a message from another server: that server stamps it."""
-            if callback == self._set_timestamp:
-                if UpdateListeners.of(self._ydoc).from_another_server():
-                    return
-                index, timestamp = args
-                args = (self._ymessages[index]["id"], timestamp)
-            super()._schedule_callback(callback, *args)
+class RoomChat(YChat):
+    def _schedule_callback(self, callback: Callable[..., Any], *args: Any) -> None:  # type: ignore[override]
+        """Schedule a message's stamp by its id, not its index (which may be another's by
+        then), and none for a message from another server: that server stamps it."""
+        if callback == self._set_timestamp:
+            if UpdateListeners.of(self._ydoc).from_another_server():
+                return
+            index, timestamp = args
+            args = (self._ymessages[index]["id"], timestamp)
+        super()._schedule_callback(callback, *args)
 
-        def _dispatch_message_event(self, callback: Callable[..., Any], event: Any) -> None:
-            if not UpdateListeners.of(self._ydoc).from_another_server():
-                super()._dispatch_message_event(callback, event)
+    def _dispatch_message_event(self, callback: Callable[..., Any], event: Any) -> None:
+        if not UpdateListeners.of(self._ydoc).from_another_server():
+            super()._dispatch_message_event(callback, event)
 
-        def _set_timestamp(self, message_id: str, timestamp: float) -> None:  # type: ignore[override]
-            """Give the message the server's time, and its place among the others."""
-            with self._ydoc.transaction():
-                messages = self._get_messages()
-                ids = [message.get("id") for message in messages]
-                if message_id not in ids:
-                    return  # deleted meanwhile
-                index = ids.index(message_id)
-                if messages[index].get("raw_time") is False:
-                    return  # stamped by another view of this room (a deployment's)
-                self._ymessages[index].update({"time": timestamp, "raw_time": False})
-                place = _place_among(messages[:index] + messages[index + 1 :], timestamp)
-                if place == index:
-                    return
-                # As a map again: ``pop`` gives a plain value, which the page cannot edit.
-                self._ymessages.insert(place, Map(self._ymessages.pop(index)))
-            # YChat takes a move (one out, one in) for an edit, and keeps the index it looks a
-            # message up by (``update_message``: a persona's answer, streamed) as it was.
-            self._indexes_by_id = {m["id"]: at for at, m in enumerate(self._get_messages())}
+    def _set_timestamp(self, message_id: str, timestamp: float) -> None:  # type: ignore[override]
+        """Give the message the server's time, and its place among the others."""
+        with self._ydoc.transaction():
+            messages = self._get_messages()
+            ids = [message.get("id") for message in messages]
+            if message_id not in ids:
+                return  # deleted meanwhile
+            index = ids.index(message_id)
+            if messages[index].get("raw_time") is False:
+                return  # stamped by another view of this room (a deployment's)
+            self._ymessages[index].update({"time": timestamp, "raw_time": False})
+            place = _place_among(messages[:index] + messages[index + 1 :], timestamp)
+            if place == index:
+                return
+            # As a map again: ``pop`` gives a plain value, which the page cannot edit.
+            self._ymessages.insert(place, Map(self._ymessages.pop(index)))
+        # YChat takes a move (one out, one in) for an edit, and keeps the index it looks a
+        # message up by (``update_message``: a persona's answer, streamed) as it was.
+        self._indexes_by_id = {m["id"]: at for at, m in enumerate(self._get_messages())}
 
-    _CHAT_VERSION = version("jupyterlab-chat")
-    _FOR_ROOMS = {YChat: RoomChat} if _CHAT_VERSION.startswith(CORRECTED) else {}
+
+#: What rooms view chats with (codec/kinds.py ``for_rooms``).
+ROOM_CHAT: type[YChat] = RoomChat if version("jupyterlab-chat").startswith(CORRECTED) else YChat

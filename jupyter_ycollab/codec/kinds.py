@@ -1,19 +1,24 @@
 """What a room holds (``DocumentKind``): a contents-manager format and type, and the jupyter_ydoc
 class that views it; and the one way the server makes such a view (``wrap``), recording no undo
 history.
+
+A type's class comes from the ``jupyter_ydoc`` entry point of its name when first used, not from
+``jupyter_ydoc.ydocs`` (all, loaded at import): so the render process (fastpath/process.py) imports
+no jupyter_server for jupyterlab-chat's nor pydantic for JupyterCAD's (15 MB) until it renders one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from functools import cache
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, TypeVar, cast
 
-from jupyter_ydoc import YBlob, YFile, YNotebook, YUnicode, ydocs
+from jupyter_ydoc import YBlob, YFile, YNotebook, YUnicode
 from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Doc
 
 from ..errors import BadRequest, LoadFailed
-from .chats import for_rooms
 
 FORMATS = ("json", "text", "base64")
 #: The one transaction origin the undo managers of the server's views track: no transaction has it.
@@ -38,7 +43,7 @@ class DocumentKind:
         """
         if file_format not in FORMATS or not file_type:
             raise BadRequest(f"unsupported document format {file_format!r} / type {file_type!r}")
-        readable = read_formats(ydocs.get(file_type, YFile))
+        readable = read_formats(document_class(file_type))
         if file_format not in readable:
             raise BadRequest(
                 f"type {file_type!r} cannot be read in format {file_format!r}:"
@@ -50,7 +55,7 @@ class DocumentKind:
     def ydoc_class(self) -> type[YBaseDoc]:
         if self.file_format == "base64":
             return YBlob
-        return for_rooms(ydocs.get(self.file_type, YFile))
+        return for_rooms(document_class(self.file_type))
 
     @property
     def dirty_is_a_mark(self) -> bool:
@@ -62,6 +67,28 @@ class DocumentKind:
         nothing the document deletes (``without_undo_history``). Every view the server makes
         is made here: the room's own, its hooks' and compatibility views, copies."""
         return without_undo_history(self.ydoc_class(doc))
+
+
+def document_class(file_type: str) -> type[YBaseDoc]:
+    """The class of the ``jupyter_ydoc`` entry point named ``file_type`` (of two, the last, as
+    ``ydocs`` keeps it); ``YFile`` where none is."""
+    point = _declared().get(file_type)
+    return YFile if point is None else cast("type[YBaseDoc]", point.load())
+
+
+@cache
+def _declared() -> dict[str, EntryPoint]:
+    return {point.name: point for point in entry_points(group="jupyter_ydoc")}
+
+
+def for_rooms(cls: type[YBaseDoc]) -> type[YBaseDoc]:
+    """The class rooms view ``cls``'s documents with: for jupyterlab-chat's YChat, codec/chats.py's
+    (which imports jupyterlab-chat: only once a chat is seen), else ``cls``."""
+    if (cls.__module__, cls.__name__) != ("jupyterlab_chat.ychat", "YChat"):
+        return cls
+    from .chats import ROOM_CHAT
+
+    return ROOM_CHAT
 
 
 def without_undo_history(view: ViewT) -> ViewT:

@@ -12,7 +12,7 @@ time over its stdin and stdout. The parent talks to it from one thread of its ow
 
 The child runs only while big documents are being saved: it starts at the first edit of one
 (files.py), while the save waits for its delay, and exits after a minute without jobs. Its
-imports alone hold ~40 MB, and its cache of written cells as much again for 10,000 cells: a
+imports hold ~43 MB, and its cache of written cells ~30 MB for 10,000 cells: a
 server whose big documents are only read, or edited once in a while, does not keep them.
 """
 
@@ -34,13 +34,19 @@ from .serialise import FastJob, RenderedBytes
 
 log = logging.getLogger(__name__)
 
-#: How the child starts: as ``python -m jupyter_ycollab.fastpath.child``, with one optional module
-#: kept out first. nbformat imports jsonschema, which loads the ``rfc3987_syntax`` format checker
-#: if it is installed (jupyter_events installs it): building its grammar took 0.6 of the child's
-#: 0.75 s of imports and 18 of its 56 MB. Nothing in the child validates, and jsonschema treats
-#: the module as absent when importing it fails.
-_CHILD_MAIN = (
-    "import runpy, sys; sys.modules['rfc3987_syntax'] = None; "
+#: How the child starts: as ``python -m jupyter_ycollab.fastpath.child`` would, but for two imports
+#: that nothing in it needs (``CHILD_IMPORTS``). nbformat imports jsonschema, which loads the
+#: ``rfc3987_syntax`` format checker where installed (it is treated as absent when its import
+#: fails): its grammar took 0.6 of the child's 0.75 s of imports and 18 of its 56 MB. And
+#: jupyter_ydoc loads every installed document class at import: here none (codec/kinds.py).
+CHILD_IMPORTS = (
+    "import sys, importlib.metadata as m; sys.modules['rfc3987_syntax'] = None; "
+    "every = m.entry_points; m.entry_points = lambda **chosen: "
+    "() if chosen.get('group') == 'jupyter_ydoc' else every(**chosen); "
+    "import jupyter_ydoc; m.entry_points = every; "
+)
+_CHILD_MAIN = CHILD_IMPORTS + (
+    "import runpy; "
     "runpy.run_module('jupyter_ycollab.fastpath.child', run_name='__main__', alter_sys=True)"
 )
 #: A child with no job for this long exits; the next job starts another (~0.25 s).

@@ -9,6 +9,8 @@ import concurrent.futures
 import os
 import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,7 +23,7 @@ from pycrdt import Array, Doc, get_state
 from jupyter_ycollab.codec.building import build_base
 from jupyter_ycollab.codec.kinds import DocumentKind
 from jupyter_ycollab.fastpath import child
-from jupyter_ycollab.fastpath.process import RenderProcess
+from jupyter_ycollab.fastpath.process import CHILD_IMPORTS, RenderProcess
 from jupyter_ycollab.fastpath.read import ReadJob, read_notebook_file
 from jupyter_ycollab.fastpath.serialise import FastJob, Signing, render
 
@@ -79,6 +81,41 @@ async def test_a_read_in_the_process_is_the_same_as_in_a_thread(
 
     assert apart is not None and here is not None
     assert (apart.file_hash, apart.signature) == (here.file_hash, here.signature)
+
+
+def test_the_child_imports_no_document_class_until_a_job_needs_one() -> None:
+    """jupyter_ydoc loads every installed class at its import; the child must not (15 MB more
+    with jupyterlab-chat's jupyter_server and JupyterCAD's pydantic, which the test extras have)."""
+    listed = "import sys, jupyter_ycollab.fastpath.child; print(*sorted(sys.modules))"
+    imported = subprocess.run(
+        [sys.executable, "-c", CHILD_IMPORTS + listed], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "jupyter_ycollab.fastpath.serialise" in imported
+    extensions = {"jupyter_server", "jupyterlab_chat", "jupytercad_core", "pydantic"}
+    assert extensions.isdisjoint(imported)
+
+
+@pytest.mark.parametrize(
+    ("kind", "content"),
+    [
+        (DocumentKind.parse("text", "chat"), '{"messages": [], "metadata": {"topic": "t"}}'),
+        (DocumentKind.parse("text", "jcad"), '{"objects": [], "metadata": {"topic": "t"}}'),
+    ],
+    ids=["jupyterlab-chat", "jupytercad"],
+)
+async def test_a_document_of_an_extension_renders_in_the_process_as_in_a_thread(
+    process: RenderProcess, kind: DocumentKind, content: str
+) -> None:
+    """The child loads the class of the job's type itself (jupyter_ydoc found none there)."""
+    base = build_base(kind, content)
+    doc: Doc[Any] = Doc()
+    doc.apply_update(base)
+    kind.wrap(doc).set(content.replace('"t"', '"edited"'))
+    job = FastJob(kind, (base, doc.get_update(get_state(base))), base=base)
+
+    apart, here = await process.render(job), render(job)
+
+    assert apart.content == here.content and '"topic": "edited"' in here.content
 
 
 async def test_a_job_that_fails_in_the_process_raises_oserror(process: RenderProcess) -> None:
