@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,6 +174,19 @@ class Collab:
         the ``state`` values), so a test that puts a log back must wait for both."""
         await wait_until(lambda: room_id not in self.rooms, timeout, f"{room_id} evicted")
         await self.extension.manager._closings.finished(room_id)
+
+    def freed_once_closed(self, room_id: str) -> Callable[[], bool]:
+        """What tells, after a full collection, whether nothing holds the open room's ``Doc``
+        and document any more: to wait on once it closed. Observers held by pycrdt's Rust side
+        make cycles Python's collector cannot see (codec/listeners.py)."""
+        room = self.rooms[room_id]
+        held = (weakref.ref(room.doc), weakref.ref(room.document))
+
+        def freed() -> bool:
+            gc.collect()
+            return all(ref() is None for ref in held)
+
+        return freed
 
     @property
     def saving_manager(self) -> Any:

@@ -433,3 +433,18 @@ async def test_every_chat_message_survives_restarts_in_order_on_the_page_and_in_
     await alice.close()
     await bob.close()
     await series.stop()
+
+
+async def test_a_closed_chat_room_lets_go_of_its_document(collab: Collab) -> None:
+    """YChat observes its own document as it is made: the room's view lets go of it when the room
+    closes, or every chat ever closed stays in memory (see codec/listeners.py)."""
+    collab.write_bytes(CHAT, b"{}")
+    session = await collab.put_session(CHAT, FORMAT, TYPE)
+    ann = collab.session_client(session, FrontEndChat(Doc()))
+    await ann.sync()
+    ann.document.send("ann", "hello", time.time())
+    await wait_until(lambda: file_bodies(collab.root / CHAT) == ["hello"], 10, "the chat saved")
+    freed = collab.freed_once_closed(collab.room_id(session))
+    await ann.close()
+    await collab.room_closed(collab.room_id(session))
+    await wait_until(freed, 10, "the closed chat's Doc and document to be freed", interval=0.05)

@@ -226,3 +226,5 @@ class Document:
             self._snapshots.close()
         # A deleted file's log goes with its room, unless it still holds unsaved edits.
         await self.history.close(discard=self.file.gone and not self.dirty)
+        if self._shared is not None:
+            self._shared.unobserve()  # see ``_on_change``
