@@ -14,6 +14,7 @@ lists a regular expression for it in the ``expected_errors`` fixture.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zmq
 from jupyter_server.serverapp import ServerApp
 from nbformat.sign import SQLiteSignatureStore
 
@@ -246,3 +248,15 @@ def error_logs(expected_errors: list[str]) -> Iterator[ErrorLogCollector]:
         if not any(re.search(pattern, record.getMessage()) for pattern in expected_errors)
     ]
     assert not unexpected, "unexpected ERROR log records:\n" + "\n".join(unexpected)
+
+
+@pytest.fixture
+def zmq_contexts_closed() -> Iterator[None]:
+    """For the modules whose server runs kernels (``usefixtures``: torn down after the server):
+    the zmq contexts its kernel clients left are closed with linger 0. Left to the collector, a
+    context with a socket still open blocks it forever (pyzmq's ``__del__`` waits for it): the
+    next test hung, once closed rooms no longer kept each test's server alive (listeners.py)."""
+    yield
+    for obj in gc.get_objects():  # garbage included: collecting it first is what hangs
+        if issubclass(type(obj), zmq.Context) and not obj.closed:  # not via weak proxies
+            obj.destroy(linger=0)

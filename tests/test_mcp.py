@@ -33,6 +33,8 @@ from .process import JupyterProcess
 from .servers import notebook_peer
 from .test_nbmodel import KERNEL_TIMEOUT, ran_to_its_end_on_disk, stream_text, waiting_cell
 
+pytestmark = pytest.mark.usefixtures("zmq_contexts_closed")
+
 EXTENSIONS = {
     "jupyter_server_nbmodel": True,  # what jupyter-mcp-server executes cells with
     "jupyter_mcp_server": True,

@@ -24,6 +24,8 @@ from .harness import (
     sources_on_disk,
 )
 
+pytestmark = pytest.mark.usefixtures("zmq_contexts_closed")
+
 EXTENSIONS = {
     "jupyter_ycollab": True,
     "jupyter_server_fileid": True,
