@@ -227,4 +227,4 @@ class Document:
         # A deleted file's log goes with its room, unless it still holds unsaved edits.
         await self.history.close(discard=self.file.gone and not self.dirty)
         if self._shared is not None:
-            self._shared.unobserve()  # see ``_on_change``
+            self._shared.unobserve()  # held by pycrdt's Rust side, it kept us (codec/listeners.py)
