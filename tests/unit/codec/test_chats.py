@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+pytest.importorskip("jupyterlab_chat")  # codec/chats.py is imported once a chat is seen
+
 from jupyter_ycollab.codec.chats import _place_among
 
 
