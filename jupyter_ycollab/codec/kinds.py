@@ -72,13 +72,17 @@ class DocumentKind:
 def document_class(file_type: str) -> type[YBaseDoc]:
     """The class of the ``jupyter_ydoc`` entry point named ``file_type`` (of two, the last, as
     ``ydocs`` keeps it); ``YFile`` where none is."""
-    point = _declared().get(file_type)
-    return YFile if point is None else cast("type[YBaseDoc]", point.load())
+    return _loaded(file_type) if file_type in _declared() else YFile
 
 
 @cache
 def _declared() -> dict[str, EntryPoint]:
     return {point.name: point for point in entry_points(group="jupyter_ydoc")}
+
+
+@cache  # declared names only: a dict lookup after the first, as ``ydocs`` was (saves ask often)
+def _loaded(file_type: str) -> type[YBaseDoc]:
+    return cast("type[YBaseDoc]", _declared()[file_type].load())
 
 
 def for_rooms(cls: type[YBaseDoc]) -> type[YBaseDoc]:
