@@ -155,10 +155,10 @@ STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
 #: other (codec/updates.py ``refused_by_pycrdt``): it aborted its sender with an ERROR.
 #: +24: the render process imports only the document classes of its jobs (codec/kinds.py
 #: ``document_class``, chats.py imported for chats only): 43 MB, not 58 with jupyterlab-chat;
-#: +5: each class loaded once, so that the saves' frequent asks stay a dict lookup.
+#: +4: each class loaded once, so that the saves' frequent asks stay a dict lookup.
 #: +20: closed rooms are freed (codec/listeners.py ``_subscribe``, document.py ``close``):
 #: observers pycrdt's Rust side held kept every room ever closed, with its whole document.
-BUDGETS = {"core": 10_251, "cluster": 2_075, "observability": 800}
+BUDGETS = {"core": 10_250, "cluster": 2_075, "observability": 800}
 
 
 def modules() -> list[Path]:
