@@ -3,7 +3,7 @@ typed meanwhile and what they did are both there, once, when it comes back.
 
 The page reaches the server through ``network.Relay``, which closes its connections and refuses
 new ones until the test restores the link. JupyterLab's own "Server Connection Error" is the only
-dialog expected (answered by ``expect_connected``).
+dialog expected (the page dismisses it: ``pages.LabPage``).
 """
 
 from __future__ import annotations
