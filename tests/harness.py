@@ -175,15 +175,17 @@ class Collab:
         await wait_until(lambda: room_id not in self.rooms, timeout, f"{room_id} evicted")
         await self.extension.manager._closings.finished(room_id)
 
-    def freed_once_closed(self, room_id: str) -> Callable[[], bool]:
-        """What tells, after a full collection, whether nothing holds the open room's ``Doc``
-        and document any more: to wait on once it closed. Observers held by pycrdt's Rust side
-        make cycles Python's collector cannot see (codec/listeners.py)."""
+    def freed_once_closed(
+        self, room_id: str, *, collect: Callable[[], object] = gc.collect
+    ) -> Callable[[], bool]:
+        """What tells, after a full collection (``collect``), whether nothing holds the open
+        room's ``Doc`` and document any more: to wait on once it closed. Observers held by
+        pycrdt's Rust side make cycles Python's collector cannot see (codec/listeners.py)."""
         room = self.rooms[room_id]
         held = (weakref.ref(room.doc), weakref.ref(room.document))
 
         def freed() -> bool:
-            gc.collect()
+            collect()
             return all(ref() is None for ref in held)
 
         return freed

@@ -139,7 +139,8 @@ async def read_until_closed(sock: socket.socket, timeout: float) -> Frames:
             while data := await loop.sock_recv(sock, 65536):
                 frames.feed(data)
 
-    await asyncio.wait_for(read(), timeout)  # not asyncio.timeout: Python 3.10 has none
+    async with asyncio.timeout(timeout):
+        await read()
     frames.closed = True
     return frames
 

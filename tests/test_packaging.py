@@ -4,16 +4,11 @@ raised or lowered in one file and not the other fails here, not on a user's mach
 
 from __future__ import annotations
 
-import sys
+import tomllib
 from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pytest requires tomli there
-    import tomli as tomllib
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -544,8 +544,8 @@ async def test_the_log_stays_bounded_over_100000_updates_and_compaction_keeps_th
     assert state < LOG_MAX_BYTES // 8, f"the document's state ({state} B) sets the bound"
     assert sampler.samples >= UPDATES // 500
     # Compacted: the updates after the checkpoint were merged. Whether the file is seen
-    # shrinking depends on timing: where updates come faster than commits (as on Python 3.10
-    # here), the log is rewritten before it ever grows.
+    # shrinking depends on timing: where updates come faster than commits, the log is
+    # rewritten before it ever grows.
     kept = len(parse_log(log.read_bytes()).updates)
     assert kept < UPDATES, f"never compacted: {kept} updates kept of {UPDATES + 1}"
 

@@ -28,7 +28,7 @@ def _commit(repo: Path) -> str:
 
 def describe(repo: Path, mode: str) -> dict[str, Any]:
     return {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "mode": mode,
         "nproc": os.cpu_count(),
         "RAM": f"{_memory_gib():.0f} GiB",

@@ -79,7 +79,7 @@ class Outbox:
         """Whether everything put so far reached Redis (waits ``FLUSH_TIMEOUT`` at most)."""
         try:
             await asyncio.wait_for(self._idle.wait(), FLUSH_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
         return True
 

@@ -50,7 +50,7 @@ class ForwardedSaves:
         self.forward(reply)
         try:
             return await asyncio.wait_for(answer, timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return "failed"
 
     def remind(self) -> None:

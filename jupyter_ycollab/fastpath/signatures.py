@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from nbformat.sign import SQLiteSignatureStore
@@ -64,7 +64,7 @@ class SignatureBatch:
         if _database_of(notary.store) is None:
             store_now(self._cm, signature)
             return
-        self._pending[(signature, str(notary.algorithm))] = datetime.now(tz=timezone.utc)
+        self._pending[(signature, str(notary.algorithm))] = datetime.now(tz=UTC)
         if self._timer is None and self._flushing is None:
             self._timer = asyncio.get_running_loop().call_later(self.delay, self._start_flush)
 

@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -113,7 +113,7 @@ def _status(room: Room, document: Document, log_bytes: int, holder: str | None) 
         "writers": len(room.peers) - readonly,
         "readonly": readonly,
         "dirty": document.dirty,
-        "saved_at": datetime.fromtimestamp(saved, timezone.utc).isoformat() if saved else None,
+        "saved_at": datetime.fromtimestamp(saved, UTC).isoformat() if saved else None,
         "log_bytes": log_bytes,
         "writes_file": document.sharing.writes_file(),
         "lease_holder": holder,
