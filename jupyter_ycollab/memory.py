@@ -9,6 +9,7 @@ per thread) and the process stays at its peak. ``malloc_trim`` returns what is f
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import ctypes.util
 import gc
@@ -50,6 +51,33 @@ class Throttled:
         if now - self._last >= self.interval:
             self._last = now
             give_back_freed_memory()
+
+
+class CollectAfterCloses:
+    """One full collection, then ``give_back_freed_memory``, ``delay`` seconds after a room
+    closed: one for a burst of closes.
+
+    Why: a closed room is garbage with cycles (a room and its peers, a document and its tasks),
+    so nothing of it is freed as it closes: only at the collector's next full collection, which
+    may come much later, and then nothing gives the memory back. A 10,000-cell notebook's room
+    left the server 176 MB resident after its close, 132 MB with this (103 MB before it opened).
+    The collection walks only the objects made since the server started (see below): ~1 ms,
+    plus freeing the room (~30 ms for 10,000 cells, which its collection costs whenever it
+    comes), and the trim ~7 ms.
+    """
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self._due: asyncio.TimerHandle | None = None
+
+    def __call__(self) -> None:
+        if self._due is None:
+            self._due = asyncio.get_running_loop().call_later(self.delay, self._collect)
+
+    def _collect(self) -> None:
+        self._due = None
+        gc.collect()
+        give_back_freed_memory()
 
 
 def freeze_long_lived_objects() -> int:

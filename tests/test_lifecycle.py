@@ -13,6 +13,8 @@ from jupyter_server.serverapp import ServerApp
 from jupyter_ydoc import YNotebook
 from pycrdt import Doc, Text
 
+from jupyter_ycollab.rooms.closing import COLLECT_AFTER_SECONDS
+
 from .client import CollabClient, wait_until
 from .harness import (
     Collab,
@@ -46,6 +48,23 @@ async def test_a_closed_room_lets_go_of_its_document(collab: Collab, kind: str) 
     await client.close()
     await collab.room_closed(room_id)
     await wait_until(freed, 10, "the closed room's Doc and document to be freed", interval=0.05)
+
+
+async def test_a_closed_room_is_freed_soon_without_waiting_for_the_collector(
+    collab: Collab,
+) -> None:
+    """A closed room is garbage with cycles: the collector's next full collection frees it,
+    maybe much later, and then nothing gives its memory back (memory.py ``CollectAfterCloses``).
+    Automatic collections are off here: only the server's own collection can free it."""
+    client, room_id = await _edited_and_saved(collab, "notebook")
+    freed = collab.freed_once_closed(room_id, collect=lambda: None)
+    gc.disable()
+    try:
+        await client.close()
+        await collab.room_closed(room_id)
+        await wait_until(freed, COLLECT_AFTER_SECONDS + 5, "the closed room to be freed")
+    finally:
+        gc.enable()
 
 
 @pytest.mark.parametrize("kind", ["notebook", "text"])

@@ -22,13 +22,16 @@ from ..codec.listeners import Hears, UpdateListeners
 from ..codec.origins import Origin, TransactionOrigin
 from ..errors import CollabError
 from ..events import Events
-from ..memory import give_back_freed_memory
+from ..memory import CollectAfterCloses
 from .opening import RoomHooks
 from .room import Room
 
 log = logging.getLogger(__name__)
 
 Opener = Callable[[str], Awaitable[Room]]
+#: A closed room is freed (and its memory given back) this long after its closing ended: by then
+#: the closing's own frames let go of it, and a burst of closes is collected once.
+COLLECT_AFTER_SECONDS = 1.0
 
 
 class Closings:
@@ -37,6 +40,7 @@ class Closings:
         self._events = events
         self._open_room = open_room
         self._closing: dict[str, asyncio.Event] = {}  # by room id, until its document closed
+        self._collect_garbage = CollectAfterCloses(COLLECT_AFTER_SECONDS)
 
     async def close(self, room: Room, *, carry_late_writes: bool = False) -> None:
         """Close the document room ``room``, which the manager forgot. ``carry_late_writes``:
@@ -53,7 +57,7 @@ class Closings:
             closed.set()
             if self._closing.get(room.room_id) is closed:
                 del self._closing[room.room_id]
-        give_back_freed_memory()
+        self._collect_garbage()
         self._events.session("INFO", room.room_id, room.document.path, "clean")
 
     async def finished(self, room_id: str) -> None:
