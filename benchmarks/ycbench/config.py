@@ -34,6 +34,7 @@ class Mode:
     many_rooms_repeats: int
     idle_rooms: int
     burst_seconds: float
+    reopen_cycles: int
 
 
 QUICK = Mode(
@@ -50,6 +51,7 @@ QUICK = Mode(
     many_rooms_repeats=1,
     idle_rooms=100,
     burst_seconds=1.0,
+    reopen_cycles=4,
 )
 
 FULL = Mode(
@@ -66,4 +68,5 @@ FULL = Mode(
     many_rooms_repeats=3,
     idle_rooms=100,
     burst_seconds=2.0,
+    reopen_cycles=8,
 )

@@ -40,6 +40,11 @@ def rss_bytes(pid: int) -> int:
     return total
 
 
+def descendants(pid: int) -> list[int]:
+    """The live descendants of ``pid``."""
+    return _tree(pid)[1:]
+
+
 def _tree(pid: int) -> list[int]:
     """``pid`` and its live descendants."""
     found, pending = [], [pid]

@@ -20,6 +20,7 @@ from .scenarios import (
     many_rooms,
     memory,
     open_latency,
+    reopen,
     save,
 )
 from .servers import JupyterServer, ServerFailed, Target
@@ -30,7 +31,10 @@ SCENARIOS: dict[str, tuple[str, ServerScenario]] = {
     "fanout": (fanout.GROUP, fanout.measure),
     "rooms": (many_rooms.GROUP, many_rooms.measure),
     "save": (save.GROUP, save.measure),
+    "reopen": (reopen.GROUP, reopen.measure),
 }
+#: The scenarios that wait for rooms to close, and the cleanup delay their servers get.
+CLEANUP_DELAYS = {"reopen": reopen.CLEANUP_DELAY}
 
 
 def _say(message: str) -> None:
@@ -59,6 +63,8 @@ class Runner:
             _say(f"[limit] done in {time.perf_counter() - started:.1f} s")
 
     async def _one(self, target: Target, name: str, group: str, scenario: ServerScenario) -> None:
+        if name in CLEANUP_DELAYS:
+            target = target.with_cleanup_delay(CLEANUP_DELAYS[name])
         server = JupyterServer(target, self.workdir / target.name / name, self.context.cache)
         started = time.perf_counter()
         try:

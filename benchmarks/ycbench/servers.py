@@ -14,7 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
@@ -22,7 +22,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from .client import CollabClient, JupyterEndpoint, RelayEndpoint
 from .config import ServerSettings
 from .extensions import only_ours
-from .procstat import cpu_seconds, rss_bytes
+from .procstat import cpu_seconds, descendants, rss_bytes
 from .waiting import DeadlineExceeded, wait_until
 from .workloads import SMALL, WorkloadCache
 
@@ -32,6 +32,9 @@ START_TIMEOUT = 90.0
 STOP_TIMEOUT = 30.0
 _LOG_ERROR = re.compile(r"^\[[EC] |Traceback|\bERROR\b")
 _SHUTDOWN_NOTICE = "received signal 15, stopping"
+#: The INFO line each server logs once it closed a document room: ours "...: clean Room
+#: deleted." (its session event), the reference "Room json:notebook:... deleted".
+_ROOM_DELETED = re.compile(r"\bRoom (\S+ )?deleted")
 
 
 class ServerFailed(RuntimeError):
@@ -46,11 +49,16 @@ class Target:
     python: Path
     app_class: str
     traits: dict[str, float | str | bool]
+    cleanup_trait: str  # the name of its ``ServerSettings.cleanup_delay``
     enable: str | None = None
     pythonpath: Path | None = None
 
     def arguments(self) -> list[str]:
         return [f"--{self.app_class}.{trait}={value}" for trait, value in self.traits.items()]
+
+    def with_cleanup_delay(self, seconds: float) -> Target:
+        """The same server, closing a room ``seconds`` after its last client left."""
+        return replace(self, traits={**self.traits, self.cleanup_trait: seconds})
 
 
 #: Our server with its metrics off (``--servers ours,ours-metrics-off``): what they cost.
@@ -73,6 +81,7 @@ def ours(settings: ServerSettings, *, metrics: bool = True) -> Target:
         python=Path(sys.executable),
         app_class="YCollabApp",
         traits=traits,
+        cleanup_trait="cleanup_delay",
         enable="jupyter_ycollab",
         pythonpath=REPO,
     )
@@ -89,6 +98,7 @@ def reference(settings: ServerSettings, python: Path) -> Target:
             "document_cleanup_delay": settings.cleanup_delay,
             "file_poll_interval": settings.poll_interval,
         },
+        cleanup_trait="document_cleanup_delay",
     )
 
 
@@ -136,6 +146,9 @@ class ManagedProcess:
     def rss(self) -> int:
         return rss_bytes(self.pid)
 
+    def children(self) -> list[int]:
+        return descendants(self.pid)
+
     def log_size(self) -> int:
         return self.log_path.stat().st_size if self.log_path.exists() else 0
 
@@ -149,6 +162,10 @@ class ManagedProcess:
             for line in text.splitlines()
             if _LOG_ERROR.search(line) and _SHUTDOWN_NOTICE not in line
         ]
+
+    def rooms_deleted(self) -> int:
+        """How many document rooms the server said it closed (``_ROOM_DELETED``)."""
+        return len(_ROOM_DELETED.findall(self.log_path.read_text(errors="replace")))
 
     def log_tail(self, lines: int = 8) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
