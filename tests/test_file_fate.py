@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from jupyter_server.serverapp import ServerApp
 from jupyter_ydoc import YNotebook
-from pycrdt import Text
+from pycrdt import Doc, Text
 from tornado import web
 
-from .client import wait_until
+from .client import CollabClient, wait_until
 from .harness import Collab, append, cell_sources, sources_on_disk
 from .servers import SessionEvents, assert_stays, listen_to_session_events
 
@@ -164,6 +164,44 @@ async def test_a_file_deleted_while_open_keeps_the_room_says_so_and_is_not_recre
     gone = session_events.matching("ERROR")[0]
     assert gone.get("path") == "nb.ipynb" and "deleted" in gone.get("msg", ""), gone
     assert not session_events.has("WARNING")  # the front end's dialog says "two views"
+
+
+def file_statuses(client: CollabClient[Any]) -> list[Any]:
+    """The "external-change" statuses ``client`` was sent, in order (docs/protocol.md, 5)."""
+    return [raw["change"] for raw in client.received.raw if raw.get("type") == "external-change"]
+
+
+@pytest.mark.also_other_managers
+@pytest.mark.parametrize("expected_errors", [NOT_RECREATED])
+@pytest.mark.parametrize("delete", [delete_outside, delete_through_jupyter])
+@pytest.mark.ycollab(**QUICK)
+async def test_pages_are_told_their_file_was_deleted_and_then_that_it_is_back(
+    collab: Collab, delete: Any, expected_errors: list[str]
+) -> None:
+    """jupyter-docprovider 3.1 shows "The file ... was deleted from disk" over the document
+    (Save to original file, Save As, Close tab) and asks before a Ctrl-S when a RAW
+    "external-change" status says so; ``null`` takes the notice away. Every joining page is
+    told, so a page back shows what holds now, and every page at each change."""
+    path = collab.write_notebook("nb.ipynb", ["a = 1"])
+    session = await collab.put_session("nb.ipynb")
+    alice = await collab.open_notebook("nb.ipynb")
+    assert file_statuses(alice) == [None]
+    deleted = {"originalPath": "nb.ipynb", "reason": "deleted"}
+
+    await delete(collab, path)
+    await alice.wait_for(lambda: file_statuses(alice) == [None, deleted], 5, "the notice")
+    bob = collab.session_client(session, YNotebook(Doc()))  # a page back while it is gone
+    await bob.sync()
+    assert file_statuses(bob) == [deleted]
+
+    # The notice's "Save to original file": the page's content, through the contents API.
+    await upload(collab, "nb.ipynb", {"type": "notebook", "content": alice.document.get()})
+    await alice.wait_for(lambda: file_statuses(alice)[-1] is None, 5, "alice's notice gone")
+    await bob.wait_for(lambda: file_statuses(bob)[-1] is None, 5, "bob's notice gone")
+    assert file_statuses(alice) == [None, deleted, None]
+    assert file_statuses(bob) == [deleted, None]
+    append(bob.document.ycells[0]["source"], "2")
+    await wait_until(lambda: sources_on_disk(path) == ["a = 12"], 10, "bob's edit saved")
 
 
 HOOK_FAILURES = [*SAVE_FAILURES, r"(?i)post-save"]

@@ -60,10 +60,11 @@ class FileWatch:
         self._events = events
         #: Where the other servers of a cluster say the file is (cluster/names.py).
         self.path_elsewhere: Callable[[], Awaitable[str | None]] = _nowhere
+        #: Hears the file go and come back (``gone``): the room tells its pages (room.py).
+        self.gone_changed: Callable[[], None] = lambda: None
 
     def path_now(self) -> str:
-        """Where this server's file ids say the file is (renamed through this server, the new
-        path); ``NotFound`` if they lost it."""
+        """Where this server's file ids say the file is now; ``NotFound`` if they lost it."""
         return self._files.path_of(self.file_id)
 
     def known_state(self) -> FileState:
@@ -119,6 +120,7 @@ class FileWatch:
         back, self.gone = self.gone, False  # restored, or recreated by someone: save to it again
         if back:  # said, after the ERROR that it was gone
             self._events.session("INFO", self.room_id, self.path, msg="the file is back")
+            self.gone_changed()
         # Not looked at yet (a server that joined, or took over writing): the base's hash.
         known = self.state.hash if self.state is not None else self._history.base_hash
         changed = known is None or now.hash != known
@@ -212,9 +214,8 @@ class FileWatch:
 
     async def _renamed_elsewhere(self) -> bool:
         """Whether the file was renamed through another server of a cluster (its file ids saw
-        it, ours did not): ours learn it, as from a rename made here, and now find it there. A
-        path the file ids hold already is a deleted file's: a file cannot be renamed over
-        another."""
+        it, ours did not): ours learn it, as from a rename made here, and find it there. A path
+        they hold already is a deleted file's (a file cannot be renamed over another)."""
         path = await self.path_elsewhere()
         if path is None or path == self.path or not await self._files.exists(path):
             return False
@@ -239,11 +240,10 @@ class FileWatch:
         """Deleted (or moved outside Jupyter): keep the content, say so once, never recreate it."""
         if not self.gone:
             self.gone = True
-            msg = (
-                "the file was deleted (or moved outside Jupyter): the room keeps its content, "
-                "and saves wait for the file to come back"
-            )
+            msg = "the file was deleted (or moved outside Jupyter): the room keeps its content, "
+            msg += "and saves wait for the file to come back"
             self._events.session("ERROR", self.room_id, self.path, msg=msg)
+            self.gone_changed()
 
 
 async def _nowhere() -> None:

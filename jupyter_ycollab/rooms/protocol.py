@@ -163,6 +163,13 @@ def encode_raw(data: dict[str, Any]) -> bytes:
     return bytes((MessageType.RAW,)) + _var_bytes(json.dumps(data).encode())
 
 
+def encode_file_status(deleted_from: str | None) -> bytes:
+    """jupyter-docprovider 3.1's "external-change" status: the notice it shows over a document
+    whose file was deleted (``deleted_from``, its path), and none once it is back (``None``)."""
+    change = None if deleted_from is None else {"originalPath": deleted_from, "reason": "deleted"}
+    return encode_raw({"type": "external-change", "change": change})
+
+
 def decode_awareness_update(payload: bytes) -> list[AwarenessEntry]:
     reader = _Reader(payload)
     count = reader.var_uint()

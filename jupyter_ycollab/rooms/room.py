@@ -65,6 +65,7 @@ class Room:
             self._guard = UpdateGuard(self.doc, self.kind, full_state)
         if document is not None:
             document.wants_autosave = self.awareness.autosave
+            document.file.gone_changed = lambda: self.broadcast(self._file_status())
         self.peers: dict[Peer, None] = {}  # insertion-ordered set
         self._senders: dict[Peer, FromPeer[Peer]] = {}  # their origins, made once (0.5 us)
         self._unanswered: dict[Peer, list[bytes]] = {}  # peers yet to answer our step 1: held
@@ -90,6 +91,8 @@ class Room:
         self._unanswered[peer] = []
         peer.send(protocol.encode_sync(SyncStep.STEP1, self.doc.get_state()))
         peer.send(protocol.encode_awareness(self.awareness.snapshot()))
+        if self.document is not None:  # each time: a page back may show a notice gone since
+            peer.send(self._file_status())
 
     def leave(self, peer: Peer) -> None:
         """Drop a peer and tell the others its awareness states are gone."""
@@ -117,6 +120,11 @@ class Room:
         for peer in tuple(self.peers):
             if peer is not exclude:
                 peer.send(frame)
+
+    def _file_status(self) -> bytes:
+        """For jupyter-docprovider 3.1's notice of a deleted file (docs/protocol.md section 5)."""
+        file = self.document.file if self.document is not None else None
+        return protocol.encode_file_status(file.path if file is not None and file.gone else None)
 
     def renew_awareness(self) -> None:
         """Send every peer something, so idle clients do not drop the connection after 30 s."""
