@@ -3,13 +3,15 @@ deleted."""
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
 
 import pytest
+from packaging.version import Version
 
 from conftest import NewUser
 from documents import TestFolder
-from pages import LabPage, expect_no_dialog
+from pages import SYNC_TIMEOUT, LabPage, expect_each_shows, expect_no_dialog, open_for_each
 from waiting import wait_until
 
 
@@ -90,3 +92,47 @@ def test_a_file_deleted_outside_jupyter_is_not_recreated_and_brings_no_wrong_dia
     alice.type_in_editor(["Control+End"], "typed after the deletion")
     alice.expect_text("alpha\ntyped after the deletion")
     assert not (folder.disk / "gone.txt").exists(), "a save recreated the deleted file"
+
+
+FRONT_END = version("jupyter-docprovider")
+NOTICE = ".jp-CollaborationExternalChangeNotice"
+
+
+@pytest.mark.skipif(
+    Version(FRONT_END) < Version("3.1.0a0"),
+    reason=f"jupyter-docprovider {FRONT_END} shows no notice of a deleted file (3.1 does)",
+)
+@pytest.mark.reference_bug("no notice: it reloads the file, and cannot reload a deleted one")
+def test_a_file_deleted_while_open_shows_a_notice_until_save_to_original_file_brings_it_back(
+    folder: TestFolder, new_user: NewUser
+) -> None:
+    """jupyter-docprovider 3.1 shows the server's "external-change" status as a notice over the
+    document (docs/protocol.md, section 5). Its "Save to original file" writes the page's
+    content, what was typed since the file went included, and the room saves to it again."""
+    path = folder.write_notebook("plan.ipynb", ["first = 1"])
+    alice, bob = new_user("A"), new_user("B")
+    open_for_each(path, alice, bob)
+    (folder.disk / "plan.ipynb").unlink()
+    for user in (alice, bob):
+        user.wait_until(
+            lambda user=user: f'"{path}" was deleted' in " ".join(notices(user)),
+            what=f"{user.label}'s notice",
+            timeout=SYNC_TIMEOUT,
+        )
+    alice.append_to_cell(0, "  # typed while it was gone")
+    bob.expect_cells(["first = 1  # typed while it was gone"])
+
+    alice.page.locator(NOTICE).get_by_role("button", name="Save to original file").click()
+    alice.wait_notebook_ready()  # the front end opens the file again, as a new tab
+    folder.expect_notebook("plan.ipynb", ["first = 1  # typed while it was gone"])
+    for user in (alice, bob):
+        user.wait_until(lambda user=user: not notices(user), what="no notice", timeout=SYNC_TIMEOUT)
+    bob.append_to_cell(0, ", and after")
+    expected = ["first = 1  # typed while it was gone, and after"]
+    expect_each_shows(expected, alice, bob)
+    folder.expect_notebook("plan.ipynb", expected)
+
+
+def notices(user: LabPage) -> list[str]:
+    texts: list[str] = user.page.locator(NOTICE).all_inner_texts()
+    return texts
