@@ -230,7 +230,7 @@ async def test_a_save_whose_post_save_hook_failed_after_writing_is_not_merged_in
     source.insert(3, "X")
     failure = await client.save(1)
     assert failure["status"] == "failed"
-    # What jupyter-docprovider 3.1 shows in its "Save Failed" dialog:
+    # What jupyter-docprovider 3.1 shows in JupyterLab's "File Save Error" dialog:
     assert (
         failure["message"]
         == "Unexpected error while running post hook save: the post-save hook broke"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from packaging.version import Version
+from playwright.sync_api import expect
 
 from conftest import NewUser
 from documents import TestFolder
@@ -98,10 +99,13 @@ FRONT_END = version("jupyter-docprovider")
 NOTICE = ".jp-CollaborationExternalChangeNotice"
 
 
-@pytest.mark.skipif(
+NEEDS_3_1 = pytest.mark.skipif(
     Version(FRONT_END) < Version("3.1.0a0"),
-    reason=f"jupyter-docprovider {FRONT_END} shows no notice of a deleted file (3.1 does)",
+    reason=f"jupyter-docprovider {FRONT_END}: 3.1 shows what this test looks for",
 )
+
+
+@NEEDS_3_1
 @pytest.mark.reference_bug("no notice: it reloads the file, and cannot reload a deleted one")
 def test_a_file_deleted_while_open_shows_a_notice_until_save_to_original_file_brings_it_back(
     folder: TestFolder, new_user: NewUser
@@ -136,3 +140,34 @@ def test_a_file_deleted_while_open_shows_a_notice_until_save_to_original_file_br
 def notices(user: LabPage) -> list[str]:
     texts: list[str] = user.page.locator(NOTICE).all_inner_texts()
     return texts
+
+
+CONFLICTED = '{\n<<<<<<< HEAD\n "cells": [],\n=======\n "cells": [{}],\n>>>>>>> theirs\n}\n'
+
+
+@NEEDS_3_1
+def test_ctrl_s_over_a_change_that_cannot_be_read_says_why_and_writes_nothing(
+    folder: TestFolder, new_user: NewUser
+) -> None:
+    """A change on disk that cannot be read (a git merge left conflict markers) is never written
+    over, even at "Overwrite": the save fails, and its reply's "message" says why, which
+    jupyter-docprovider 3.1 shows (3.0 says "Saving failed"). Once the file can be read, it is
+    merged with what was typed, and saved."""
+    path = folder.write_notebook("plan.ipynb", ["first = 1"])
+    alice = new_user("A")
+    alice.open_notebook(path, workspace=alice.workspace)
+    folder.write_text("plan.ipynb", CONFLICTED)
+    alice.append_to_cell(0, "  # typed")
+    alice.save()
+    changed = alice.dialogs().filter(has_text="File Changed")  # JupyterLab's own check
+    changed.get_by_role("button", name="Overwrite").click(timeout=SYNC_TIMEOUT * 1000)
+
+    failed = alice.dialogs().filter(has_text="File Save Error for plan.ipynb")
+    expect(failed).to_contain_text(f"cannot read '{path}'", timeout=SYNC_TIMEOUT * 1000)
+    failed.get_by_role("button", name="Close").click()
+    assert folder.read_text("plan.ipynb") == CONFLICTED
+
+    folder.write_notebook("plan.ipynb", ["first = 1", "resolved = 2"])
+    folder.expect_notebook("plan.ipynb", ["first = 1  # typed", "resolved = 2"])
+    alice.expect_cells(["first = 1  # typed", "resolved = 2"])
+    expect_no_dialog(alice)

@@ -72,7 +72,7 @@ class FailingWriter:
 
 
 async def test_why_the_writers_save_failed_reaches_the_server_that_asked() -> None:
-    """The front end (jupyter-docprovider 3.1) shows it in its "Save Failed" dialog."""
+    """The front end (jupyter-docprovider 3.1) shows it in JupyterLab's "File Save Error" dialog."""
     asked: list[dict[str, str]] = []
     replies: list[tuple[str, str]] = []
     asking = ForwardedSaves(lambda message: asked.append(json.loads(message)))
