@@ -25,10 +25,6 @@ class BadRequest(CollabError):
     """The request is malformed: a bad room id, a bad session body."""
 
 
-class Forbidden(CollabError):
-    """The user may not do this (no credentials, or no permission)."""
-
-
 class NotFound(CollabError):
     """The file, file id or room does not exist."""
 
@@ -167,7 +163,6 @@ class Outcome(NamedTuple):
 #: 1013 ("try again later") makes the front end reconnect.
 OUTCOMES: dict[type[CollabError], Outcome] = {
     BadRequest: Outcome(400, 4400),
-    Forbidden: Outcome(403, 1008),
     NotFound: Outcome(404, 4404),
     LoadFailed: Outcome(500, 4500),
     MalformedFrame: Outcome(400, 1002),
