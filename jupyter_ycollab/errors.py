@@ -183,12 +183,9 @@ OUTCOMES: dict[type[CollabError], Outcome] = {
 
 def outcome_of(error: CollabError) -> Outcome:
     """Look an error up in the table, walking its class hierarchy."""
-    for cls in type(error).__mro__:
-        if cls in OUTCOMES:
-            outcome = OUTCOMES[cls]
-            break
-    else:
-        outcome = Outcome(500, 4500)
+    outcome = next(
+        (OUTCOMES[cls] for cls in type(error).__mro__ if cls in OUTCOMES), Outcome(500, 4500)
+    )
     if isinstance(error, Refused) and error.close_code is not None:
         return outcome._replace(close_code=error.close_code)
     return outcome
