@@ -19,12 +19,10 @@ from pycrdt import Doc
 from ..codec.listeners import Hears, UpdateListeners
 from ..codec.origins import TransactionOrigin
 from ..codec.updates import copy_of
+from ..errors import OUTCOMES, NotFound
 from ..settings import Settings
 from .room import Room
 from .timeline import Timeline
-
-#: Close code for the peers of a fork that is deleted: the front end stops reconnecting.
-FORK_GONE = 4404
 
 
 @dataclass(frozen=True)
@@ -84,8 +82,9 @@ class Fork:
         if self._stop_following is not None:
             self._stop_following()
             self._stop_following = None
+        gone = OUTCOMES[NotFound].close_code  # the front end stops reconnecting
         for peer in tuple(self.room.peers):
-            peer.close(FORK_GONE, "this fork was deleted")
+            peer.close(gone, "this fork was deleted")
         self.room.close()
         if self.timeline is not None:
             self.timeline.close()

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..document.files import Files
 from ..document.sharing import Share
-from ..errors import NotFound, ServerStopping, TooManyRooms
+from ..errors import OUTCOMES, NotFound, ServerStopping, TooManyRooms
 from ..events import Events
 from ..settings import Settings
 from .backlog import Backlogs
@@ -26,8 +26,6 @@ from .peer import Peer
 from .room import Room
 
 log = logging.getLogger(__name__)
-
-GOING_AWAY = 1001
 
 
 class RoomManager:
@@ -237,7 +235,7 @@ class RoomManager:
         # A snapshot: a relay room (the global awareness room) goes as its last peer leaves.
         for room in list(self.rooms.values()):
             for peer in tuple(room.peers):
-                peer.close(GOING_AWAY, "server shutting down")
+                peer.close(OUTCOMES[ServerStopping].close_code, "server shutting down")
         await asyncio.gather(*self._tasks, *self._opening.values(), return_exceptions=True)
         documents = [room.document for room in self.rooms.values() if room.document is not None]
         await asyncio.gather(*(document.close() for document in documents))
