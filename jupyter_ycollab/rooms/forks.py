@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from pycrdt import Doc
 
 from ..codec.listeners import Hears, UpdateListeners
-from ..codec.origins import TransactionOrigin
 from ..codec.updates import copy_of
 from ..errors import OUTCOMES, NotFound
 from ..settings import Settings
@@ -34,9 +33,6 @@ class ForkInfo:
     title: str = ""
     description: str = ""
 
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 class Fork:
     def __init__(
@@ -49,7 +45,9 @@ class Fork:
         self._stop_following: Callable[[], None] | None = None
         if info.synchronize:
             listeners = UpdateListeners.of(root.doc)
-            self._stop_following = listeners.listen(Hears.FORKS, self._follow_root)
+            self._stop_following = listeners.listen(
+                Hears.FORKS, lambda update, _origin: self.room.apply_update(update)
+            )
 
     @property
     def fork_id(self) -> str:
@@ -68,9 +66,6 @@ class Fork:
         timeline = await Timeline.replay(root.kind, history, settings.timeline_step)
         room = _fork_room(root, timeline.doc, settings, editable=False)
         return cls(root, room, ForkInfo(root.room_id, title="timeline"), timeline)
-
-    def _follow_root(self, update: bytes, _origin: TransactionOrigin) -> None:
-        self.room.apply_update(update)
 
     def merge_into_root(self) -> None:
         """Apply to the root what the fork has and the root has not (its own edits, the

@@ -8,6 +8,7 @@ its query strings; Tornado's query parser skips the empty pairs.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
@@ -42,7 +43,7 @@ class ForkHandler(_RestHandler):
     @authorized
     async def get(self, root_id: str) -> None:
         forks = self.services.manager.forks_of(root_id)
-        self.finish({fork.fork_id: fork.info.as_json() for fork in forks if not fork.timeline})
+        self.finish({fork.fork_id: asdict(fork.info) for fork in forks if not fork.timeline})
 
     @web.authenticated
     @authorized
@@ -51,7 +52,7 @@ class ForkHandler(_RestHandler):
             fork = self.services.manager.fork(root_id, _fork_info(root_id, self.request.body))
         except CollabError as error:
             return self.fail(error)
-        info = fork.info.as_json()
+        info = asdict(fork.info)
         self.services.events.fork(fork.fork_id, info, self.username(), "create")
         self.set_status(201)
         self.finish(
@@ -74,7 +75,7 @@ class ForkHandler(_RestHandler):
         except CollabError as error:
             return self.fail(error)
         manager.remove_fork(fork_id)
-        self.services.events.fork(fork_id, fork.info.as_json(), self.username(), "delete")
+        self.services.events.fork(fork_id, asdict(fork.info), self.username(), "delete")
         self.finish({})
 
 
