@@ -120,20 +120,14 @@ def decode(frame: bytes) -> Message:
     elif kind == MessageType.AWARENESS:
         message = Awareness(reader.var_bytes())
     elif kind == MessageType.RAW:
-        message = _decode_raw(reader)
+        text = reader.var_string()
+        message = SaveRequest(reader.var_uint()) if text == "save" else Raw(text)
     elif kind == MessageType.QUERY_AWARENESS:
         message = QueryAwareness()
     else:
         raise MalformedFrame(f"unknown message type {kind}")
     reader.end()
     return message
-
-
-def _decode_raw(reader: _Reader) -> Message:
-    text = reader.var_string()
-    if text == "save":
-        return SaveRequest(reader.var_uint())
-    return Raw(text)
 
 
 def _var_uint(value: int) -> bytes:
