@@ -66,8 +66,7 @@ class Room:
         if document is not None:
             document.wants_autosave = self.awareness.autosave
             document.file.gone_changed = lambda: self.broadcast(self._file_status())
-        self.peers: dict[Peer, None] = {}  # insertion-ordered set
-        self._senders: dict[Peer, FromPeer[Peer]] = {}  # their origins, made once (0.5 us)
+        self.peers: dict[Peer, FromPeer[Peer]] = {}  # in join order; origins made once (0.5 us)
         self._unanswered: dict[Peer, list[bytes]] = {}  # peers yet to answer our step 1: held
         self._listeners = UpdateListeners.of(self.doc)
         self._stop_relaying: Callable[[], None] | None = self._listeners.listen(
@@ -86,8 +85,7 @@ class Room:
 
     def join(self, peer: Peer) -> None:
         """Start the handshake: our state vector, then everyone's awareness."""
-        self.peers[peer] = None
-        self._senders[peer] = FromPeer(peer)
+        self.peers[peer] = FromPeer(peer)
         self._unanswered[peer] = []
         peer.send(protocol.encode_sync(SyncStep.STEP1, self.doc.get_state()))
         peer.send(protocol.encode_awareness(self.awareness.snapshot()))
@@ -96,9 +94,8 @@ class Room:
 
     def leave(self, peer: Peer) -> None:
         """Drop a peer and tell the others its awareness states are gone."""
-        self._senders.pop(peer, None)
         self._unanswered.pop(peer, None)
-        if self.peers.pop(peer, 0) is None:
+        if self.peers.pop(peer, None) is not None:
             self.forget_awareness(peer)
             if self._guard is not None and all(other.readonly for other in self.peers):
                 self._guard.release()  # nobody left whose edits need checking
@@ -199,7 +196,7 @@ class Room:
         started = metrics.clock()
         if author is not None and self._guard is not None:
             self._guard.check(update)
-        sender = None if author is None else self._senders.get(author) or FromPeer(author)
+        sender = None if author is None else self.peers.get(author) or FromPeer(author)
         origin = Origin.SERVER_API if sender is None else sender
         try:
             self._listeners.apply(update, origin)
