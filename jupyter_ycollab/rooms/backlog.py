@@ -90,8 +90,10 @@ class Backlogs:
                 )
             )
 
-    def sweep(self) -> None:
-        """Close every peer that flushed nothing of its backlog for ``stall_timeout``."""
+    def _tick(self) -> None:
+        """Close every peer that flushed nothing of its backlog for ``stall_timeout``; look again
+        later while some peer still has a backlog."""
+        self._timer = None
         now = self._now()
         for peer, watch in list(self._peers.items()):
             mark = peer.progress()
@@ -104,17 +106,13 @@ class Backlogs:
                         f"{now - watch.since:.1f} s (peer_stall_timeout)"
                     )
                 )
+        if self._peers:
+            self._schedule()
 
     def _schedule(self) -> None:
         if self._timer is None and not self._stopped:
             interval = min(self.stall_timeout / 4, LONGEST_SWEEP)
             self._timer = asyncio.get_running_loop().call_later(interval, self._tick)
-
-    def _tick(self) -> None:
-        self._timer = None
-        self.sweep()
-        if self._peers:
-            self._schedule()
 
     @staticmethod
     def _now() -> float:
