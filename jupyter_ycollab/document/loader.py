@@ -17,7 +17,6 @@ from ..codec.updates import merged_update
 from ..history.history import History
 from ..history.records import LogContents
 from .files import Files
-from .render import holds_and_digest
 from .sharing import Joined, SavedFile
 from .state import write_state
 from .watch import FileWatch
@@ -149,9 +148,7 @@ class Loader:
         saving = recovered.saving_updates()  # a save the server stopped before recording
         if saving is not None:
             interrupted = merged_update(saving)
-            newline, ids = self._file.newline, self._files.keeps_cell_ids
-            job = (self._kind, interrupted, content, newline, ids)
-            held, _ = await asyncio.to_thread(holds_and_digest, *job)
+            held, _ = await self._file.holds(interrupted, content)
             if held:  # the save had written the file: nothing to merge
                 self._history.take_base(interrupted, self._file.known_state().hash)
                 return

@@ -130,7 +130,7 @@ class FileWatch:
         attempt, self.attempt = self.attempt, None
         begun = self.saving_elsewhere if first_look else None  # by a writer that died?
         self.saving_elsewhere = None
-        if changed and attempt is not None and await self._holds(attempt, content):
+        if changed and attempt is not None and (await self.holds(attempt.snapshot, content))[0]:
             self._history.saved(attempt.snapshot, attempt.mark, now.hash, attempt.digest)
         elif changed and first_look and self._saved_from_doc(now.hash):
             await self._adopt(content, now)
@@ -140,13 +140,12 @@ class FileWatch:
             write_state(self.doc, hash=now.hash)
         return back
 
-    async def _holds(self, attempt: SaveAttempt, content: Any) -> bool:
-        """Whether the file holds what ``attempt`` was writing: then it is the base, not a
-        change to merge (merged, our own edits would be applied again to the later ones)."""
-        ids = self._files.keeps_cell_ids
-        job = (self.kind, attempt.snapshot, content, self.newline, ids)
-        held, _ = await asyncio.to_thread(holds_and_digest, *job)
-        return held
+    async def holds(self, state: bytes, content: Any) -> tuple[bool, str]:
+        """Whether the file, read as ``content``, holds ``state`` as a save writes it, and its
+        digest. A file that holds what a failed save was writing is the base, not a change to
+        merge (merged, our own edits would be applied again to the later ones)."""
+        job = (self.kind, state, content, self.newline, self._files.keeps_cell_ids)
+        return await asyncio.to_thread(holds_and_digest, *job)
 
     def base_is_last_save(self) -> bool:
         """Whether the base is what a writer of this document saved last (a server that does
@@ -185,8 +184,7 @@ class FileWatch:
         ``digest_begun``: only if the file's digest is that of a save a dead writer began
         (its ``hash`` never came); False otherwise, and nothing is taken."""
         ours = self.doc.get_update()
-        job = (self.kind, ours, content, self.newline, self._files.keeps_cell_ids)
-        same, digest = await asyncio.to_thread(holds_and_digest, *job)
+        same, digest = await self.holds(ours, content)
         if digest_begun is not None and digest != digest_begun:
             return False
         self._history.take_base(ours if same else self._history.base_update, now.hash, digest)
