@@ -63,7 +63,6 @@ class Document:
             self.file,
             self.history,
             files=files,
-            events=events,
             settings=settings,
             wants_autosave=lambda: self.wants_autosave(),
         )
@@ -72,7 +71,6 @@ class Document:
         self._share = share
         self.sharing: Sharing = Alone()  # made once the path is known (``load``)
         self._listeners = UpdateListeners.of(doc)
-        self._events = events
         self._shared: YBaseDoc | None = None  # made once the Doc is loaded (``load``)
         self._overwritten: dict[str, Any] = {}  # the server's ``state`` values someone changed
         self._marked_clean = False  # someone else set ``state.dirty`` to false
@@ -138,7 +136,7 @@ class Document:
         if loaded.unsaved:
             self._saver.changed()
         self._saver.start(self._snapshots, self.sharing)
-        self._events.session("INFO", self.file.room_id, self.path, "load", loaded.source)
+        self.file.tell("INFO", "load", loaded.source)
 
     def _take_over(self, saved: SavedFile | None) -> None:
         """This server now writes the file (its writer left or died): what the file holds is
@@ -148,7 +146,7 @@ class Document:
         self.file.state = None
         self.file.saving_elsewhere = saved.saving if saved is not None else None
         self._saver.changed()
-        self._events.session("INFO", self.file.room_id, self.path, msg=TOOK_OVER)
+        self.file.tell("INFO", msg=TOOK_OVER)
 
     def full_state(self) -> bytes:
         """The document's full state as one update (encoded only if it changed since the last

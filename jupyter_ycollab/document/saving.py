@@ -21,7 +21,6 @@ from tornado.web import HTTPError
 
 from .. import metrics
 from ..errors import CollabError, LoadFailed, NotFound
-from ..events import Events
 from ..history.history import History
 from ..settings import Settings
 from .files import Files
@@ -44,15 +43,12 @@ class SaveWorker:
         history: History,
         *,
         files: Files,
-        events: Events,
         settings: Settings,
         wants_autosave: Callable[[], bool],
     ) -> None:
         """``wants_autosave`` tells whether the peers want autosave (their awareness states)."""
-        self.room_id = file.room_id
         self._file = file
         self._files = files
-        self._events = events
         self._settings = settings
         self._wants_autosave = wants_autosave
         self._policy = SavePolicy(settings.save_delay, settings.max_save_delay)
@@ -60,19 +56,15 @@ class SaveWorker:
         self._wake = asyncio.Event()
         self._closing = False
         self._worker: asyncio.Task[None] | None = None
-        self._writer = FileWriter(file, history, files, events, self._marked_unsaved)
+        self._writer = FileWriter(file, history, files, self._marked_unsaved)
         self._save_lock = asyncio.Lock()
         self._saving = False
         self._edited = False  # edited while open here: the file may lack it
 
-    @property
-    def path(self) -> str:
-        return self._file.path
-
     def start(self, snapshots: Snapshots, sharing: Sharing) -> None:
         """Start saving the loaded document, whose state ``snapshots`` keeps."""
         self._writer.sharing, self._writer.snapshots = sharing, snapshots
-        self._worker = asyncio.create_task(self._run(), name=f"document {self.room_id}")
+        self._worker = asyncio.create_task(self._run(), name=f"document {self._file.room_id}")
 
     @property
     def sharing(self) -> Sharing:
@@ -204,7 +196,7 @@ class SaveWorker:
     def _failed(self, ticket: float | None, reason: str) -> None:
         delay = self._policy.failed(ticket, asyncio.get_running_loop().time())
         msg = f"save failed (retry in {delay:.1f} s): {reason}"  # logged too, as a warning
-        self._events.session("ERROR", self.room_id, self.path, "save", msg)
+        self._file.tell("ERROR", "save", msg)
 
     async def close(self) -> None:
         """Stop the worker after any save in progress, then save what is unsaved. Another

@@ -20,7 +20,7 @@ from ..codec.kinds import DocumentKind
 from ..codec.listeners import UpdateListeners
 from ..codec.origins import Origin
 from ..errors import LoadFailed, NotFound
-from ..events import Events
+from ..events import Action, Events, Level
 from ..history.history import History
 from ..merge.threeway import merged_into_copy
 from .files import Files, FileState
@@ -98,7 +98,7 @@ class FileWatch:
             if str(error) != self.unreadable:
                 self.unreadable = str(error)
                 msg = f"{error}: the room keeps its content and saves nothing over the file"
-                self._events.session("ERROR", self.room_id, self.path, "overwrite", msg)
+                self.tell("ERROR", "overwrite", msg)
             raise
         readable_again, self.unreadable = self.unreadable is not None, None
         return back or readable_again
@@ -119,7 +119,7 @@ class FileWatch:
             return False
         back, self.gone = self.gone, False  # restored, or recreated by someone: save to it again
         if back:  # said, after the ERROR that it was gone
-            self._events.session("INFO", self.room_id, self.path, msg="the file is back")
+            self.tell("INFO", msg="the file is back")
             self.gone_changed()
         # Not looked at yet (a server that joined, or took over writing): the base's hash.
         known = self.state.hash if self.state is not None else self._history.base_hash
@@ -146,6 +146,10 @@ class FileWatch:
         merge (merged, our own edits would be applied again to the later ones)."""
         job = (self.kind, state, content, self.newline, self._files.keeps_cell_ids)
         return await asyncio.to_thread(holds_and_digest, *job)
+
+    def tell(self, level: Level, action: Action | None = None, msg: str = "") -> None:
+        """A session event about this document's file."""
+        self._events.session(level, self.room_id, self.path, action, msg)
 
     def base_is_last_save(self) -> bool:
         """Whether the base is what a writer of this document saved last (a server that does
@@ -203,12 +207,10 @@ class FileWatch:
         UpdateListeners.of(self.doc).apply(merge.update, Origin.DISK)
         self._history.rebase(merge.base_update, state.hash)
         metrics.current.merged(len(merge.conflicts))
-        self._events.session(
-            "INFO", self.room_id, self.path, "overwrite", "merged the file's changes"
-        )
+        self.tell("INFO", "overwrite", "merged the file's changes")
         for place in merge.conflicts:
             msg = f"both the file and the room changed {place}: both versions kept"
-            self._events.session("INFO", self.room_id, self.path, "overwrite", msg)
+            self.tell("INFO", "overwrite", msg)
 
     async def _renamed_elsewhere(self) -> bool:
         """Whether the file was renamed through another server of a cluster (its file ids saw
@@ -240,7 +242,7 @@ class FileWatch:
             self.gone = True
             msg = "the file was deleted (or moved outside Jupyter): the room keeps its content, "
             msg += "and saves wait for the file to come back"
-            self._events.session("ERROR", self.room_id, self.path, msg=msg)
+            self.tell("ERROR", msg=msg)
             self.gone_changed()
 
 

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from tornado.web import HTTPError
 
 from ..errors import NotFound, may_not_write
-from ..events import Events
 from ..history.history import History
 from .files import Files, FileState
 from .render import Rendered, SaveAttempt
@@ -41,7 +40,6 @@ class FileWriter:
         file: FileWatch,
         history: History,
         files: Files,
-        events: Events,
         marked_unsaved: Callable[[], bool],
     ) -> None:
         """``marked_unsaved`` tells whether ``state.dirty``, the front end's unsaved-changes
@@ -50,7 +48,6 @@ class FileWriter:
         self._file = file
         self._history = history
         self._files = files
-        self._events = events
         self.snapshots: Snapshots | None = None  # set once the document is loaded
         self.sharing: Sharing = Alone()  # likewise
         self.preparation = files.save_preparation(file.kind, history)  # big ones' saves
@@ -99,7 +96,7 @@ class FileWriter:
         # and tells the next writer that the file holds this save (watch.py ``_adopt``).
         write_state(self._file.doc, path=self._file.path, dirty=self._clean(), hash=saved.hash)
         await self.sharing.saved(SavedFile(rendered.snapshot, saved.hash, rendered.digest))
-        self._events.session("INFO", self._file.room_id, self._file.path, "save")
+        self._file.tell("INFO", "save")
         return "success"
 
     def _clean(self) -> bool | None:
@@ -117,5 +114,5 @@ class FileWriter:
             msg = f"This server may not write the file ({error}): another server writes it."
         # INFO, no action: the front end shows every WARNING as a dialog in every window, and
         # an INFO save is logged at DEBUG only; an operator should see this one.
-        self._events.session("INFO", self._file.room_id, self._file.path, msg=msg)
+        self._file.tell("INFO", msg=msg)
         raise NotTheWriter
