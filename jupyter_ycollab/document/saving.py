@@ -117,7 +117,8 @@ class SaveWorker:
                 if self.sharing.writes_file():
                     async with self._save_lock:
                         with contextlib.suppress(LoadFailed):  # said; no save writes over it
-                            await self._catch_up_with_file()
+                            if await self._file.catch_up():  # the file is back: save to it again
+                                self._policy.retry_now()
                 next_poll = loop.time() + poll
             else:
                 self._wake.clear()
@@ -187,11 +188,6 @@ class SaveWorker:
                 await self._file.merge(await self._file.read(), base=self._file.doc.get_update())
                 write_state(self._file.doc, hash=self._file.known_state().hash)
         await self.save()
-
-    async def _catch_up_with_file(self) -> None:
-        """Merge what changed in the file since the last look (the caller holds the lock)."""
-        if await self._file.catch_up():
-            self._policy.retry_now()  # the file is back: save to it again
 
     def _failed(self, ticket: float | None, reason: str) -> None:
         delay = self._policy.failed(ticket, asyncio.get_running_loop().time())
