@@ -29,7 +29,6 @@ class RenderJob:
     #: The state the file holds, when its digest is not known yet (it is rendered lazily).
     base: bytes | None = None
     saved_digest: str | None = None
-    digest_only: bool = False  # no content back (a content model is slow to pickle)
 
 
 @dataclass(frozen=True)
@@ -117,8 +116,6 @@ def render(job: RenderJob) -> Rendered:
     doc = replayed(job.parts)
     content = read_content(job.kind, doc, job.newline)
     digest = digest_of(content)
-    if job.digest_only:
-        return Rendered(snapshot_of(job, doc), digest)
     return Rendered(snapshot_of(job, doc), digest, base_digest_of(job, digest_of), content)
 
 

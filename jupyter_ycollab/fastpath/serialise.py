@@ -39,6 +39,7 @@ class Signing:
 
 @dataclass(frozen=True)
 class FastJob(RenderJob):
+    digest_only: bool = False  # no content back (a content model is slow to pickle)
     #: Make the file's bytes (a local file written directly) instead of a contents model.
     to_bytes: bool = False
     signing: Signing | None = None
