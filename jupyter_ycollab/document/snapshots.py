@@ -50,9 +50,8 @@ class Snapshots:
 
     def merged(self, parts: tuple[bytes, ...], snapshot: bytes) -> None:
         """``snapshot`` holds ``parts`` (taken earlier): it replaces them as the head."""
-        count = len(parts)
-        if len(self._parts) >= count and all(map(bytes.__eq__, self._parts[:count], parts)):
-            self._parts[:count] = [snapshot]
+        if tuple(self._parts[: len(parts)]) == parts:
+            self._parts[: len(parts)] = [snapshot]
             self._pending_bytes = sum(len(part) for part in self._parts[1:])
 
     def close(self) -> None:
