@@ -30,6 +30,7 @@ from ..codec.content import read_content
 from ..codec.kinds import DocumentKind
 from ..codec.updates import EMPTY_UPDATE, merged_update, replayed
 from . import notebook
+from .entries import merge_entries
 from .structure import merge_roots
 from .text import merge_into
 
@@ -69,14 +70,15 @@ def three_way_merge(
         return _merge_structure(kind, fork, ours, theirs)  # a class whose shapes we do not know
     updates: list[bytes] = []
     with _recorded(fork, updates):
-        if kind.ydoc_class is YBlob:
-            conflicts = _merge_blob(fork, ours, base64.b64decode(theirs or ""))
+        if kind.ydoc_class is YBlob:  # one entry, ``bytes``: merged whole (entries.py)
+            source, mine = fork.get("source", type=Map), ours.get("source", type=Map)
+            base, file = {"bytes": source.get("bytes")}, base64.b64decode(theirs or "")
+            clash = merge_entries(source, base, base, {"bytes": mine.get("bytes")}, {"bytes": file})
         else:
             text, our_text = fork.get("source", type=Text), str(ours.get("source", type=Text))
-            base = str(text)
-            clash = merge_into(text, base, base, our_text, theirs or "")
-            conflicts = ["source"] if clash else []
-    return MergeResult(_combined(updates), conflicts, fork.get_update())
+            held = str(text)
+            clash = merge_into(text, held, held, our_text, theirs or "")
+    return MergeResult(_combined(updates), ["source"] if clash else [], fork.get_update())
 
 
 def merged_into_copy(
@@ -163,15 +165,3 @@ def _recorded(doc: Doc[Any], updates: list[bytes]) -> Iterator[None]:
 
 def _combined(updates: list[bytes]) -> bytes:
     return merge_updates(*updates) if updates else EMPTY_UPDATE
-
-
-def _merge_blob(fork: Doc[Any], ours: Doc[Any], theirs: bytes) -> list[str]:
-    """Bytes cannot merge: the file's replace them unless ours changed them too (ours wins)."""
-    source = fork.get("source", type=Map)
-    base, mine = source.get("bytes"), ours.get("source", type=Map).get("bytes")
-    if theirs in (base, mine):
-        return []
-    if mine != base:
-        return ["source"]
-    source["bytes"] = theirs
-    return []
