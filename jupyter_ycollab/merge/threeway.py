@@ -63,9 +63,9 @@ def three_way_merge(
     notebook's cell ids are not its file's (a jupytext script's are new at each read), so a
     cell with an id new to the base may be a base cell (cellids.py).
     """
-    if kind.ydoc_class is YNotebook:
-        return _merge_notebook(base_update, ours, theirs, ids_kept)
     fork = replayed([base_update])  # a random client id: its items never collide with ours
+    if kind.ydoc_class is YNotebook:
+        return _merge_notebook(fork, ours, theirs, ids_kept)
     if kind.ydoc_class is not YBlob and not issubclass(kind.ydoc_class, YUnicode):
         return _merge_structure(kind, fork, ours, theirs)  # a class whose shapes we do not know
     updates: list[bytes] = []
@@ -119,9 +119,8 @@ def carried_over(
     return three_way_merge(kind, target.get_update(), target, merged, ids_kept=ids_kept).update
 
 
-def _merge_notebook(base_update: bytes, ours: Doc[Any], theirs: Any, ids_kept: bool) -> MergeResult:
+def _merge_notebook(fork: Doc[Any], ours: Doc[Any], theirs: Any, ids_kept: bool) -> MergeResult:
     """Replay on a fork of the base, then repair on a copy of the live document if needed."""
-    fork = replayed([base_update])
     theirs = {**theirs, "cells": loaded_cells(theirs)}  # as a load reads it, as the base was
     updates: list[bytes] = []
     with _recorded(fork, updates):
