@@ -141,9 +141,4 @@ def shared_value(key: str, value: Any) -> Any:
 
 def shared_output(output: Any) -> Any:
     """An output as a cell's ``outputs`` array holds it: a map, a stream's text shared."""
-    if not isinstance(output, dict):
-        return output
-    if output.get("output_type") == "stream":
-        text = output.get("text", "")
-        return Map({**output, "text": Text("".join(text) if isinstance(text, list) else text)})
-    return Map(dict(output))
+    return yplan.prelim(_youtput(output)) if isinstance(output, dict) else output

@@ -57,7 +57,7 @@ def set_entries(doc: Doc[Any], root: str, entries: dict[str, Any], *, direct: bo
         return
     target = doc.get(root, type=Map)
     for key, value in entries.items():
-        target[key] = _prelim(value)
+        target[key] = prelim(value)
 
 
 def insert_each_at_head(doc: Doc[Any], root: str, values: Iterable[Any], *, direct: bool) -> None:
@@ -70,7 +70,7 @@ def insert_each_at_head(doc: Doc[Any], root: str, values: Iterable[Any], *, dire
         return
     array = doc.get(root, type=Array)
     for value in values:
-        array.insert(0, _prelim(value))
+        array.insert(0, prelim(value))
 
 
 def _rust(doc: Doc[Any]) -> tuple[Any, Any]:
@@ -78,14 +78,14 @@ def _rust(doc: Doc[Any]) -> tuple[Any, Any]:
     return doc._doc, doc.transaction()._txn
 
 
-def _prelim(value: Any) -> Any:
+def prelim(value: Any) -> Any:
     """The pycrdt preliminary type of a plan value (plain values stay as they are)."""
     if isinstance(value, NewText):
         return Text(value.text)
     if isinstance(value, NewMap):
-        return Map({key: _prelim(item) for key, item in value.entries.items()})
+        return Map({key: prelim(item) for key, item in value.entries.items()})
     if isinstance(value, NewArray):
-        return Array([_prelim(item) for item in value.items])
+        return Array([prelim(item) for item in value.items])
     return value
 
 
