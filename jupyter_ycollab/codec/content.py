@@ -40,10 +40,8 @@ def read_content(kind: DocumentKind, doc: Doc[Any], newline: str = "\n") -> Any:
 
 
 def read_notebook(doc: Doc[Any]) -> dict[str, Any]:
-    """The notebook as nbformat wants it (jupyter_ydoc's ``YNotebook.get``), read through
-    pycrdt's JSON export (Rust, ~10x faster than ``to_py``)."""
-    meta = json.loads(str(doc.get("meta", type=Map)))
-    cells = json.loads(str(doc.get("cells", type=Array)))
+    """The notebook as nbformat wants it (jupyter_ydoc's ``YNotebook.get``)."""
+    meta, cells = plain(doc.get("meta", type=Map)), plain(doc.get("cells", type=Array))
     major, minor = int(meta.get("nbformat", 4)), int(meta.get("nbformat_minor", 5))
     for cell in cells:
         normalise_cell(cell, with_id=(major, minor) >= (4, 5))
@@ -53,6 +51,12 @@ def read_notebook(doc: Doc[Any]) -> dict[str, Any]:
         "nbformat": major,
         "nbformat_minor": minor,
     }
+
+
+def plain(shared: Map[Any] | Array[Any]) -> Any:
+    """The Python value of a shared map or array, read through pycrdt's JSON export (Rust,
+    ~10x faster than ``to_py``)."""
+    return json.loads(str(shared))
 
 
 def split_newlines(kind: DocumentKind, content: Any) -> tuple[Any, str]:

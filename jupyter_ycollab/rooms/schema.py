@@ -9,13 +9,12 @@ the shared types ``@jupyter/ydoc`` expects: a cell is a map, its ``source`` a te
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from nbformat.validator import ValidationError, get_validator
 from pycrdt import Array, Map, Text
 
-from ..codec.content import normalise_cell
+from ..codec.content import normalise_cell, plain
 
 _NEWEST_MINOR = 5
 
@@ -46,7 +45,7 @@ def cell_problem(cell: object, minor: int) -> str | None:
         outputs = cell.get("outputs")
         if not isinstance(outputs, Array) or not all(isinstance(o, Map) for o in outputs):
             return "a code cell whose outputs are not an array of maps"
-    data = json.loads(str(cell))
+    data = plain(cell)
     normalise_cell(data, with_id=minor >= 5)
     return _schema_problem({"cells": [data], "metadata": {}}, minor)
 
@@ -63,7 +62,7 @@ def meta_problem(meta: Map[Any]) -> str | None:
         return None
     if not isinstance(metadata, Map):
         return "the notebook metadata is not a map"
-    return _schema_problem({"cells": [], "metadata": json.loads(str(metadata))}, minor)
+    return _schema_problem({"cells": [], "metadata": plain(metadata)}, minor)
 
 
 def blob_problem(source: Map[Any]) -> str | None:
