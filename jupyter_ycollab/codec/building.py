@@ -65,16 +65,21 @@ def build_base(kind: DocumentKind, content: Any) -> bytes:
 
 def _fill_notebook(doc: Doc[Any], notebook: dict[str, Any]) -> None:
     direct = yplan.direct_writes()
-    meta = {
-        "nbformat": notebook.get("nbformat", 4),
-        "nbformat_minor": notebook.get("nbformat_minor", 5),
-        "metadata": NewMap(dict(notebook.get("metadata", {}))),
-    }
-    yplan.set_entries(doc, "meta", meta, direct=direct)
+    meta = notebook_meta(notebook)  # its metadata a shared map, in its place among the keys
+    yplan.set_entries(doc, "meta", {**meta, "metadata": NewMap(meta["metadata"])}, direct=direct)
     # Inserted last to first at the head: appending walks the whole list each time (quadratic).
     cells = reversed(list(enumerate(loaded_cells(notebook))))
     planned = (_ycell(with_cell_id(cell, index)) for index, cell in cells)
     yplan.insert_each_at_head(doc, "cells", planned, direct=direct)
+
+
+def notebook_meta(notebook: dict[str, Any]) -> dict[str, Any]:
+    """The ``meta`` map a room reads ``notebook`` as, its keys in the order a load sets them."""
+    return {
+        "nbformat": notebook.get("nbformat", 4),
+        "nbformat_minor": notebook.get("nbformat_minor", 5),
+        "metadata": dict(notebook.get("metadata", {})),
+    }
 
 
 def loaded_cells(notebook: dict[str, Any]) -> list[dict[str, Any]]:

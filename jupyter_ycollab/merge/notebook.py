@@ -18,7 +18,7 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map
 
-from ..codec.building import new_cell, with_cell_id
+from ..codec.building import new_cell, notebook_meta, with_cell_id
 from ..codec.content import normalise_cell, plain
 from .cellids import adopt_base_ids
 from .entries import merge_entries
@@ -96,14 +96,9 @@ def _read_doc(doc: Doc[Any]) -> tuple[dict[str, Any], _Cells]:
 def _read_disk(
     notebook: dict[str, Any], base: _Cells, ids_kept: bool
 ) -> tuple[dict[str, Any], _Cells]:
-    meta = {
-        "nbformat": notebook.get("nbformat", 4),
-        "nbformat_minor": notebook.get("nbformat_minor", 5),
-        "metadata": dict(notebook.get("metadata", {})),
-    }
     cells = [_disk_cell(cell, index) for index, cell in enumerate(notebook.get("cells", []))]
     adopt_base_ids(cells, base.ids, base.by_id, alike=not ids_kept)
-    return meta, _Cells.of(cells)
+    return notebook_meta(notebook), _Cells.of(cells)
 
 
 def _disk_cell(cell: dict[str, Any], index: int) -> dict[str, Any]:
