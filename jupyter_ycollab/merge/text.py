@@ -112,18 +112,18 @@ def _edits_clash(a: Edit, b: Edit) -> bool:
     return bool(a[2] and b[2]) or a[0] < low < a[1] or b[0] < low < b[1]
 
 
-def their_own_edits(base: str, ours: str, theirs: str) -> list[Edit]:
-    """Their edits minus those ours made too: a change made on both sides is applied once.
+def their_own_edits(ours: list[Edit], theirs: list[Edit]) -> list[Edit]:
+    """Their edits minus ours (both of the base): a change made on both sides is applied once.
 
     (The CRDT would otherwise keep both copies of the same insertion, e.g. when the file was
     restored from the room's own log.)
     """
-    ours_made = set(diff(base, ours))
-    return [edit for edit in diff(base, theirs) if edit not in ours_made]
+    ours_made = set(ours)
+    return [edit for edit in theirs if edit not in ours_made]
 
 
-def merge_strings(base: str, ours: str, theirs: str) -> str:
-    """Three-way merge of plain strings, by the same CRDT rules as a live merge.
+def merge_strings(base: str, ours: list[Edit], theirs: list[Edit]) -> str:
+    """Three-way merge of the string ``base`` and both sides' edits of it, as a live merge does.
 
     Used where one side no longer holds the base's items (a cell our side re-created).
     """
@@ -131,7 +131,7 @@ def merge_strings(base: str, ours: str, theirs: str) -> str:
     start.get("t", type=Text).insert(0, base)
     base_update = start.get_update()
     sides: list[Doc[Any]] = []
-    for client_id, edits in ((2, diff(base, ours)), (3, their_own_edits(base, ours, theirs))):
+    for client_id, edits in ((2, ours), (3, theirs)):
         side: Doc[Any] = Doc(client_id=client_id)
         side.apply_update(base_update)
         apply(side.get("t", type=Text), base, edits)
@@ -147,11 +147,12 @@ def merge_into(text: Text, held: str, base: str, ours: str, theirs: str) -> bool
     the CRDT merges them with ours. A text that holds ours without the base's items (a cell our
     side re-created) gets the merge computed by ``merge_strings``, written as small edits.
     """
-    their_edits = their_own_edits(base, ours, theirs)
+    our_edits = diff(base, ours)
+    their_edits = their_own_edits(our_edits, diff(base, theirs))
     if not their_edits:
         return False
     if held == base:
         apply(text, held, their_edits)
     else:
-        apply(text, held, diff(held, merge_strings(base, ours, theirs)))
-    return clash(diff(base, ours), their_edits)
+        apply(text, held, diff(held, merge_strings(base, our_edits, their_edits)))
+    return clash(our_edits, their_edits)
