@@ -14,15 +14,15 @@ from pycrdt import Array, Map, Text
 from ..codec.building import shared_output, shared_value
 from .text import merge_into
 
-_MISSING: Any = object()
+MISSING: Any = object()
 
 
 def merge_entries(ymap: Map[Any], held: Any, base: Any, ours: Any, theirs: Any) -> bool:
     """Three-way merge of a map's entries into ``ymap`` (holding ``held``); True on a conflict."""
     conflict = False
     for key in {**base, **theirs}:
-        sides = (held.get(key), base.get(key, _MISSING), ours.get(key, _MISSING))
-        conflict |= _merge_entry(ymap, key, *sides, theirs.get(key, _MISSING))
+        sides = (held.get(key), base.get(key, MISSING), ours.get(key, MISSING))
+        conflict |= _merge_entry(ymap, key, *sides, theirs.get(key, MISSING))
     return conflict
 
 
@@ -36,7 +36,7 @@ def _merge_entry(ymap: Map[Any], key: str, held: Any, base: Any, ours: Any, thei
         return False
     if ours != base:
         return True  # changed differently on both sides and cannot merge: ours wins
-    if theirs is _MISSING:
+    if theirs is MISSING:
         del ymap[key]
     elif isinstance(current, Array) and isinstance(theirs, list):
         current.clear()  # keep the array the front end observes (outputs)

@@ -31,11 +31,10 @@ from typing import Any
 from pycrdt import Array, Doc, Map, Text
 
 from ..codec.kinds import DocumentKind, fill
-from .entries import merge_entries
+from .entries import MISSING, merge_entries
 from .sameitem import live_index
 from .text import merge_into
 
-_MISSING: Any = object()
 Opcode = tuple[str, int, int, int, int]  # difflib's: what, base start and end, file start and end
 
 
@@ -60,7 +59,7 @@ class Merge:
             places = {id_: at for at, id_ in enumerate(_identities(array.to_py() or []))}
             for identity in sorted(changed, key=places.__getitem__, reverse=True):  # from the end
                 (base, ours), copy = changed[identity], array[places[identity]]
-                if ours is _MISSING:
+                if ours is MISSING:
                     del array[places[identity]]
                 elif isinstance(copy, Map) and isinstance(ours, dict):
                     clash = _redo_entries(copy, base, ours, copy.to_py())
@@ -123,7 +122,7 @@ def _merge_items(array: Array[Any], live: Array[Any], file_array: Array[Any]) ->
             index
             for index in range(start, end)
             if base_ids[index] not in moved
-            and _live_copy(array, index, live) not in (_MISSING, base_items[index])
+            and _live_copy(array, index, live) not in (MISSING, base_items[index])
         }
         if kept:
             for index in reversed(range(start, end)):
@@ -162,7 +161,7 @@ def _merge_item(array: Array[Any], index: int, live: Array[Any], file_item: Any)
     held, theirs = _plain(array[index]), _plain(file_item)
     if isinstance(array[index], Map) and isinstance(theirs, dict):
         ours = _live_copy(array, index, live)
-        return merge_entries(array[index], held, held, held if ours is _MISSING else ours, theirs)
+        return merge_entries(array[index], held, held, held if ours is MISSING else ours, theirs)
     del array[index]
     array.insert(index, _copied(file_item))
     return False
@@ -187,10 +186,10 @@ def _plain(value: Any) -> Any:
 
 
 def _live_copy(array: Array[Any], index: int, live: Array[Any]) -> Any:
-    """What the live array holds in ``array[index]``'s item; ``_MISSING`` if the room deleted
+    """What the live array holds in ``array[index]``'s item; ``MISSING`` if the room deleted
     it (sameitem.py)."""
     at = live_index(array, index, live)
-    return _MISSING if at is None else _plain(live[at])
+    return MISSING if at is None else _plain(live[at])
 
 
 def _redo_entries(ymap: Map[Any], base: Any, ours: Any, theirs: Any) -> bool:
@@ -199,7 +198,7 @@ def _redo_entries(ymap: Map[Any], base: Any, ours: Any, theirs: Any) -> bool:
     entry); True where the file changed it too."""
     conflict = False
     for key in {**base, **ours}:
-        was, mine, held = (side.get(key, _MISSING) for side in (base, ours, theirs))
+        was, mine, held = (side.get(key, MISSING) for side in (base, ours, theirs))
         if mine in (was, held):
             continue
         current = ymap.get(key)
@@ -209,7 +208,7 @@ def _redo_entries(ymap: Map[Any], base: Any, ours: Any, theirs: Any) -> bool:
             conflict |= merge_into(current, held, was, held, mine)  # the room's side as theirs
         else:
             conflict |= held != was
-            if mine is _MISSING:
+            if mine is MISSING:
                 del ymap[key]
             else:
                 ymap[key] = mine
