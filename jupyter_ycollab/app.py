@@ -120,7 +120,7 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
         through the contents manager's ``get`` and ``save``."""
         assert self.serverapp is not None
         contents = current_contents_manager(self.serverapp)  # jupytext replaces it after we load
-        ids = _LazyFileIds(self.serverapp.web_app.settings)
+        ids = partial(_file_id_manager, self.serverapp.web_app.settings)
         if self.fast_path:
             return FastFiles(contents, ids, render_process=self.render_process)
         return Files(contents, ids)
@@ -210,31 +210,10 @@ def current_contents_manager(serverapp: ServerApp) -> Callable[[], Any]:
     return current
 
 
-class _LazyFileIds:
-    """jupyter_server_fileid's manager, looked up when first needed: extensions load
-    alphabetically, so it is not in the settings yet when we initialize."""
-
-    def __init__(self, settings: dict[str, Any]) -> None:
-        self._settings = settings
-
-    @property
-    def _manager(self) -> FileIds:
-        manager: FileIds | None = self._settings.get("file_id_manager")
-        if manager is None:
-            raise RuntimeError("jupyter_server_fileid is not enabled; jupyter_ycollab needs it")
-        return manager
-
-    def get_path(self, id: str) -> str | None:
-        return self._manager.get_path(id)
-
-    def get_id(self, path: str) -> str | None:
-        return self._manager.get_id(path)
-
-    def index(self, path: str) -> str | None:
-        return self._manager.index(path)
-
-    def move(self, old_path: str, new_path: str) -> str | None:
-        return self._manager.move(old_path, new_path)
-
-    def delete(self, path: str) -> None:
-        self._manager.delete(path)
+def _file_id_manager(settings: dict[str, Any]) -> FileIds:
+    """jupyter_server_fileid's manager, looked up at each use: extensions load alphabetically,
+    so it is not in the settings yet when we initialize."""
+    manager: FileIds | None = settings.get("file_id_manager")
+    if manager is None:
+        raise RuntimeError("jupyter_server_fileid is not enabled; jupyter_ycollab needs it")
+    return manager

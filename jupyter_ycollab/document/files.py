@@ -24,14 +24,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from jupyter_core.utils import ensure_async
-from jupyter_server.services.contents.filemanager import (
-    AsyncFileContentsManager,
-    FileContentsManager,
-)
-from jupyter_server.services.contents.largefilemanager import (
-    AsyncLargeFileManager,
-    LargeFileManager,
-)
+from jupyter_server.services.contents import filemanager, largefilemanager
 from tornado.web import HTTPError
 
 from ..codec.digest import digest_of
@@ -42,10 +35,10 @@ from .render import Rendered, RenderJob, render
 
 #: Exact classes: a subclass may override any step (``get``, ``save``, checkpoints).
 STOCK_MANAGERS = (
-    AsyncLargeFileManager,
-    AsyncFileContentsManager,
-    LargeFileManager,
-    FileContentsManager,
+    largefilemanager.AsyncLargeFileManager,
+    filemanager.AsyncFileContentsManager,
+    largefilemanager.LargeFileManager,
+    filemanager.FileContentsManager,
 )
 
 
@@ -81,10 +74,9 @@ class FileIds(Protocol):
     def delete(self, path: str) -> None: ...
 
 
-def stock_get(contents_manager: Any) -> bool:
-    """Whether ``contents_manager`` is a stock manager whose ``get`` nobody replaced: one that
+def stock_get(cm: Any) -> bool:
+    """Whether the contents manager ``cm`` is a stock one whose ``get`` nobody replaced: one that
     reads the file itself (an ``.ipynb`` with its cell ids; its stat is its state)."""
-    cm = contents_manager
     return type(cm) in STOCK_MANAGERS and getattr(cm.get, "__func__", None) is type(cm).get
 
 
@@ -105,14 +97,19 @@ class SavePreparation:
 class Files:
     """Files read, stat-ed and saved through the contents manager's ``get`` and ``save``."""
 
-    def __init__(self, contents_manager: Callable[[], Any], file_ids: FileIds) -> None:
+    def __init__(self, contents_manager: Callable[[], Any], ids: Callable[[], FileIds]) -> None:
         self._current_contents = contents_manager
-        self.ids = file_ids
+        self._current_ids = ids
 
     @property
     def contents(self) -> Any:
         """The server's contents manager now (see the module's docstring)."""
         return self._current_contents()
+
+    @property
+    def ids(self) -> FileIds:
+        """jupyter_server_fileid's manager, looked up at each use (app.py says why)."""
+        return self._current_ids()
 
     @property
     def keeps_cell_ids(self) -> bool:

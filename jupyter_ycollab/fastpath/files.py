@@ -54,9 +54,13 @@ class FastFiles(Files):
     """``Files`` with the fast path for stock contents managers (see the module's docstring)."""
 
     def __init__(
-        self, contents_manager: Callable[[], Any], file_ids: FileIds, *, render_process: bool = True
+        self,
+        contents_manager: Callable[[], Any],
+        ids: Callable[[], FileIds],
+        *,
+        render_process: bool = True,
     ) -> None:
-        super().__init__(contents_manager, file_ids)
+        super().__init__(contents_manager, ids)
         self.renderer = RenderProcess()
         #: Saved notebooks' signatures, stored together (flushed before reads and at close), by
         #: contents manager (by id: each batch holds its manager, so an id is never reused).
