@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
-from prometheus_client import REGISTRY, CollectorRegistry
+from prometheus_client import REGISTRY
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -30,113 +30,98 @@ CensusTaker = Callable[[], Census]
 
 
 class Family(NamedTuple):
-    """One exported family: its name (after ``PREFIX``), its help, the attribute of the
-    recorder (or of the census) that holds its number, and the labels of a number by key."""
+    """One exported family: its name (after ``PREFIX``), its help, the labels of a number by
+    key, and the attribute of the recorder (or of the census) that holds its number, when it is
+    not named as the family."""
 
     name: str
     help: str
-    source: str
     labels: tuple[str, ...] = ()
+    source: str = ""
 
 
 #: The census's families, gauges: what is open at the scrape.
 GAUGES = (
     Family(
-        "rooms",
-        "Open rooms, by kind: a document's type, fork, timeline, awareness.",
-        "rooms",
-        ("kind",),
+        "rooms", "Open rooms, by kind: a document's type, fork, timeline, awareness.", ("kind",)
     ),
-    Family("peers", "Connected peers, by role.", "peers", ("role",)),
-    Family(
-        "unsaved_rooms",
-        "Document rooms with changes their file does not hold yet.",
-        "unsaved_rooms",
-    ),
+    Family("peers", "Connected peers, by role.", ("role",)),
+    Family("unsaved_rooms", "Document rooms with changes their file does not hold yet."),
     Family(
         "peer_backlog_bytes",
         "Bytes queued for peers and not yet handed to the system.",
-        "backlog_bytes",
+        source="backlog_bytes",
     ),
 )
 #: The recorder's families, counters and histograms (by the type of their number).
 RECORDED = (
-    Family("updates_applied", "Updates from peers and server code applied.", "updates_applied"),
-    Family("updates_applied_bytes", "Bytes of the updates applied.", "updates_applied_bytes"),
-    Family("update_apply_seconds", "Time to check, apply and relay one update.", "update_apply"),
-    Family("updates_relayed", "Update frames sent to peers (one per peer).", "updates_relayed"),
+    Family("updates_applied", "Updates from peers and server code applied."),
+    Family("updates_applied_bytes", "Bytes of the updates applied."),
     Family(
-        "updates_relayed_bytes",
-        "Bytes of the update frames sent to peers.",
-        "updates_relayed_bytes",
+        "update_apply_seconds", "Time to check, apply and relay one update.", source="update_apply"
+    ),
+    Family("updates_relayed", "Update frames sent to peers (one per peer)."),
+    Family("updates_relayed_bytes", "Bytes of the update frames sent to peers."),
+    Family(
+        "saves", "Saves, by outcome: written, unchanged (the file held it), failed.", ("outcome",)
     ),
     Family(
-        "saves",
-        "Saves, by outcome: written, unchanged (the file held it), failed.",
-        "saves",
-        ("outcome",),
+        "save_seconds", "Time of one save, from its start to its answer.", source="save_duration"
     ),
-    Family("save_seconds", "Time of one save, from its start to its answer.", "save_duration"),
-    Family("saved_bytes", "Bytes of the files written by saves.", "saved_bytes"),
+    Family("saved_bytes", "Bytes of the files written by saves."),
     Family(
         "save_lag_seconds",
         "Time from a document's first unsaved change to its file written.",
-        "save_lag",
+        source="save_lag",
     ),
-    Family("log_commits", "Update-log commits (one write and fsync each).", "log_commits"),
-    Family("log_fsync_seconds", "Time of one update-log commit's write and fsync.", "log_fsync"),
-    Family("log_written_bytes", "Bytes appended to the update logs.", "log_bytes"),
-    Family("log_compactions", "Update logs rewritten compact.", "log_compactions"),
+    Family("log_commits", "Update-log commits (one write and fsync each)."),
     Family(
-        "refusals",
-        "Websocket connections refused before the upgrade, by HTTP status.",
-        "refusals",
-        ("status",),
+        "log_fsync_seconds", "Time of one update-log commit's write and fsync.", source="log_fsync"
     ),
+    Family("log_written_bytes", "Bytes appended to the update logs.", source="log_bytes"),
+    Family("log_compactions", "Update logs rewritten compact."),
     Family(
-        "closes", "Websocket connections the server closed, by close code.", "closes", ("code",)
+        "refusals", "Websocket connections refused before the upgrade, by HTTP status.", ("status",)
     ),
+    Family("closes", "Websocket connections the server closed, by close code.", ("code",)),
     Family(
         "slow_peers_dropped",
         "Peers disconnected for holding memory they did not read (close code 1013).",
-        "slow_peers_dropped",
     ),
     Family(
         "outside_changes_merged",
         "Changes made to files outside the rooms, merged.",
-        "outside_changes",
+        source="outside_changes",
     ),
-    Family(
-        "merge_conflicts",
-        "Places both the file and the room changed (both kept).",
-        "merge_conflicts",
-    ),
+    Family("merge_conflicts", "Places both the file and the room changed (both kept)."),
     Family(
         "render_process_jobs",
         "Jobs the render process did, by job and outcome.",
-        "render_jobs",
         ("job", "outcome"),
+        source="render_jobs",
     ),
-    Family("render_process_seconds", "Time of one render-process job.", "render_duration"),
-    Family("cluster_redis_errors", "Redis calls that failed.", "redis_errors"),
+    Family("render_process_seconds", "Time of one render-process job.", source="render_duration"),
+    Family("cluster_redis_errors", "Redis calls that failed.", source="redis_errors"),
     Family(
         "cluster_lease_changes",
         "Leases on files this server acquired, lost or released.",
-        "lease_changes",
         ("change",),
+        source="lease_changes",
     ),
     Family(
-        "cluster_entries_published", "Stream entries this server published.", "entries_published"
+        "cluster_entries_published",
+        "Stream entries this server published.",
+        source="entries_published",
     ),
     Family(
         "cluster_entries_applied",
         "Other servers' stream entries this server received.",
-        "entries_applied",
+        source="entries_applied",
     ),
     Family(
         "cluster_delivery_seconds",
         "Time from an entry's XADD (Redis's clock) to its arrival here (this server's clock).",
-        "delivery",
+        source="delivery",
     ),
 )
 
@@ -167,9 +152,9 @@ def _numbers(kind: Numbers, family: Family, value: Any) -> Metric:
 
 def _families(census: Census, recorder: Metrics) -> Iterator[Metric]:
     for family in GAUGES:
-        yield _numbers(GaugeMetricFamily, family, getattr(census, family.source))
+        yield _numbers(GaugeMetricFamily, family, getattr(census, family.source or family.name))
     for family in RECORDED:
-        value = getattr(recorder, family.source)
+        value = getattr(recorder, family.source or family.name)
         if isinstance(value, Histogram):
             yield _histogram(family, value)
         else:
@@ -181,6 +166,7 @@ class Exporter(Collector):
 
     def __init__(self) -> None:
         self.census: CensusTaker = Census
+        self.registered = False  # in ``REGISTRY``
 
     def collect(self) -> Iterable[Metric]:
         return _families(self.census(), recording.current)
@@ -191,16 +177,15 @@ class Exporter(Collector):
 
 
 EXPORTER = Exporter()
-_registered: set[int] = set()  # ids of the registries the exporter is in
 
 
-def export(census: CensusTaker, registry: CollectorRegistry = REGISTRY) -> None:
-    """Serve the families in ``registry`` (once, however often asked), counting rooms with
+def export(census: CensusTaker) -> None:
+    """Serve the families in ``REGISTRY`` (once, however often asked), counting rooms with
     ``census``."""
     EXPORTER.census = census
-    if id(registry) not in _registered:
-        registry.register(EXPORTER)
-        _registered.add(id(registry))
+    if not EXPORTER.registered:
+        REGISTRY.register(EXPORTER)
+        EXPORTER.registered = True
 
 
 def stop_counting(census: CensusTaker) -> None:
@@ -209,9 +194,9 @@ def stop_counting(census: CensusTaker) -> None:
         EXPORTER.census = Census
 
 
-def unexport(registry: CollectorRegistry = REGISTRY) -> None:
-    """Serve no collaboration family in ``registry`` (metrics off)."""
+def unexport() -> None:
+    """Serve no collaboration family in ``REGISTRY`` (metrics off)."""
     EXPORTER.census = Census
-    if id(registry) in _registered:
-        registry.unregister(EXPORTER)
-        _registered.discard(id(registry))
+    if EXPORTER.registered:
+        REGISTRY.unregister(EXPORTER)
+        EXPORTER.registered = False
