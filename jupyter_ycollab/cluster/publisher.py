@@ -100,7 +100,8 @@ class Publisher:
                 await self._connect()
                 await self._read_replies()
             except self._cluster.errors as error:
-                await self._lost(error)
+                self._cluster.trouble(error)
+                await self._drop()
                 await asyncio.sleep(RETRY_DELAY)
 
     async def _connect(self) -> None:
@@ -124,11 +125,6 @@ class Publisher:
                 metrics.current.published(len(entries))
                 sender.confirmed(len(entries))
 
-    async def _lost(self, error: BaseException) -> None:
-        """The connection failed: what it did not confirm goes back to its senders."""
-        self._cluster.trouble(error)
-        await self._drop()
-
     async def reconnect(self) -> None:
         """Redis answers again: the connection may be to the Redis that died, unnoticed while
         the rooms held their entries (outbox.py). It is made anew, before anyone writes."""
@@ -140,6 +136,8 @@ class Publisher:
             self._task = asyncio.create_task(self._run(), name="cluster publish")
 
     async def _drop(self) -> None:
+        """The connection failed, or is made anew: what it did not confirm goes back to its
+        senders."""
         unconfirmed, self._unconfirmed = list(self._unconfirmed), deque()
         for sender, entries in reversed(unconfirmed):  # the last first: each goes in front
             sender.returned(entries)
