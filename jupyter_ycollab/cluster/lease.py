@@ -82,7 +82,8 @@ class Lease:
         sent = self.clock()
         if sent - self._aside_at < 2 * self.ttl:  # stepped aside: the others first
             return False
-        fence = int(await self._acquire(keys=self._keys, args=[self.server_id, self._ttl_ms]))
+        keys = [self.keys.lease, self.keys.fence]
+        fence = int(await self._acquire(keys=keys, args=[self.server_id, self._ttl_ms]))
         if not fence:
             return False
         self.fence, self._renewed_at = fence, sent
@@ -140,7 +141,3 @@ class Lease:
         """The server id holding the lease now, None if it is free."""
         value = await self.redis.get(self.keys.lease)
         return None if value is None else as_text(value).rpartition(":")[0]
-
-    @property
-    def _keys(self) -> list[str]:
-        return [self.keys.lease, self.keys.fence]
