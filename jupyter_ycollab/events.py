@@ -12,7 +12,7 @@ conflict an INFO (both versions are kept).
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from jupyter_events import EventLogger
 
@@ -52,10 +52,10 @@ SCHEMAS = [
         SESSION,
         "Collaborative document session",
         {
-            "level": {"enum": ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]},
+            "level": {"enum": list(get_args(Level))},
             "room": _STRING,
             "path": _STRING,
-            "action": {"enum": ["initialize", "load", "save", "overwrite", "clean"]},
+            "action": {"enum": list(get_args(Action))},
             "msg": _STRING,
         },
         ["level", "room", "path"],
