@@ -12,6 +12,7 @@ from jupyter_server.serverapp import ServerApp
 
 from .api import Rooms
 from .cluster.options import ClusterOptions
+from .compat import NAME as JUPYTER_SERVER_YDOC
 from .compat import YDocCompat
 from .compat.standin import register_stand_in
 from .document.files import FileIds, Files
@@ -35,8 +36,6 @@ from .web.websocket import RoomHandler
 
 if TYPE_CHECKING:
     from .cluster.cluster import Cluster
-
-_CONFLICTING_EXTENSION = "jupyter_server_ydoc"
 
 
 class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
@@ -63,7 +62,7 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
         is off then (``initialize_settings``), and the others must find it off."""
         super()._link_jupyter_server_extension(serverapp)
         self.compat = YDocCompat(self._room_manager, disable_rtc=self.disable_rtc)
-        if not self._jupyter_server_ydoc_enabled() and self._file_ids_enabled():
+        if not self._enabled(JUPYTER_SERVER_YDOC) and self._enabled("jupyter_server_fileid"):
             register_stand_in(serverapp, self.compat)
 
     def _room_manager(self) -> RoomManager:
@@ -83,7 +82,7 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
                 "linking failed (the 'error linking extension' warning above says why, most "
                 "often an invalid option); fix it and restart",
             )
-        if not self._file_ids_enabled():
+        if not self._enabled("jupyter_server_fileid"):
             self._collaboration_off(
                 page_config,
                 "jupyter_server_fileid is disabled, and rooms are named by its file ids: "
@@ -106,7 +105,7 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
         services = Services(self.manager, files, events, self.hook_calls, server_id)
         self.settings[SETTINGS_KEY] = services
         follow_restored_checkpoints(self.settings, services)  # jupyter_server copies them after
-        self.settings[_CONFLICTING_EXTENSION] = self.compat
+        self.settings[JUPYTER_SERVER_YDOC] = self.compat
 
     @staticmethod
     def _collaboration_off(page_config: dict[str, Any], why: str) -> NoReturn:
@@ -144,24 +143,20 @@ class YCollabApp(ExtensionApp, CollabOptions, ClusterOptions, MetricsOption):
         self.log.info("Sharing rooms with the servers of %s", self.cluster.describe())
         return self.cluster.share
 
-    def _file_ids_enabled(self) -> bool:
-        """Whether jupyter_server_fileid, which names the rooms, is enabled."""
+    def _enabled(self, name: str) -> bool:
+        """Whether the server extension ``name`` is enabled: jupyter_server_fileid, which names
+        the rooms, or the real jupyter_server_ydoc (jupyter-collaboration)."""
         assert self.serverapp is not None
-        return bool(self.serverapp.jpserver_extensions.get("jupyter_server_fileid"))
-
-    def _jupyter_server_ydoc_enabled(self) -> bool:
-        """Whether the user enabled the real jupyter_server_ydoc (jupyter-collaboration)."""
-        assert self.serverapp is not None
-        return bool(self.serverapp.jpserver_extensions.get(_CONFLICTING_EXTENSION))
+        return bool(self.serverapp.jpserver_extensions.get(name))
 
     def _refuse_to_run_beside_jupyter_server_ydoc(self) -> None:
-        if self._jupyter_server_ydoc_enabled():
+        if self._enabled(JUPYTER_SERVER_YDOC):
             self.log.critical(
                 "jupyter_ycollab and %s (jupyter-collaboration) are both enabled; they serve the "
                 "same routes. Disable one: `jupyter server extension disable %s` (or uninstall "
                 "jupyter-collaboration).",
-                _CONFLICTING_EXTENSION,
-                _CONFLICTING_EXTENSION,
+                JUPYTER_SERVER_YDOC,
+                JUPYTER_SERVER_YDOC,
             )
             sys.exit(1)
 
