@@ -72,7 +72,7 @@ def pick_server(
         fallback = known[0].token if known else ""
         return Server(_slashed(url), token if token is not None else fallback)
     if port is not None:
-        servers = [server for server in servers if _port(server.url) == port]
+        servers = [server for server in servers if urlsplit(server.url).port == port]
     if not servers:
         where = f" on port {port}" if port is not None else ""
         raise StatusError(
@@ -166,7 +166,3 @@ def _size(count: int) -> str:
 
 def _slashed(url: str) -> str:
     return url if url.endswith("/") else url + "/"
-
-
-def _port(url: str) -> int | None:
-    return urlsplit(url).port
