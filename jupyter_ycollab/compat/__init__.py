@@ -74,14 +74,10 @@ class YDocCompat:
     log = logging.getLogger(__name__)
 
     def __init__(self, manager: ManagerGetter, *, disable_rtc: bool = False) -> None:
-        self._manager_getter = manager
+        self._manager = manager
         #: jupyterlab-chat and jupyter-ai-tools read it to decide whether collaboration is on.
         self.disable_rtc = disable_rtc
         self.ywebsocket_server = RoomsView(manager)
-
-    @property
-    def _manager(self) -> RoomManager:
-        return self._manager_getter()
 
     def current_activity(self) -> None:
         """Nothing to report: jupyter_ycollab's own app stands for the rooms' activity."""
@@ -115,7 +111,7 @@ class YDocCompat:
             room_id = self._room_id_of(path, content_type, file_format, opened)
             if room_id is None:
                 return None
-        room = self._manager.rooms.get(room_id)
+        room = self._manager().rooms.get(room_id)
         if room is None and opened:
             room = await self._open_document_room(room_id)
         if room is None or room.kind is None:
@@ -128,7 +124,7 @@ class YDocCompat:
         try:
             if parse_room_id(room_id) is None:
                 return None  # the awareness relay: no document, and no room made for nothing
-            return await self._manager.open(room_id)
+            return await self._manager().open(room_id)
         except CollabError:
             return None
 
@@ -137,6 +133,6 @@ class YDocCompat:
     ) -> str | None:
         if path is None or content_type is None or file_format is None:
             raise TypeError("get_document needs room_id, or path, content_type and file_format")
-        ids = self._manager.files.ids
+        ids = self._manager().files.ids
         file_id = ids.index(path) if create else ids.get_id(path)
         return None if file_id is None else room_id_of(file_format, content_type, file_id)
