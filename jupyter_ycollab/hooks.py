@@ -43,8 +43,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``YCollabApp``, imported when first asked for: app.py imports this module (through
-    options.py), so importing it at the top would be a circle."""
+    """``YCollabApp``, imported when first asked for (the module's docstring says why)."""
     if name == "YCollabApp":
         from .app import YCollabApp
 
