@@ -21,7 +21,7 @@ from ..codec.listeners import Hears, UpdateListeners
 from ..codec.origins import Origin, TransactionOrigin
 from ..codec.updates import merged_update
 from ..document.document import Document
-from ..document.sharing import Joined, SavedFile, SaveReply
+from ..document.sharing import Joined, SavedFile, SaveReply, Sharing
 from ..errors import ClusterBusy
 from ..history.history import History
 from ..rooms import protocol
@@ -48,7 +48,7 @@ EXPIRY_REFRESH = 60.0
 SETTLE_MARGIN = 5.0
 
 
-class SharedRoom:
+class SharedRoom(Sharing):
     def __init__(self, cluster: Cluster, store: RoomStore, lease: Lease, where: RoomPath) -> None:
         self.cluster = cluster
         self.store = store

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from pycrdt import Doc
 
@@ -18,7 +18,7 @@ from ..codec.kinds import DocumentKind
 from ..history.history import History
 
 #: Answers one Ctrl-S: ``(status, reason)``, ``reason`` saying why a ``failed`` save failed
-#: (empty otherwise); jupyter-docprovider from 3.1 shows it in its "Save Failed" dialog.
+#: (empty otherwise), which JupyterLab's "File Save Error" shows with jupyter-docprovider 3.1.
 SaveReply = Callable[[str, str], None]
 
 
@@ -47,10 +47,15 @@ class Joined:
     writes: bool = False
 
 
-class Sharing(Protocol):
+class Sharing:
+    """How a document is shared with other servers. The base is what a single server does:
+    nothing to join or tell, and this server writes the file (``Alone``); the cluster's
+    ``SharedRoom`` overrides each step."""
+
     async def join(self) -> Joined | None:
         """The document as the cluster holds it, or None: this server loads it from its file
         (and holds the right to write it)."""
+        return None
 
     async def started_here(self, state: list[bytes], history: History) -> None:
         """This server loaded the document (``state``, its updates in order, and ``history``,
@@ -65,11 +70,13 @@ class Sharing(Protocol):
 
     def writes_file(self) -> bool:
         """Whether this server may save the file and merge its outside changes now."""
+        return True
 
     async def confirm_writer(self, digest: str) -> bool:
         """Checked right before writing content of ``digest`` to the file: still this server's
         right? A writer after it, if it dies before ``saved``, tells a file holding that save
         from an outside change (whose merge would apply what the document holds again)."""
+        return True
 
     async def saved(self, saved: SavedFile) -> None:
         """This server wrote the file."""
@@ -77,12 +84,15 @@ class Sharing(Protocol):
     async def hand_over(self) -> bool:
         """This server may not write the file (no permission, a read-only file system): whether
         another server writes it now."""
+        return False
 
     def forward_save(self, reply: SaveReply) -> None:
         """Ctrl-S on a server that does not write the file: the writer saves, ``reply`` hears."""
+        reply("failed", "no other server writes the file")  # never called alone: this one does
 
     async def flush(self) -> bool:
         """Whether this server's edits reached the cluster (waits a bounded time)."""
+        return True
 
     async def settle(self) -> None:
         """The room closes here, and this server does not write the file: wait (a bounded time)
@@ -92,43 +102,8 @@ class Sharing(Protocol):
         """The room is closing here."""
 
 
-class Alone:
+class Alone(Sharing):
     """A document no other server shares: loaded from its file, written by this server."""
-
-    async def join(self) -> Joined | None:
-        return None
-
-    async def started_here(self, state: list[bytes], history: History) -> None:
-        return None
-
-    def start(
-        self, doc: Doc[Any], take_over: Callable[[SavedFile | None], None], *, ahead: bool
-    ) -> None:
-        return None
-
-    def writes_file(self) -> bool:
-        return True
-
-    async def confirm_writer(self, digest: str) -> bool:
-        return True
-
-    async def saved(self, saved: SavedFile) -> None:
-        return None
-
-    async def hand_over(self) -> bool:
-        return False
-
-    def forward_save(self, reply: SaveReply) -> None:
-        reply("failed", "no other server writes the file")  # never called: this one does
-
-    async def flush(self) -> bool:
-        return True
-
-    async def settle(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
 
 
 #: Makes the sharing of one document, from its kind and path, once its path is known.
