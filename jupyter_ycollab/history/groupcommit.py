@@ -17,37 +17,24 @@ from __future__ import annotations
 import asyncio
 import math
 import weakref
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .logfile import UpdateLog
 
 #: A commit takes the logs due within this many seconds too: one worker-thread call for them
 #: now rather than another commit just after (the default commit delay: all of its records).
 TAKE_EARLY_WITHIN = 0.1
 
 
-class Committable(Protocol):
-    """What the group needs of a log (logfile.UpdateLog)."""
-
-    #: A compaction will be queued on the next turn of the loop: wait for it before taking.
-    rewrite_requested: bool
-
-    def take(self) -> Any:
-        """Hand over the records waiting (on the loop)."""
-
-    def write(self, batch: Any) -> None:
-        """Write and fsync ``batch`` (in a worker thread)."""
-
-    def failed(self, error: OSError) -> None:
-        """Writing its last batch failed (on the loop)."""
-
-
 class GroupCommit:
     def __init__(self) -> None:
-        self._waiting: dict[Committable, float] = {}  # -> when it must be durable (loop time)
-        self._writing: set[Committable] = set()
+        self._waiting: dict[UpdateLog, float] = {}  # -> when it must be durable (loop time)
+        self._writing: set[UpdateLog] = set()
         self._timer: asyncio.TimerHandle | None = None
         self._running: asyncio.Task[None] | None = None
 
-    def due(self, member: Committable, delay: float) -> None:
+    def due(self, member: UpdateLog, delay: float) -> None:
         """``member`` has records that must be durable within ``delay`` seconds."""
         deadline = asyncio.get_running_loop().time() + delay
         deadline = self._waiting[member] = min(self._waiting.get(member, math.inf), deadline)
@@ -87,7 +74,7 @@ class GroupCommit:
             if self._waiting:  # records handed in meanwhile: their own deadline, not now
                 self._arm(min(self._waiting.values()))
 
-    async def flush(self, member: Committable) -> None:
+    async def flush(self, member: UpdateLog) -> None:
         """Return once everything ``member`` handed in so far is written (or failed)."""
         while member in self._waiting or member in self._writing:
             if member in self._waiting:
@@ -99,7 +86,7 @@ class GroupCommit:
             await asyncio.shield(running)  # a flusher's cancellation must not stop the others'
 
 
-def _write_all(batches: list[tuple[Committable, Any]]) -> list[tuple[Committable, OSError]]:
+def _write_all(batches: list[tuple[UpdateLog, Any]]) -> list[tuple[UpdateLog, OSError]]:
     """Each member's batch; a failing disk or file fails only its own log."""
     failures = []
     for member, batch in batches:

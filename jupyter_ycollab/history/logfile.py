@@ -160,7 +160,7 @@ class UpdateLog:
         return batch
 
     def failed(self, error: OSError) -> None:
-        """Writing the last batch failed: its flushers get the error, else it is logged."""
+        """Writing the last batch failed (on the loop): its flushers get it, else it is logged."""
         if self._flushers:
             self._failure = error
         else:
