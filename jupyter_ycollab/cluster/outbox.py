@@ -67,11 +67,13 @@ class Outbox:
         self.send()
 
     def confirmed(self, count: int) -> None:
+        """The next ``count`` entries written are in the stream."""
         self._unconfirmed -= count
         if not self._unconfirmed and not self._kept:
             self._idle.set()
 
     def returned(self, entries: list[Entry]) -> None:
+        """These entries, written last, may not be in the stream: keep them, in front."""
         self._unconfirmed -= len(entries)
         self._kept[:0] = entries
 

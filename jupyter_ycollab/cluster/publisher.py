@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
@@ -31,6 +31,7 @@ from .entries import SERVER
 
 if TYPE_CHECKING:
     from .cluster import Cluster
+    from .outbox import Outbox
 
 Entry = tuple[str, bytes]  # (kind, payload): ``u`` update, ``a`` awareness, ``c`` control
 RETRY_DELAY = 0.5
@@ -50,31 +51,18 @@ async def end(*tasks: asyncio.Task[None]) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)  # their errors are no one's now
 
 
-class Sender(Protocol):
-    """What gives the publisher entries (an outbox), and hears what became of them."""
-
-    def send(self) -> None:
-        """Write what is kept (the connection is made again)."""
-
-    def confirmed(self, count: int) -> None:
-        """The next ``count`` entries written are in the stream."""
-
-    def returned(self, entries: list[Entry]) -> None:
-        """These entries, written last, may not be in the stream: keep them, in front."""
-
-
 class Publisher:
     def __init__(self, cluster: Cluster, redis: Redis) -> None:
         self._cluster = cluster
         self._redis = redis
         self._server = cluster.server_id.encode()
         self._connection: AbstractConnection | None = None  # None: not connected (yet)
-        self._unconfirmed: deque[tuple[Sender, list[Entry]]] = deque()  # in the writing order
-        self._waiting: set[Sender] = set()  # senders that keep entries until it connects
+        self._unconfirmed: deque[tuple[Outbox, list[Entry]]] = deque()  # in the writing order
+        self._waiting: set[Outbox] = set()  # senders that keep entries until it connects
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    def write(self, sender: Sender, key: str, entries: list[Entry]) -> bool:
+    def write(self, sender: Outbox, key: str, entries: list[Entry]) -> bool:
         """XADD ``entries`` to stream ``key`` now. False while not connected: nothing is
         written, ``sender`` keeps them, and its ``send`` is called once connected."""
         writer = getattr(self._connection, "_writer", None)
@@ -90,7 +78,7 @@ class Publisher:
         self._wake.set()
         return True
 
-    def forget(self, sender: Sender) -> None:
+    def forget(self, sender: Outbox) -> None:
         """``sender`` is gone (its room closed): no ``send`` for it any more."""
         self._waiting.discard(sender)
 
