@@ -60,14 +60,9 @@ class Document:
         self.history = History(room_id, settings)
         self.file = FileWatch(room_id, file_id, kind, doc, self.history, files=files, events=events)
         self._saver = SaveWorker(
-            self.file,
-            self.history,
-            files=files,
-            settings=settings,
-            wants_autosave=lambda: self.wants_autosave(),
+            self.file, settings=settings, wants_autosave=lambda: self.wants_autosave()
         )
-        self._loader = Loader(self.file, self.history, files)
-        self._files = files
+        self._loader = Loader(self.file)
         self._share = share
         self.sharing: Sharing = Alone()  # made once the path is known (``load``)
         self._listeners = UpdateListeners.of(doc)
@@ -97,7 +92,7 @@ class Document:
         the room's history that another server ``carried`` there already (merge/threeway.py:
         what both copies hold, the same items, is carried once)."""
         base = self.history.base_update if since is None else since
-        ids = self._files.keeps_cell_ids
+        ids = self.file.files.keeps_cell_ids
         return carried_over(self.kind, base, self.file.doc, target, ids_kept=ids, carried=carried)
 
     @property
@@ -115,7 +110,7 @@ class Document:
         it must see the document loaded, never the log replayed update by update, as if its
         old content arrived again.
         """
-        self.file.path = self._files.path_of(self.file_id)
+        self.file.path = self.file.path_now()
         self.sharing = await self._share(self.kind, self.path)
         joined = await self.sharing.join()
         loaded = await (self._loader.load() if joined is None else self._loader.join(joined))

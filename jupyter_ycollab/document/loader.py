@@ -14,9 +14,7 @@ from ..codec.building import build_base
 from ..codec.listeners import UpdateListeners
 from ..codec.origins import Origin
 from ..codec.updates import merged_update
-from ..history.history import History
 from ..history.records import LogContents
-from .files import Files
 from .sharing import Joined, SavedFile
 from .state import write_state
 from .watch import FileWatch
@@ -36,13 +34,13 @@ class Loaded:
 
 
 class Loader:
-    def __init__(self, file: FileWatch, history: History, files: Files) -> None:
+    def __init__(self, file: FileWatch) -> None:
         self._kind = file.kind
         self._doc = file.doc
         self._listeners = UpdateListeners.of(file.doc)
-        self._history = history
+        self._history = file.history
         self._file = file
-        self._files = files
+        self._files = file.files
 
     async def load(self) -> Loaded:
         """Fill the ``Doc``, leaving the history ready to open and the file's state known."""

@@ -21,9 +21,7 @@ from tornado.web import HTTPError
 
 from .. import metrics
 from ..errors import CollabError, LoadFailed, NotFound
-from ..history.history import History
 from ..settings import Settings
-from .files import Files
 from .savepolicy import SavePolicy
 from .sharing import SaveReply, Sharing
 from .snapshots import Snapshots
@@ -38,17 +36,10 @@ _SHARE_RETRY = 1.0
 
 class SaveWorker:
     def __init__(
-        self,
-        file: FileWatch,
-        history: History,
-        *,
-        files: Files,
-        settings: Settings,
-        wants_autosave: Callable[[], bool],
+        self, file: FileWatch, *, settings: Settings, wants_autosave: Callable[[], bool]
     ) -> None:
         """``wants_autosave`` tells whether the peers want autosave (their awareness states)."""
         self._file = file
-        self._files = files
         self._settings = settings
         self._wants_autosave = wants_autosave
         self._policy = SavePolicy(settings.save_delay, settings.max_save_delay)
@@ -56,7 +47,7 @@ class SaveWorker:
         self._wake = asyncio.Event()
         self._closing = False
         self._worker: asyncio.Task[None] | None = None
-        self._writer = FileWriter(file, history, files, self._marked_unsaved)
+        self._writer = FileWriter(file, self._marked_unsaved)
         self._save_lock = asyncio.Lock()
         self._saving = False
         self._edited = False  # edited while open here: the file may lack it
@@ -137,7 +128,7 @@ class SaveWorker:
             try:
                 status = await self._writer.write()
                 if replies and status == "success":  # asked for: signed when it answers
-                    await self._files.flush()
+                    await self._file.files.flush()
             except NotTheWriter:
                 self._policy.give_back(ticket, retry_at=0.0)  # the next round leaves it
                 self._replies[:0] = replies

@@ -55,8 +55,8 @@ class FileWatch:
         self.attempt: SaveAttempt | None = None  # the last save, if it failed while writing
         self.saving_elsewhere: str | None = None  # a save a writer began, unrecorded (dead?)
         self.doc = doc
-        self._history = history
-        self._files = files
+        self.history = history
+        self.files = files
         self._events = events
         #: Where the other servers of a cluster say the file is (cluster/names.py).
         self.path_elsewhere: Callable[[], Awaitable[str | None]] = _nowhere
@@ -65,7 +65,7 @@ class FileWatch:
 
     def path_now(self) -> str:
         """Where this server's file ids say the file is now; ``NotFound`` if they lost it."""
-        return self._files.path_of(self.file_id)
+        return self.files.path_of(self.file_id)
 
     def known_state(self) -> FileState:
         assert self.state is not None, "the file is read or stat-ed before this"
@@ -73,7 +73,7 @@ class FileWatch:
 
     async def read(self) -> Any:
         """The file's content (text with LF line endings), remembering its state."""
-        raw, self.state = await self._files.read(self.path, self.kind)
+        raw, self.state = await self.files.read(self.path, self.kind)
         content, self.newline = split_newlines(self.kind, raw)
         return content
 
@@ -82,7 +82,7 @@ class FileWatch:
         through Jupyter, it is looked at again there), and its stat did not move."""
         if self.path_now() != self.path:
             return False
-        now = await self._files.stat(self.path, self.kind)
+        now = await self.files.stat(self.path, self.kind)
         return self.state is None or now.stamp == self.state.stamp
 
     async def catch_up(self) -> bool:
@@ -108,10 +108,10 @@ class FileWatch:
             path, self.path = self.path, self.path_now()
             if self.path != path:  # renamed through Jupyter: the front end renames every tab
                 write_state(self.doc, path=self.path)
-            now = await self._files.stat(self.path, self.kind)
+            now = await self.files.stat(self.path, self.kind)
             if self.state is not None and now.stamp == self.state.stamp:
                 return False
-            raw, now = await self._files.read(self.path, self.kind)
+            raw, now = await self.files.read(self.path, self.kind)
         except NotFound:
             if await self._renamed_elsewhere() or await self._made_again_here():
                 return await self._catch_up()
@@ -122,7 +122,7 @@ class FileWatch:
             self.tell("INFO", msg="the file is back")
             self.gone_changed()
         # Not looked at yet (a server that joined, or took over writing): the base's hash.
-        known = self.state.hash if self.state is not None else self._history.base_hash
+        known = self.state.hash if self.state is not None else self.history.base_hash
         changed = known is None or now.hash != known
         first_look, self.state = self.state is None, now  # a touch only moves the stat
         if changed or first_look:
@@ -131,7 +131,7 @@ class FileWatch:
         begun = self.saving_elsewhere if first_look else None  # by a writer that died?
         self.saving_elsewhere = None
         if changed and attempt is not None and (await self.holds(attempt.snapshot, content))[0]:
-            self._history.saved(attempt.snapshot, attempt.mark, now.hash, attempt.digest)
+            self.history.saved(attempt.snapshot, attempt.mark, now.hash, attempt.digest)
         elif changed and first_look and self._saved_from_doc(now.hash):
             await self._adopt(content, now)
         elif changed and not await self._ours_after_all(content, now, begun, back):
@@ -144,7 +144,7 @@ class FileWatch:
         """Whether the file, read as ``content``, holds ``state`` as a save writes it, and its
         digest. A file that holds what a failed save was writing is the base, not a change to
         merge (merged, our own edits would be applied again to the later ones)."""
-        job = (self.kind, state, content, self.newline, self._files.keeps_cell_ids)
+        job = (self.kind, state, content, self.newline, self.files.keeps_cell_ids)
         return await asyncio.to_thread(holds_and_digest, *job)
 
     def tell(self, level: Level, action: Action | None = None, msg: str = "") -> None:
@@ -154,7 +154,7 @@ class FileWatch:
     def base_is_last_save(self) -> bool:
         """Whether the base is what a writer of this document saved last (a server that does
         not write the file keeps the base it joined with, until it takes over)."""
-        return self._saved_from_doc(self._history.base_hash)
+        return self._saved_from_doc(self.history.base_hash)
 
     def _saved_from_doc(self, file_hash: str | None) -> bool:
         """Whether the file holds what a writer of this document last saved or merged: the
@@ -172,12 +172,12 @@ class FileWatch:
             return await self._adopt(content, now, begun)
         if not back:
             return False
-        log, ids = await self._history.read(), self._files.keeps_cell_ids
+        log, ids = await self.history.read(), self.files.keeps_cell_ids
         steps = [log.checkpoint, *log.updates]
         job = (self.kind, steps, content, self.newline, ids, STEPS_BACK)
         held = await asyncio.to_thread(state_held, *job)
         if held is not None:
-            self._history.take_base(held[0], now.hash, held[1])
+            self.history.take_base(held[0], now.hash, held[1])
         return held is not None
 
     async def _adopt(self, content: Any, now: FileState, digest_begun: str | None = None) -> bool:
@@ -191,7 +191,7 @@ class FileWatch:
         same, digest = await self.holds(ours, content)
         if digest_begun is not None and digest != digest_begun:
             return False
-        self._history.take_base(ours if same else self._history.base_update, now.hash, digest)
+        self.history.take_base(ours if same else self.history.base_update, now.hash, digest)
         return True
 
     async def merge(self, theirs: Any, base: bytes | None = None) -> None:
@@ -200,12 +200,12 @@ class FileWatch:
         Worked out in a thread, on a copy of the live ``Doc`` (a 10,000-cell notebook takes
         0.4 s): the merge is CRDT operations, so what peers write meanwhile merges with it as
         any concurrent edit does. The caller holds the save lock: the base stays as it is."""
-        state, ids_kept = self.known_state(), self._files.keeps_cell_ids
-        job = (self.kind, base or self._history.base_update, self.doc.get_update(), theirs)
+        state, ids_kept = self.known_state(), self.files.keeps_cell_ids
+        job = (self.kind, base or self.history.base_update, self.doc.get_update(), theirs)
         merge = await asyncio.to_thread(merged_into_copy, *job, ids_kept)
-        await self._history.set_aside()  # the document just before, recoverable
+        await self.history.set_aside()  # the document just before, recoverable
         UpdateListeners.of(self.doc).apply(merge.update, Origin.DISK)
-        self._history.rebase(merge.base_update, state.hash)
+        self.history.rebase(merge.base_update, state.hash)
         metrics.current.merged(len(merge.conflicts))
         self.tell("INFO", "overwrite", "merged the file's changes")
         for place in merge.conflicts:
@@ -217,10 +217,10 @@ class FileWatch:
         it, ours did not): ours learn it, as from a rename made here, and find it there. A path
         they hold already is a deleted file's (a file cannot be renamed over another)."""
         path = await self.path_elsewhere()
-        if path is None or path == self.path or not await self._files.exists(path):
+        if path is None or path == self.path or not await self.files.exists(path):
             return False
-        self._files.ids.delete(path)
-        self._files.ids.move(self.path, path)
+        self.files.ids.delete(path)
+        self.files.ids.move(self.path, path)
         try:
             return self.path_now() == path  # then the next look is there, or the file is gone
         except NotFound:
@@ -230,8 +230,8 @@ class FileWatch:
         """Whether the file, deleted through Jupyter (its id with it), was made again at its
         path, as by a page's Ctrl-S (JupyterLab uploads a file it cannot find). The room
         follows it under its new id, as it does when the id stays (deleted outside Jupyter)."""
-        ids = self._files.ids
-        if ids.get_path(self.file_id) is not None or not await self._files.exists(self.path):
+        ids = self.files.ids
+        if ids.get_path(self.file_id) is not None or not await self.files.exists(self.path):
             return False  # gone from where its id says (outside Jupyter), or not made again
         self.file_id = ids.index(self.path) or self.file_id
         return ids.get_path(self.file_id) == self.path

@@ -15,8 +15,7 @@ from collections.abc import Callable
 from tornado.web import HTTPError
 
 from ..errors import NotFound, may_not_write
-from ..history.history import History
-from .files import Files, FileState
+from .files import FileState
 from .render import Rendered, SaveAttempt
 from .sharing import Alone, SavedFile, Sharing
 from .snapshots import Snapshots
@@ -35,22 +34,16 @@ class NotTheWriter(Exception):
 
 
 class FileWriter:
-    def __init__(
-        self,
-        file: FileWatch,
-        history: History,
-        files: Files,
-        marked_unsaved: Callable[[], bool],
-    ) -> None:
+    def __init__(self, file: FileWatch, marked_unsaved: Callable[[], bool]) -> None:
         """``marked_unsaved`` tells whether ``state.dirty``, the front end's unsaved-changes
         mark, must stay: edits came since the save took the document."""
         self._marked_unsaved = marked_unsaved
         self._file = file
-        self._history = history
-        self._files = files
+        self._history = file.history
+        self._files = file.files
         self.snapshots: Snapshots | None = None  # set once the document is loaded
         self.sharing: Sharing = Alone()  # likewise
-        self.preparation = files.save_preparation(file.kind, history)  # big ones' saves
+        self.preparation = file.files.save_preparation(file.kind, file.history)  # big ones' saves
 
     async def write(self) -> str:
         """Merge what changed in the file since the last look, then write it: again when it
