@@ -167,7 +167,9 @@ STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
 #: changed (one event helper for a file's session events, one getter of the file-id manager).
 #: -25: ``Sharing`` is the base class whose steps are the single server's (``Alone`` is it),
 #: the cluster's ``SharedRoom`` overrides them: each step written once, not a Protocol and a twin.
-BUDGETS = {"core": 10_173, "cluster": 2_070, "observability": 768}
+#: -36 (cluster -10): the file watch's history and file access are taken from it, not passed
+#: again to the loader, writer and save worker; Protocols with one implementation went.
+BUDGETS = {"core": 10_137, "cluster": 2_060, "observability": 768}
 
 
 def modules() -> list[Path]:
