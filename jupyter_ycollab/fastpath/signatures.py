@@ -89,13 +89,14 @@ class SignatureBatch:
             await asyncio.to_thread(_store_batch, database, batch, int(store.cache_size))
         except (sqlite3.Error, OSError) as error:
             log.warning("Storing %d signatures together failed (%s); one by one", len(batch), error)
-            for signature, _algorithm in batch:
-                try:
-                    store_now(self._cm, signature)
-                except (sqlite3.Error, OSError) as failed:  # the file was saved: say so, go on
-                    log.warning(
-                        "Could not store a notebook signature (outputs untrusted): %s", failed
-                    )
+            self._store_one_by_one(batch)
+
+    def _store_one_by_one(self, batch: _Pending) -> None:
+        for signature, _algorithm in batch:
+            try:
+                store_now(self._cm, signature)
+            except (sqlite3.Error, OSError) as error:  # the file was saved: say so, go on
+                log.warning("Could not store a notebook signature (outputs untrusted): %s", error)
 
     async def flush(self) -> None:
         """Store every signature added so far, now (before a read, at shutdown)."""
