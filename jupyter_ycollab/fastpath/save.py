@@ -19,6 +19,7 @@ import os
 import weakref
 from typing import Any
 
+from jupyter_core.paths import is_hidden
 from jupyter_core.utils import ensure_async
 from jupyter_server.services.contents.filecheckpoints import (
     AsyncFileCheckpoints,
@@ -50,25 +51,30 @@ def reads_directly(cm: Any) -> bool:
 
 #: Past this many entries per manager (or checkpoints object), the memories below start over.
 _MAX_PLACES = 10_000
-#: Local paths of API paths, by stock contents manager and (root, path).
-_os_paths: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], str]] = weakref.WeakKeyDictionary()
+#: Local paths of API paths, by stock contents manager and (root, path, allow_hidden).
+_os_paths: weakref.WeakKeyDictionary[Any, dict[tuple[str, str, bool], str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def os_path_of(cm: Any, path: str) -> str:
-    """``cm._get_os_path(path)``, remembered for the stock managers.
+    """The local path of a file the stock manager ``cm`` serves, remembered. As its ``get`` and
+    ``save``, a hidden file (its name or a folder's starting with a dot: ``.env``, ``.ssh/``) is
+    refused unless ``allow_hidden``, with 404 as for a path outside the root: read here, it
+    was served over collaboration to users whom Jupyter's contents API refuses it.
 
-    Why: the stock one is a pure function of the root and the path (joins and checks: ~4 us,
-    ~17 us under the many-rooms load) that every save and every look at the file asked again
-    for the same path. A path it refuses (outside the root) raises each time; a subclass's own
-    may not be pure, so it is asked every time.
+    Why remembered: ``_get_os_path`` is a pure function of the root and the path (joins and
+    checks: ~4 us, ~17 us under the many-rooms load), and the hidden check a stat of each
+    folder, that every save and every look at the file asked again for the same path. A path
+    refused raises each time.
     """
-    if type(cm) not in STOCK_MANAGERS:
-        return str(cm._get_os_path(path))
     known = _os_paths.setdefault(cm, {})
-    key = (str(cm.root_dir), path)
+    key = (str(cm.root_dir), path, bool(cm.allow_hidden))
     os_path = known.get(key)
     if os_path is None:
         os_path = str(cm._get_os_path(path))
+        if not cm.allow_hidden and is_hidden(os_path, cm.root_dir):
+            raise HTTPError(404, f"file or directory does not exist: {path!r}")
         if len(known) >= _MAX_PLACES:
             known.clear()
         known[key] = os_path

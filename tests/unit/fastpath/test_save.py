@@ -1,10 +1,9 @@
-"""Local paths of API paths (localsave.os_path_of): remembered for stock managers, always the
-contents manager's own answer."""
+"""Local paths of API paths (fastpath/save.py ``os_path_of``): the stock contents manager's own
+answer, remembered; refused where its ``get`` and ``save`` refuse (outside the root, hidden)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
@@ -31,16 +30,21 @@ def test_a_path_outside_the_root_is_refused_every_time(tmp_path: Path) -> None:
             os_path_of(cm, "../outside.ipynb")
 
 
-def test_a_subclasss_own_local_paths_are_asked_every_time(tmp_path: Path) -> None:
-    class Moving(AsyncLargeFileManager):
-        calls = 0
+@pytest.mark.parametrize("path", [".env.ipynb", ".private/n.ipynb", "d/.git/n.ipynb"])
+def test_a_hidden_file_is_refused_every_time_unless_allowed(tmp_path: Path, path: str) -> None:
+    """As the manager's ``get`` and ``save`` refuse it: 404, as for a missing file."""
+    cm = AsyncLargeFileManager(root_dir=str(tmp_path))
+    for _ in range(2):
+        with pytest.raises(HTTPError) as refused:
+            os_path_of(cm, path)
+        assert refused.value.status_code == 404
+    cm.allow_hidden = True
+    assert os_path_of(cm, path) == str(tmp_path / path)
 
-        def _get_os_path(self, path: str) -> Any:
-            Moving.calls += 1
-            return f"{self.root_dir}/{Moving.calls}/{path}"
 
-    cm = Moving(root_dir=str(tmp_path))
-    assert [os_path_of(cm, "n.ipynb") for _ in range(2)] == [
-        f"{tmp_path}/1/n.ipynb",
-        f"{tmp_path}/2/n.ipynb",
-    ]
+def test_a_hidden_root_is_no_hidden_file(tmp_path: Path) -> None:
+    """Only the path under the root counts: a server may serve ``~/.local/share/work``."""
+    root = tmp_path / ".work"
+    root.mkdir()
+    cm = AsyncLargeFileManager(root_dir=str(root))
+    assert os_path_of(cm, "n.ipynb") == str(root / "n.ipynb")
