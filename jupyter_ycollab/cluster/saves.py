@@ -1,6 +1,7 @@
 """Ctrl-S on a server that does not write the file: asked of the writer through the room's
 stream, answered when the writer saved (or ``failed`` after ``SAVE_TIMEOUT``). The front end
-needs a real answer: ``success`` only once the file holds the document.
+needs a real answer: ``success`` only once the file holds the document. So is a checkpoint
+restored there: the writer makes the file the document again (no answer is awaited).
 
 If the writer dies first, the server that takes over saves and answers instead (``save_here``).
 A request that reached the stream while no server held the lease (between a writer and the
@@ -30,6 +31,7 @@ class ForwardedSaves:
         self._send = send
         self._awaiting: dict[str, SaveReply] = {}  # by request id
         self._reminded: set[str] = set()  # sent before the last ``remind``: due again at the next
+        self._taking: set[asyncio.Task[None]] = set()  # the writer's ``take_file``s, held
 
     def forward(self, reply: SaveReply) -> None:
         request = uuid.uuid4().hex
@@ -53,6 +55,9 @@ class ForwardedSaves:
         except TimeoutError:
             return "failed"
 
+    def forward_take_file(self) -> None:
+        self._send(json.dumps({"take_file": True}).encode())
+
     def remind(self) -> None:
         """Send again the requests still unanswered since the last call (each waited a turn)."""
         for request in self._reminded & self._awaiting.keys():
@@ -67,6 +72,10 @@ class ForwardedSaves:
         elif "saved" in message:
             status, reason = message.get("status", "failed"), message.get("reason", "")
             self._answer(str(message["saved"]), str(status), str(reason))
+        elif "take_file" in message and writer is not None:
+            task = asyncio.create_task(writer.take_file(), name="take the restored file")
+            self._taking.add(task)
+            task.add_done_callback(self._taking.discard)
 
     def save_here(self, document: Document) -> None:
         """This server took over writing the file: it saves what was asked of the old writer."""

@@ -130,7 +130,7 @@ class SharedRoom(Sharing):
                 self.awareness.heard(entry.server, entry.payload)
         self._backlog_awareness = []
 
-    # -- the way out ---------------------------------------------------------------------------
+    # -- the way out, and the way in -----------------------------------------------------------
 
     def _on_update(self, update: bytes, origin: TransactionOrigin) -> None:
         if origin is not Origin.CLUSTER:  # another server's: it is in the stream already
@@ -138,8 +138,6 @@ class SharedRoom(Sharing):
 
     async def flush(self) -> bool:
         return await self.outbox.flush()
-
-    # -- the way in ----------------------------------------------------------------------------
 
     def receive(self, entry: Entry) -> None:
         """One entry of the room's stream, in order."""
@@ -199,6 +197,9 @@ class SharedRoom(Sharing):
     def forward_save(self, reply: SaveReply) -> None:
         self._saves.forward(reply)
 
+    def forward_take_file(self) -> None:
+        self._saves.forward_take_file()
+
     async def settle(self) -> None:
         """Our keeper may take over meanwhile; a retired copy's edits are in Redis already."""
         if self.cluster.healthy.is_set() and not self.writer and not self.retired:
@@ -217,8 +218,7 @@ class SharedRoom(Sharing):
         if held and not self.writer:  # a writer only once it read the record (else next time)
             saved, self.writer = await self.store.saved(), True
             self._take_over(saved)
-            document = self.document()
-            if document is not None:
+            if (document := self.document()) is not None:
                 self._saves.save_here(document)
         self.writer = held
         if not held:

@@ -202,9 +202,11 @@ class Document:
         restored through Jupyter (File > Revert to Checkpoint, web/checkpoints.py). JupyterLab's
         revert of a shared document asks the file's model without content, so only the room
         can carry it out; the restored file, merged as an outside change, kept those edits.
-        In a cluster, only where the file is written: elsewhere the writer's look merges it."""
+        In a cluster, the server that writes the file does, asked through the room's stream."""
         if self.sharing.writes_file():
             await self._saver.take_file()
+        else:
+            self.sharing.forward_take_file()
 
     async def save(self) -> str:
         """Write the document to its file if its content changed: ``success``, ``skipped``

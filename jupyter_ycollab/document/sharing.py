@@ -90,6 +90,10 @@ class Sharing:
         """Ctrl-S on a server that does not write the file: the writer saves, ``reply`` hears."""
         reply("failed", "no other server writes the file")  # never called alone: this one does
 
+    def forward_take_file(self) -> None:
+        """A checkpoint was restored on a server that does not write the file: the writer makes
+        the file the document again (``Document.take_file``). Never called alone."""
+
     async def flush(self) -> bool:
         """Whether this server's edits reached the cluster (waits a bounded time)."""
         return True
