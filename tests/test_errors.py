@@ -71,12 +71,23 @@ async def test_room_whose_file_was_deleted_closes_with_4404(collab: Collab) -> N
     assert await refusal(client) == ("close", 4404)
 
 
+NB = ("json", "notebook")
+NOTEBOOK = b'{"cells": [], "metadata": {}, %s}'
 UNREADABLE = {
     "not UTF-8": ("notes.txt", b"caf\xe9\n", ("text", "file")),
     "conflict markers": (
         "merged.ipynb",
         b'{\n<<<<<<< HEAD\n "cells": [],\n=======\n "cells": [{}],\n>>>>>>> theirs\n}\n',
         ("json", "notebook"),
+    ),
+    # nbformat's reader asserts integer versions; Python's JSON parser stops at its recursion
+    # limit. The fast path's own reader served the first and answered the second with 500.
+    "version 4.0": ("float.ipynb", NOTEBOOK % b'"nbformat": 4.0, "nbformat_minor": 5', NB),
+    "minor 5.0": ("minor.ipynb", NOTEBOOK % b'"nbformat": 4, "nbformat_minor": 5.0', NB),
+    "nested too deep": (
+        "deep.ipynb",
+        NOTEBOOK % (b'"nbformat": 4, "nbformat_minor": 5, "x": ' + b"[" * 5000 + b"]" * 5000),
+        NB,
     ),
 }
 

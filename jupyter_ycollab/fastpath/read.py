@@ -6,9 +6,9 @@ start: nbformat's full schema validation (0.15 s, which only logs; the update gu
 edit against the same schema), the deep conversion, and the signature check on the event loop.
 Here the same nbformat functions run, in the render process for big files, and the signature is
 looked up in the notary's SQLite file read-only; the parent refreshes its ``last_seen`` as the
-contents manager would. Anything unusual (not valid JSON, an old format, cells of nbformat 4.5
-that repeat or lack an id, no signature file) returns None: the contents manager's path handles
-it, recovery of a torn save included.
+contents manager would. Anything unusual (not valid JSON, an old format or one written 4.0,
+cells of nbformat 4.5 that repeat or lack an id, no signature file) returns None: the contents
+manager's path handles it, recovery of a torn save included.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ def read_notebook_file(job: ReadJob) -> NotebookRead | None:
     hashing = Hashing(job.hash_algorithm, data)  # beside the parse: hashlib lets go of the GIL
     try:
         nb = _notebook(json.loads(data.decode("utf-8")))
-    except (ValueError, AttributeError, TypeError):  # not JSON, or not shaped like a notebook
-        return None
+    except (ValueError, AttributeError, TypeError, RecursionError):  # not JSON, not a notebook,
+        return None  # or nested deeper than Python's parser goes
     if nb is None:
         return None  # converted, repaired or refused by the contents manager's path
     notary = notary_of(job.signing)
@@ -70,6 +70,8 @@ def _notebook(value: Any) -> NotebookNode | None:
     anything but a well-formed nbformat 4 notebook."""
     if not isinstance(value, dict) or value.get("nbformat") != 4:
         return None
+    if type(value["nbformat"]) is not int or type(value.get("nbformat_minor", 0)) is not int:
+        return None  # 4.0: nbformat's reader refuses a version that is not an integer
     cells, metadata = value.get("cells"), value.get("metadata")
     if not isinstance(cells, list) or not isinstance(metadata, dict):
         return None
