@@ -85,3 +85,38 @@ async def test_a_change_on_disk_brings_back_no_cell_and_keeps_the_unsaved_edit(
     assert (await client.save(1))["status"] == "success"
     assert sources_on_disk(path) == merged
     assert ids_on_disk(path) == merged_ids
+
+
+def move_first_cell_to_the_end(client: CollabClient[YNotebook]) -> None:
+    """JupyterLab's move: the cell deleted and a copy of it, its id too, inserted, at once."""
+    document = client.document
+    cell = document.get_cell(0)
+    with document.ydoc.transaction():
+        document.ycells.pop(0)
+        document.ycells.append(document.create_ycell(cell))
+
+
+@pytest.mark.also_other_managers
+@pytest.mark.ycollab(**UNSAVED)
+async def test_a_cell_two_pages_moved_at_once_is_saved_with_ids_nbformat_accepts(
+    collab: Collab,
+) -> None:
+    """Each page's copy stays (the CRDT's answer, the same with jupyter-collaboration), so two
+    cells share an id in the room. The file gets unique ids, as nbformat's writer makes them:
+    the fast path wrote the repeat, which the file's next reader then had to make anew."""
+    path = collab.write_notebook("moved.ipynb", ["a = 1", "b = 2"])
+    alice = await collab.open_notebook("moved.ipynb")
+    bob = await collab.open_notebook("moved.ipynb")
+
+    move_first_cell_to_the_end(alice)
+    move_first_cell_to_the_end(bob)  # before either page heard the other's
+
+    moved = ["b = 2", "a = 1", "a = 1"]
+    for page in (alice, bob):
+        await wait_until(lambda p=page: cell_sources(p.document) == moved, 5, "both moves")
+    in_room = room_ids(alice)
+    assert in_room[1] == in_room[2]
+    assert (await alice.save(1))["status"] == "success"
+    assert sources_on_disk(path) == moved
+    on_disk = ids_on_disk(path)
+    assert on_disk[:2] == in_room[:2] and on_disk[2] not in (*in_room, None), on_disk

@@ -24,6 +24,7 @@ from nbformat.v4.rwbase import _rejoin_mimebundle
 
 from ..codec.building import build_base
 from ..codec.kinds import DocumentKind
+from .nbwrite import ids_kept
 from .serialise import Hashing, Signing, notary_of
 
 
@@ -77,8 +78,8 @@ def _notebook(value: Any) -> NotebookNode | None:
         return None
     if not all(isinstance(cell, dict) and isinstance(cell.get("metadata"), dict) for cell in cells):
         return None
-    if value.get("nbformat_minor", 0) >= 5 and not _unique_ids(cells):
-        return None  # nbformat's reader gives new ids to cells that repeat or lack one
+    if not ids_kept(value):
+        return None
     for key in ("orig_nbformat", "orig_nbformat_minor", "signature"):
         metadata.pop(key, None)
     for cell in cells:
@@ -95,11 +96,6 @@ def _notebook(value: Any) -> NotebookNode | None:
                 elif kind and isinstance(output.get("text", ""), list):
                     output["text"] = "".join(output["text"])
     return NotebookNode(value)  # type: ignore[no-untyped-call]
-
-
-def _unique_ids(cells: list[dict[str, Any]]) -> bool:
-    ids = [cell.get("id") for cell in cells]
-    return None not in ids and len(set(ids)) == len(ids)
 
 
 def _known(database: str, signature: str, algorithm: str) -> bool | None:

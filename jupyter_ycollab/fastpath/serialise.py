@@ -26,7 +26,7 @@ from ..codec.digest import digest_of
 from ..codec.kinds import DocumentKind
 from ..codec.updates import replayed
 from ..document.render import Rendered, RenderJob, base_digest_of, snapshot_of
-from .nbwrite import WrittenNotebook, notebook_bytes
+from .nbwrite import WrittenNotebook, ids_kept, notebook_bytes
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def _notebook_bytes(
     job: FastJob, content: Any, written: WrittenNotebook | None
 ) -> tuple[bytes, str | None, bool]:
     notary = None if job.signing is None else notary_of(job.signing)
-    if written is None or notary is None:
+    if written is None or notary is None or not ids_kept(content):
         return notebook_bytes(content, notary, remember=job.remember)
     return written.data(), written.signature(notary), written.trusted
 

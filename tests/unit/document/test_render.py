@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 from typing import Any
 
 import nbformat
@@ -92,6 +93,31 @@ def test_an_untrusted_notebook_is_written_unsigned() -> None:
     data, signature, trusted = notebook_bytes(copy.deepcopy(content), notary_of(SIGNING))
     assert (trusted, signature) == (False, None)
     assert data == _nbformat_bytes(content)[0]
+
+
+@pytest.mark.parametrize("flaw", ["repeated", "missing"])
+def test_cell_ids_that_repeat_or_lack_are_made_anew_and_signed_as_written(flaw: str) -> None:
+    """As nbformat's writer makes them anew (two pages moving one cell at once leave two cells
+    with its id), on the document's way to bytes too; signed as the file holds them, so that
+    it reads back trusted. The document's content is left as it is."""
+    content = _rich_notebook()
+    if flaw == "repeated":
+        content["cells"][2]["id"] = "c1"
+    else:
+        del content["cells"][2]["id"]
+    kept = copy.deepcopy(content)
+    base = build_base(NOTEBOOK, content)
+    rendered = render(FastJob(NOTEBOOK, (base,), to_bytes=True, signing=SIGNING))
+    for data, signature, _trusted in [
+        notebook_bytes(content, notary_of(SIGNING)),
+        (rendered.data, rendered.signature, rendered.trusted),
+    ]:
+        ids = [cell.get("id") for cell in json.loads(data)["cells"]]
+        assert ids[:2] == ["c1", "m1"] and ids[2] not in ("c1", "m1", None), ids
+        repaired = copy.deepcopy(kept)
+        repaired["cells"][2]["id"] = ids[2]
+        assert (data, signature) == _nbformat_bytes(repaired)
+    assert content == kept
 
 
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
