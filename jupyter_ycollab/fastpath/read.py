@@ -79,7 +79,7 @@ def _notebook(value: Any) -> NotebookNode | None:
     if not all(isinstance(cell, dict) and isinstance(cell.get("metadata"), dict) for cell in cells):
         return None
     if not ids_kept(value):
-        return None
+        return None  # nbformat's reader gives new ids to cells that repeat or lack one
     for key in ("orig_nbformat", "orig_nbformat_minor", "signature"):
         metadata.pop(key, None)
     for cell in cells:
