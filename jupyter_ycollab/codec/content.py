@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from jupyter_ydoc import YNotebook
+from nbformat.corpus.words import generate_corpus_id
 from pycrdt import Array, Doc, Map
 
 from .kinds import DocumentKind
@@ -25,6 +26,32 @@ def normalise_cell(cell: dict[str, Any], *, with_id: bool = True) -> None:
         cell.pop("id", None)
     if cell.get("cell_type") in ("raw", "markdown") and not cell.get("attachments", True):
         del cell["attachments"]
+
+
+def ids_kept(notebook: dict[str, Any]) -> bool:
+    """Whether nbformat keeps the cells' ids as they are, reading or writing: not in a 4.5
+    notebook where some repeat or lack, which its validation makes anew (two pages moving one
+    cell at once leave two cells with its id)."""
+    minor, cells = notebook.get("nbformat_minor", 0), notebook.get("cells", [])
+    if not isinstance(minor, int) or minor < 5:
+        return True
+    ids = [cell.get("id") for cell in cells]
+    return None not in ids and len(set(ids)) == len(ids)
+
+
+def ids_made_anew(kind: DocumentKind, doc: Doc[Any], content: Any) -> bytes | None:
+    """An update of ``doc`` (read as ``content``) giving each notebook cell whose id repeats an
+    earlier one's, or that lacks one, a new id as nbformat does; None if it keeps them. The room
+    takes it before it saves: merges of changes on disk go cell by id (tests/test_cell_ids.py)."""
+    if kind.file_type != "notebook" or not isinstance(content, dict) or ids_kept(content):
+        return None
+    before, cells, seen = doc.get_state(), doc.get("cells", type=Array), set()
+    with doc.transaction():
+        for index, cell in enumerate(content.get("cells", [])):
+            if cell.get("id") is None or cell["id"] in seen:
+                cells[index]["id"] = generate_corpus_id()  # type: ignore[no-untyped-call]
+            seen.add(cell.get("id"))
+    return doc.get_update(before)
 
 
 def read_content(kind: DocumentKind, doc: Doc[Any], newline: str = "\n") -> Any:

@@ -14,7 +14,7 @@ from typing import Any
 from pycrdt import Doc
 
 from ..codec.building import build_base
-from ..codec.content import read_content
+from ..codec.content import ids_made_anew, read_content
 from ..codec.digest import digest_of
 from ..codec.kinds import DocumentKind
 from ..codec.updates import replayed
@@ -47,6 +47,8 @@ class Rendered:
     digest: str
     base_digest: str | None = None
     content: Any = None  # for the contents manager's save
+    #: Cell ids to make anew in the room before it saves (codec/content.py ``ids_made_anew``).
+    new_ids: bytes | None = None
 
     @property
     def unchanged(self) -> bool:
@@ -115,8 +117,9 @@ def _no_id(cell: dict[str, Any]) -> dict[str, Any]:
 def render(job: RenderJob) -> Rendered:
     doc = replayed(job.parts)
     content = read_content(job.kind, doc, job.newline)
-    digest = digest_of(content)
-    return Rendered(snapshot_of(job, doc), digest, base_digest_of(job, digest_of), content)
+    digest, snapshot = digest_of(content), snapshot_of(job, doc)
+    new_ids = ids_made_anew(job.kind, doc, content)  # after the snapshot: it changes ``doc``
+    return Rendered(snapshot, digest, base_digest_of(job, digest_of), content, new_ids)
 
 
 def snapshot_of(job: RenderJob, doc: Doc[Any]) -> bytes:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 from tornado.web import HTTPError
 
+from ..codec.listeners import UpdateListeners
+from ..codec.origins import Origin
 from ..errors import NotFound, may_not_write
 from .files import FileState
 from .render import Rendered, SaveAttempt
@@ -75,6 +77,9 @@ class FileWriter:
         if rendered.unchanged:
             write_state(self._file.doc, dirty=self._clean())
             return "skipped"
+        if rendered.new_ids is not None:  # cells whose id repeats get new ones, then the save
+            UpdateListeners.of(self._file.doc).apply(rendered.new_ids, Origin.SERVER_API)
+            return _CHANGED_MEANWHILE
         recorded = await self._history.saving(mark, rendered.snapshot)  # else: compacted since
         if not recorded or not await self._file.unchanged():
             return _CHANGED_MEANWHILE

@@ -22,7 +22,6 @@ import nbformat
 from nbformat import NotebookNode
 from nbformat.sign import NotebookNotary, yield_everything
 from nbformat.v4.rwbase import split_lines, strip_transient
-from nbformat.validator import normalize
 
 from ..codec.digest import notebook_digest, top_digest
 from .nbcells import JSON_OPTIONS, Memory, written_cell
@@ -112,23 +111,12 @@ class WrittenNotebook:
         return digest.hexdigest()
 
 
-def ids_kept(notebook: dict[str, Any]) -> bool:
-    """Whether nbformat keeps the cells' ids as they are, reading or writing: not in a 4.5
-    notebook where some repeat or lack, which its validation makes anew (two pages moving one
-    cell at once leave two cells with its id)."""
-    minor, cells = notebook.get("nbformat_minor", 0), notebook.get("cells", [])
-    if not isinstance(minor, int) or minor < 5:
-        return True
-    ids = [cell.get("id") for cell in cells]
-    return None not in ids and len(set(ids)) == len(ids)
-
-
 def notebook_bytes(
     content: dict[str, Any], notary: NotebookNotary | None, *, remember: bool = True
 ) -> tuple[bytes, str | None, bool]:
     """The file's bytes, the signature to store (when every code cell is trusted), and whether
     every code cell is trusted."""
-    if content.get("nbformat") != 4 or notary is None or not ids_kept(content):
+    if content.get("nbformat") != 4 or notary is None:
         return _whole(content, notary)
     written = WrittenNotebook(content, remember=remember)
     return written.data(), written.signature(notary), written.trusted
@@ -137,12 +125,7 @@ def notebook_bytes(
 def _whole(
     content: dict[str, Any], notary: NotebookNotary | None
 ) -> tuple[bytes, str | None, bool]:
-    """nbformat's own functions on the whole notebook: older formats, no notary, and cell ids
-    that repeat or lack, which are made anew as nbformat's writer does (``ids_kept``), then
-    signed as written (the contents manager's ``save`` signs them before: read back, they are
-    no longer trusted)."""
-    if not ids_kept(content):
-        content = normalize(content)[1]  # a copy: the document's content stays as it is
+    """nbformat's own functions on the whole notebook (older formats, no notary)."""
     nb = nbformat.from_dict(content)  # type: ignore[no-untyped-call]
     signature, trusted = None, True
     if notary is not None:

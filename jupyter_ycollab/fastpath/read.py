@@ -23,8 +23,8 @@ from nbformat import NotebookNode
 from nbformat.v4.rwbase import _rejoin_mimebundle
 
 from ..codec.building import build_base
+from ..codec.content import ids_kept
 from ..codec.kinds import DocumentKind
-from .nbwrite import ids_kept
 from .serialise import Hashing, Signing, notary_of
 
 

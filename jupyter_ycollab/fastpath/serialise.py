@@ -21,12 +21,12 @@ from typing import Any
 
 from nbformat.sign import NotebookNotary
 
-from ..codec.content import read_content
+from ..codec.content import ids_kept, ids_made_anew, read_content
 from ..codec.digest import digest_of
 from ..codec.kinds import DocumentKind
 from ..codec.updates import replayed
 from ..document.render import Rendered, RenderJob, base_digest_of, snapshot_of
-from .nbwrite import WrittenNotebook, ids_kept, notebook_bytes
+from .nbwrite import WrittenNotebook, notebook_bytes
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,13 @@ def render(job: FastJob) -> Rendered:
     if job.digest_only:
         return Rendered(snapshot_of(job, doc), digest)
     base_digest = base_digest_of(job, lambda base: _digest(base, _written(job.kind, base, False)))
-    if not job.to_bytes or digest == base_digest:
+    if digest == base_digest:
+        return Rendered(snapshot_of(job, doc), digest, base_digest, content)
+    if job.kind.file_type == "notebook" and not ids_kept(content):  # made anew in the room first
+        snapshot = snapshot_of(job, doc)  # before ``ids_made_anew`` changes ``doc``
+        new_ids = ids_made_anew(job.kind, doc, content)
+        return Rendered(snapshot, digest, base_digest, content, new_ids)
+    if not job.to_bytes:
         return Rendered(snapshot_of(job, doc), digest, base_digest, content)
     signature, trusted = None, True
     if job.kind.file_type == "notebook":
@@ -86,7 +92,8 @@ def render(job: FastJob) -> Rendered:
     hashing = Hashing(job.hash_algorithm, data)  # beside encoding the merged state
     snapshot = snapshot_of(job, doc)
     file_hash = hashing.result()
-    return RenderedBytes(snapshot, digest, base_digest, None, data, file_hash, signature, trusted)
+    written_file = (data, file_hash, signature, trusted)
+    return RenderedBytes(snapshot, digest, base_digest, None, None, *written_file)  # no content
 
 
 def _written(kind: DocumentKind, content: Any, remember: bool) -> WrittenNotebook | None:
@@ -111,7 +118,7 @@ def _notebook_bytes(
     job: FastJob, content: Any, written: WrittenNotebook | None
 ) -> tuple[bytes, str | None, bool]:
     notary = None if job.signing is None else notary_of(job.signing)
-    if written is None or notary is None or not ids_kept(content):
+    if written is None or notary is None:
         return notebook_bytes(content, notary, remember=job.remember)
     return written.data(), written.signature(notary), written.trusted
 
