@@ -9,6 +9,7 @@ from jupyter_ydoc import YNotebook
 from pycrdt import Doc
 
 from .authorizers import READ_ONLY, HeaderAuthorizer
+from .client import wait_until
 from .harness import Collab, append, cell_sources
 
 
@@ -74,3 +75,27 @@ async def test_read_only_users_may_look_at_forks_but_not_make_delete_or_restore_
     restore = f"action=restore&&steps=0&&forkRoom={timeline_id}"
     assert await as_reader("PUT", f"undo_redo/{root_id}", restore) == 403
     assert set(collab.extension.manager.forks) == {fork_id, timeline_id}  # nothing went
+
+
+@pytest.mark.ycollab(save_delay=0.1, max_save_delay=0.3)
+async def test_a_read_only_page_does_not_turn_autosave_back_on(collab: Collab) -> None:
+    """Its front end states its user's own "Autosave Documents" setting (true by default), but
+    it may not save: the editors, who turned autosave off, keep their edits unsaved."""
+    path = collab.write_notebook("manual.ipynb", ["a = 1"])
+    before = path.read_bytes()
+    collab.write_notebook("auto.ipynb", ["b = 1"])
+    writes = collab.watch_writes()
+    alice = await collab.open_notebook("manual.ipynb")
+    alice.set_awareness({"user": {"name": "Alice"}, "autosave": False})  # before the edit
+    session = await collab.put_session("manual.ipynb", headers=dict(READ_ONLY))
+    reader = collab.session_client(session, YNotebook(Doc()), {**collab.auth_headers, **READ_ONLY})
+    await reader.sync()
+    reader.set_awareness({"user": {"name": "Reader"}, "autosave": True})
+    await alice.wait_for(lambda: reader.client_id in alice.awareness_states, 5, "the reader")
+    carol = await collab.open_notebook("auto.ipynb")  # the control: the same policy, autosave on
+
+    append(alice.document.ycells[0]["source"], "2")
+    for saves in range(1, 4):  # Alice's room would have saved before the control's third save
+        append(carol.document.ycells[0]["source"], str(saves))
+        await wait_until(lambda n=saves: writes.count("auto.ipynb") >= n, 10, "a control save")
+    assert path.read_bytes() == before and writes.count("manual.ipynb") == 0

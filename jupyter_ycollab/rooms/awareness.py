@@ -32,11 +32,13 @@ class AwarenessStates:
         self._entries[self.server_client_id] = AwarenessEntry(self.server_client_id, 0, "{}")
 
     def apply(
-        self, owner: Hashable, payload: bytes, *, relayed: bool = False
+        self, owner: Hashable, payload: bytes, *, relayed: bool = False, saves: bool = True
     ) -> list[AwarenessEntry]:
         """Record an update from ``owner``; return the entries that were newer than ours.
         A ``relayed`` one comes from another server, which checked its own peer's limits and
-        speaks for all its peers: no limit on its client ids."""
+        speaks for all its peers: no limit on its client ids. The autosave wish of an owner who
+        may not save (a read-only peer, whose front end states its own setting) is not heard:
+        it turned autosave back on for editors who had turned it off."""
         entries = decode_awareness_update(payload)
         if not relayed:
             self._check_limits(owner, entries)
@@ -51,7 +53,7 @@ class AwarenessStates:
                 self._owned[previous].discard(entry.client_id)
             self._owners[entry.client_id] = owner
             self._owned.setdefault(owner, set()).add(entry.client_id)
-            wish = state.get("autosave") if isinstance(state, dict) else None
+            wish = state.get("autosave") if isinstance(state, dict) and saves else None
             if isinstance(wish, bool):
                 self._autosave[entry.client_id] = wish
             else:

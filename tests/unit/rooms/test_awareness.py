@@ -77,6 +77,15 @@ def test_the_room_autosaves_unless_a_page_refuses_and_none_asks(
     assert states.autosave() is autosaves
 
 
+def test_the_wish_of_a_page_that_may_not_save_is_not_heard() -> None:
+    """A read-only page's front end states its user's own setting (true by default)."""
+    states = AwarenessStates()
+    states.apply("alice", update(ALICE, 1, {"autosave": False}))
+    states.apply("reader", update(BOB, 1, {"autosave": True}), saves=False)
+
+    assert states.autosave() is False
+
+
 def test_a_wish_changes_with_its_page_and_leaves_with_it() -> None:
     states = AwarenessStates()
     states.apply("alice", update(ALICE, 1, {"autosave": False}))
