@@ -71,6 +71,9 @@ class TestFolder:
             return None
         return ["".join(cell["source"]) for cell in notebook["cells"]]
 
+    def cell_ids(self, file_name: str) -> list[str]:
+        return [cell["id"] for cell in json.loads(self.read_text(file_name))["cells"]]
+
     def expect_notebook(self, file_name: str, expected: list[str]) -> None:
         wanted: list[str] | None = expected
         wait_for_value(

@@ -272,6 +272,13 @@ class LabPage:
         expect(self.cell_editors().nth(index + 1)).to_be_focused(timeout=SYNC_TIMEOUT * 1000)
         self.page.keyboard.type(text)
 
+    def move_cell_down(self, index: int) -> None:
+        """Move cell ``index`` one place down (command mode Ctrl+Shift+Down): JupyterLab deletes
+        it and inserts a copy, its id included."""
+        self.cell_editors().nth(index).click()
+        self.page.keyboard.press("Escape")
+        self.page.keyboard.press("Control+Shift+ArrowDown")
+
     def run_cell(self, index: int, *, keys: str = "Shift+Enter") -> None:
         """Run cell ``index`` as a user does: Shift+Enter (which moves on, and adds a cell below
         the last one), or Ctrl+Enter (which stays)."""

@@ -112,3 +112,33 @@ def test_a_page_back_to_its_deleted_file_waits_quietly_and_comes_in_with_its_edi
     expected = ["a = 1  # A, offline", "b = 2"]
     alice.expect_cells(expected)
     folder.expect_notebook("gone.ipynb", expected)
+
+
+def test_a_cell_both_pages_moved_apart_is_kept_twice_and_each_copy_gets_its_own_id(
+    folder: TestFolder, new_user: NewUser, relay: Relay
+) -> None:
+    """JupyterLab moves a cell by deleting it and inserting a copy, its id included. Moved on
+    both pages while one was offline, both copies stay (the CRDT's answer, as with
+    jupyter-collaboration): the room gives the second one a new id before it saves, and both
+    pages go on editing both copies (a change on disk then brought the cell back again)."""
+    path = folder.write_notebook("moved.ipynb", CELLS)
+    alice, bob = new_user("A", via=relay), new_user("B")
+    open_for_each(path, alice, bob)
+    bob.expect_cells(CELLS)
+
+    relay.cut()
+    alice.expect_connected(False)
+    alice.move_cell_down(0)
+    bob.move_cell_down(0)
+    relay.restore()
+    alice.expect_connected(True)
+    moved = ["b = 2", "a = 1", "a = 1"]
+    expect_each_shows(moved, alice, bob)
+    folder.expect_notebook("moved.ipynb", moved)
+    assert len(set(folder.cell_ids("moved.ipynb"))) == 3
+
+    alice.append_to_cell(2, "  # A")
+    bob.append_to_cell(1, "  # B")
+    expected = ["b = 2", "a = 1  # B", "a = 1  # A"]
+    expect_each_shows(expected, alice, bob)
+    folder.expect_notebook("moved.ipynb", expected)
