@@ -342,3 +342,14 @@ async def everyone_holds(
             f"client {i}": cell_sources(c.document) for i, c in enumerate(clients)
         }
         raise AssertionError(f"expected {expected}, got {seen}") from None
+
+
+async def control_saves_three_times(collab: Collab, writes: WriteCounter) -> None:
+    """A control room with autosave on, edited and saved three times (``writes`` counts them):
+    a room under the same save policy whose edit was made before would have saved by then."""
+    collab.write_notebook("auto.ipynb", ["b = 1"])
+    control = await collab.open_notebook("auto.ipynb")
+    control.set_awareness({"user": {"name": "Control"}, "autosave": True})
+    for saves in range(1, 4):
+        append(control.document.ycells[0]["source"], str(saves))
+        await wait_until(lambda n=saves: writes.count("auto.ipynb") >= n, 10, "a control save")
