@@ -9,7 +9,7 @@ import pytest
 from jupyter_ydoc import YNotebook
 from pycrdt import Doc
 
-from .client import AwarenessEntry
+from .client import AwarenessEntry, create_awareness_message, encode_awareness_update
 from .harness import Collab
 
 KEEPALIVE = 0.5
@@ -113,3 +113,27 @@ async def test_global_awareness_room_relays_awareness_without_a_session(collab: 
     await bob.wait_for(lambda: alice.client_id in bob.awareness_states, 5, "Alice's awareness")
     await alice.close()
     await bob.wait_for(lambda: alice.client_id not in bob.awareness_states, 5, "the removal")
+
+
+async def test_another_users_cursor_cannot_be_renamed_or_removed_by_a_peer(collab: Collab) -> None:
+    """Awareness states name their client id; a peer that sends one under another user's id
+    (each token-only connection here is a user of its own) is not heard: others keep seeing
+    that user as that user announced itself."""
+    collab.write_notebook("nb.ipynb", ["x"])
+    alice = await collab.open_notebook("nb.ipynb")
+    mallory = await collab.open_notebook("nb.ipynb")
+    carol = await collab.open_notebook("nb.ipynb")
+    alice.set_awareness({"user": {"name": "Alice"}})
+    await carol.wait_for(lambda: alice.client_id in carol.awareness_states, 5, "Alice's state")
+
+    for clock, state in ((100, {"user": {"name": "Alice (not)"}}), (101, None)):
+        spoof = encode_awareness_update([(alice.client_id, clock, state)])
+        mallory.send(create_awareness_message(spoof))
+        mallory.set_awareness({"user": {"name": "Mallory"}, "clock": clock})  # after it, in order
+        await carol.wait_for(
+            lambda c=clock: carol.awareness_states.get(mallory.client_id, {}).get("clock") == c,
+            5,
+            "Mallory's own state",
+        )
+        assert carol.awareness_states[alice.client_id] == {"user": {"name": "Alice"}}
+    assert mallory.connected

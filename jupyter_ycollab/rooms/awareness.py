@@ -28,17 +28,26 @@ class AwarenessStates:
         self._owners: dict[int, Hashable] = {}
         self._owned: dict[Hashable, set[int]] = {}  # the inverse of _owners
         self._autosave: dict[int, bool] = {}  # each client's wish, when it states one
+        self._users: dict[int, str] = {}  # the user whose connection announced it, if one did
         self.server_client_id = random.getrandbits(32)
         self._entries[self.server_client_id] = AwarenessEntry(self.server_client_id, 0, "{}")
 
     def apply(
-        self, owner: Hashable, payload: bytes, *, relayed: bool = False, saves: bool = True
+        self,
+        owner: Hashable,
+        payload: bytes,
+        *,
+        relayed: bool = False,
+        saves: bool = True,
+        user: str | None = None,
     ) -> list[AwarenessEntry]:
         """Record an update from ``owner``; return the entries that were newer than ours.
         A ``relayed`` one comes from another server, which checked its own peer's limits and
         speaks for all its peers: no limit on its client ids. The autosave wish of an owner who
         may not save (a read-only peer, whose front end states its own setting) is not heard:
-        it turned autosave back on for editors who had turned it off."""
+        it turned autosave back on for editors who had turned it off. A client id that another
+        ``user``'s connection announced is theirs: nobody else may rename, move or remove
+        their cursor for the others (the same user may: a page that reconnected)."""
         entries = decode_awareness_update(payload)
         if not relayed:
             self._check_limits(owner, entries)
@@ -46,6 +55,8 @@ class AwarenessStates:
         accepted = []
         for entry, state in zip(entries, states, strict=True):
             if entry.client_id == self.server_client_id or not self._is_newer(entry):
+                continue
+            if user is not None and self._users.setdefault(entry.client_id, user) != user:
                 continue
             self._entries[entry.client_id] = entry
             previous = self._owners.get(entry.client_id)
@@ -86,6 +97,7 @@ class AwarenessStates:
         for client_id in gone:
             del self._owners[client_id]
             self._autosave.pop(client_id, None)
+            self._users.pop(client_id, None)
             entry = self._entries.pop(client_id)
             if entry.state != _NULL:
                 removals.append(AwarenessEntry(client_id, entry.clock + 1, _NULL))

@@ -135,7 +135,8 @@ class Room:
         if isinstance(message, protocol.Sync):
             self._receive_sync(peer, message)
         elif isinstance(message, protocol.Awareness):
-            if self.awareness.apply(peer, message.payload, saves=not peer.readonly):
+            user, saves = peer.username, not peer.readonly
+            if self.awareness.apply(peer, message.payload, saves=saves, user=user):
                 self.broadcast(protocol.encode_awareness(message.payload), exclude=peer)
                 self.awareness_out(message.payload)
         elif isinstance(message, protocol.QueryAwareness):

@@ -86,6 +86,22 @@ def test_the_wish_of_a_page_that_may_not_save_is_not_heard() -> None:
     assert states.autosave() is False
 
 
+def test_a_client_id_another_user_announced_is_theirs_alone() -> None:
+    """Nobody else may rename, move or remove a user's cursor; a page of the same user that
+    reconnected may, and once that user's connections left, the id is free."""
+    states = AwarenessStates()
+    states.apply("alice-tab", update(ALICE, 1, {"user": "alice"}), user="alice")
+
+    assert states.apply("mallory", update(ALICE, 100, {"user": "not alice"}), user="mallory") == []
+    assert states.apply("mallory", update(ALICE, 101, None), user="mallory") == []
+    assert states.states()[ALICE] == {"user": "alice"}
+
+    assert states.apply("alice-again", update(ALICE, 2, {"user": "alice", "x": 1}), user="alice")
+    states.forget("alice-tab")
+    states.forget("alice-again")
+    assert states.apply("mallory", update(ALICE, 200, {"user": "m"}), user="mallory")
+
+
 def test_a_wish_changes_with_its_page_and_leaves_with_it() -> None:
     states = AwarenessStates()
     states.apply("alice", update(ALICE, 1, {"autosave": False}))
