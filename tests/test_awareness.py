@@ -127,9 +127,9 @@ async def test_another_users_cursor_cannot_be_renamed_or_removed_by_a_peer(colla
     await carol.wait_for(lambda: alice.client_id in carol.awareness_states, 5, "Alice's state")
 
     for clock, state in ((100, {"user": {"name": "Alice (not)"}}), (101, None)):
-        spoof = encode_awareness_update([(alice.client_id, clock, state)])
-        mallory.send(create_awareness_message(spoof))
-        mallory.set_awareness({"user": {"name": "Mallory"}, "clock": clock})  # after it, in order
+        own = {"user": {"name": "Mallory"}, "clock": clock}  # in the same update: taken alone
+        both = [(mallory.client_id, clock, own), (alice.client_id, clock, state)]
+        mallory.send(create_awareness_message(encode_awareness_update(both)))
         await carol.wait_for(
             lambda c=clock: carol.awareness_states.get(mallory.client_id, {}).get("clock") == c,
             5,

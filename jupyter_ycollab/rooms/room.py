@@ -136,9 +136,10 @@ class Room:
             self._receive_sync(peer, message)
         elif isinstance(message, protocol.Awareness):
             user, saves = peer.username, not peer.readonly
-            if self.awareness.apply(peer, message.payload, saves=saves, user=user):
-                self.broadcast(protocol.encode_awareness(message.payload), exclude=peer)
-                self.awareness_out(message.payload)
+            if taken := self.awareness.apply(peer, message.payload, saves=saves, user=user):
+                payload = protocol.encode_awareness_update(taken)  # not what it may not say
+                self.broadcast(protocol.encode_awareness(payload), exclude=peer)
+                self.awareness_out(payload)
         elif isinstance(message, protocol.QueryAwareness):
             peer.send(protocol.encode_awareness(self.awareness.snapshot()))
         elif isinstance(message, protocol.SaveRequest):
