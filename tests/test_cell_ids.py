@@ -96,6 +96,7 @@ def move_first_cell_to_the_end(client: CollabClient[YNotebook]) -> None:
         document.ycells.append(document.create_ycell(cell))
 
 
+@pytest.mark.also_jupytext
 @pytest.mark.also_other_managers
 @pytest.mark.ycollab(**UNSAVED)
 async def test_a_cell_two_pages_moved_at_once_gets_a_new_id_before_the_room_saves(

@@ -19,6 +19,7 @@ HIDDEN = {
 }
 
 
+@pytest.mark.also_jupytext
 @pytest.mark.also_other_managers
 @pytest.mark.parametrize(("name", "file_type"), HIDDEN.values(), ids=HIDDEN.keys())
 async def test_a_hidden_file_is_refused_as_the_contents_api_refuses_it(
