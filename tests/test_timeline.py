@@ -51,9 +51,12 @@ async def type_versions(collab: Collab, client: CollabClient[YNotebook], texts: 
 
 
 async def open_timeline(
-    collab: Collab, path: str, query: str = "format=json&&type=notebook"
+    collab: Collab,
+    path: str,
+    query: str = "format=json&&type=notebook",
+    headers: dict[str, str] | None = None,
 ) -> Any:
-    status, body = await collab.request("GET", f"timeline/{path}", query)
+    status, body = await collab.request("GET", f"timeline/{path}", query, headers=headers)
     assert status == 200, body
     return body
 
@@ -126,6 +129,41 @@ async def test_a_timeline_is_read_only_for_its_peers(collab: Collab) -> None:
     fork_doc = YNotebook(collab.rooms[opened["forkRoom"]].doc)
     assert cell_sources(fork_doc) == ["a1"]
     assert cell_sources(alice.document) == ["a12"]
+
+
+# cleanup_delay: without a replacement, every timeline asked for would still be open at the end.
+@pytest.mark.ycollab(timeline_step=0, log_commit_delay=0.01, cleanup_delay=60.0)
+async def test_a_viewer_asking_again_gets_a_timeline_in_place_of_the_one_nobody_watches(
+    collab: Collab,
+) -> None:
+    """A page shows one timeline at a time, and each holds a copy of the document's whole
+    history for ``cleanup_delay``: a user who asked again and again (a reader may) filled
+    ``max_rooms`` and the server's memory. A viewer's new timeline now replaces the one of
+    theirs nobody watches; the one they watch, and another user's, stay."""
+    collab.write_notebook("nb.ipynb", ["a"])
+    alice = await collab.open_notebook("nb.ipynb")
+    (root_id,) = collab.document_rooms
+    await type_versions(collab, alice, ["1"])
+    browser = {"Cookie": await collab.login_cookie()}  # the same user at every request
+    watched = await open_timeline(collab, "nb.ipynb", headers=browser)
+    await watch(collab, watched)
+    another_users = await open_timeline(collab, "nb.ipynb")  # the token alone: a user of its own
+
+    asked = [await open_timeline(collab, "nb.ipynb", headers=browser) for _ in range(20)]
+
+    timelines = set(collab.extension.manager.forks)
+    assert timelines == {watched["forkRoom"], another_users["forkRoom"], asked[-1]["forkRoom"]}
+    assert set(collab.rooms) == {root_id, *timelines}
+    replaced = asked[0]["forkRoom"]
+    assert await step(collab, root_id, f"action=undo&&steps=1&&forkRoom={replaced}") == (
+        404,
+        {"code": 404, "error": "Fork not found"},
+    )
+    latest = asked[-1]["forkRoom"]
+    assert await step(collab, root_id, f"action=undo&&steps=1&&forkRoom={latest}") == (
+        200,
+        {"status": "undone"},
+    )
 
 
 # A timeline nobody joins goes after cleanup_delay: longer than this test's requests take on a

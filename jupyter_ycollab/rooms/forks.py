@@ -36,12 +36,18 @@ class ForkInfo:
 
 class Fork:
     def __init__(
-        self, root: Room, room: Room, info: ForkInfo, timeline: Timeline | None = None
+        self,
+        root: Room,
+        room: Room,
+        info: ForkInfo,
+        timeline: Timeline | None = None,
+        viewer: str | None = None,
     ) -> None:
         self.root = root
         self.room = room
         self.info = info
         self.timeline = timeline
+        self.viewer = viewer  # the user who asked for the timeline
         self._stop_following: Callable[[], None] | None = None
         if info.synchronize:
             listeners = UpdateListeners.of(root.doc)
@@ -59,13 +65,22 @@ class Fork:
         return cls(root, _fork_room(root, copy_of(root.doc), settings), info)
 
     @classmethod
-    async def timeline_of(cls, root: Room, settings: Settings) -> Fork:
+    async def timeline_of(cls, root: Room, settings: Settings, viewer: str) -> Fork:
         """A read-only fork holding the root's history, at its latest version."""
         assert root.document is not None and root.kind is not None, "a document room"
         history = await root.document.history.read()
         timeline = await Timeline.replay(root.kind, history, settings.timeline_step)
         room = _fork_room(root, timeline.doc, settings, editable=False)
-        return cls(root, room, ForkInfo(root.room_id, title="timeline"), timeline)
+        return cls(root, room, ForkInfo(root.room_id, title="timeline"), timeline, viewer)
+
+    def replaces(self, other: Fork) -> bool:
+        """Whether this timeline takes the place of ``other``: one of the same document for
+        the same viewer, which nobody watches. A page shows one at a time, and each holds a
+        copy of the whole history for ``cleanup_delay``: asked for again and again, they
+        filled ``max_rooms`` and the server's memory."""
+        if self.timeline is None or other.timeline is None or other.room.peers:
+            return False
+        return other.viewer == self.viewer and other.root is self.root
 
     def merge_into_root(self) -> None:
         """Apply to the root what the fork has and the root has not (its own edits, the

@@ -126,9 +126,9 @@ class RoomManager:
         """A new fork of the open document room ``root_id``."""
         return self._add_fork(Fork.copy_of(self._root(root_id), info, self.settings))
 
-    async def open_timeline(self, root_id: str) -> Fork:
-        """A new timeline of the open document room ``root_id``."""
-        return self._add_fork(await Fork.timeline_of(self._root(root_id), self.settings))
+    async def open_timeline(self, root_id: str, viewer: str) -> Fork:
+        """A new timeline of the open document room ``root_id``, for ``viewer`` to watch."""
+        return self._add_fork(await Fork.timeline_of(self._root(root_id), self.settings, viewer))
 
     def _root(self, room_id: str) -> Room:
         """The open document room to fork, if ``max_rooms`` allows one more room."""
@@ -139,7 +139,10 @@ class RoomManager:
         return room
 
     def _add_fork(self, fork: Fork) -> Fork:
-        """Serve ``fork``'s room; a timeline nobody joins goes after ``cleanup_delay``."""
+        """Serve ``fork``'s room, instead of those it ``replaces``; an unwatched timeline goes."""
+        for old in self.forks_of(fork.root.room_id):
+            if fork.replaces(old):
+                self.remove_fork(old.fork_id)
         self.rooms[fork.fork_id] = fork.room
         self.forks[fork.fork_id] = fork
         self._schedule_eviction(fork.room)
@@ -173,8 +176,7 @@ class RoomManager:
         )
 
     def _cancel_eviction(self, room_id: str) -> None:
-        timer = self._evictions.pop(room_id, None)
-        if timer is not None:
+        if (timer := self._evictions.pop(room_id, None)) is not None:
             timer.cancel()
 
     async def _evict(self, room: Room) -> None:

@@ -94,7 +94,8 @@ class TimelineHandler(_RestHandler):
             file_id = self.services.files.ids.get_id(path)
             if file_id is None:
                 raise NotFound("Room not found")
-            fork = await manager.open_timeline(room_id_of(file_format, file_type, file_id))
+            room_id = room_id_of(file_format, file_type, file_id)
+            fork = await manager.open_timeline(room_id, self.username())
         except CollabError as error:
             return self.fail(error)
         assert fork.timeline is not None
