@@ -42,14 +42,6 @@ async def unopened_session(collab: Collab, path: str, *kind: str) -> dict[str, A
     return session
 
 
-async def one_user(collab: Collab) -> dict[str, str]:
-    """Headers that make every client the same user: the login cookie a token request gets
-    (each token request without it is a new anonymous user)."""
-    response = await collab.fetch("api", "status")
-    cookies = [value.split(";")[0] for value in response.headers.get_list("Set-Cookie")]
-    return {**collab.auth_headers, "Cookie": "; ".join(cookies)}
-
-
 async def connect_as(collab: Collab, headers: dict[str, str], path: str) -> CollabClient[Any]:
     session = await collab.put_session(path)
     url = collab.room_url(collab.room_id(session), f"sessionId={session['sessionId']}")
@@ -95,7 +87,7 @@ async def test_a_quota_refuses_with_a_dialog_and_allocates_nothing(
 ) -> None:
     for index in range(MAX_DOCUMENTS_PER_USER + 1):
         collab.write_notebook(f"nb{index}.ipynb", [f"x = {index}"])
-    headers = await one_user(collab)
+    headers = {**collab.auth_headers, "Cookie": await collab.login_cookie()}  # one user
     clients = [
         await connect_as(collab, headers, f"nb{index}.ipynb")
         for index in range(MAX_DOCUMENTS_PER_USER)
