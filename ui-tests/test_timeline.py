@@ -1,6 +1,6 @@
 """The history slider (the "Document Timeline" status bar item): A slides back to the version
 the notebook was loaded with, which B does not see until A restores it; then both see it and the
-file holds it."""
+file holds it. A can look back again after that."""
 
 from __future__ import annotations
 
@@ -46,4 +46,11 @@ def test_the_history_slider_shows_and_restores_an_earlier_version(
     bob.expect_cells(["start"])
     alice.expect_cells(["start"])
     folder.expect_notebook("history.ipynb", ["start"])
+
+    # A looks back again: a second timeline, which takes the place of the first (A left it).
+    bob.append_to_cell(0, " three")
+    alice.expect_cells(["start three"])
+    slide_to(alice, 0)
+    alice.expect_cells(["start"])
+    bob.expect_cells(["start three"])
     assert alice.dialog_texts() == [] and bob.dialog_texts() == []
