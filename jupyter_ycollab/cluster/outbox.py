@@ -6,9 +6,9 @@ meanwhile, and reconcile.py levels both sides when Redis answers again.
 From an outage until then, it is held: Redis may have come back empty and its stream be another
 history's (cluster/reconcile.py), where this room's updates would not apply or would be doubled.
 Meanwhile it keeps no update (``release`` sends what the cluster lacks of the document, which
-holds them all), and what its pages announce is one awareness entry, each client's latest state:
-an hour's outage would otherwise keep every keystroke twice in memory, and its cursors would
-reach the others' pages as a burst of stale places.
+holds them all), and what its pages announce is each client's latest state, one entry for each
+announcer: an hour's outage would otherwise keep every keystroke twice in memory, and its
+cursors would reach the others' pages as a burst of stale places.
 """
 
 from __future__ import annotations
@@ -17,8 +17,11 @@ import asyncio
 
 from ..codec.updates import EMPTY_UPDATE
 from ..rooms.protocol import AwarenessEntry, decode_awareness_update, encode_awareness_update
+from .awareness import Announced
 from .publisher import Entry, Publisher
 
+#: Who announced an awareness update: the user (None: the server) and whether they may save.
+Announcer = tuple[str | None, bool]
 #: Seconds ``flush`` waits for the entries to reach Redis before it says they did not (yet).
 FLUSH_TIMEOUT = 2.0
 
@@ -36,7 +39,7 @@ class Outbox:
     def put(self, kind: str, payload: bytes) -> None:
         """Send one entry (``u`` update, ``a`` awareness, ``c`` control), after those before.
         What waits is kept small: held, no update (the document has them all: ``release``);
-        one awareness entry for all."""
+        one awareness entry for each announcer."""
         self._idle.clear()
         if kind == "u" and self.held:
             return
@@ -92,13 +95,22 @@ class Outbox:
 
 
 def latest_awareness(entries: list[Entry]) -> list[Entry]:
-    """``entries`` with their awareness updates made one, last: each client's latest state
-    (they come from this server's peers, in order, so the last one met is the newest)."""
+    """``entries`` with their awareness updates merged, last: each client's latest state (they
+    come from this server's peers, in order, so the last one met is the newest), in one entry
+    per announcer (cluster/awareness.py ``Announced``): none speaks for another's clients."""
     announced = [payload for kind, payload in entries if kind == "a"]
     if len(announced) < 2:
         return entries
-    latest: dict[int, AwarenessEntry] = {}
-    for payload in announced:
-        latest.update((entry.client_id, entry) for entry in decode_awareness_update(payload))
+    latest: dict[int, tuple[Announcer, AwarenessEntry]] = {}
+    for said in map(Announced.decode, announced):
+        for entry in decode_awareness_update(said.update):
+            latest[entry.client_id] = ((said.user, said.saves), entry)
+    merged: dict[Announcer, list[AwarenessEntry]] = {}
+    for announcer, entry in latest.values():
+        merged.setdefault(announcer, []).append(entry)
     others = [entry for entry in entries if entry[0] != "a"]
-    return [*others, ("a", encode_awareness_update(list(latest.values())))]
+    return [*others, *(_announced(by, states) for by, states in merged.items())]
+
+
+def _announced(announcer: Announcer, states: list[AwarenessEntry]) -> Entry:
+    return ("a", Announced(encode_awareness_update(states), *announcer).encode())

@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 
 from ..rooms.protocol import AwarenessEntry, decode_awareness_update, encode_awareness_update
 from ..rooms.room import Room
-from .awareness import RemoteAwareness
+from .awareness import Announced, RemoteAwareness
 from .entries import Entry
 from .outbox import Outbox
 from .publisher import Publisher
@@ -53,15 +53,15 @@ class SharedPresence:
         if self.awareness.room is room:
             self.awareness = RemoteAwareness()
 
-    def _publish(self, payload: bytes) -> None:
-        folder = self._folder
-        self._outbox.put("a", hide_private_files(payload, folder) if folder else payload)
+    def _publish(self, payload: bytes, user: str | None, saves: bool) -> None:
+        shown = hide_private_files(payload, self._folder) if self._folder else payload
+        self._outbox.put("a", Announced(shown, user, saves).encode())
 
     def receive(self, entry: Entry) -> None:
         """One entry of the stream, in order."""
         self.position = entry.id
         if entry.server != self._server_id and entry.kind == "a":
-            self.awareness.heard(entry.server, entry.payload)
+            self.awareness.heard(entry)
 
     async def trim(self, redis: Redis) -> None:
         """Drop what no server will read again (by Redis's clock, which names the entries);

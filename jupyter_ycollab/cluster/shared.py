@@ -26,7 +26,7 @@ from ..errors import ClusterBusy
 from ..history.history import History
 from ..rooms import protocol
 from ..rooms.room import Room
-from .awareness import RemoteAwareness
+from .awareness import Announced, RemoteAwareness
 from .lease import Lease
 from .names import RoomPath
 from .outbox import Outbox
@@ -124,10 +124,10 @@ class SharedRoom(Sharing):
         """The room is made: share its peers' awareness, relay the others' (those met while
         joining too; not through ``receive``, which would take the reader back to them)."""
         self.awareness.room = room
-        room.awareness_out = lambda payload: self.outbox.put("a", payload)
+        room.awareness_out = lambda *said: self.outbox.put("a", Announced(*said).encode())
         for entry in self._backlog_awareness:
             if entry.server != self.cluster.server_id:
-                self.awareness.heard(entry.server, entry.payload)
+                self.awareness.heard(entry)
         self._backlog_awareness = []
 
     # -- the way out, and the way in -----------------------------------------------------------
@@ -148,7 +148,7 @@ class SharedRoom(Sharing):
         if entry.kind == "u" and self.doc is not None and not self.outbox.held:
             UpdateListeners.of(self.doc).apply(entry.payload, Origin.CLUSTER)
         elif entry.kind == "a":
-            self.awareness.heard(entry.server, entry.payload)
+            self.awareness.heard(entry)
         elif entry.kind == "m" and (room := self.awareness.room) is not None:  # push.py ``send``
             room.broadcast(protocol.encode_raw(json.loads(entry.payload)))
         elif entry.kind == "c":

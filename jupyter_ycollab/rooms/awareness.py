@@ -47,7 +47,10 @@ class AwarenessStates:
         may not save (a read-only peer, whose front end states its own setting) is not heard:
         it turned autosave back on for editors who had turned it off. A client id that another
         ``user``'s connection announced is theirs: nobody else may rename, move or remove
-        their cursor for the others (the same user may: a page that reconnected)."""
+        their cursor for the others (the same user may: a page that reconnected). A relayed
+        update names its peer's ``user`` and ``saves`` too (the cluster's stream entries say
+        them), so these rules hold across servers; one with no ``user`` is a server's own (a
+        departed peer's removal), taken whoever announced the client id."""
         entries = decode_awareness_update(payload)
         if not relayed:
             self._check_limits(owner, entries)

@@ -72,8 +72,9 @@ class Room:
         self._stop_relaying: Callable[[], None] | None = self._listeners.listen(
             Hears.RELAY, self._relay
         )
-        #: Hears every awareness update this room's peers make (the cluster shares them).
-        self.awareness_out: Callable[[bytes], None] = lambda _payload: None
+        #: Hears every awareness update this room's peers make (the cluster shares them), with
+        #: its user (None: the server's own) and whether they may save (``relay_awareness``).
+        self.awareness_out: Callable[[bytes, str | None, bool], None] = lambda *_said: None
 
     def from_another_server(self) -> bool:
         """Inside an observer of ``doc`` (or of its jupyter_ydoc view): the change being made
@@ -106,12 +107,12 @@ class Room:
         if removal is not None:
             self.broadcast(protocol.encode_awareness(removal))
             if isinstance(owner, Peer):
-                self.awareness_out(removal)
+                self.awareness_out(removal, None, True)
 
-    def relay_awareness(self, server: Hashable, payload: bytes) -> None:
-        """Awareness another ``server``'s peers announced: kept under that server, relayed."""
-        if self.awareness.apply(server, payload, relayed=True):
-            self.broadcast(protocol.encode_awareness(payload))
+    def relay_awareness(self, server: str, payload: bytes, user: str | None, saves: bool) -> None:
+        """Another ``server``'s peer's awareness: kept under that server, by ``apply``'s rules."""
+        if taken := self.awareness.apply(server, payload, relayed=True, saves=saves, user=user):
+            self.broadcast(protocol.encode_awareness(protocol.encode_awareness_update(taken)))
 
     def broadcast(self, frame: bytes, exclude: Peer | None = None) -> None:
         for peer in tuple(self.peers):
@@ -139,7 +140,7 @@ class Room:
             if taken := self.awareness.apply(peer, message.payload, saves=saves, user=user):
                 payload = protocol.encode_awareness_update(taken)  # not what it may not say
                 self.broadcast(protocol.encode_awareness(payload), exclude=peer)
-                self.awareness_out(payload)
+                self.awareness_out(payload, user, saves)
         elif isinstance(message, protocol.QueryAwareness):
             peer.send(protocol.encode_awareness(self.awareness.snapshot()))
         elif isinstance(message, protocol.SaveRequest):

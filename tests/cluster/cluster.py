@@ -40,6 +40,15 @@ CLUSTER_SETTINGS: dict[str, Any] = {
     "cluster_lease_ttl": 1.0,
 }
 
+#: ``config`` for servers whose users are named by a header (authorizers.py ``USER``), and
+#: read-only with ``READ_ONLY``: one user on every server, as behind a hub's single sign-on.
+NAMED_USERS = {
+    "ServerApp": {
+        "identity_provider_class": "tests.authorizers.HeaderIdentityProvider",
+        "authorizer_class": "tests.authorizers.HeaderAuthorizer",
+    }
+}
+
 
 @dataclass(eq=False)
 class Peer:
@@ -151,8 +160,11 @@ class Cluster:
 
     # -- clients -----------------------------------------------------------------------------
 
-    async def open(self, server: JupyterProcess, name: str) -> Peer:
-        """A user opening ``name`` on ``server``: session PUT there, connect, wait for sync."""
+    async def open(
+        self, server: JupyterProcess, name: str, headers: dict[str, str] | None = None
+    ) -> Peer:
+        """A user opening ``name`` on ``server``: session PUT there, connect, wait for sync
+        (``headers``: more for the connection, a user's or a read-only one's)."""
         notebook = name.endswith(".ipynb")
         if notebook:
             session = await server.put_session(name, "json", "notebook")
@@ -160,17 +172,21 @@ class Cluster:
         else:
             session = await server.put_session(name, "text", "file")
             document = YUnicode(Doc())
-        client = CollabClient(document, server.room_url(session), server.headers)
-        peer = Peer(client, server, session)
+        url, headers = server.room_url(session), {**server.headers, **(headers or {})}
+        peer = Peer(CollabClient(document, url, headers), server, session)
         self.peers.append(peer)
         await connect(peer)
         return peer
 
-    async def online(self, server: JupyterProcess, state: dict[str, Any]) -> Peer:
+    async def online(
+        self, server: JupyterProcess, state: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> Peer:
         """A JupyterLab page on ``server``, in the global awareness room (who is online, and on
-        which document), announcing ``state`` as the front end's rtcGlobalAwareness plugin does."""
+        which document), announcing ``state`` as the front end's rtcGlobalAwareness plugin does
+        (``headers``: more for the connection, a user's)."""
         url = f"ws://127.0.0.1:{server.port}/api/collaboration/room/{GLOBAL_AWARENESS}"
-        peer = Peer(CollabClient(YUnicode(Doc()), url, server.headers), server, {})
+        headers = {**server.headers, **(headers or {})}
+        peer = Peer(CollabClient(YUnicode(Doc()), url, headers), server, {})
         self.peers.append(peer)
         await connect(peer)
         peer.client.set_awareness(state)

@@ -5,14 +5,17 @@ on), so on a hub with one server per user it listed nobody until those states we
 A server whose room opens late still shows everyone at once (it reads the recent part of the
 stream), a user who leaves or whose server dies goes from the other panels, and a file outside
 ``cluster_folder`` is not named to the other servers (neither the tab a page shows nor the
-documents it has open).
+documents it has open). A user's client id is theirs there too: nobody on another server renames
+or removes them from the panels.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .cluster import Cluster, Peer
+from ..authorizers import USER
+from ..client import create_awareness_message, encode_awareness_update
+from .cluster import NAMED_USERS, Cluster, Peer
 
 
 def user(name: str, current: str | None, documents: list[str] | None = None) -> dict[str, Any]:
@@ -80,3 +83,22 @@ async def test_a_document_outside_the_shared_folder_is_not_named_to_other_server
     await sees(carol, alice, user("Alice", "notebook:team/plan.ipynb", opened), "all, to Carol")
     await alice.client.close()
     await sees(bob, alice, None, "Alice gone from Bob's panel after she closed her page")
+
+
+async def test_nobody_on_another_server_renames_or_removes_a_user_online(cluster: Cluster) -> None:
+    """Mallory, on the second server, sends a state under Alice's client id (and her own, which
+    is taken): Alice stays as she announced herself, on both servers' panels."""
+    first, second = await cluster.start(2, config=NAMED_USERS)
+    alice = await cluster.online(first, user("Alice", None), {USER: "alice"})
+    carol = await cluster.online(first, user("Carol", None), {USER: "carol"})
+    mallory = await cluster.online(second, user("Mallory", None), {USER: "mallory"})
+    bob = await cluster.online(second, user("Bob", None), {USER: "bob"})
+    await sees(bob, alice, user("Alice", None), "Bob's panel to list Alice")
+
+    for clock, state in ((100, user("Alice (not)", None)), (101, None)):
+        own = {**user("Mallory", None), "clock": clock}
+        both = [(mallory.client.client_id, clock, own), (alice.client.client_id, clock, state)]
+        mallory.client.send(create_awareness_message(encode_awareness_update(both)))
+        for page in (carol, bob):
+            await sees(page, mallory, own, "Mallory's own state")
+            assert page.client.awareness_states[alice.client.client_id] == user("Alice", None)

@@ -1,6 +1,6 @@
 """What an outbox keeps while it cannot send, and sends after (outbox.py): no update while held,
-and each client's latest awareness state in one entry (``latest_awareness``), after everything
-else, which keeps its order."""
+and each client's latest awareness state in one entry per announcer (``latest_awareness``), after
+everything else, which keeps its order."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import tracemalloc
 import pytest
 from redis.asyncio import Redis
 
+from jupyter_ycollab.cluster.awareness import Announced
 from jupyter_ycollab.cluster.outbox import Outbox, latest_awareness
 from jupyter_ycollab.cluster.publisher import Entry
 from jupyter_ycollab.rooms.protocol import (
@@ -20,9 +21,18 @@ from jupyter_ycollab.rooms.protocol import (
 from .test_publisher import _publisher
 
 
-def announced(*states: tuple[int, int, str]) -> Entry:
-    """An awareness entry: (client id, clock, JSON state) for each client."""
-    return ("a", encode_awareness_update([AwarenessEntry(*state) for state in states]))
+def announced(*states: tuple[int, int, str], user: str | None = "yu", saves: bool = True) -> Entry:
+    """An awareness entry: (client id, clock, JSON state) for each client, announced by ``user``
+    (who ``saves`` or not)."""
+    update = encode_awareness_update([AwarenessEntry(*state) for state in states])
+    return ("a", Announced(update, user, saves).encode())
+
+
+def states_in(entry: Entry) -> tuple[str | None, bool, dict[int, tuple[int, str]]]:
+    """Who announced an awareness entry, and its states by client id: (clock, state)."""
+    said = Announced.decode(entry[1])
+    states = {e.client_id: (e.clock, e.state) for e in decode_awareness_update(said.update)}
+    return said.user, said.saves, states
 
 
 U1, U2, SAVE = ("u", b"\x01"), ("u", b"\x02"), ("c", b'{"save": 1}')
@@ -60,8 +70,36 @@ def test_every_client_keeps_its_newest_state() -> None:
     ]
     ((kind, payload),) = latest_awareness(entries)
     assert kind == "a"
-    states = {entry.client_id: entry.clock for entry in decode_awareness_update(payload)}
-    assert states == {1: 3, 2: 3, 3: 3}
+    assert states_in((kind, payload))[2] == {n: (3, '{"at":3}') for n in (1, 2, 3)}
+
+
+def test_each_announcer_keeps_an_entry_of_its_own() -> None:
+    """Held states of two users, a read-only page of one, and the server's removal of a page
+    that left: merged into one entry per announcer, so that the server reading them applies each
+    under the rules of the peer who said it (no user speaks for another's client ids, a
+    read-only page's autosave wish stays unheard). A client's latest state goes with whoever
+    said it last."""
+    entries = [
+        announced((1, 1, '{"c":1}'), user="yu"),
+        announced((2, 1, '{"autosave":true}'), user="xi", saves=False),
+        announced((3, 1, '{"c":1}'), user="xi"),
+        U1,
+        announced((1, 2, '{"c":2}'), user="yu"),
+        announced((4, 1, "{}"), user="yu"),
+        announced((4, 2, "null"), user=None),  # the page that announced 4 left
+        announced((3, 2, '{"c":2}'), user="xi"),
+    ]
+    merged = latest_awareness(entries)
+    assert merged[0] == U1
+    assert sorted(map(states_in, merged[1:]), key=repr) == sorted(
+        [
+            ("yu", True, {1: (2, '{"c":2}')}),
+            ("xi", False, {2: (1, '{"autosave":true}')}),
+            ("xi", True, {3: (2, '{"c":2}')}),
+            (None, True, {4: (2, "null")}),
+        ],
+        key=repr,
+    )
 
 
 async def test_an_outage_keeps_one_awareness_entry_and_no_update(redis_client: Redis) -> None:
@@ -86,5 +124,5 @@ async def test_an_outage_keeps_one_awareness_entry_and_no_update(redis_client: R
     entries = [fields for _id, fields in await redis_client.xrange("test:room")]
     assert [entry[b"u"] for entry in entries if b"u" in entry] == [b"what the cluster lacks"]
     (awareness,) = [entry[b"a"] for entry in entries if b"a" in entry]
-    assert decode_awareness_update(awareness) == [AwarenessEntry(7, 1_999, '{"cursor":1999}')]
+    assert states_in(("a", awareness)) == ("yu", True, {7: (1_999, '{"cursor":1999}')})
     await publisher.stop()
