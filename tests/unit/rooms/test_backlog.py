@@ -94,10 +94,12 @@ async def test_flushed_frames_leave_the_total_and_an_empty_backlog_leaves_the_wa
 
 
 async def test_the_watch_drops_a_stuck_peer_and_keeps_one_that_reads_a_little() -> None:
-    tracked = Backlogs(1 << 30, stall_timeout=0.2)
+    # 1 s: the slow peer reads every 20 ms, but a loaded CI machine once paused this process
+    # for more than the 0.2 s this test had, and the watch, due first, saw it read nothing.
+    tracked = Backlogs(1 << 30, stall_timeout=1.0)
     stuck, _ = peer_with(tracked, 1000)
     slow, slow_connection = peer_with(tracked, 1000)
-    deadline = asyncio.get_running_loop().time() + 5
+    deadline = asyncio.get_running_loop().time() + 10
     while not stuck.closed:
         slow_connection.flushed += 1  # a byte at a time of its one big frame
         await asyncio.sleep(0.02)
