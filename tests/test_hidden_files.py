@@ -38,6 +38,7 @@ async def test_a_hidden_file_is_refused_as_the_contents_api_refuses_it(
     assert status == 404, reply
     assert "hunter2" not in json.dumps(reply)
     assert not collab.document_rooms
+    assert collab.extension.manager.files.ids.get_id(name) is None  # as the contents API
     assert path.read_bytes() == before
 
 

@@ -189,7 +189,9 @@ STATUS = ("rooms/status.py", "web/status.py", "statuscli.py")
 #: +4, cluster +61: an awareness entry of a cluster's stream says who announced it, its user and
 #: whether they may save (cluster/awareness.py ``Announced``): a user on one server renamed or
 #: removed another's cursor on the other, and a read-only page turned autosave back on there.
-BUDGETS = {"core": 10_228, "cluster": 2_130, "observability": 768}
+#: +3: a hidden file does not exist for a session PUT unless ``allow_hidden`` (document/files.py
+#: ``exists``): it got a file id before its room refused it; the contents API gives it none.
+BUDGETS = {"core": 10_231, "cluster": 2_130, "observability": 768}
 
 
 def modules() -> list[Path]:

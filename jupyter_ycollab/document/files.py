@@ -126,7 +126,12 @@ class Files:
         return path
 
     async def exists(self, path: str) -> bool:
-        return bool(await ensure_async(self.contents.file_exists(path)))
+        """Whether the contents API would serve ``path`` (a hidden one only if ``allow_hidden``)."""
+        cm = self.contents
+        with suppress(NotImplementedError):  # a manager that cannot tell: its ``get`` decides
+            if not cm.allow_hidden and await ensure_async(cm.is_hidden(path)):
+                return False
+        return bool(await ensure_async(cm.file_exists(path)))
 
     async def read(self, path: str, kind: DocumentKind) -> tuple[Any, FileState]:
         """The content and the state looked at before it was read. A file that moved meanwhile
@@ -143,8 +148,7 @@ class Files:
         return content, state if state.hash is not None else await _digested(state, content)
 
     async def read_base(self, path: str, kind: DocumentKind) -> tuple[bytes, FileState] | None:
-        """The document's base built straight from its file, when that is quicker than from
-        the content ``read`` gives; None: build it from that (always, here)."""
+        """The base built straight from the file, if quicker than from ``read``'s; None here."""
         return None
 
     async def stat(self, path: str, kind: DocumentKind, *, with_hash: bool = False) -> FileState:
@@ -186,8 +190,7 @@ class Files:
         return after if after.stamp[: len(ours)] == ours else FileState(ours)
 
     async def flush(self) -> None:
-        """Make every save so far complete (the fast path stores notebooks' trust signatures
-        in batches): a save someone asked for is answered after this."""
+        """Make every save so far complete (the fast path batches notebooks' trust signatures)."""
 
     async def close(self) -> None:
         """Give back what the saves held (nothing here)."""
