@@ -31,7 +31,6 @@ class ForwardedSaves:
         self._send = send
         self._awaiting: dict[str, SaveReply] = {}  # by request id
         self._reminded: set[str] = set()  # sent before the last ``remind``: due again at the next
-        self._taking: set[asyncio.Task[None]] = set()  # the writer's ``take_file``s, held
 
     def forward(self, reply: SaveReply) -> None:
         request = uuid.uuid4().hex
@@ -73,9 +72,7 @@ class ForwardedSaves:
             status, reason = message.get("status", "failed"), message.get("reason", "")
             self._answer(str(message["saved"]), str(status), str(reason))
         elif "take_file" in message and writer is not None:
-            task = asyncio.create_task(writer.take_file(), name="take the restored file")
-            self._taking.add(task)
-            task.add_done_callback(self._taking.discard)
+            writer.request_take_file()
 
     def save_here(self, document: Document) -> None:
         """This server took over writing the file: it saves what was asked of the old writer."""

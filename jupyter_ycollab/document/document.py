@@ -197,6 +197,10 @@ class Document:
         progress"), and Ctrl-S on a clean document is the commonest action in any editor."""
         self._saver.request_save(reply)
 
+    def request_take_file(self) -> None:
+        """``take_file`` soon, by the save worker (asked through the cluster's stream)."""
+        self._saver.request_take_file()
+
     async def take_file(self) -> None:
         """The file is the document again, unsaved edits dropped for everyone: a checkpoint was
         restored through Jupyter (File > Revert to Checkpoint, web/checkpoints.py). JupyterLab's

@@ -51,6 +51,7 @@ class SaveWorker:
         self._save_lock = asyncio.Lock()
         self._saving = False
         self._edited = False  # edited while open here: the file may lack it
+        self._take_file = False  # asked by another server, for the worker (``request_take_file``)
 
     def start(self, snapshots: Snapshots, sharing: Sharing) -> None:
         """Start saving the loaded document, whose state ``snapshots`` keeps."""
@@ -70,6 +71,12 @@ class SaveWorker:
     def request_save(self, reply: SaveReply) -> None:
         """Save now (after any save in progress); see ``Document.request_save``."""
         self._replies.append(reply)
+        self._wake.set()
+
+    def request_take_file(self) -> None:
+        """``take_file`` in the worker, at its next turn: a server that does not write the file
+        restored a checkpoint (cluster/saves.py). Owned and awaited as every save is."""
+        self._take_file = True
         self._wake.set()
 
     def keep_dirty_mark(self) -> None:
@@ -101,7 +108,10 @@ class SaveWorker:
             due = self._policy.due_at()
             if due is not None and not self._wants_autosave():
                 due = max(due, now + _AUTOSAVE_RECHECK)  # autosave is off: only look again
-            if self._replies or (due is not None and due <= now):
+            if self._take_file:
+                self._take_file = False
+                await self.take_file()
+            elif self._replies or (due is not None and due <= now):
                 await self.save()
                 next_poll = max(next_poll, loop.time() + poll)  # a save looks at the file first
             elif next_poll <= now:
