@@ -256,10 +256,41 @@ class LabPage:
         self.wait_for_value(self.cell_sources, expected, what="notebook", timeout=timeout)
 
     def append_to_cell(self, index: int, text: str) -> None:
-        """Type ``text`` at the end of cell ``index``."""
+        """Type ``text`` at the end of cell ``index``, and wait until the cell shows it."""
+        before = self.cell_sources()[index]
+        self.type_at_end_of_cell(index, text)
+        self._retype_lost_keys(index, before, text)
+
+    def type_at_end_of_cell(self, index: int, text: str) -> None:
+        """Click into cell ``index`` and type ``text`` at its end, unchecked: a read-only page's
+        keys land nowhere."""
         self.cell_editors().nth(index).click()
         self.page.keyboard.press("Control+End")
         self.page.keyboard.type(text)
+
+    def _retype_lost_keys(self, index: int, before: str, text: str) -> None:
+        """Wait until cell ``index`` shows ``before + text``. JupyterLab's "Server Connection
+        Error" can pop up while the keys are typed (a poll found a server away), and the keys
+        after it go to the dialog: as a user would, close it (the click into the cell runs the
+        handler that does) and type what is missing."""
+        lost = self.page.locator(".jp-Dialog", has_text=CONNECTION_LOST)
+
+        def landed() -> str | None:
+            shown = self.cell_sources()[index]
+            return shown.removeprefix(before) if shown.startswith(before) else None
+
+        for _ in range(3):
+            self.wait_until(
+                lambda: landed() == text or lost.count() > 0,
+                what=f"cell {index} to show what {self.label} typed",
+                timeout=SYNC_TIMEOUT,
+            )
+            typed = landed()
+            if typed == text:
+                return
+            assert typed is not None and text.startswith(typed), f"cell {index} shows {typed!r}"
+            self.type_at_end_of_cell(index, text[len(typed) :])
+        raise AssertionError(f"{self.label}: the keys for cell {index} went astray three times")
 
     def add_cell_below(self, index: int, text: str) -> None:
         """Insert a code cell below cell ``index`` (command mode ``b``) and type into it."""
@@ -271,6 +302,7 @@ class LabPage:
         self.page.keyboard.press("Enter")
         expect(self.cell_editors().nth(index + 1)).to_be_focused(timeout=SYNC_TIMEOUT * 1000)
         self.page.keyboard.type(text)
+        self._retype_lost_keys(index + 1, "", text)
 
     def move_cell_down(self, index: int) -> None:
         """Move cell ``index`` one place down (command mode Ctrl+Shift+Down): JupyterLab deletes

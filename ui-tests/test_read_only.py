@@ -30,7 +30,7 @@ def test_read_only_user_sees_edits_but_cannot_change(folder: TestFolder, new_use
 
     # The reader types; then the writer edits again. Once the reader shows the writer's later edit
     # and the file holds it, the server has handled the reader's keystrokes, if it ever will.
-    reader.append_to_cell(0, " READER")
+    reader.type_at_end_of_cell(0, " READER")
     print("the reader shows after typing:", reader.cell_sources())  # `pytest -rP`
     writer.append_to_cell(0, " again")
     reader.wait_until(
