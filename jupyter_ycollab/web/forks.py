@@ -119,16 +119,12 @@ class UndoRedoHandler(_RestHandler):
         try:
             action = self.required_argument("action")
             steps = _steps(self.get_query_argument("steps", "1"))
-            fork = self._timeline(room_id, self.required_argument("forkRoom"))
+            fork = self.services.manager.forks.get(self.required_argument("forkRoom"))
+            if fork is None or fork.timeline is None or fork.root.room_id != room_id:
+                raise NotFound("Fork not found")
             self.finish(self._perform(fork, action, steps))
         except CollabError as error:
             self.fail(error)
-
-    def _timeline(self, room_id: str, fork_id: str) -> Fork:
-        fork = self.services.manager.forks.get(fork_id)
-        if fork is None or fork.timeline is None or fork.root.room_id != room_id:
-            raise NotFound("Fork not found")
-        return fork
 
     def _perform(self, fork: Fork, action: str, steps: int) -> dict[str, Any]:
         assert fork.timeline is not None
