@@ -166,12 +166,10 @@ def encode_file_status(deleted_from: str | None) -> bytes:
 
 def decode_awareness_update(payload: bytes) -> list[AwarenessEntry]:
     reader = _Reader(payload)
-    count = reader.var_uint()
-    entries = []
-    for _ in range(count):
-        client_id = reader.var_uint()
-        clock = reader.var_uint()
-        entries.append(AwarenessEntry(client_id, clock, reader.var_string()))
+    entries = [  # the fields in wire order: arguments are read left to right
+        AwarenessEntry(reader.var_uint(), reader.var_uint(), reader.var_string())
+        for _ in range(reader.var_uint())
+    ]
     reader.end()
     return entries
 
