@@ -24,13 +24,12 @@ MAX_CLIENTS_PER_PEER = 8
 class AwarenessStates:
     def __init__(self, max_state_bytes: int = 64 * 1024) -> None:
         self.max_state_bytes = max_state_bytes
-        self._entries: dict[int, AwarenessEntry] = {}
+        self.server_client_id = random.getrandbits(32)
+        self._entries = {self.server_client_id: AwarenessEntry(self.server_client_id, 0, "{}")}
         self._owners: dict[int, Hashable] = {}
         self._owned: dict[Hashable, set[int]] = {}  # the inverse of _owners
         self._autosave: dict[int, bool] = {}  # each client's wish, when it states one
         self._users: dict[int, str] = {}  # the user whose connection announced it, if one did
-        self.server_client_id = random.getrandbits(32)
-        self._entries[self.server_client_id] = AwarenessEntry(self.server_client_id, 0, "{}")
 
     def apply(
         self,
