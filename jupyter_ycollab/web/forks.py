@@ -87,7 +87,6 @@ class TimelineHandler(_RestHandler):
     @authorized
     async def get(self, path: str) -> None:
         path = path.lstrip("/")  # the front end may send "/dir/file"
-        manager = self.services.manager
         try:
             file_format = self.required_argument("format")
             file_type = self.required_argument("type")
@@ -95,7 +94,7 @@ class TimelineHandler(_RestHandler):
             if file_id is None:
                 raise NotFound("Room not found")
             room_id = room_id_of(file_format, file_type, file_id)
-            fork = await manager.open_timeline(room_id, self.username())
+            fork = await self.services.manager.open_timeline(room_id, self.username())
         except CollabError as error:
             return self.fail(error)
         assert fork.timeline is not None
