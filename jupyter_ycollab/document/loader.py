@@ -93,21 +93,18 @@ class Loader:
         step 2, and a room reopened from that log holds it as one update (nothing to encode).
         Not ``dirty``: the document holds its file (the view the base was built with, YChat's,
         marks it dirty while it loads; watch.py ``view_of_loaded`` says why that matters)."""
-        built = await self._read_base()
+        # The base built from the file, read directly when the file is a local notebook.
+        direct = await self._files.read_base(self._file.path, self._kind)
+        if direct is not None:
+            built, self._file.state = direct
+        else:
+            built = await asyncio.to_thread(build_base, self._kind, await self._file.read())
         self._listeners.apply(built, Origin.LOAD)
         file_hash = self._file.known_state().hash
         write_state(self._doc, path=self._file.path, hash=file_hash, dirty=False)
         full = self._doc.get_update()
         self._history.begin(full, file_hash, built=built)
         return full
-
-    async def _read_base(self) -> bytes:
-        """The base built from the file, read directly when the file is a local notebook."""
-        direct = await self._files.read_base(self._file.path, self._kind)
-        if direct is not None:
-            base, self._file.state = direct
-            return base
-        return await asyncio.to_thread(build_base, self._kind, await self._file.read())
 
     async def _resume(self, recovered: LogContents) -> tuple[list[bytes], bool]:
         """Rebuild the room from its log, merging the file in if it changed while we were down;
