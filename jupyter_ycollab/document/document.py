@@ -58,7 +58,7 @@ class Document:
     ) -> None:
         self.kind = kind
         self.history = History(room_id, settings)
-        self.file = FileWatch(room_id, file_id, kind, doc, self.history, files=files, events=events)
+        self.file = FileWatch(file_id, kind, doc, self.history, files=files, events=events)
         self._saver = SaveWorker(
             self.file, settings=settings, wants_autosave=lambda: self.wants_autosave()
         )

@@ -56,7 +56,8 @@ class SaveWorker:
     def start(self, snapshots: Snapshots, sharing: Sharing) -> None:
         """Start saving the loaded document, whose state ``snapshots`` keeps."""
         self._writer.sharing, self._writer.snapshots = sharing, snapshots
-        self._worker = asyncio.create_task(self._run(), name=f"document {self._file.room_id}")
+        name = f"document {self._file.history.room_id}"
+        self._worker = asyncio.create_task(self._run(), name=name)
 
     @property
     def sharing(self) -> Sharing:

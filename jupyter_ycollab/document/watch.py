@@ -35,7 +35,6 @@ STEPS_BACK = 200
 class FileWatch:
     def __init__(
         self,
-        room_id: str,
         file_id: str,
         kind: DocumentKind,
         doc: Doc[Any],
@@ -44,7 +43,6 @@ class FileWatch:
         files: Files,
         events: Events,
     ) -> None:
-        self.room_id = room_id
         self.file_id = file_id
         self.kind = kind
         self.path = ""
@@ -149,7 +147,7 @@ class FileWatch:
 
     def tell(self, level: Level, action: Action | None = None, msg: str = "") -> None:
         """A session event about this document's file."""
-        self._events.session(level, self.room_id, self.path, action, msg)
+        self._events.session(level, self.history.room_id, self.path, action, msg)
 
     def base_is_last_save(self) -> bool:
         """Whether the base is what a writer of this document saved last (a server that does
