@@ -92,7 +92,7 @@ class Loader:
         values included: encoded once, it is the log's first checkpoint and the first peer's
         step 2, and a room reopened from that log holds it as one update (nothing to encode).
         Not ``dirty``: the document holds its file (the view the base was built with, YChat's,
-        marks it dirty while it loads; watch.py ``view_of_loaded`` says why that matters)."""
+        marks it dirty while it loads; state.py ``view_of_loaded`` says why that matters)."""
         # The base built from the file, read directly when the file is a local notebook.
         direct = await self._files.read_base(self._file.path, self._kind)
         if direct is not None:
