@@ -129,14 +129,11 @@ class Loader:
         else None. A notebook that still has that hash is not even parsed: the document holds
         everything (reopening after a restart costs a hash and a replay). Text is read: it is
         cheap, and it tells the line endings."""
-        content = None
         if self._kind.file_type == "notebook":
             self._file.state = await self._files.stat(self._file.path, self._kind, with_hash=True)
-        else:
-            content = await self._file.read()
-        if self._file.known_state().hash == saved_hash:
-            return None
-        return content if content is not None else await self._file.read()
+            return await self._file.read() if self._file.known_state().hash != saved_hash else None
+        content = await self._file.read()
+        return content if self._file.known_state().hash != saved_hash else None
 
     async def _take_file_after_crash(self, recovered: LogContents, content: Any) -> None:
         """The file is not what the log last recorded: our own interrupted save, or a change."""
