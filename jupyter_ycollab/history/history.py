@@ -119,19 +119,16 @@ class History:
             self._log = UpdateLog(self.path, self._settings.log_commit_delay, reusable.valid_length)
             self._log.seq = len(reusable.updates)
         else:
-            # A history just begun has no tail: finding that out costs ~85 ms for 10k cells.
-            records, seq = self._compact_records(doc, tail=not self._began)
-            self._base_seq, self._unfinished_save = 0, False  # as compact(): a new log
-            self._compacted_size = sum(map(len, records))
             self._log = UpdateLog(self.path, self._settings.log_commit_delay, 0)
             # Written by the next commit, as a compaction is, not before the first peer gets the
             # document (a 20 MB notebook: ~50 ms of writing): until then the file holds it all.
-            self._log.rewrite(records, seq=seq)
+            # A history just begun has no tail: finding that out costs ~85 ms for 10k cells.
+            self.compact(tail=not self._began)
         self._reusable, self._began = None, False
         self._stop_logging = UpdateListeners.of(doc).listen(Hears.LOG, self._on_update)
 
     def _compact_records(
-        self, doc: Doc[Any], *, tail: bool = True, saving: bytes | None = None
+        self, doc: Doc[Any], *, tail: bool, saving: bytes | None
     ) -> tuple[list[bytes], int]:
         """A compact log's records (base, a save in flight, everything since); its updates."""
         records = [
@@ -223,13 +220,14 @@ class History:
         self._unfinished_save = False  # the file was just read: no save touches it
         self.compact()
 
-    def compact(self) -> None:
-        """Rewrite the log as base + one update (after a save in flight, named again)."""
+    def compact(self, *, tail: bool = True) -> None:
+        """Rewrite the log as base + one update (after a save in flight, named again); with no
+        ``tail``, one known to hold nothing after the base (a history just begun)."""
         if self._log is not None and self._doc is not None:
             self._generation += 1
             saving = self._saving_state if self._unfinished_save else None
             self._base_seq, self._unfinished_save = 0, saving is not None  # base: the checkpoint
-            records, seq = self._compact_records(self._doc, saving=saving)
+            records, seq = self._compact_records(self._doc, tail=tail, saving=saving)
             self._compacted_size = sum(map(len, records))
             self._log.rewrite(records, seq=seq)
 
