@@ -75,7 +75,9 @@ def replay(fork: Doc[Any], ours: Doc[Any], theirs: dict[str, Any], *, ids_kept: 
     ``ids_kept``: whether the file keeps its cells' ids (cellids.py matches the new ones)."""
     base_meta, base = _read_doc(fork)
     our_meta, mine = _read_doc(ours)
-    disk_meta, disk = _read_disk(theirs, base, ids_kept)
+    disk_cells = [_disk_cell(cell, index) for index, cell in enumerate(theirs.get("cells", []))]
+    adopt_base_ids(disk_cells, base.ids, base.by_id, alike=not ids_kept)
+    disk_meta, disk = notebook_meta(theirs), _Cells.of(disk_cells)
     disk_moved, our_moved = _moved(base.ids, disk.ids), _moved(base.ids, mine.ids)
     plan = Plan(base, mine, disk, moved=disk_moved - our_moved)
     # moved on both sides to different places: ours wins
@@ -91,14 +93,6 @@ def replay(fork: Doc[Any], ours: Doc[Any], theirs: dict[str, Any], *, ids_kept: 
 
 def _read_doc(doc: Doc[Any]) -> tuple[dict[str, Any], _Cells]:
     return plain(doc.get("meta", type=Map)), _Cells.of(plain(doc.get("cells", type=Array)))
-
-
-def _read_disk(
-    notebook: dict[str, Any], base: _Cells, ids_kept: bool
-) -> tuple[dict[str, Any], _Cells]:
-    cells = [_disk_cell(cell, index) for index, cell in enumerate(notebook.get("cells", []))]
-    adopt_base_ids(cells, base.ids, base.by_id, alike=not ids_kept)
-    return notebook_meta(notebook), _Cells.of(cells)
 
 
 def _disk_cell(cell: dict[str, Any], index: int) -> dict[str, Any]:
