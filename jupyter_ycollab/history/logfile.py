@@ -167,26 +167,22 @@ class UpdateLog:
             log.error("Could not write the update log %s: %s", self.path, error)
 
     def write(self, batch: tuple[list[bytes] | None, list[bytes]]) -> None:
-        """Write ``batch`` durably (in a worker thread)."""
+        """Write ``batch`` durably (in a worker thread): the rewrite, then the records appended
+        after a TIME record."""
         rewrite, records = batch
         started, written = metrics.clock(), 0
         if rewrite is not None:
             write_fresh(self.path, rewrite)
             written = sum(map(len, rewrite))
-        written += self._append_durably(records)
+        if records:
+            data = time_record() + b"".join(records)
+            with open(self.path, "ab") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            written += len(data)
         if written:
             metrics.current.log_committed(written, metrics.clock() - started)
-
-    def _append_durably(self, records: list[bytes]) -> int:
-        """Append ``records`` after a TIME record, durably; return the bytes written."""
-        if not records:
-            return 0
-        data = time_record() + b"".join(records)
-        with open(self.path, "ab") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        return len(data)
 
     async def flush(self) -> None:
         """Write everything appended so far, now."""
