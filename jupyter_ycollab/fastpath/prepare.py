@@ -33,8 +33,9 @@ class BigDocumentPreparation(SavePreparation):
         self._digest_ahead = True  # the base's, once, at the first change
 
     def changed(self, newline: str) -> None:
-        size = len(self._history.base_update)
-        if self._task is None and self._needed(size):
+        """Start if saves need the render process started, or (once) the base digested ahead."""
+        big = self._files.renders_apart(len(self._history.base_update))
+        if self._task is None and big and (self._digest_ahead or not self._files.renderer.running):
             name = f"prepare {self._history.room_id}"
             self._task = asyncio.create_task(self._prepare(newline), name=name)
 
@@ -49,11 +50,6 @@ class BigDocumentPreparation(SavePreparation):
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-
-    def _needed(self, size: int) -> bool:
-        """Whether saves need the render process started, or (once) the base digested ahead."""
-        big = self._files.renders_apart(size)
-        return big and (self._digest_ahead or not self._files.renderer.running)
 
     async def _prepare(self, newline: str) -> None:
         try:
