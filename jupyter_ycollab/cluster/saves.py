@@ -1,7 +1,8 @@
 """Ctrl-S on a server that does not write the file: asked of the writer through the room's
 stream, answered when the writer saved (or ``failed`` after ``SAVE_TIMEOUT``). The front end
 needs a real answer: ``success`` only once the file holds the document. So is a checkpoint
-restored there: the writer makes the file the document again (no answer is awaited).
+restored there: the writer makes the file the document again (no answer is awaited). The other
+way, the writer, which alone looks at the file, tells the others when it goes or comes back.
 
 If the writer dies first, the server that takes over saves and answers instead (``save_here``).
 A request that reached the stream while no server held the lease (between a writer and the
@@ -23,6 +24,8 @@ from ..document.sharing import SaveReply
 
 #: Seconds a forwarded Ctrl-S waits for the writer's answer.
 SAVE_TIMEOUT = 30.0
+#: Seconds a closing room waits for a writer's save beyond two lease terms (a takeover's).
+SETTLE_MARGIN = 5.0
 
 
 class ForwardedSaves:
@@ -57,14 +60,20 @@ class ForwardedSaves:
     def forward_take_file(self) -> None:
         self._send(json.dumps({"take_file": True}).encode())
 
+    def tell_file_gone(self, gone: bool, writes: bool) -> None:
+        if writes:  # a look begun before this server stopped writing the file is stale
+            self._send(json.dumps({"gone": gone}).encode())
+
     def remind(self) -> None:
         """Send again the requests still unanswered since the last call (each waited a turn)."""
         for request in self._reminded & self._awaiting.keys():
             self._send(json.dumps({"save": request}).encode())
         self._reminded = set(self._awaiting)
 
-    def heard(self, message: dict[str, Any], writer: Document | None) -> None:
-        """A control message from another server; ``writer`` is our document if we write it."""
+    def heard(self, message: dict[str, Any], document: Document | None, writes: bool) -> None:
+        """A control message from another server; ``document`` is ours once its room is made,
+        and ``writes``, whether we write its file."""
+        writer = document if writes else None
         if "save" in message and writer is not None:
             request = str(message["save"])
             writer.request_save(lambda status, reason: self._saved(request, status, reason))
@@ -73,6 +82,8 @@ class ForwardedSaves:
             self._answer(str(message["saved"]), str(status), str(reason))
         elif "take_file" in message and writer is not None:
             writer.request_take_file()
+        elif "gone" in message and document is not None and not writes:
+            document.heard_file_gone(bool(message["gone"]))
 
     def save_here(self, document: Document) -> None:
         """This server took over writing the file: it saves what was asked of the old writer."""

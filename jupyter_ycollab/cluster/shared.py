@@ -31,7 +31,7 @@ from .lease import Lease
 from .names import RoomPath
 from .outbox import Outbox
 from .reconcile import level_with_cluster
-from .saves import ForwardedSaves
+from .saves import SETTLE_MARGIN, ForwardedSaves
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -44,8 +44,6 @@ JOIN_TIMEOUT = 30.0
 FOLD_INTERVAL = 10.0
 #: Longest time between two pushes of the room's expiry by its writer (at most idle expiry / 4).
 EXPIRY_REFRESH = 60.0
-#: Seconds a closing room waits for a writer's save beyond two lease terms (a takeover's).
-SETTLE_MARGIN = 5.0
 
 
 class SharedRoom(Sharing):
@@ -152,8 +150,7 @@ class SharedRoom(Sharing):
         elif entry.kind == "m" and (room := self.awareness.room) is not None:  # push.py ``send``
             room.broadcast(protocol.encode_raw(json.loads(entry.payload)))
         elif entry.kind == "c":
-            writer = self.document() if self.writes_file() else None
-            self._saves.heard(json.loads(entry.payload), writer)
+            self._saves.heard(json.loads(entry.payload), self.document(), self.writes_file())
 
     # -- saving --------------------------------------------------------------------------------
 
@@ -199,6 +196,9 @@ class SharedRoom(Sharing):
 
     def forward_take_file(self) -> None:
         self._saves.forward_take_file()
+
+    def file_gone(self, gone: bool) -> None:
+        self._saves.tell_file_gone(gone, self.writes_file())
 
     async def settle(self) -> None:
         """Our keeper may take over meanwhile; a retired copy's edits are in Redis already."""

@@ -59,6 +59,9 @@ class Document:
         self.kind = kind
         self.history = History(room_id, settings)
         self.file = FileWatch(file_id, kind, doc, self.history, files=files, events=events)
+        self.file.gone_changed = self._file_gone_changed
+        #: Tells the room's pages the file went or came back (room.py).
+        self.tell_pages: Callable[[], None] = lambda: None
         self._saver = SaveWorker(
             self.file, settings=settings, wants_autosave=lambda: self.wants_autosave()
         )
@@ -211,6 +214,17 @@ class Document:
             await self._saver.take_file()
         else:
             self.sharing.forward_take_file()
+
+    def _file_gone_changed(self) -> None:
+        self.tell_pages()
+        self.sharing.file_gone(self.file.gone)
+
+    def heard_file_gone(self, gone: bool) -> None:
+        """The server that writes the file saw it go or come back (cluster/): this one's pages
+        are told, now and when they join (3.1's notice of a deleted file)."""
+        if gone != self.file.gone:
+            self.file.gone = gone
+            self.tell_pages()
 
     async def save(self) -> str:
         """Write the document to its file if its content changed: ``success``, ``skipped``

@@ -94,6 +94,10 @@ class Sharing:
         """A checkpoint was restored on a server that does not write the file: the writer makes
         the file the document again (``Document.take_file``). Never called alone."""
 
+    def file_gone(self, gone: bool) -> None:
+        """This server, which writes the file and so alone looks at it, saw it go (``gone``) or
+        come back: the other servers tell their pages too (``Document.heard_file_gone``)."""
+
     async def flush(self) -> bool:
         """Whether this server's edits reached the cluster (waits a bounded time)."""
         return True

@@ -65,7 +65,7 @@ class Room:
             self._guard = UpdateGuard(self.doc, self.kind, full_state)
         if document is not None:
             document.wants_autosave = self.awareness.autosave
-            document.file.gone_changed = lambda: self.broadcast(self._file_status())
+            document.tell_pages = lambda: self.broadcast(self._file_status())
         self.peers: dict[Peer, FromPeer[Peer]] = {}  # in join order; origins made once (0.5 us)
         self._unanswered: dict[Peer, list[bytes]] = {}  # peers yet to answer our step 1: held
         self._listeners = UpdateListeners.of(self.doc)

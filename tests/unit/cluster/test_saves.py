@@ -30,8 +30,8 @@ async def test_an_unanswered_request_is_sent_again_until_answered_and_answered_o
     assert sent == [{"save": request}, {"save": request}]
 
     # The new writer heard both and answered both; the user gets one reply.
-    saves.heard({"saved": request, "status": "success"}, writer=None)
-    saves.heard({"saved": request, "status": "success"}, writer=None)
+    saves.heard({"saved": request, "status": "success"}, None, writes=False)
+    saves.heard({"saved": request, "status": "success"}, None, writes=False)
     assert replies == [("success", "")]
     saves.remind()
     saves.remind()
@@ -46,7 +46,7 @@ async def test_a_closing_room_waits_for_an_answer_and_fails_without_one() -> Non
 
     answer = asyncio.ensure_future(saves.answered(5))
     await wait_until(lambda: len(sent) == 2, 5, "the second request")
-    saves.heard({"saved": sent[1]["save"], "status": "success"}, writer=None)
+    saves.heard({"saved": sent[1]["save"], "status": "success"}, None, writes=False)
     assert await answer == "success"
 
 
@@ -60,7 +60,7 @@ async def test_a_room_that_leaves_the_cluster_fails_every_request_still_waiting(
     saves.fail_all()
     closed = ("failed", "the room closed before the file was saved")
     assert replies == [closed, closed]
-    saves.heard({"saved": sent[0]["save"], "status": "success"}, writer=None)  # too late
+    saves.heard({"saved": sent[0]["save"], "status": "success"}, None, writes=False)  # too late
     assert replies == [closed, closed]  # answered once each
 
 
@@ -79,6 +79,31 @@ async def test_why_the_writers_save_failed_reaches_the_server_that_asked() -> No
     answered: list[dict[str, str]] = []
     writing = ForwardedSaves(lambda message: answered.append(json.loads(message)))
     asking.forward(hearing(replies))
-    writing.heard(asked[0], writer=FailingWriter())  # type: ignore[arg-type]
-    asking.heard(answered[0], writer=None)
+    writing.heard(asked[0], FailingWriter(), writes=True)  # type: ignore[arg-type]
+    asking.heard(answered[0], None, writes=False)
     assert replies == [("failed", "Permission denied: nb.ipynb")]
+
+
+class Hearing:
+    """A document that records what it heard of its file from the writer."""
+
+    def __init__(self) -> None:
+        self.heard: list[bool] = []
+
+    def heard_file_gone(self, gone: bool) -> None:
+        self.heard.append(gone)
+
+
+def test_only_the_writer_says_its_file_went_and_only_the_others_listen() -> None:
+    """The writer alone looks at the file: a look begun before a server stopped writing it says
+    nothing, and the writer does not take another's word over its own look."""
+    sent: list[dict[str, bool]] = []
+    saves = ForwardedSaves(lambda message: sent.append(json.loads(message)))
+    saves.tell_file_gone(True, writes=False)
+    saves.tell_file_gone(True, writes=True)
+    assert sent == [{"gone": True}]
+
+    other, writer = Hearing(), Hearing()
+    saves.heard(sent[0], other, writes=False)  # type: ignore[arg-type]
+    saves.heard(sent[0], writer, writes=True)  # type: ignore[arg-type]
+    assert (other.heard, writer.heard) == ([True], [])
