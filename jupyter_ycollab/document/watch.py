@@ -58,7 +58,8 @@ class FileWatch:
         self._events = events
         #: Where the other servers of a cluster say the file is (cluster/names.py).
         self.path_elsewhere: Callable[[], Awaitable[str | None]] = _nowhere
-        #: Hears the file go and come back (``gone``): the document tells (document.py).
+        #: Hears the file go and come back (``gone``): the document tells its pages and the
+        #: other servers (document.py).
         self.gone_changed: Callable[[], None] = lambda: None
 
     def path_now(self) -> str:
