@@ -190,7 +190,8 @@ class Files:
         return after if after.stamp[: len(ours)] == ours else FileState(ours)
 
     async def flush(self) -> None:
-        """Make every save so far complete (the fast path batches notebooks' trust signatures)."""
+        """Make every save so far complete (the fast path batches notebooks' trust signatures):
+        a save someone asked for is answered only after this."""
 
     async def close(self) -> None:
         """Give back what the saves held (nothing here)."""
