@@ -59,7 +59,7 @@ class SharedRoom(Sharing):
         self._stop_listening: Callable[[], None] = lambda: None  # till ``start``
         self.outbox = Outbox(cluster.publisher, store.keys.updates)  # the way out
         self._saves = ForwardedSaves(lambda message: self.outbox.put("c", message))
-        self._backlog_awareness: list[Entry] = []  # met while joining, relayed once attached
+        self._backlog: list[Entry] = []  # awareness and control met while joining (``attach``)
         self.awareness = RemoteAwareness()  # in this server's room, other servers' peers'
         self.lineage = ""  # the session id of the history the cluster holds
         self.behind = False  # not level with the cluster since an outage (``reconcile``)
@@ -70,23 +70,20 @@ class SharedRoom(Sharing):
 
     # -- joining -------------------------------------------------------------------------------
 
-    async def join(self) -> Joined | None:
-        """The document as the cluster holds it; None when this server is to load it from its
-        file (nobody shares it yet, and this server took the lease)."""
+    async def join(self) -> Joined | None:  # None: nobody shares it yet, and we took the lease
         deadline = asyncio.get_running_loop().time() + JOIN_TIMEOUT
         while True:
             try:
-                held = await self.lease.try_acquire()
+                held = self.writer = await self.lease.try_acquire()
                 state = await self.store.current()
                 if state is not None:  # held: nobody had it open, we write (``Joined``)
-                    self.writer, self.position, self.lineage = held, state.end, state.lineage
-                    self._backlog_awareness = [e for e in state.entries if e.kind == "a"]
+                    self.position, self.lineage = state.end, state.lineage
+                    self._backlog = [e for e in state.entries if e.kind in ("a", "c")]
                     return Joined(state.updates, state.lineage, await self.store.saved(), held)
             except self.cluster.errors as error:
                 self.cluster.trouble(error)
                 raise ClusterBusy("Redis did not answer: try again") from error
             if held:
-                self.writer = True
                 return None
             if asyncio.get_running_loop().time() > deadline:
                 raise ClusterBusy("another server is still loading this document")
@@ -119,14 +116,17 @@ class SharedRoom(Sharing):
         self.cluster.add(self)
 
     def attach(self, room: Room) -> None:
-        """The room is made: share its peers' awareness, relay the others' (those met while
-        joining too; not through ``receive``, which would take the reader back to them)."""
+        """The room is made: share its peers' awareness, relay the others', those met while
+        joining too (not by ``receive``: it moves the reader), and hear the writer's word that
+        the file is gone, if we do not write it (no save, so no fold, came after that word)."""
         self.awareness.room = room
         room.awareness_out = lambda *said: self.outbox.put("a", Announced(*said).encode())
-        for entry in self._backlog_awareness:
-            if entry.server != self.cluster.server_id:
+        for entry in (e for e in self._backlog if e.server != self.cluster.server_id):
+            if entry.kind == "a":
                 self.awareness.heard(entry)
-        self._backlog_awareness = []
+            elif not self.writes_file():  # what a writer was asked is no business of ours
+                self._saves.heard(json.loads(entry.payload), room.document, writes=False)
+        self._backlog = []
 
     # -- the way out, and the way in -----------------------------------------------------------
 

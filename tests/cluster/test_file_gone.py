@@ -51,3 +51,32 @@ async def test_every_servers_pages_are_told_the_file_went_and_came_back(cluster:
     cluster.write_notebook("nb.ipynb", ["a = 1"])
     await told([alice, bob], [None, DELETED, None], "the notice taken away")
     await told([back], [DELETED, None], "the notice taken away")
+
+
+async def test_a_server_that_opens_the_room_again_while_the_file_is_gone_tells_its_pages(
+    cluster: Cluster,
+) -> None:
+    """The room closed on the server that does not write the file (its last page left) and a
+    page comes back there while the file is still gone: that server joins the room again, and
+    hears the writer's word from the stream it replays (cluster/shared.py ``attach``)."""
+    first, second = await cluster.start(2)
+    cluster.write_notebook("nb.ipynb", ["a = 1"])
+    alice = await cluster.open(first, "nb.ipynb")  # the first to open writes the file
+    bob = await cluster.open(second, "nb.ipynb")
+    cluster.path("nb.ipynb").unlink()
+    await told([alice, bob], [None, DELETED], "the notice")
+
+    await bob.client.close()
+
+    async def room_closed() -> bool:
+        return await second.open_documents() == []
+
+    await wait_until(room_closed, 10, "the room to close on the second server")
+    client = CollabClient(YNotebook(Doc()), second.room_url(bob.session), second.headers)
+    back = Peer(client, second, bob.session)
+    cluster.peers.append(back)
+    await connect(back)
+    assert file_statuses(back) == [DELETED]
+
+    cluster.write_notebook("nb.ipynb", ["a = 1"])
+    await told([back], [DELETED, None], "the notice taken away")
