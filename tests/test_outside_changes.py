@@ -201,6 +201,32 @@ async def test_a_markdown_cell_with_empty_attachments_is_left_alone_by_a_merge(
 
 
 @pytest.mark.also_other_managers
+@pytest.mark.ycollab(**UNSAVED)
+async def test_a_cell_deleted_in_the_room_stays_deleted_when_another_cell_changes_on_disk(
+    collab: Collab,
+) -> None:
+    """JupyterLab makes code cells with ``metadata.trusted = true``; no file holds the flag,
+    and the contents manager sets it at each read from the file's signature. Changed elsewhere
+    (a git pull), the file is no longer signed and reads ``trusted: false`` in every code cell:
+    the merge must not take that for the disk's change to a cell the room deleted meanwhile,
+    and bring that cell back (found by a randomized run of edits, kills and pulls)."""
+    path = collab.write_notebook("nb.ipynb", ["a = 1", "b = 2"])
+    client = await collab.open_notebook("nb.ipynb")
+    cell = {"cell_type": "code", "id": "new", "source": "c = 3", "outputs": []}
+    client.document.append_cell({**cell, "metadata": {"trusted": True}, "execution_count": None})
+    assert (await client.save(1))["status"] == "success"
+    assert sources_on_disk(path) == ["a = 1", "b = 2", "c = 3"]
+    del client.document.ycells[2]  # deleted in the room, not saved yet
+    pulled = nbformat.read(path, as_version=4)
+    pulled.cells[0].source = "a = 10"
+    nbformat.write(pulled, path)
+
+    await everyone_holds(collab, "nb.ipynb", [client], ["a = 10", "b = 2"])
+    assert (await client.save(2))["status"] == "success"
+    assert sources_on_disk(path) == ["a = 10", "b = 2"]
+
+
+@pytest.mark.also_other_managers
 @pytest.mark.parametrize(
     ("client_edit_at_start", "label"),
     [(True, "clients at the start"), (False, "clients at the end")],

@@ -38,6 +38,7 @@ class _Cells:
         side = cls()
         for index, cell in enumerate(cells):
             normalise_cell(cell)
+            _drop_trust(cell)
             cell_id = str(cell.get("id"))
             side.ids.append(cell_id)
             side.by_id.setdefault(cell_id, cell)
@@ -89,6 +90,14 @@ def replay(fork: Doc[Any], ours: Doc[Any], theirs: dict[str, Any], *, ids_kept: 
     _delete_cells(cells, plan)
     _insert_cells(cells, plan, disk_moved)
     return plan
+
+
+def _drop_trust(cell: dict[str, Any]) -> None:
+    """Cells compare without ``trusted``: no file holds it; read, it says whether the file is
+    signed, which a file changed elsewhere is not (that is no change to any of its cells)."""
+    metadata = cell.get("metadata")
+    if isinstance(metadata, dict) and "trusted" in metadata:
+        cell["metadata"] = {key: value for key, value in metadata.items() if key != "trusted"}
 
 
 def _read_doc(doc: Doc[Any]) -> tuple[dict[str, Any], _Cells]:
