@@ -3,9 +3,10 @@ edits, conflicts that keep both texts and say so, and a `touch` that changes not
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -457,6 +458,44 @@ async def test_a_change_made_right_after_our_save_is_merged_not_written_over(
     source.insert(len(str(source)), "end\n")
     assert (await client.save(2))["status"] == "success"
     assert path.read_text() == ">abc\n# stamped after the save\nend\n"
+
+
+@pytest.mark.fast_path_only(
+    reason="through a contents manager, what it wrote is known by the model its save returns, "
+    "from its own look at the path after the write (README.md, 'How it works')"
+)
+@pytest.mark.ycollab(**UNSAVED)
+async def test_a_change_made_as_our_write_ends_is_merged_not_written_over(
+    collab: Collab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another program replaces the file (by rename, as editors and git do) the moment our
+    write of it ends, before the server looks at what it wrote: what it records as its own
+    write must be that write, not the file then at the path (found by a randomized run)."""
+    path = collab.write_bytes("raced.txt", b"abc\n")
+    client = await collab.open_text("raced.txt")
+    source = client.ydoc.get("source", type=Text)
+    manager, raced = collab.saving_manager, []
+    writing = manager.atomic_writing
+
+    @contextlib.contextmanager
+    def then_replaced(os_path: str, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        with writing(os_path, *args, **kwargs) as file:
+            yield file
+        if not raced:
+            raced.append(os_path)
+            replacement = Path(os_path).with_name(".raced.tmp")
+            replacement.write_text(Path(os_path).read_text() + "# written as ours ended\n")
+            os.replace(replacement, os_path)
+
+    monkeypatch.setattr(manager, "atomic_writing", then_replaced)
+    source.insert(0, ">")
+    assert (await client.save(1))["status"] == "success"
+    assert raced, "the other program wrote"
+
+    await client.wait_for(lambda: "# written as" in str(source), 10, "the change in the room")
+    source.insert(len(str(source)), "end\n")
+    assert (await client.save(2))["status"] == "success"
+    assert path.read_text() == ">abc\n# written as ours ended\nend\n"
 
 
 #: A notebook as ``git merge`` leaves it when both sides changed it: not JSON.

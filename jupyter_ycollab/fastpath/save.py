@@ -142,13 +142,15 @@ async def save_rendered(
 
 
 def _write(cm: Any, os_path: str, data: bytes, checkpoint_of: str | None) -> os.stat_result:
-    """Write the file and stat it; then, for ``checkpoint_of`` (a notebook with the stock
-    checkpoints), copy it to its checkpoint if there is none yet: what ``create_checkpoint``
-    does, without its trip through anyio, whose ``run_sync`` walks every task of the server
-    (with 200 rooms ~1 ms of the event loop per first save)."""
+    """Write the file and stat what we wrote (the open file, not the path: another program
+    may replace the file as our write ends); then, for ``checkpoint_of`` (a notebook with the
+    stock checkpoints), copy it to its checkpoint if there is none yet: what
+    ``create_checkpoint`` does, without its trip through anyio, whose ``run_sync`` walks every
+    task of the server (with 200 rooms ~1 ms of the event loop per first save)."""
     with cm.atomic_writing(os_path, text=False) as file:
         file.write(data)
-    written = os.stat(os_path)
+        file.flush()
+        written = os.fstat(file.fileno())
     if checkpoint_of is not None:
         _first_checkpoint(cm.checkpoints, os_path, checkpoint_of)
     return written
