@@ -19,6 +19,7 @@ from ..rooms.ids import GLOBAL_AWARENESS, DocumentRoomId, parse_room_id
 from ..rooms.room import Room
 from ..web.hookcalls import HookCalls
 from .keys import RoomKeys, as_text, file_ids_key
+from .reconcile import record_file_id
 from .shared import SharedRoom
 
 if TYPE_CHECKING:
@@ -60,8 +61,7 @@ class ClusterHookCalls(HookCalls):
             # A writer whose file ids did not see a rename asks where the room records the file.
             document.file.path_elsewhere = document.sharing.where.recorded
             try:
-                room_name = document.sharing.where.keys.prefix
-                await self._cluster.redis.hset(self._file_ids, document.file_id, room_name)
+                await record_file_id(document.sharing)
             except self._cluster.errors as error:
                 self._cluster.trouble(error)
         await super().initialise(room)

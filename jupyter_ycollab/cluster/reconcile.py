@@ -30,6 +30,7 @@ from ..codec.origins import Origin
 from ..codec.updates import EMPTY_UPDATE, merged_update, replayed
 from ..errors import UnknownSession, outcome_of
 from .carrying import Carrying
+from .keys import file_ids_key
 
 if TYPE_CHECKING:
     from ..document.document import Document
@@ -54,6 +55,16 @@ async def level_with_cluster(shared: SharedRoom) -> None:
         return
     async with shared.levelling:
         await _level(shared, shared.doc)
+        if not shared.behind:  # Redis may have come back empty, and its map of file ids with it
+            await record_file_id(shared)
+
+
+async def record_file_id(shared: SharedRoom) -> None:
+    """Lead this server's file id for the room's file to the room, for a page that a load
+    balancer moves to another server (hooks.py ``name_room``)."""
+    if (document := shared.document()) is not None:
+        key = file_ids_key(shared.cluster.settings.namespace)
+        await shared.cluster.redis.hset(key, document.file_id, shared.where.keys.prefix)
 
 
 async def _level(shared: SharedRoom, doc: Doc[Any]) -> None:

@@ -18,6 +18,7 @@ from tornado.httpclient import HTTPClientError
 
 from ..client import CollabClient, wait_until
 from ..harness import refusal
+from ..servers import successor
 from .cluster import Cluster
 from .markers import everyone_sees, file_holds, markers, sees, type_interleaved, type_markers
 
@@ -174,3 +175,38 @@ async def test_a_cursor_moved_during_an_outage_reaches_the_others_as_its_last_pl
     )
     alices = [e for e in bob.client.received.awareness if e.client_id == alice.client.client_id]
     assert [entry.state for entry in alices] == [{"cursor": 0}, {"cursor": 50}]
+
+
+async def test_a_room_id_from_another_server_is_resolved_after_redis_came_back_empty(
+    cluster: Cluster,
+) -> None:
+    """A user of the first server is moved by the load balancer to the second one after Redis
+    came back empty (no persistence): the second server does not know the first one's file id,
+    and the map of file ids in Redis (``ycollab:{ns}:fileids``) went with Redis. Each server
+    writes its own again once its room is levelled (reconcile.py ``record_file_id``); before,
+    only a room made anew did, and the upgrade was refused (404) while the room stayed open.
+    Found by a randomized run (branch ``chaos``)."""
+    first, second = await cluster.start(2)
+    cluster.write_text(NAME, "start\n")
+    alice = await cluster.open(first, NAME)
+    bob = await cluster.open(second, NAME)
+    cluster.redis.kill()
+    cluster.redis.start()  # same port, empty
+    alice.type("<levelled>")
+    await sees(bob, ["<levelled>"], 10, "Bob to see Alice's edit once both levelled")
+    await alice.client.close()
+    alice.client = successor(alice.client, second.room_url(alice.session))
+    alice.server = second  # her room id and session id, on the second server
+
+    async def let_in() -> bool:  # the front end tries again and again
+        try:
+            await alice.client.sync(5)
+        except HTTPClientError as error:
+            assert error.code == 404
+            alice.client = successor(alice.client, second.room_url(alice.session))
+            return False
+        return True
+
+    await wait_until(let_in, 5, "Alice to be let in on Bob's server", interval=0.2)
+    alice.type("<moved>")
+    await sees(bob, ["<moved>"], 5, "Bob to see the edit of Alice, moved to his server")
