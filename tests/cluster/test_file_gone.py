@@ -30,6 +30,16 @@ async def told(peers: list[Peer], statuses: list[Any], what: str) -> None:
         )
 
 
+async def page_back(cluster: Cluster, page: Peer) -> Peer:
+    """``page`` back on its server with a fresh socket and the same session, as the front end
+    reconnects."""
+    client = CollabClient(YNotebook(Doc()), page.server.room_url(page.session), page.server.headers)
+    back = Peer(client, page.server, page.session)
+    cluster.peers.append(back)
+    await connect(back)
+    return back
+
+
 async def test_every_servers_pages_are_told_the_file_went_and_came_back(cluster: Cluster) -> None:
     first, second = await cluster.start(2)
     cluster.write_notebook("nb.ipynb", ["a = 1"])
@@ -42,10 +52,7 @@ async def test_every_servers_pages_are_told_the_file_went_and_came_back(cluster:
 
     # A page back on the server that does not write the file (its socket dropped, the front
     # end reconnects with the same session): the notice holds there too.
-    client = CollabClient(YNotebook(Doc()), second.room_url(bob.session), second.headers)
-    back = Peer(client, second, bob.session)
-    cluster.peers.append(back)
-    await connect(back)
+    back = await page_back(cluster, bob)
     assert file_statuses(back) == [DELETED]
 
     cluster.write_notebook("nb.ipynb", ["a = 1"])
@@ -72,10 +79,7 @@ async def test_a_server_that_opens_the_room_again_while_the_file_is_gone_tells_i
         return await second.open_documents() == []
 
     await wait_until(room_closed, 10, "the room to close on the second server")
-    client = CollabClient(YNotebook(Doc()), second.room_url(bob.session), second.headers)
-    back = Peer(client, second, bob.session)
-    cluster.peers.append(back)
-    await connect(back)
+    back = await page_back(cluster, bob)
     assert file_statuses(back) == [DELETED]
 
     cluster.write_notebook("nb.ipynb", ["a = 1"])
